@@ -1,0 +1,1 @@
+"""Code that runs inside Lambda. Shipped as one asset; never imports ``infra``."""

@@ -1,0 +1,75 @@
+"""The job envelope: the versioned JSON body of every message on a job queue.
+
+Everything the worker needs to run, retry or dead-letter an action travels in the
+envelope, so a message is self-describing even when the actions table is behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from functions.actions.exceptions import ActionTooLarge, InvalidAction
+
+VERSION = 1
+# SQS's limit on a message body, in bytes of UTF-8.
+MAX_MESSAGE_BYTES = 262_144
+HOOK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
+
+Priority = Literal["high", "default", "low"]
+
+
+def dump_args(args: Any) -> str:
+    """Serialize args as strict JSON (no NaN or Infinity), or refuse them clearly."""
+    try:
+        return json.dumps(args, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidAction(f"args must be JSON-serializable: {exc}") from None
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = VERSION
+    action_id: str = Field(min_length=1, max_length=128)
+    hook: str
+    args: Any = None
+    group: str = Field(default="", max_length=255)
+    priority: Priority = "default"
+    attempt: int = Field(default=1, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    scheduled_for: datetime
+    enqueued_at: datetime
+    correlation_id: str = ""
+
+    @field_validator("hook")
+    @classmethod
+    def _hook_name(cls, value: str) -> str:
+        if not HOOK_NAME.fullmatch(value):
+            raise ValueError(f"hook names match {HOOK_NAME.pattern}")
+        return value
+
+    @field_validator("scheduled_for", "enqueued_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def to_message(self) -> str:
+        """The SQS message body; refuses an envelope over the SQS size limit."""
+        body = self.model_dump_json()
+        size = len(body.encode("utf-8"))
+        if size > MAX_MESSAGE_BYTES:
+            raise ActionTooLarge(
+                f"the action's envelope is {size} bytes; SQS accepts at most {MAX_MESSAGE_BYTES}"
+            )
+        return body
+
+    @classmethod
+    def from_message(cls, body: str) -> Envelope:
+        return cls.model_validate_json(body)

@@ -1,0 +1,81 @@
+"""API Gateway entry point for ``POST /webhooks/{source}``. No logic lives here."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.observability import NAMESPACE, logger, metrics, tracer
+from functions.webhooks import receiver
+from functions.webhooks.exceptions import WebhookRejected
+
+app = APIGatewayRestResolver()
+
+
+def _json(status_code: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status_code,
+        content_type="application/json",
+        body=json.dumps(body),
+        headers=headers or {},
+    )
+
+
+def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The exact bytes the sender signed: API Gateway base64-encodes binary bodies."""
+    if body is None:
+        return b""
+    return base64.b64decode(body) if is_base64_encoded else body.encode("utf-8")
+
+
+@app.post("/webhooks/<source>")
+@tracer.capture_method
+def post_webhook(source: str) -> Response:
+    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+    event = app.current_event
+    receipt = receiver.receive(
+        source,
+        headers=dict(event.headers or {}),
+        body=raw_body(event.body, event.is_base64_encoded),
+        lambda_context=app.lambda_context,
+    )
+    return _json(receipt.status_code, receipt.body)
+
+
+@app.exception_handler(WebhookRejected)
+def rejected(exc: WebhookRejected) -> Response:
+    logger.info("webhook rejected", extra={"reason": exc.error, "status_code": exc.status_code})
+    with single_metric(
+        name="WebhooksRejected",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="reason", value=exc.error)
+    return _json(exc.status_code, {"error": exc.error, "message": exc.message}, exc.headers)
+
+
+@app.not_found
+def not_found(exc: Exception) -> Response:
+    return _json(404, {"error": "not_found", "message": "no such route"})
+
+
+@app.exception_handler(Exception)
+def unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected error")
+    return _json(500, {"error": "internal_error", "message": "an unexpected error occurred"})
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

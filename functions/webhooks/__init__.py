@@ -1,0 +1,1 @@
+"""Webhook ingestion: source configuration, signature schemes and the receiver."""

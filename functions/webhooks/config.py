@@ -1,0 +1,117 @@
+"""Webhook settings, read once per process from the environment the stack sets.
+
+``WEBHOOK_SOURCES`` is a JSON object from source name (the ``{source}`` in
+``POST /webhooks/{source}``) to its configuration::
+
+    {"github": {"scheme": "github", "secret": "action-scheduler/webhooks/github"},
+     "billing": {"scheme": "hmac", "secret": "...", "header": "X-Billing-Signature",
+                 "encoding": "base64", "prefix": ""}}
+
+The stack writes it from the ``webhookSources`` context in cdk.json; README lists
+every variable. A configuration error fails the function's first request loudly
+rather than accepting requests it cannot verify.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from functions.webhooks.schemes import (
+    GenericHmac,
+    GitHub,
+    Scheme,
+    Shopify,
+    StandardWebhooks,
+    Stripe,
+)
+
+SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    secret: str = Field(min_length=1, description="Secrets Manager name or ARN of the secret list")
+
+
+class StandardSource(_Source):
+    scheme: Literal["standard"]
+    tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    def build(self) -> Scheme:
+        return StandardWebhooks(tolerance_seconds=self.tolerance_seconds)
+
+
+class StripeSource(_Source):
+    scheme: Literal["stripe"]
+    tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    def build(self) -> Scheme:
+        return Stripe(tolerance_seconds=self.tolerance_seconds)
+
+
+class GitHubSource(_Source):
+    scheme: Literal["github"]
+
+    def build(self) -> Scheme:
+        return GitHub()
+
+
+class ShopifySource(_Source):
+    scheme: Literal["shopify"]
+
+    def build(self) -> Scheme:
+        return Shopify()
+
+
+class HmacSource(_Source):
+    scheme: Literal["hmac"]
+    header: str = Field(default="X-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = Field(default="", max_length=32)
+
+    def build(self) -> Scheme:
+        return GenericHmac(header=self.header.lower(), encoding=self.encoding, prefix=self.prefix)
+
+
+SourceConfig = Annotated[
+    StandardSource | StripeSource | GitHubSource | ShopifySource | HmacSource,
+    Field(discriminator="scheme"),
+]
+_SOURCES = TypeAdapter(dict[str, SourceConfig])
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sources: dict[str, SourceConfig]
+    max_body_bytes: int = Field(default=196_608, ge=1)
+    secret_cache_seconds: int = Field(default=300, ge=0)
+    idempotency_table: str = ""
+    idempotency_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+
+
+def parse_sources(raw: str) -> dict[str, SourceConfig]:
+    """Validate a ``WEBHOOK_SOURCES`` document; the stack calls this at synth time too."""
+    sources = _SOURCES.validate_json(raw or "{}")
+    bad = [name for name in sources if not SOURCE_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"source names must match {SOURCE_NAME.pattern}: {bad}")
+    return sources
+
+
+@functools.cache
+def settings() -> WebhookSettings:
+    env = os.environ
+    return WebhookSettings(
+        sources=parse_sources(env.get("WEBHOOK_SOURCES", "{}")),
+        max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", "196608")),
+        secret_cache_seconds=int(env.get("WEBHOOK_SECRET_CACHE_SECONDS", "300")),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE_NAME", ""),
+        idempotency_ttl_seconds=int(env.get("WEBHOOK_IDEMPOTENCY_TTL_SECONDS", str(7 * 24 * 3600))),
+    )

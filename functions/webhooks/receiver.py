@@ -1,0 +1,184 @@
+"""The webhook receiver: verify, accept each delivery once, enqueue, answer at once.
+
+Order of checks, cheapest and least trusting first: the source must exist (404),
+the body must fit (413), the signature must verify (401), the body must be what
+the source sends (400). Only then is anything stored: the idempotent part writes
+the Powertools record and enqueues ``process_webhook``. A failure inside it removes
+the record (Powertools does), so the sender's retry starts clean.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.actions import ActionTooLarge, enqueue_async_action
+from functions.clients import lazy_client
+from functions.observability import logger, metrics
+from functions.webhooks.config import settings
+from functions.webhooks.exceptions import (
+    DeliveryConflict,
+    DeliveryInProgress,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnknownSource,
+)
+from functions.webhooks.secrets import signing_keys
+
+PROCESS_HOOK = "process_webhook"
+# Fixed, so that moving or renaming this module never changes existing keys.
+IDEMPOTENCY_KEY_PREFIX = "webhook"
+# Action ids of webhook deliveries are derived from (source, delivery id).
+_ACTION_NAMESPACE = uuid.UUID("6f1c9a52-3c57-4c2e-9a53-0d5d2b1f6e11")
+_REPLAY_MARK = "__replayed__"
+RETRY_AFTER_SECONDS = 10
+
+_dynamodb = lazy_client("dynamodb")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the handler answers: 202 for a new delivery, 200 for a repeat."""
+
+    status_code: int
+    body: dict[str, str]
+
+
+def action_id_for(source: str, delivery_id: str) -> str:
+    return str(uuid.uuid5(_ACTION_NAMESPACE, f"{source}\n{delivery_id}"))
+
+
+def receive(
+    source: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    lambda_context: LambdaContext | None = None,
+    now: float | None = None,
+) -> Receipt:
+    """Verify and accept one webhook request; raise ``WebhookRejected`` otherwise."""
+    config = settings()
+    source_config = config.sources.get(source)
+    if source_config is None:
+        raise UnknownSource(f"no webhook source is named {source!r}")
+    if len(body) > config.max_body_bytes:
+        raise PayloadTooLarge(f"the body exceeds {config.max_body_bytes} bytes")
+
+    lowered = {name.lower(): value for name, value in headers.items()}
+    scheme = source_config.build()
+    keys = signing_keys(source, source_config.secret, scheme, config.secret_cache_seconds)
+    scheme.verify(lowered, body, keys, time.time() if now is None else now)
+    payload = scheme.parse(lowered, body)
+    identity = scheme.identify(lowered, payload)
+
+    logger.set_correlation_id(identity.delivery_id)
+    logger.append_keys(source=source, delivery_id=identity.delivery_id)
+    delivery = {
+        "source": source,
+        "delivery_id": identity.delivery_id,
+        "event_type": identity.event_type,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "payload": payload,
+    }
+    result = _accept_once(delivery, lambda_context)
+    replayed = bool(result.pop(_REPLAY_MARK, False))
+    metrics.add_metric(
+        name="WebhooksDuplicated" if replayed else "WebhooksAccepted",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    logger.info(
+        "webhook duplicate" if replayed else "webhook accepted",
+        extra={"event_type": identity.event_type, "action_id": result.get("action_id")},
+    )
+    return Receipt(status_code=200 if replayed else 202, body=result)
+
+
+def _accept_once(delivery: dict[str, Any], lambda_context: LambdaContext | None) -> dict[str, Any]:
+    accept, config = _idempotent_accept()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    try:
+        return dict(accept(delivery=delivery))
+    except IdempotencyValidationError:
+        raise DeliveryConflict(
+            f"delivery {delivery['delivery_id']!r} was already accepted with a different body"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise DeliveryInProgress(
+            f"delivery {delivery['delivery_id']!r} is being accepted by another request",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+    except ActionTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
+    except (IdempotencyPersistenceLayerError, ClientError, BotoCoreError) as exc:
+        logger.exception("webhook not accepted: dependency failure")
+        raise ServiceUnavailable("the delivery could not be stored or queued; retry") from exc
+
+
+def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
+    """The part that runs once per delivery: queue the work, answer what we queued."""
+    action_id = enqueue_async_action(
+        PROCESS_HOOK,
+        args={
+            "source": delivery["source"],
+            "event_type": delivery["event_type"],
+            "delivery_id": delivery["delivery_id"],
+            "payload": delivery["payload"],
+        },
+        group=delivery["source"],
+        action_id=action_id_for(delivery["source"], delivery["delivery_id"]),
+        correlation_id=delivery["delivery_id"],
+    )
+    return {"delivery_id": delivery["delivery_id"], "action_id": action_id, "status": "queued"}
+
+
+def _mark_replay(response: Any, record: DataRecord) -> Any:
+    """Powertools calls this only when it answers from a stored result."""
+    return {**response, _REPLAY_MARK: True}
+
+
+@functools.cache
+def _idempotent_accept() -> tuple[Any, IdempotencyConfig]:
+    """Build the idempotent wrapper on first use: the persistence layer needs a client."""
+    config = settings()
+    idempotency = IdempotencyConfig(
+        event_key_jmespath="[source, delivery_id]",
+        payload_validation_jmespath="body_sha256",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=config.idempotency_ttl_seconds,
+        response_hook=_mark_replay,
+    )
+    store = DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=_dynamodb())
+    accept = idempotent_function(
+        data_keyword_argument="delivery",
+        persistence_store=store,
+        config=idempotency,
+        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    )(_enqueue)
+    return accept, idempotency
+
+
+def reset() -> None:
+    """Forget the idempotency wrapper (tests: each moto world needs a new client)."""
+    _idempotent_accept.cache_clear()

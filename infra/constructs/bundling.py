@@ -1,0 +1,156 @@
+"""The Lambda asset: ``functions/`` plus its runtime dependencies, built without Docker.
+
+Every function ships the same asset (one build, one upload). Dependencies are the
+transitive closure of pyproject's ``runtime`` group at the versions installed in
+this environment (which the lock file pins), minus what the Lambda runtime
+provides itself (boto3 and everything it pulls in). pip downloads them as
+manylinux wheels for the Lambda architecture and Python version; the result is
+cached per requirement set in ``.cache/`` so a synth after the first needs no
+network and takes no time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "functions"
+CACHE_DIR = ROOT / ".cache" / "lambda-deps"
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+_PLATFORM = "manylinux2014_aarch64"
+_PYTHON_VERSION = "3.14"
+# The Lambda Python runtime ships boto3; bundling our own copy would shadow it.
+_PROVIDED_BY_RUNTIME = "boto3"
+# Dependency markers are evaluated for Lambda, not for the machine that synthesizes.
+_TARGET = {
+    "python_version": _PYTHON_VERSION,
+    "python_full_version": f"{_PYTHON_VERSION}.0",
+    "platform_machine": "aarch64",
+    "platform_system": "Linux",
+    "sys_platform": "linux",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+
+
+def _runtime_group() -> list[Requirement]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return [Requirement(spec) for spec in pyproject["dependency-groups"]["runtime"]]
+
+
+def _closure(roots: list[Requirement]) -> dict[str, str]:
+    """Name → installed version of ``roots`` and everything they require."""
+    found: dict[str, str] = {}
+    pending = [(req, frozenset(req.extras)) for req in roots]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        req, extras = pending.pop()
+        name = canonicalize_name(req.name)
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        dist = metadata.distribution(name)
+        found[name] = dist.version
+        for spec in dist.requires or []:
+            dependency = Requirement(spec)
+            markers_ok = dependency.marker is None or any(
+                dependency.marker.evaluate({**_TARGET, "extra": extra})
+                for extra in (extras or {""})
+            )
+            if markers_ok:
+                pending.append((dependency, frozenset(dependency.extras)))
+    return found
+
+
+def runtime_requirements() -> list[str]:
+    """Pinned ``name==version`` lines of what the asset must bundle."""
+    bundled = _closure(_runtime_group())
+    provided = _closure([Requirement(_PROVIDED_BY_RUNTIME)])
+    return sorted(f"{name}=={version}" for name, version in bundled.items() if name not in provided)
+
+
+def _source_files() -> list[Path]:
+    return sorted(
+        path
+        for path in FUNCTIONS_DIR.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
+
+
+def asset_hash(requirements: list[str]) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{_PLATFORM} {_PYTHON_VERSION}\n".encode())
+    digest.update("\n".join(requirements).encode())
+    for path in _source_files():
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def install_dependencies(requirements: list[str]) -> Path:
+    """Download the dependencies once per requirement set; return the cached directory."""
+    key = hashlib.sha256(f"{_PLATFORM} {_PYTHON_VERSION}\n{requirements}".encode()).hexdigest()
+    target = CACHE_DIR / key[:16]
+    if (target / ".complete").exists():
+        return target
+    staging = target.with_suffix(".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+        "--platform", _PLATFORM, "--implementation", "cp",
+        "--python-version", _PYTHON_VERSION, "--only-binary=:all:",
+        "--target", str(staging), *requirements,
+    ]  # fmt: skip
+    subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    (target / ".complete").touch()
+    return target
+
+
+@jsii.implements(ILocalBundling)
+class _LocalBundling:
+    def __init__(self, requirements: list[str]) -> None:
+        self._requirements = requirements
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        output = Path(output_dir)
+        shutil.copytree(install_dependencies(self._requirements), output, dirs_exist_ok=True)
+        (output / ".complete").unlink(missing_ok=True)
+        shutil.copytree(
+            FUNCTIONS_DIR,
+            output / "functions",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        return True
+
+
+def lambda_code() -> lambda_.Code:
+    """The asset every function uses; built locally, never in Docker."""
+    requirements = runtime_requirements()
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_DIR),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=asset_hash(requirements),
+        bundling=BundlingOptions(
+            # Required by the API; never pulled, because local bundling always succeeds.
+            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+            local=_LocalBundling(requirements),
+        ),
+    )

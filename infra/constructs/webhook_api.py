@@ -1,0 +1,201 @@
+"""The webhook receiver: REST API, function, idempotency table and signing secrets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import DeploymentConfig
+from infra.constructs.function import PythonFunction
+from infra.constructs.nag import acknowledge
+
+_ERROR_TEMPLATE = (
+    '{"error": "$context.error.responseType", "message": $context.error.messageString}'
+)
+
+
+class WebhookApi(Construct):
+    """``POST /webhooks/{source}``: verify, de-duplicate, enqueue, answer 202."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        job_queue: sqs.IQueue,
+        config: DeploymentConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        retention = config.log_retention
+
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expiration",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # Records only de-duplicate deliveries and expire on their own.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self.secrets: dict[str, secretsmanager.ISecret] = {}
+        sources: dict[str, dict[str, Any]] = {}
+        for name, spec in config.webhook_sources.items():
+            secret = self._secret(name, spec.get("secret"), f"{stack.stack_name}/webhooks/{name}")
+            self.secrets[name] = secret
+            sources[name] = {**spec, "secret": spec.get("secret") or secret.secret_name}
+
+        self.handler = PythonFunction(
+            self,
+            "Receiver",
+            code=code,
+            handler="functions.handlers.webhook.lambda_handler",
+            description="Webhook receiver: verifies signatures, de-duplicates, enqueues",
+            timeout=Duration.seconds(10),
+            memory_size=512,
+            log_retention=retention,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "webhook",
+                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
+                "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                "JOB_QUEUE_URL": job_queue.queue_url,
+                "WEBHOOK_SOURCES": json.dumps(sources, sort_keys=True),
+                "WEBHOOK_MAX_BODY_BYTES": str(config.webhook_max_body_bytes),
+                "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
+                "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": str(config.webhook_idempotency_ttl_seconds),
+            },
+        )
+        function = self.handler.function
+        # Exactly what Powertools' DynamoDB persistence layer calls.
+        self.idempotency_table.grant(
+            function,
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        )
+        job_queue.grant_send_messages(function)
+        for secret in self.secrets.values():
+            secret.grant_read(function)
+
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description="Webhook receiver of the action scheduler",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Every body reaches the function base64-encoded, so signatures are
+            # checked over the exact bytes the sender signed, whatever the type.
+            binary_media_types=["*/*"],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                throttling_rate_limit=config.api_throttle_rate_limit,
+                throttling_burst_limit=config.api_throttle_burst_limit,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            self.api.add_gateway_response(
+                f"Json{response_type.response_type}",
+                type=response_type,
+                templates={"application/json": _ERROR_TEMPLATE},
+            )
+        source = self.api.root.add_resource("webhooks").add_resource("{source}")
+        self.webhook_method = source.add_method(
+            "POST",
+            apigw.LambdaIntegration(function),
+            request_parameters={"method.request.path.source": True},
+            request_validator_options=apigw.RequestValidatorOptions(
+                request_validator_name="webhook-request",
+                validate_request_parameters=True,
+                # No model is attached (the body is verified by signature in the
+                # function), so this adds no check of its own: it satisfies APIG2.
+                validate_request_body=True,
+            ),
+        )
+        self.url = self.api.url_for_path("/webhooks/")
+        self._acknowledge()
+
+    def _secret(self, source: str, existing: str | None, name: str) -> secretsmanager.ISecret:
+        construct_id = f"Secret-{source}"
+        if existing and existing.startswith("arn:"):
+            return secretsmanager.Secret.from_secret_complete_arn(self, construct_id, existing)
+        if existing:
+            return secretsmanager.Secret.from_secret_name_v2(self, construct_id, existing)
+        secret = secretsmanager.Secret(
+            self,
+            construct_id,
+            secret_name=name,
+            description=f"Signing secrets of webhook source {source!r}: a JSON list, newest "
+            "first, or one secret as plain text",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=48
+            ),
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "A webhook signing secret is shared with its sender (GitHub, Stripe...), "
+            "which no rotation Lambda can update; rotation is the documented manual "
+            "procedure: add the new secret to the list, switch the sender, drop the old one.",
+        )
+        return secret
+
+    def _acknowledge(self) -> None:
+        webhook_auth = (
+            "Webhook senders (GitHub, Stripe, Shopify...) cannot sign requests with IAM or "
+            "obtain Cognito tokens; every request is authenticated by its HMAC signature, "
+            "verified in the function before anything is stored or enqueued."
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(self.webhook_method, rule, webhook_auth)
+        acknowledge(
+            self.api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "Requests are throttled at the stage and rejected unless signed; a WAF web "
+            "ACL is an opt-in left to the deployer (it costs per ACL and rule).",
+        )
+        cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
+        if cloud_watch_role is not None:
+            acknowledge(
+                cloud_watch_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                "API Gateway's account-level logging role; AWS documents this managed "
+                "policy as the way to let API Gateway write execution logs.",
+            )
