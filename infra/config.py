@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from aws_cdk import aws_logs as logs
-from constructs import Construct
+from typing import TYPE_CHECKING, Any
 
 from functions.webhooks.config import parse_sources
+
+if TYPE_CHECKING:  # importing CDK starts a node process: keep it out of the local cloud
+    from constructs import Construct
 
 DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
     "github": {"scheme": "github"},
@@ -24,12 +24,9 @@ DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
     "hmac": {"scheme": "hmac", "header": "X-Signature", "encoding": "hex"},
 }
 
-_RETENTION_DAYS = {
-    "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14,
-    "ONE_MONTH": 30, "TWO_MONTHS": 60, "THREE_MONTHS": 90, "SIX_MONTHS": 180,
-    "ONE_YEAR": 365, "THIRTEEN_MONTHS": 400, "EIGHTEEN_MONTHS": 545, "TWO_YEARS": 731,
-    "FIVE_YEARS": 1827, "TEN_YEARS": 3653,
-}  # fmt: skip
+
+# What CloudWatch Logs accepts as a retention, in days.
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 
 
 @dataclass(frozen=True)
@@ -42,13 +39,6 @@ class DeploymentConfig:
     api_throttle_burst_limit: int = 200
     log_retention_days: int = 30
     metrics_namespace: str = "ActionScheduler"
-
-    @property
-    def log_retention(self) -> logs.RetentionDays:
-        for retention in logs.RetentionDays:
-            if _RETENTION_DAYS.get(retention.value) == self.log_retention_days:
-                return retention
-        raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION_DAYS.values())}")
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentConfig:
@@ -80,7 +70,8 @@ class DeploymentConfig:
             log_retention_days=get("logRetentionDays", defaults.log_retention_days),
             metrics_namespace=get("metricsNamespace", defaults.metrics_namespace),
         )
-        config.log_retention  # noqa: B018 - validates logRetentionDays at synth
+        if config.log_retention_days not in RETENTION_DAYS:
+            raise ValueError(f"logRetentionDays must be one of {RETENTION_DAYS}")
         # The secret is filled in by the stack when a source does not name one.
         parse_sources(
             json.dumps(

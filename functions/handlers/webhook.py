@@ -34,7 +34,6 @@ def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
 
 
 @app.post("/webhooks/<source>")
-@tracer.capture_method
 def post_webhook(source: str) -> Response:
     metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
     event = app.current_event

@@ -53,8 +53,8 @@ def signing_keys(source: str, secret_name: str, scheme: Scheme, max_age: int) ->
     keys: list[bytes] = []
     for index, secret in enumerate(_secret_list(value)):
         try:
-            if not isinstance(secret, str) or not secret:
-                raise ValueError("not a non-empty string")
+            if not isinstance(secret, str) or not secret.strip():
+                raise ValueError("not a non-blank string")
             keys.append(scheme.decode_secret(secret))
         except ValueError:
             # The position only: the value itself must never reach a log line.
@@ -65,9 +65,15 @@ def signing_keys(source: str, secret_name: str, scheme: Scheme, max_age: int) ->
 
 
 def _secret_list(value: str | bytes | None) -> list[object]:
+    """A JSON list as it is; a JSON string as one secret; a JSON object (a key/value
+    secret from the console) as nothing usable; any other text as one secret."""
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value or ""
     try:
         parsed = json.loads(text)
     except ValueError:
         return [text]
-    return parsed if isinstance(parsed, list) else [text]
+    if isinstance(parsed, list):
+        return parsed
+    if isinstance(parsed, str):
+        return [parsed]
+    return [] if isinstance(parsed, dict) else [text]

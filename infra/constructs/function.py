@@ -17,6 +17,19 @@ from constructs import Construct
 from infra.constructs.bundling import ARCHITECTURE, RUNTIME
 from infra.constructs.nag import acknowledge
 
+_RETENTION_NAMES = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS",
+    30: "ONE_MONTH", 60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS", 1827: "FIVE_YEARS",
+    3653: "TEN_YEARS",
+}  # fmt: skip
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The RetentionDays member for a number of days (jsii enums are keyed by name)."""
+    return logs.RetentionDays[_RETENTION_NAMES[days]]
+
 
 class PythonFunction(Construct):
     def __init__(

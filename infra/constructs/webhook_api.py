@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
-from infra.constructs.function import PythonFunction
+from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.nag import acknowledge
 
 _ERROR_TEMPLATE = (
@@ -37,7 +37,7 @@ class WebhookApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        retention = config.log_retention
+        retention = log_retention(config.log_retention_days)
 
         self.idempotency_table = dynamodb.Table(
             self,

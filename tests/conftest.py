@@ -1,0 +1,43 @@
+"""Shared fixtures. Every AWS call in the suite goes to moto; nothing reaches AWS."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "ActionSchedulerTest",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def reset_process_state() -> None:
+    """Forget what a warm Lambda process caches: clients, settings, secrets, wrappers."""
+    from functions.clients import reset_clients
+    from functions.webhooks import receiver, secrets
+    from functions.webhooks.config import settings
+
+    reset_clients()
+    settings.cache_clear()
+    secrets.reset_cache()
+    receiver.reset()
+
+
+@pytest.fixture
+def aws():
+    """A fresh, empty moto account for one test."""
+    from moto import mock_aws
+
+    with mock_aws():
+        reset_process_state()
+        yield
+    reset_process_state()

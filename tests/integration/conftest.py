@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.handlers.webhook import lambda_handler
+from functions.webhooks.config import parse_sources
+from infra.local.demo_secrets import DEMO_SECRETS
+from infra.local.lambda_runtime import LocalContext, webhook_event
+from infra.local.resources import LocalWebhookResources, provision
+from tests.conftest import reset_process_state
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class WebhookStack:
+    """The webhook receiver on moto, driven through its Lambda handler."""
+
+    def __init__(self, resources: LocalWebhookResources) -> None:
+        self.resources = resources
+        self.sqs = boto3.client("sqs")
+        self.dynamodb = boto3.client("dynamodb")
+        self.secretsmanager = boto3.client("secretsmanager")
+
+    def post(
+        self, source: str, body: bytes, headers: dict[str, str], *, base64_encoded: bool = True
+    ) -> Answer:
+        event = webhook_event(source, headers, body, base64_encoded=base64_encoded)
+        response = lambda_handler(event, LocalContext(function_name="webhook"))
+        raw = response["body"]
+        if response.get("isBase64Encoded"):
+            raw = base64.b64decode(raw).decode()
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = values[-1]
+        return Answer(response["statusCode"], json.loads(raw), headers)
+
+    def signed(self, source: str, body: bytes, delivery_id: str, **kwargs: Any) -> dict:
+        """Headers as the source's sender would send them, signed with its demo secret."""
+        sources = parse_sources(self.resources.environment["WEBHOOK_SOURCES"])
+        scheme = sources[source].build()
+        secret = kwargs.pop("secret", DEMO_SECRETS.get(source, ""))
+        return scheme.sign(body, secret, delivery_id=delivery_id, **kwargs)
+
+    def messages(self, queue_url: str | None = None) -> list[dict]:
+        """Every message on the queue, left invisible so a second call does not repeat them."""
+        url = queue_url or self.resources.queue_url
+        found: list[dict] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300
+        ).get("Messages", []):
+            found.extend(json.loads(message["Body"]) for message in batch)
+        return found
+
+    def queue_depth(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.resources.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def idempotency_records(self) -> list[dict]:
+        return self.dynamodb.scan(TableName=self.resources.table_name)["Items"]
+
+    def set_secrets(self, source: str, secrets: list[str] | str) -> None:
+        value = secrets if isinstance(secrets, str) else json.dumps(secrets)
+        self.secretsmanager.put_secret_value(
+            SecretId=self.resources.secret_names[source], SecretString=value
+        )
+        reset_process_state()
+
+
+@pytest.fixture
+def stack(aws, monkeypatch) -> WebhookStack:
+    resources = provision()
+    for name, value in resources.environment.items():
+        monkeypatch.setenv(name, value)
+    reset_process_state()
+    return WebhookStack(resources)

@@ -1,0 +1,215 @@
+"""WEBHOOK_SOURCES validation and the schemes each source builds."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from functions.webhooks.config import (
+    GitHubSource,
+    HmacSource,
+    ShopifySource,
+    StandardSource,
+    StripeSource,
+    parse_sources,
+)
+from functions.webhooks.exceptions import InvalidSignature
+from functions.webhooks.schemes import GenericHmac, GitHub, Shopify, StandardWebhooks, Stripe
+
+EVERY_SCHEME = {
+    "standard": {"scheme": "standard", "secret": "webhooks/standard"},
+    "stripe": {"scheme": "stripe", "secret": "webhooks/stripe", "tolerance_seconds": 600},
+    "github": {"scheme": "github", "secret": "arn:aws:secretsmanager:eu-west-1:1:secret:gh"},
+    "shopify": {"scheme": "shopify", "secret": "webhooks/shopify"},
+    "billing": {
+        "scheme": "hmac",
+        "secret": "webhooks/billing",
+        "header": "X-Billing-Signature",
+        "encoding": "base64",
+        "prefix": "sha256=",
+    },
+}
+
+
+def parse(doc: object) -> dict:
+    return parse_sources(json.dumps(doc))
+
+
+def one(config: dict) -> object:
+    return parse({"src": config})["src"]
+
+
+def test_valid_document_with_every_scheme() -> None:
+    sources = parse(EVERY_SCHEME)
+    assert list(sources) == list(EVERY_SCHEME)
+    assert isinstance(sources["standard"], StandardSource)
+    assert isinstance(sources["stripe"], StripeSource)
+    assert isinstance(sources["github"], GitHubSource)
+    assert isinstance(sources["shopify"], ShopifySource)
+    assert isinstance(sources["billing"], HmacSource)
+    assert sources["github"].secret == "arn:aws:secretsmanager:eu-west-1:1:secret:gh"
+    assert sources["stripe"].tolerance_seconds == 600
+
+
+def test_build_returns_the_configured_schemes() -> None:
+    built = {name: source.build() for name, source in parse(EVERY_SCHEME).items()}
+    assert built == {
+        "standard": StandardWebhooks(tolerance_seconds=300),
+        "stripe": Stripe(tolerance_seconds=600),
+        "github": GitHub(),
+        "shopify": Shopify(),
+        "billing": GenericHmac(header="x-billing-signature", encoding="base64", prefix="sha256="),
+    }
+    assert type(built["billing"]) is GenericHmac
+    assert built["billing"].header == "x-billing-signature"
+
+
+def test_standard_tolerance_is_passed_to_the_scheme() -> None:
+    scheme = one({"scheme": "standard", "secret": "s", "tolerance_seconds": 45}).build()
+    assert scheme == StandardWebhooks(tolerance_seconds=45)
+
+
+def test_hmac_defaults() -> None:
+    scheme = one({"scheme": "hmac", "secret": "s"}).build()
+    assert scheme == GenericHmac(header="x-signature", encoding="hex", prefix="")
+
+
+def test_built_hmac_scheme_reads_the_lower_cased_header() -> None:
+    scheme = one({"scheme": "hmac", "secret": "s", "header": "X-Custom-SIG"}).build()
+    key, body = b"key", b'{"a": 1}'
+    digest = hmac.new(key, body, hashlib.sha256).hexdigest()
+    scheme.verify({"x-custom-sig": digest}, body, [key], now=0)
+    with pytest.raises(InvalidSignature):
+        scheme.verify({"x-signature": digest}, body, [key], now=0)
+
+
+@pytest.mark.parametrize("raw", ["", "{}"])
+def test_empty_document_has_no_sources(raw: str) -> None:
+    assert parse_sources(raw) == {}
+
+
+@pytest.mark.parametrize("name", ["a", "0", "github", "billing-v2", "my_source", "a" * 64])
+def test_good_source_names(name: str) -> None:
+    assert list(parse({name: {"scheme": "github", "secret": "s"}})) == [name]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["GitHub", "UPPER", "my source", " github", "", "-github", "_github", "a" * 65, "a/b", "café"],
+)
+def test_bad_source_names_are_refused(name: str) -> None:
+    doc = {"fine": {"scheme": "github", "secret": "s"}, name: {"scheme": "github", "secret": "s"}}
+    with pytest.raises(ValueError, match="source names must match") as info:
+        parse(doc)
+    assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"scheme": "svix", "secret": "s"},
+        {"scheme": "GitHub", "secret": "s"},
+        {"scheme": "", "secret": "s"},
+        {"secret": "s"},
+        {"scheme": None, "secret": "s"},
+    ],
+    ids=["unknown", "wrong-case", "empty", "missing", "null"],
+)
+def test_unknown_or_missing_scheme_is_refused(config: dict) -> None:
+    with pytest.raises(ValidationError):
+        one(config)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"scheme": "github", "secret": "s", "tolerance_seconds": 300},
+        {"scheme": "shopify", "secret": "s", "header": "X-Signature"},
+        {"scheme": "standard", "secret": "s", "encoding": "hex"},
+        {"scheme": "stripe", "secret": "s", "prefix": "t="},
+        {"scheme": "hmac", "secret": "s", "algorithm": "sha256"},
+        {"scheme": "hmac", "secret": "s", "Header": "X-Signature"},
+    ],
+)
+def test_extra_keys_are_refused(config: dict) -> None:
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        one(config)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"scheme": "github"},
+        {"scheme": "github", "secret": ""},
+        {"scheme": "github", "secret": None},
+        {"scheme": "github", "secret": 42},
+    ],
+    ids=["missing", "empty", "null", "int"],
+)
+def test_a_secret_is_required(config: dict) -> None:
+    with pytest.raises(ValidationError):
+        one(config)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["X Signature", "X_Signature", "", "X-Sig:", "x" * 65, "Signatür", "X-Signature\n"],
+)
+def test_bad_hmac_header_is_refused(header: str) -> None:
+    with pytest.raises(ValidationError):
+        one({"scheme": "hmac", "secret": "s", "header": header})
+
+
+@pytest.mark.parametrize("header", ["X-Signature", "x-sig", "A", "X" * 64, "X-Hub-Signature-256"])
+def test_good_hmac_header_is_accepted(header: str) -> None:
+    assert one({"scheme": "hmac", "secret": "s", "header": header}).build().header == header.lower()
+
+
+@pytest.mark.parametrize("encoding", ["base32", "HEX", "Base64", "base64url", "", None])
+def test_encoding_other_than_hex_or_base64_is_refused(encoding: object) -> None:
+    with pytest.raises(ValidationError):
+        one({"scheme": "hmac", "secret": "s", "encoding": encoding})
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64"])
+def test_encoding_is_passed_to_the_scheme(encoding: str) -> None:
+    assert one({"scheme": "hmac", "secret": "s", "encoding": encoding}).build().encoding == encoding
+
+
+def test_prefix_longer_than_32_characters_is_refused() -> None:
+    assert one({"scheme": "hmac", "secret": "s", "prefix": "p" * 32}).build().prefix == "p" * 32
+    with pytest.raises(ValidationError):
+        one({"scheme": "hmac", "secret": "s", "prefix": "p" * 33})
+
+
+@pytest.mark.parametrize("scheme", ["standard", "stripe"])
+@pytest.mark.parametrize("tolerance", [0, -1, 3601, 1.5, "soon"])
+def test_bad_tolerance_is_refused(scheme: str, tolerance: object) -> None:
+    with pytest.raises(ValidationError):
+        one({"scheme": scheme, "secret": "s", "tolerance_seconds": tolerance})
+
+
+@pytest.mark.parametrize(("scheme", "cls"), [("standard", StandardWebhooks), ("stripe", Stripe)])
+@pytest.mark.parametrize("tolerance", [1, 3600])
+def test_tolerance_bounds_are_accepted(scheme: str, cls: type, tolerance: int) -> None:
+    built = one({"scheme": scheme, "secret": "s", "tolerance_seconds": tolerance}).build()
+    assert built == cls(tolerance_seconds=tolerance)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["[]", '"github"', "null", "{", '{"github": "github"}', '{"github": []}'],
+)
+def test_document_that_is_not_an_object_of_objects_is_refused(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_sources(raw)
+
+
+def test_sources_are_frozen() -> None:
+    source = one({"scheme": "github", "secret": "s"})
+    with pytest.raises(ValidationError):
+        source.secret = "other"
