@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.actions import queues
-from functions.actions.envelope import Envelope, Priority, dump_args
+from functions.actions.envelope import Envelope, Priority
 from functions.actions.exceptions import InvalidAction
 from functions.observability import logger
 
@@ -30,7 +30,6 @@ def enqueue_async_action(
     same action rather than a new one. Invalid input raises ``InvalidAction``
     before anything is sent.
     """
-    dump_args(args)
     now = datetime.now(UTC)
     action_id = action_id or str(uuid.uuid4())
     try:

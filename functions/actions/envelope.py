@@ -53,6 +53,13 @@ class Envelope(BaseModel):
             raise ValueError(f"hook names match {HOOK_NAME.pattern}")
         return value
 
+    @field_validator("args")
+    @classmethod
+    def _json_args(cls, value: Any) -> Any:
+        # pydantic would quietly turn NaN into null and a set into a list: refuse instead.
+        dump_args(value)
+        return value
+
     @field_validator("scheduled_for", "enqueued_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:

@@ -80,10 +80,9 @@ def _require_header(headers: Headers, name: str) -> str:
 
 
 def _check_timestamp(raw: str, now: float, tolerance: int, header: str) -> int:
-    try:
-        timestamp = int(raw)
-    except ValueError:
-        raise InvalidSignature(f"the {header} timestamp is not an integer") from None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise InvalidSignature(f"the {header} timestamp is not an integer")
+    timestamp = int(raw)
     if abs(now - timestamp) > tolerance:
         raise TimestampOutOfTolerance(
             f"the signature timestamp is more than {tolerance} seconds from our clock"
@@ -354,7 +353,7 @@ class GenericHmac(Scheme):
         return parse_json(body, require_object=False)
 
     def identify(self, headers: Headers, payload: Any) -> Identity:
-        event_type = headers.get("x-event-type") or (
+        event_type = headers.get("x-event-type", "").strip() or (
             payload.get("type") if isinstance(payload, dict) else ""
         )
         return Identity(

@@ -104,14 +104,16 @@ def asset_hash(requirements: list[str]) -> str:
 
 def install_dependencies(requirements: list[str]) -> Path:
     """Download the dependencies once per requirement set; return the cached directory."""
-    key = hashlib.sha256(f"{_PLATFORM} {_PYTHON_VERSION}\n{requirements}".encode()).hexdigest()
+    recipe = f"no-compile {_PLATFORM} {_PYTHON_VERSION}\n{requirements}"
+    key = hashlib.sha256(recipe.encode()).hexdigest()
     target = CACHE_DIR / key[:16]
     if (target / ".complete").exists():
         return target
     staging = target.with_suffix(".partial")
     shutil.rmtree(staging, ignore_errors=True)
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+        # --no-compile: pip would compile for this machine's Python, not Lambda's.
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
         "--platform", _PLATFORM, "--implementation", "cp",
         "--python-version", _PYTHON_VERSION, "--only-binary=:all:",
         "--target", str(staging), *requirements,

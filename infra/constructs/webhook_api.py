@@ -56,9 +56,10 @@ class WebhookApi(Construct):
         self.secrets: dict[str, secretsmanager.ISecret] = {}
         sources: dict[str, dict[str, Any]] = {}
         for name, spec in config.webhook_sources.items():
-            secret = self._secret(name, spec.get("secret"), f"{stack.stack_name}/webhooks/{name}")
-            self.secrets[name] = secret
-            sources[name] = {**spec, "secret": spec.get("secret") or secret.secret_name}
+            secret_name = spec.get("secret") or f"{stack.stack_name}/webhooks/{name}"
+            self.secrets[name] = self._secret(name, spec.get("secret"), secret_name)
+            # The literal name, not the construct's token: the variable stays readable.
+            sources[name] = {**spec, "secret": secret_name}
 
         self.handler = PythonFunction(
             self,

@@ -186,10 +186,18 @@ def test_github_identify_without_delivery_header_is_malformed() -> None:
         GitHub().identify({"x-github-event": "push"}, {})
 
 
-def test_github_parses_a_json_body() -> None:
-    assert GitHub().parse({"content-type": "application/json"}, b'{"zen": "Keep it simple"}') == {
-        "zen": "Keep it simple"
-    }
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"content-type": "application/json"},
+        {"content-type": "application/json; charset=utf-8"},
+        {"content-type": "application/x-www-form-urlencoded-but-not-quite"},
+        {},
+    ],
+    ids=["json", "json-charset", "lookalike", "no-content-type"],
+)
+def test_github_parses_a_json_body(headers: dict[str, str]) -> None:
+    assert GitHub().parse(headers, b'{"zen": "Keep it simple"}') == {"zen": "Keep it simple"}
 
 
 @pytest.mark.parametrize(
@@ -264,8 +272,22 @@ def test_standard_decode_secret_strips_prefix_and_decodes_base64() -> None:
 
 @pytest.mark.parametrize(
     "secret",
-    ["whsec_not base64!", "whsec_abc", "whsec_", "", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"],
-    ids=["bad-alphabet", "bad-padding", "empty-after-prefix", "empty", "truncated"],
+    [
+        "whsec_not base64!",
+        "whsec_MfKQ9r8G*KYqrTwjUPD8ILPZIo2LaLaSw",  # valid once the stray "*" is dropped
+        "whsec_abc",
+        "whsec_",
+        "",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+    ],
+    ids=[
+        "bad-alphabet",
+        "stray-character",
+        "bad-padding",
+        "empty-after-prefix",
+        "empty",
+        "truncated",
+    ],
 )
 def test_standard_invalid_secret_raises_value_error(secret: str) -> None:
     with pytest.raises(ValueError, match="whsec_"):
@@ -515,8 +537,9 @@ def test_shopify_valid_signature_verifies_and_identifies() -> None:
         mac(KEY, BODY).hex(),  # hex, not base64
         "not base64!",
         b64(mac(KEY, BODY))[:-2],  # padding cut off
+        "*" + b64(mac(KEY, BODY)),  # the right digest behind a character outside base64
     ],
-    ids=["wrong-key", "hex", "non-base64", "truncated"],
+    ids=["wrong-key", "hex", "non-base64", "truncated", "stray-character"],
 )
 def test_shopify_bad_signature_is_rejected(value: str) -> None:
     with pytest.raises(InvalidSignature):
