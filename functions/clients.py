@@ -36,3 +36,8 @@ def reset_clients() -> None:
     """Forget every cached client (tests: each moto world needs fresh clients)."""
     for factory in _FACTORIES:
         factory.cache_clear()  # type: ignore[attr-defined]
+
+
+def each_client() -> list[Any]:
+    """Every client this process uses, created if needed (tests hook botocore events on them)."""
+    return [factory() for factory in _FACTORIES]

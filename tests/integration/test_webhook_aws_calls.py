@@ -1,0 +1,50 @@
+"""AWS requests per webhook, counted from botocore's event hooks: exact, not timed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from functions.clients import each_client
+
+
+@pytest.fixture
+def calls(stack):
+    """Every AWS operation our clients make, in order, as (service, operation)."""
+    made: list[tuple[str, str]] = []
+
+    def record(event_name: str, **_: object) -> None:
+        _, service, operation = event_name.split(".")[:3]
+        made.append((service, operation))
+
+    for client in each_client():
+        client.meta.events.register("before-send.*", record)
+    return made
+
+
+def _github(stack, delivery_id: str, body: bytes = b'{"zen": "ok"}'):
+    return body, stack.signed("github", body, delivery_id)
+
+
+def test_requests_per_accepted_repeat_and_rejected_webhook(stack, calls):
+    body, headers = _github(stack, "count-1")
+    assert stack.post("github", body, headers).status == 202
+    first = list(calls)
+    calls.clear()
+    assert stack.post("github", body, headers).status == 200
+    repeat = list(calls)
+    calls.clear()
+    assert stack.post("github", body + b" ", headers).status == 401
+    rejected = list(calls)
+
+    assert first == [
+        ("secrets-manager", "GetSecretValue"),
+        ("dynamodb", "PutItem"),
+        ("sqs", "SendMessage"),
+        ("dynamodb", "UpdateItem"),
+    ]
+    # The secret is cached, and the failed conditional write returns the stored result.
+    assert repeat == [("dynamodb", "PutItem")]
+    assert rejected == []
+    print(json.dumps({"accepted": len(first), "repeat": len(repeat), "rejected": 0}))
