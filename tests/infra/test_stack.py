@@ -155,9 +155,7 @@ def test_no_iam_statement_grants_a_wildcard_action(resources):
 
 
 def test_receiver_may_do_exactly_what_it_needs(resources):
-    [role_name] = [
-        n for n, r in _of_type(resources, "AWS::IAM::Role").items() if "Receiver" in n
-    ]
+    [role_name] = [n for n, r in _of_type(resources, "AWS::IAM::Role").items() if "Receiver" in n]
     granted = {
         action
         for policy in _of_type(resources, "AWS::IAM::Policy").values()
@@ -193,7 +191,8 @@ def test_log_groups_have_a_retention(resources):
 def test_cfn_lint_passes(synthesized):
     _, path = synthesized
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    result = subprocess.run([str(cfn_lint), str(path)], capture_output=True, text=True)  # noqa: S603
+    command = [str(cfn_lint), str(path)]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603
     assert result.returncode == 0, result.stdout + result.stderr
 
 
