@@ -58,6 +58,17 @@ def _matches(expected: bytes, candidates: Sequence[bytes]) -> bool:
     return found
 
 
+def _require_match(
+    signed: bytes,
+    candidates: Sequence[bytes],
+    keys: Sequence[bytes],
+    message: str = "the signature does not match a configured secret",
+) -> None:
+    """Pass if any key's HMAC of ``signed`` is among the candidates; else reject."""
+    if not any(_matches(hmac_sha256(key, signed), candidates) for key in keys):
+        raise InvalidSignature(message)
+
+
 def _decode_hex(text: str) -> bytes | None:
     try:
         return bytes.fromhex(text.strip())
@@ -178,8 +189,7 @@ class StandardWebhooks(Scheme):
             if version == "v1" and (decoded := _decode_base64(value)) is not None
         ]
         signed = f"{msg_id}.{raw_timestamp}.".encode() + body
-        if not any(_matches(hmac_sha256(key, signed), candidates) for key in secrets):
-            raise InvalidSignature("no v1 signature matches a configured secret")
+        _require_match(signed, candidates, secrets, "no v1 signature matches a configured secret")
 
     def identify(self, headers: Headers, payload: Any) -> Identity:
         return Identity(
@@ -223,8 +233,7 @@ class Stripe(Scheme):
             raise InvalidSignature("Stripe-Signature needs one t= and at least one v1= value")
         signed = f"{timestamps[0]}.".encode() + body
         _check_timestamp(timestamps[0], now, self.tolerance_seconds, "Stripe-Signature t=")
-        if not any(_matches(hmac_sha256(key, signed), candidates) for key in secrets):
-            raise InvalidSignature("no v1 signature matches a configured secret")
+        _require_match(signed, candidates, secrets, "no v1 signature matches a configured secret")
 
     def identify(self, headers: Headers, payload: Any) -> Identity:
         return Identity(
@@ -256,8 +265,7 @@ class GitHub(Scheme):
         candidate = _decode_hex(value) if algorithm == "sha256" else None
         if candidate is None:
             raise InvalidSignature("X-Hub-Signature-256 is not sha256=<hex>")
-        if not any(_matches(hmac_sha256(key, body), [candidate]) for key in secrets):
-            raise InvalidSignature("the signature does not match a configured secret")
+        _require_match(body, [candidate], secrets)
 
     def parse(self, headers: Headers, body: bytes) -> Any:
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -300,8 +308,7 @@ class Shopify(Scheme):
         candidate = _decode_base64(header)
         if candidate is None:
             raise InvalidSignature("X-Shopify-Hmac-Sha256 is not base64")
-        if not any(_matches(hmac_sha256(key, body), [candidate]) for key in secrets):
-            raise InvalidSignature("the signature does not match a configured secret")
+        _require_match(body, [candidate], secrets)
 
     def identify(self, headers: Headers, payload: Any) -> Identity:
         return Identity(
@@ -346,8 +353,7 @@ class GenericHmac(Scheme):
         candidate = self._candidate(header)
         if candidate is None:
             raise InvalidSignature(f"the {self.header} header is not a {self.encoding} signature")
-        if not any(_matches(hmac_sha256(key, body), [candidate]) for key in secrets):
-            raise InvalidSignature("the signature does not match a configured secret")
+        _require_match(body, [candidate], secrets)
 
     def parse(self, headers: Headers, body: bytes) -> Any:
         return parse_json(body, require_object=False)

@@ -29,27 +29,28 @@ class JobQueues(Construct):
         max_receive_count: int = 5,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-        )
+        self.dead_letter_queue = self._queue("DeadLetterQueue")
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",
             "This is the dead-letter queue itself; its messages are inspected and "
             "redriven by operators, so it has no dead-letter queue of its own.",
         )
-        self.default_queue = sqs.Queue(
-            self,
+        self.default_queue = self._queue(
             "DefaultQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=RETENTION,
             visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 6),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=max_receive_count
             ),
+        )
+
+    def _queue(self, construct_id: str, **props) -> sqs.Queue:
+        """Every queue here: SSE, TLS-only, 14 days of retention."""
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=RETENTION,
+            **props,
         )
