@@ -1,4 +1,4 @@
-"""Errors of the actions API. Raised before anything is written or sent."""
+"""Errors of the actions runtime: what callers get, and what hooks raise to steer retries."""
 
 from __future__ import annotations
 
@@ -8,8 +8,32 @@ class ActionError(Exception):
 
 
 class InvalidAction(ActionError, ValueError):
-    """The caller asked for something invalid: a bad hook name, args that are not JSON..."""
+    """The caller asked for something invalid: an unknown hook, args that are not JSON..."""
 
 
 class ActionTooLarge(InvalidAction):
     """The envelope would exceed the SQS message size limit."""
+
+
+class DuplicateAction(ActionError):
+    """``unique=True``: a pending or running action with the same hook, args and group exists."""
+
+    def __init__(self, message: str, existing_action_id: str) -> None:
+        super().__init__(message)
+        self.existing_action_id = existing_action_id
+
+
+class TransientError(Exception):
+    """Raise from a hook when a retry may succeed (a timeout, a 503, a lock held elsewhere).
+
+    ``retry_after`` (seconds), when given, replaces the computed backoff for this retry.
+    Any exception that is neither this nor ``PermanentError`` is treated as transient.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Raise from a hook when retrying cannot help (bad input, a 4xx); goes to the dead letters."""

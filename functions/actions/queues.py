@@ -1,28 +1,96 @@
-"""SQS: the job queues. This module owns the SQS client."""
+"""SQS: the job queues and their dead-letter queues. This module owns the SQS client."""
 
 from __future__ import annotations
 
-from functions.actions.config import queue_url
+import json
+from typing import Any
+
+from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope
 from functions.clients import lazy_client
 
 _sqs = lazy_client("sqs")
-# SQS's own ceiling on DelaySeconds; later runs go through EventBridge Scheduler.
+# SQS's own ceiling on DelaySeconds; a longer wait is made of several hops.
 MAX_DELAY_SECONDS = 900
 
 
-def send(envelope: Envelope, *, delay_seconds: int = 0) -> str:
-    """Send the envelope to its priority's queue; return the SQS message id."""
-    if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
-        raise ValueError(f"delay_seconds must be within 0..{MAX_DELAY_SECONDS}")
+def send(envelope: Envelope, queue: QueueConfig | str, *, delay_seconds: float = 0) -> str:
+    """Send the envelope to a job queue; return the SQS message id.
+
+    On the FIFO queue the message group is the action's group (or its hook when it
+    has none), so order holds within a group, and the deduplication id is the action
+    and attempt, so a repeated send within SQS's five-minute window is dropped.
+    FIFO queues take no per-message delay.
+    """
+    queue = queue_named(queue) if isinstance(queue, str) else queue
     body = envelope.to_message()
-    response = _sqs().send_message(
-        QueueUrl=queue_url(envelope.priority),
-        MessageBody=body,
-        DelaySeconds=delay_seconds,
-        MessageAttributes={
+    params: dict[str, Any] = {
+        "QueueUrl": queue.url,
+        "MessageBody": body,
+        "MessageAttributes": {
             "hook": {"DataType": "String", "StringValue": envelope.hook},
             "action_id": {"DataType": "String", "StringValue": envelope.action_id},
         },
+    }
+    if queue.fifo:
+        params["MessageGroupId"] = envelope.group or envelope.hook
+        params["MessageDeduplicationId"] = f"{envelope.action_id}:{envelope.attempt}"
+    else:
+        params["DelaySeconds"] = max(0, min(MAX_DELAY_SECONDS, round(delay_seconds)))
+    return _sqs().send_message(**params)["MessageId"]
+
+
+def dead_letter(
+    queue: QueueConfig,
+    body: str,
+    *,
+    reason: str,
+    error: str,
+    hook: str = "",
+    action_id: str = "",
+    attempts: int = 0,
+    group: str = "",
+) -> str:
+    """Put a message on the queue's dead-letter queue with why it is there."""
+    attributes = {
+        "reason": reason,
+        "error": error[:1000] or reason,
+        "hook": hook,
+        "action_id": action_id,
+        "attempts": str(attempts),
+        "source_queue": queue.name,
+    }
+    params: dict[str, Any] = {
+        "QueueUrl": queue.dead_letter_url,
+        "MessageBody": body,
+        "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in attributes.items()
+            if value
+        },
+    }
+    if queue.dead_letter_url.endswith(".fifo"):
+        params["MessageGroupId"] = group or hook or "dead-letters"
+        params["MessageDeduplicationId"] = f"{action_id or 'malformed'}:{attempts}:{reason}"[:128]
+    return _sqs().send_message(**params)["MessageId"]
+
+
+def change_visibility(queue: QueueConfig, receipt_handle: str, seconds: float) -> None:
+    """Hide a received message for ``seconds`` (a FIFO retry's backoff)."""
+    _sqs().change_message_visibility(
+        QueueUrl=queue.url,
+        ReceiptHandle=receipt_handle,
+        VisibilityTimeout=max(0, min(43_200, round(seconds))),
     )
-    return response["MessageId"]
+
+
+def dead_letter_body(envelope_body: str, error: str) -> str:
+    """The envelope as it was, with the error attached for whoever reads the dead letters."""
+    try:
+        document = json.loads(envelope_body)
+    except ValueError:
+        return envelope_body
+    if isinstance(document, dict):
+        document["error"] = error[:2000]
+        return json.dumps(document)
+    return envelope_body

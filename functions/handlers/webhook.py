@@ -10,7 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.observability import NAMESPACE, logger, metrics, tracer
+import functions.hooks  # noqa: F401 - registers hooks, so enqueue knows them
+from functions.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from functions.webhooks import receiver
 from functions.webhooks.exceptions import WebhookRejected
 
@@ -54,8 +55,8 @@ def rejected(exc: WebhookRejected) -> Response:
         unit=MetricUnit.Count,
         value=1,
         namespace=NAMESPACE,
-        default_dimensions=metrics.default_dimensions,
     ) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
         metric.add_dimension(name="reason", value=exc.error)
     return _json(exc.status_code, {"error": exc.error, "message": exc.message}, exc.headers)
 

@@ -1,9 +1,10 @@
-"""Provision the webhook receiver's resources on moto, as the stack does on AWS.
+"""Provision the stack's stateful resources on moto, as infra/constructs does on AWS.
 
 Used by ``make run`` and the integration tests until the local cloud deploys the
-synthesized template itself. Names and schemas follow infra/constructs: the
-idempotency table (``id`` key, TTL on ``expiration``), the default job queue with
-its dead-letter queue, and one secret per source holding a JSON list.
+synthesized template itself. Names and schemas follow the constructs: the
+idempotency table (``id`` key, TTL on ``expiration``), the actions table and its
+indexes, the circuits table, the job queues (high, default, low and FIFO), each
+with its dead-letter queue, and one secret per webhook source holding a JSON list.
 """
 
 from __future__ import annotations
@@ -14,27 +15,93 @@ from typing import Any
 
 import boto3
 
+from functions.actions.config import QueueConfig
 from infra.config import DEFAULT_SOURCES, DeploymentConfig
 from infra.local.demo_secrets import DEMO_SECRETS
 
 STACK = "Local"
+WORKER_TIMEOUT_SECONDS = 60
+MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 50}
 
 
 @dataclass
-class LocalWebhookResources:
+class LocalResources:
     environment: dict[str, str]
-    queue_url: str
-    dead_letter_queue_url: str
+    queues: dict[str, QueueConfig]
     table_name: str
+    actions_table: str
+    circuits_table: str
     secret_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def queue_url(self) -> str:
+        """The default job queue, where webhook deliveries go."""
+        return self.queues["default"].url
+
+
+def _table(dynamodb: Any, name: str, key: str, indexes: list[tuple[str, str, str, str]] = ()):
+    attributes = {key: "S"}
+    gsis = []
+    for index, partition, sort, sort_type in indexes:
+        attributes[partition] = "S"
+        attributes[sort] = sort_type
+        gsis.append(
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": partition, "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    params: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
+        ],
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if gsis:
+        params["GlobalSecondaryIndexes"] = gsis
+    dynamodb.create_table(**params)
+
+
+def _queue_pair(sqs: Any, name: str) -> QueueConfig:
+    fifo = name == "fifo"
+    suffix = ".fifo" if fifo else ""
+    fifo_attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if fifo else {}
+
+    def arn(url: str) -> str:
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    dlq_url = sqs.create_queue(QueueName=f"{STACK}-{name}-dlq{suffix}", Attributes=fifo_attributes)[
+        "QueueUrl"
+    ]
+    url = sqs.create_queue(
+        QueueName=f"{STACK}-{name}{suffix}",
+        Attributes={
+            **fifo_attributes,
+            "VisibilityTimeout": str(WORKER_TIMEOUT_SECONDS * 6),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": arn(dlq_url), "maxReceiveCount": MAX_RECEIVE_COUNT[name]}
+            ),
+        },
+    )["QueueUrl"]
+    return QueueConfig(
+        name=name, url=url, arn=arn(url), dead_letter_url=dlq_url, dead_letter_arn=arn(dlq_url)
+    )
 
 
 def provision(
     sources: dict[str, dict[str, Any]] | None = None,
     secrets: dict[str, list[str]] | None = None,
     config: DeploymentConfig | None = None,
-) -> LocalWebhookResources:
-    """Create the resources in the current (moto) account; return the function's environment."""
+) -> LocalResources:
+    """Create the resources in the current (moto) account; return the functions' environment."""
     config = config or DeploymentConfig()
     sources = sources or DEFAULT_SOURCES
     secrets = secrets if secrets is not None else {name: [s] for name, s in DEMO_SECRETS.items()}
@@ -43,27 +110,24 @@ def provision(
     secretsmanager = boto3.client("secretsmanager")
 
     table_name = f"{STACK}-idempotency"
-    dynamodb.create_table(
-        TableName=table_name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _table(dynamodb, table_name, "id")
     dynamodb.update_time_to_live(
         TableName=table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
-    dlq_url = sqs.create_queue(QueueName=f"{STACK}-dead-letter")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName=f"{STACK}-default",
-        Attributes={
-            "VisibilityTimeout": "180",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
-        },
-    )["QueueUrl"]
+    actions_table = f"{STACK}-actions"
+    _table(
+        dynamodb,
+        actions_table,
+        "action_id",
+        [
+            ("by_hook", "hook", "status_scheduled", "S"),
+            ("by_status", "status", "scheduled_at", "N"),
+        ],
+    )
+    circuits_table = f"{STACK}-circuits"
+    _table(dynamodb, circuits_table, "name")
+    queues = {name: _queue_pair(sqs, name) for name in ("high", "default", "low", "fifo")}
 
     secret_names: dict[str, str] = {}
     for name in sources:
@@ -74,10 +138,22 @@ def provision(
         secret_names[name] = secret_name
 
     environment = {
-        "POWERTOOLS_SERVICE_NAME": "webhook",
         "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
         "IDEMPOTENCY_TABLE_NAME": table_name,
-        "JOB_QUEUE_URL": queue_url,
+        "ACTIONS_TABLE_NAME": actions_table,
+        "CIRCUITS_TABLE_NAME": circuits_table,
+        "WORKER_TIMEOUT_SECONDS": str(WORKER_TIMEOUT_SECONDS),
+        "JOB_QUEUES": json.dumps(
+            {
+                name: {
+                    "url": q.url,
+                    "arn": q.arn,
+                    "dead_letter_url": q.dead_letter_url,
+                    "dead_letter_arn": q.dead_letter_arn,
+                }
+                for name, q in queues.items()
+            }
+        ),
         "WEBHOOK_SOURCES": json.dumps(
             {name: {**spec, "secret": secret_names[name]} for name, spec in sources.items()}
         ),
@@ -85,10 +161,11 @@ def provision(
         "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
         "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": str(config.webhook_idempotency_ttl_seconds),
     }
-    return LocalWebhookResources(
+    return LocalResources(
         environment=environment,
-        queue_url=queue_url,
-        dead_letter_queue_url=dlq_url,
+        queues=queues,
         table_name=table_name,
+        actions_table=actions_table,
+        circuits_table=circuits_table,
         secret_names=secret_names,
     )

@@ -12,7 +12,7 @@ from functions.handlers.webhook import lambda_handler
 from functions.webhooks.config import parse_sources
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.local.lambda_runtime import LocalContext, webhook_event
-from infra.local.resources import LocalWebhookResources, provision
+from infra.local.resources import LocalResources, provision
 from tests.conftest import reset_process_state
 
 
@@ -26,7 +26,7 @@ class Answer:
 class WebhookStack:
     """The webhook receiver on moto, driven through its Lambda handler."""
 
-    def __init__(self, resources: LocalWebhookResources) -> None:
+    def __init__(self, resources: LocalResources) -> None:
         self.resources = resources
         self.sqs = boto3.client("sqs")
         self.dynamodb = boto3.client("dynamodb")
@@ -87,3 +87,87 @@ def stack(aws, monkeypatch) -> WebhookStack:
         monkeypatch.setenv(name, value)
     reset_process_state()
     return WebhookStack(resources)
+
+
+class Jobs:
+    """The job runtime on moto: enqueue through the API, run the worker as SQS would."""
+
+    def __init__(self, resources: LocalResources) -> None:
+        self.resources = resources
+        self.sqs = boto3.client("sqs")
+        self.calls: list[tuple[str, Any, int]] = []
+
+    def queue(self, name: str = "default"):
+        return self.resources.queues[name]
+
+    def work(self, queue: str = "default", *, rounds: int = 20, batch_size: int = 10):
+        """Poll the queue until it is empty (or ``rounds`` run out); return each round."""
+        from functions.handlers.worker import lambda_handler
+        from infra.local.sqs_poller import poll_once
+
+        results = []
+        for _ in range(rounds):
+            result = poll_once(self.queue(queue), lambda_handler, batch_size=batch_size)
+            if not result.received:
+                break
+            results.append(result)
+        return results
+
+    def action(self, action_id: str) -> dict:
+        from functions.actions import store
+
+        return store.get(action_id)
+
+    def dead_letters(self, queue: str = "default") -> list[dict]:
+        """Messages on the queue's dead-letter queue: body and attributes."""
+        found = []
+        url = self.queue(queue).dead_letter_url
+        while batch := self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=300,
+            MessageAttributeNames=["All"],
+        ).get("Messages", []):
+            found.extend(
+                {
+                    "body": json.loads(m["Body"]) if m["Body"].startswith("{") else m["Body"],
+                    "attributes": {
+                        k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
+                    },
+                }
+                for m in batch
+            )
+        return found
+
+    def depth(self, queue: str = "default") -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue(queue).url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+
+@pytest.fixture
+def jobs(stack) -> Jobs:
+    return Jobs(stack.resources)
+
+
+@pytest.fixture
+def register():
+    """Register test hooks for one test; they are removed afterwards."""
+    from functions.actions import hooks
+
+    names: list[str] = []
+
+    def _register(name: str, function, **policy):
+        hooks.hook(name, **policy)(function)
+        names.append(name)
+        return function
+
+    yield _register
+    for name in names:
+        hooks.unregister(name)

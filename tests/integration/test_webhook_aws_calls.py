@@ -40,9 +40,10 @@ def test_requests_per_accepted_repeat_and_rejected_webhook(stack, calls):
 
     assert first == [
         ("secrets-manager", "GetSecretValue"),
-        ("dynamodb", "PutItem"),
+        ("dynamodb", "PutItem"),  # the idempotency record, in progress
+        ("dynamodb", "PutItem"),  # the action, pending
         ("sqs", "SendMessage"),
-        ("dynamodb", "UpdateItem"),
+        ("dynamodb", "UpdateItem"),  # the idempotency record, completed
     ]
     # The secret is cached, and the failed conditional write returns the stored result.
     assert repeat == [("dynamodb", "PutItem")]

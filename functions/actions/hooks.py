@@ -1,0 +1,117 @@
+"""The hook registry: which function runs for a hook name, and under what policy.
+
+Users register hooks in the ``functions/hooks`` package::
+
+    from functions.actions.hooks import hook
+
+    @hook("send_welcome_email", max_attempts=5, base_delay=10, max_delay=600)
+    def send_welcome_email(args, action):
+        ...
+
+The runtime never imports user code; the handlers import ``functions.hooks``,
+whose modules register themselves when imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from functions.actions.envelope import HOOK_NAME, Priority
+from functions.actions.exceptions import InvalidAction
+
+# FIFO queues redrive after this many receives; ordered hooks must give up before.
+MAX_ORDERED_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What a hook knows about the action it runs for."""
+
+    action_id: str
+    hook: str
+    group: str
+    attempt: int
+    max_attempts: int
+    correlation_id: str
+
+
+HookFunction = Callable[[Any, ActionContext], Any]
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    name: str
+    function: HookFunction
+    max_attempts: int = 5
+    base_delay: float = 5.0
+    max_delay: float = 900.0
+    priority: Priority = "default"
+    circuit: str | None = None
+    ordered: bool = False
+
+    @property
+    def queue(self) -> str:
+        return "fifo" if self.ordered else self.priority
+
+
+_REGISTRY: dict[str, HookSpec] = {}
+
+
+def hook(
+    name: str,
+    *,
+    max_attempts: int = 5,
+    base_delay: float = 5.0,
+    max_delay: float = 900.0,
+    priority: Priority = "default",
+    circuit: str | None = None,
+    ordered: bool = False,
+) -> Callable[[HookFunction], HookFunction]:
+    """Register the decorated function as the hook ``name``.
+
+    ``max_attempts`` counts the first run; ``base_delay`` and ``max_delay`` (seconds)
+    shape the backoff; ``priority`` picks the queue; ``circuit`` names a dependency
+    whose circuit breaker guards the hook; ``ordered`` sends it to the FIFO queue,
+    where actions of one group run one at a time, in order.
+    """
+
+    def register(function: HookFunction) -> HookFunction:
+        if not HOOK_NAME.fullmatch(name):
+            raise ValueError(f"hook names match {HOOK_NAME.pattern}: {name!r}")
+        if name in _REGISTRY and _REGISTRY[name].function is not function:
+            raise ValueError(f"hook {name!r} is registered twice")
+        if max_attempts < 1 or (ordered and max_attempts > MAX_ORDERED_ATTEMPTS):
+            raise ValueError(f"max_attempts must be 1..{MAX_ORDERED_ATTEMPTS} for {name!r}")
+        if base_delay < 0 or max_delay < base_delay:
+            raise ValueError(f"need 0 <= base_delay <= max_delay for {name!r}")
+        _REGISTRY[name] = HookSpec(
+            name=name,
+            function=function,
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            priority=priority,
+            circuit=circuit,
+            ordered=ordered,
+        )
+        return function
+
+    return register
+
+
+def get(name: str) -> HookSpec:
+    spec = _REGISTRY.get(name)
+    if spec is None:
+        raise InvalidAction(f"no hook is registered as {name!r}")
+    return spec
+
+
+def registered() -> dict[str, HookSpec]:
+    return dict(_REGISTRY)
+
+
+def unregister(name: str) -> None:
+    """Remove a hook (tests register their own and clean up)."""
+    _REGISTRY.pop(name, None)

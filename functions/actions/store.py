@@ -1,0 +1,458 @@
+"""The actions table: one item per action, its status, attempts and a bounded log.
+
+This module owns the DynamoDB client for the table. Every status change is a
+conditional write, so concurrent workers, duplicate deliveries and cancellations
+never race an action into two states.
+
+Item attributes: ``action_id`` (key), ``hook``, ``args`` (JSON text), ``args_hash``,
+``group``, ``priority``, ``status``, ``attempts`` (runs started), ``max_attempts``,
+``scheduled_at`` (epoch seconds), ``status_scheduled`` (``<status>#<scheduled_at>``,
+the sort key of the ``by_hook`` index), ``created_at``, ``updated_at``,
+``last_error``, ``log`` (the newest ``LOG_LIMIT`` entries), ``claim_expires_at``,
+``unique_key`` (set when enqueued with ``unique=True``), ``correlation_id`` and
+``expires_at`` (the TTL: 31 days after completion or cancellation, 93 after failure).
+Indexes: ``by_hook`` (hook, status_scheduled) and ``by_status`` (status, scheduled_at).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.actions.config import actions_table
+from functions.actions.envelope import Envelope, dump_args
+from functions.actions.exceptions import DuplicateAction
+from functions.clients import lazy_client
+
+PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED = (
+    "pending",
+    "in-progress",
+    "complete",
+    "failed",
+    "canceled",
+)
+STATUSES = (PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED)
+LOG_LIMIT = 50
+RETENTION_SECONDS = {COMPLETE: 31 * 86400, CANCELED: 31 * 86400, FAILED: 93 * 86400}
+
+_dynamodb = lazy_client("dynamodb")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(_plain_to_dynamo(value)) for key, value in values.items()}
+
+
+def _plain_to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _plain_to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_to_dynamo(v) for v in value]
+    return value
+
+
+def _dynamo_to_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _dynamo_to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo_to_plain(v) for v in value]
+    return value
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _dynamo_to_plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return {f":{key}": _serializer.serialize(_plain_to_dynamo(v)) for key, v in values.items()}
+
+
+def args_hash(args: Any) -> str:
+    """A stable hash of args: sorted keys, no whitespace. Used to match queries and uniqueness."""
+    canonical = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def unique_key(hook: str, args: Any, group: str) -> str:
+    return "unique#" + hashlib.sha256(f"{hook}\n{args_hash(args)}\n{group}".encode()).hexdigest()
+
+
+def status_scheduled(status: str, scheduled_at: float) -> str:
+    return f"{status}#{scheduled_at:020.6f}"
+
+
+def log_entry(event: str, message: str = "", attempt: int = 0) -> dict[str, Any]:
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "event": event,
+        "message": message[:1000],
+        "attempt": attempt,
+    }
+
+
+def _bounded(log: list[dict[str, Any]], *entries: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*log, *entries][-LOG_LIMIT:]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of trying to start a run: the item as it now is, or why not."""
+
+    claimed: bool
+    item: dict[str, Any]
+    reason: str = ""
+
+
+def create(envelope: Envelope, *, unique: bool = False) -> bool:
+    """Write the action as pending. False if an action with this id already exists.
+
+    With ``unique``, a lock item keyed by hook, args and group is written in the same
+    transaction, so two concurrent calls create one action; ``DuplicateAction`` names
+    the one that exists.
+    """
+    now = time.time()
+    scheduled_at = envelope.scheduled_for.timestamp()
+    item = {
+        "action_id": envelope.action_id,
+        "hook": envelope.hook,
+        "args": dump_args(envelope.args),
+        "args_hash": args_hash(envelope.args),
+        "group": envelope.group,
+        "priority": envelope.priority,
+        "status": PENDING,
+        "attempts": 0,
+        "max_attempts": envelope.max_attempts,
+        "scheduled_at": scheduled_at,
+        "status_scheduled": status_scheduled(PENDING, scheduled_at),
+        "created_at": now,
+        "updated_at": now,
+        "correlation_id": envelope.correlation_id,
+        "log": [
+            log_entry(
+                "created",
+                "past-due" if scheduled_at < now - 1 else f"scheduled for {envelope.scheduled_for}",
+            )
+        ],
+    }
+    table = actions_table()
+    if not unique:
+        try:
+            _dynamodb().put_item(
+                TableName=table,
+                Item=_to_item(item),
+                ConditionExpression="attribute_not_exists(action_id)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    lock = unique_key(envelope.hook, envelope.args, envelope.group)
+    item["unique_key"] = lock
+    try:
+        _dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": _to_item(item),
+                        "ConditionExpression": "attribute_not_exists(action_id)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": _to_item({"action_id": lock, "holder": envelope.action_id}),
+                        "ConditionExpression": "attribute_not_exists(action_id)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons", [])
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            holder = from_item(reasons[1].get("Item", {})).get("holder", "")
+            raise DuplicateAction(
+                f"a pending or running {envelope.hook!r} action with these args and group "
+                f"exists: {holder}",
+                holder,
+            ) from None
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def discard(action_id: str) -> None:
+    """Undo ``create`` when the message could not be sent: no pending action without one."""
+    try:
+        response = _dynamodb().delete_item(
+            TableName=actions_table(),
+            Key=_to_item({"action_id": action_id}),
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=_values({"pending": PENDING}),
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return
+        raise
+    lock = from_item(response.get("Attributes", {})).get("unique_key")
+    if lock:
+        _release_lock(lock, action_id)
+
+
+def get(action_id: str) -> dict[str, Any] | None:
+    response = _dynamodb().get_item(
+        TableName=actions_table(), Key=_to_item({"action_id": action_id}), ConsistentRead=True
+    )
+    item = response.get("Item")
+    return from_item(item) if item else None
+
+
+def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
+    """Move the action to in-progress for run number ``attempt``, or say why not.
+
+    Claims a pending action whose recorded runs are fewer than ``attempt`` (a stale
+    duplicate of an earlier attempt is refused), or an in-progress one whose claim
+    expired (its worker died) or that an attempt newer than its own supersedes. An
+    action that does not exist yet (a recurring run, or one created by a scheduler
+    straight onto the queue) is created in-progress.
+    """
+    now = time.time()
+    scheduled_at = envelope.scheduled_for.timestamp()
+    entry = log_entry("started", f"attempt {attempt} of {envelope.max_attempts}", attempt)
+    try:
+        response = _dynamodb().update_item(
+            TableName=actions_table(),
+            Key=_to_item({"action_id": envelope.action_id}),
+            UpdateExpression=(
+                "SET #s = :running, attempts = :attempt, claim_expires_at = :expires, "
+                "updated_at = :now, status_scheduled = :ss, "
+                "#log = list_append(if_not_exists(#log, :empty), :entry), "
+                "hook = if_not_exists(hook, :hook), #args = if_not_exists(#args, :args), "
+                "args_hash = if_not_exists(args_hash, :args_hash), "
+                "#group = if_not_exists(#group, :group), "
+                "priority = if_not_exists(priority, :priority), "
+                "max_attempts = if_not_exists(max_attempts, :max_attempts), "
+                "scheduled_at = if_not_exists(scheduled_at, :scheduled_at), "
+                "created_at = if_not_exists(created_at, :now), "
+                "correlation_id = if_not_exists(correlation_id, :correlation_id) "
+                "REMOVE expires_at"
+            ),
+            ConditionExpression=(
+                "attribute_not_exists(action_id) "
+                "OR (#s = :pending AND attempts < :attempt) "
+                "OR (#s = :running AND (claim_expires_at < :now OR attempts < :attempt))"
+            ),
+            ExpressionAttributeNames={
+                "#s": "status",
+                "#log": "log",
+                "#args": "args",
+                "#group": "group",
+            },
+            ExpressionAttributeValues=_values(
+                {
+                    "running": IN_PROGRESS,
+                    "pending": PENDING,
+                    "attempt": attempt,
+                    "expires": now + claim_seconds,
+                    "now": now,
+                    "ss": status_scheduled(IN_PROGRESS, scheduled_at),
+                    "empty": [],
+                    "entry": [entry],
+                    "hook": envelope.hook,
+                    "args": dump_args(envelope.args),
+                    "args_hash": args_hash(envelope.args),
+                    "group": envelope.group,
+                    "priority": envelope.priority,
+                    "max_attempts": envelope.max_attempts,
+                    "scheduled_at": scheduled_at,
+                    "correlation_id": envelope.correlation_id,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        item = from_item(exc.response.get("Item", {}))
+        return Claim(False, item, _why_not(item, attempt))
+    return Claim(True, from_item(response["Attributes"]))
+
+
+def _why_not(item: dict[str, Any], attempt: int) -> str:
+    status = item.get("status", "")
+    if status == IN_PROGRESS:
+        return "already running"
+    if status == PENDING:
+        return f"attempt {attempt} already ran (a duplicate delivery)"
+    return f"already {status}"
+
+
+def _finish(
+    item: dict[str, Any],
+    status: str,
+    entries: list[dict[str, Any]],
+    *,
+    error: str | None = None,
+    scheduled_at: float | None = None,
+) -> None:
+    """Write the run's outcome, on condition that this run still holds the claim."""
+    now = time.time()
+    scheduled = item.get("scheduled_at", now) if scheduled_at is None else scheduled_at
+    names = {"#s": "status", "#log": "log"}
+    values: dict[str, Any] = {
+        "status": status,
+        "log": _bounded(item.get("log", []), *entries),
+        "now": now,
+        "ss": status_scheduled(status, scheduled),
+        "scheduled_at": scheduled,
+        "running": IN_PROGRESS,
+        "attempt": item.get("attempts", 0),
+    }
+    sets = [
+        "#s = :status",
+        "#log = :log",
+        "updated_at = :now",
+        "status_scheduled = :ss",
+        "scheduled_at = :scheduled_at",
+    ]
+    removes = ["claim_expires_at"]
+    if error is not None:
+        sets.append("last_error = :error")
+        values["error"] = error[:2000]
+    if status in RETENTION_SECONDS:
+        sets.append("expires_at = :expires_at")
+        values["expires_at"] = int(now + RETENTION_SECONDS[status])
+    update = {
+        "TableName": actions_table(),
+        "Key": _to_item({"action_id": item["action_id"]}),
+        "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+        "ConditionExpression": "#s = :running AND attempts = :attempt",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _values(values),
+    }
+    lock = item.get("unique_key")
+    if lock and status in RETENTION_SECONDS:
+        _dynamodb().transact_write_items(
+            TransactItems=[{"Update": update}, {"Delete": _lock_delete(lock, item["action_id"])}]
+        )
+    else:
+        _dynamodb().update_item(**update)
+
+
+def complete(item: dict[str, Any], message: str = "") -> None:
+    _finish(item, COMPLETE, [log_entry("completed", message, item.get("attempts", 0))])
+
+
+def retry_later(item: dict[str, Any], error: str, delay: float) -> None:
+    """Back to pending; the next attempt's message is already on its way."""
+    attempt = item.get("attempts", 0)
+    _finish(
+        item,
+        PENDING,
+        [log_entry("retry", f"{error} - attempt {attempt + 1} in {delay:.1f} s", attempt)],
+        error=error,
+        scheduled_at=time.time() + delay,
+    )
+
+
+def fail(item: dict[str, Any], error: str, *, dead_lettered: bool = True) -> None:
+    attempt = item.get("attempts", 0)
+    entries = [log_entry("failed", error, attempt)]
+    if dead_lettered:
+        entries.append(log_entry("dead-lettered", "sent to the dead-letter queue", attempt))
+    _finish(item, FAILED, entries, error=error)
+
+
+def release(item: dict[str, Any], message: str) -> None:
+    """Give the claim back without using the attempt up (a deferred run)."""
+    attempt = item.get("attempts", 0)
+    _finish_without_attempt(item, message, attempt)
+
+
+def _finish_without_attempt(item: dict[str, Any], message: str, attempt: int) -> None:
+    now = time.time()
+    _dynamodb().update_item(
+        TableName=actions_table(),
+        Key=_to_item({"action_id": item["action_id"]}),
+        UpdateExpression=(
+            "SET #s = :pending, attempts = :previous, #log = :log, updated_at = :now, "
+            "status_scheduled = :ss REMOVE claim_expires_at"
+        ),
+        ConditionExpression="#s = :running AND attempts = :attempt",
+        ExpressionAttributeNames={"#s": "status", "#log": "log"},
+        ExpressionAttributeValues=_values(
+            {
+                "pending": PENDING,
+                "running": IN_PROGRESS,
+                "previous": attempt - 1,
+                "attempt": attempt,
+                "log": _bounded(item.get("log", []), log_entry("deferred", message, attempt)),
+                "now": now,
+                "ss": status_scheduled(PENDING, item.get("scheduled_at", now)),
+            }
+        ),
+    )
+
+
+def reset_for_redrive(action_id: str, note: str) -> None:
+    """A failed action back to pending with fresh attempts, as a redrive starts it again."""
+    now = time.time()
+    _dynamodb().update_item(
+        TableName=actions_table(),
+        Key=_to_item({"action_id": action_id}),
+        UpdateExpression=(
+            "SET #s = :pending, attempts = :zero, updated_at = :now, status_scheduled = :ss, "
+            "scheduled_at = :now, #log = list_append(if_not_exists(#log, :empty), :entry) "
+            "REMOVE expires_at, claim_expires_at"
+        ),
+        ExpressionAttributeNames={"#s": "status", "#log": "log"},
+        ExpressionAttributeValues=_values(
+            {
+                "pending": PENDING,
+                "zero": 0,
+                "now": now,
+                "ss": status_scheduled(PENDING, now),
+                "empty": [],
+                "entry": [log_entry("redriven", note)],
+            }
+        ),
+    )
+
+
+def _lock_delete(lock: str, action_id: str) -> dict[str, Any]:
+    return {
+        "TableName": actions_table(),
+        "Key": _to_item({"action_id": lock}),
+        "ConditionExpression": "attribute_not_exists(action_id) OR holder = :holder",
+        "ExpressionAttributeValues": _values({"holder": action_id}),
+    }
+
+
+def _release_lock(lock: str, action_id: str) -> None:
+    try:
+        _dynamodb().delete_item(**_lock_delete(lock, action_id))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

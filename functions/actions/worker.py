@@ -1,0 +1,279 @@
+"""The worker: run each SQS record's action once, then record complete, retry or dead letter.
+
+Per record:
+
+1. Parse the envelope. A malformed body or an unknown version goes to the queue's
+   dead-letter queue with the reason; it never fails the batch, so it cannot loop.
+2. Find the hook. An unknown hook is a permanent failure.
+3. Not yet due (a retry whose wait is longer than SQS's 15-minute delay, hopping)?
+   Send it on with the rest of the wait.
+4. A circuit the hook needs is open? Defer it until the circuit may close, without
+   using an attempt.
+5. Claim the action (conditional ``pending -> in-progress``). A completed, failed or
+   canceled action, or a duplicate of an attempt that already ran, is skipped and
+   said so in the log. One still running elsewhere is handed back to SQS for later.
+6. Run the hook; on success record ``complete``. ``TransientError`` and any
+   unexpected exception retry after exponential backoff with full jitter while
+   attempts remain; ``PermanentError`` or exhaustion dead-letters the action with
+   its hook, args, attempts and error, status ``failed``.
+
+Every message that continues the action (a retry, a hop, a dead letter) is sent
+before the record's status is written and before SQS deletes the message being
+processed, so a crash at any point repeats work rather than losing it.
+
+Standard queues retry by sending the next attempt's envelope with ``DelaySeconds``.
+The FIFO queue retries in place: the message is hidden for the backoff and reported
+as failed, which holds back its group (and only its group) until it succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from functions.actions import circuit, hooks, queues, store
+from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
+from functions.actions.envelope import Envelope
+from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
+from functions.actions.retry import backoff_delay
+from functions.observability import logger, metrics
+
+# Due within this much counts as due: SQS delays are whole seconds.
+DUE_TOLERANCE_SECONDS = 1.0
+
+
+class RetryLater(Exception):
+    """Report the record as failed so SQS delivers it again (FIFO retries, busy claims)."""
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Process an SQS batch; return the partial batch response Lambda expects."""
+    records = event.get("Records") or []
+    fifo = bool(records) and records[0].get("eventSourceARN", "").endswith(".fifo")
+    processor = (
+        SqsFifoPartialProcessor(skip_group_on_error=True)
+        if fifo
+        else BatchProcessor(event_type=EventType.SQS)
+    )
+    return process_partial_response(
+        event=event, record_handler=process_record, processor=processor, context=context
+    )
+
+
+def process_record(record: SQSRecord) -> None:
+    queue = queue_by_arn(record.event_source_arn)
+    if queue is None:
+        raise RuntimeError(f"record from an unknown queue: {record.event_source_arn}")
+    try:
+        envelope = Envelope.from_message(record.body)
+    except (ValidationError, ValueError) as exc:
+        _malformed(queue, record, exc)
+        return
+    logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
+    logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
+    try:
+        _process(queue, record, envelope)
+    finally:
+        logger.remove_keys(["action_id", "hook", "attempt"])
+
+
+def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
+    try:
+        spec = hooks.get(envelope.hook)
+    except InvalidAction as exc:
+        _unknown_hook(queue, record, envelope, str(exc))
+        return
+
+    wait = envelope.scheduled_for.timestamp() - time.time()
+    if not queue.fifo and wait > DUE_TOLERANCE_SECONDS:
+        queues.send(envelope, queue, delay_seconds=wait)
+        logger.info("not due yet: sent on", extra={"wait_seconds": round(wait, 1)})
+        return
+
+    decision = circuit.allow(spec.circuit) if spec.circuit else None
+    if decision is not None and not decision.allowed:
+        _defer(queue, record, envelope, decision.retry_in, f"circuit {spec.circuit} is open")
+        return
+
+    attempt = _attempt(queue, record, envelope)
+    claim = store.claim(envelope, attempt, claim_seconds())
+    if not claim.claimed:
+        logger.info("skipped", extra={"reason": claim.reason, "status": claim.item.get("status")})
+        metrics.add_metric(name="ActionsSkipped", unit=MetricUnit.Count, value=1)
+        if claim.reason == "already running":
+            raise RetryLater("the action is running elsewhere; look again after it")
+        return
+
+    item = claim.item
+    logger.append_keys(attempt=attempt)
+    context = hooks.ActionContext(
+        action_id=envelope.action_id,
+        hook=envelope.hook,
+        group=envelope.group,
+        attempt=attempt,
+        max_attempts=envelope.max_attempts,
+        correlation_id=envelope.correlation_id,
+    )
+    _record_latency(envelope)
+    metrics.add_metric(name="ActionsStarted", unit=MetricUnit.Count, value=1)
+    started = time.monotonic()
+    try:
+        spec.function(envelope.args, context)
+    except PermanentError as exc:
+        _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
+        return
+    except Exception as exc:
+        if spec.circuit and decision is not None:
+            circuit.record_failure(spec.circuit, decision)
+        _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
+        return
+    finally:
+        metrics.add_metric(
+            name="ActionDuration",
+            unit=MetricUnit.Milliseconds,
+            value=(time.monotonic() - started) * 1000,
+        )
+
+    if spec.circuit and decision is not None:
+        circuit.record_success(spec.circuit, decision)
+    store.complete(item)
+    metrics.add_metric(name="ActionsCompleted", unit=MetricUnit.Count, value=1)
+    logger.info("action completed")
+
+
+def _attempt(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> int:
+    """Standard queues carry the attempt in the envelope; FIFO counts receives."""
+    if not queue.fifo:
+        return envelope.attempt
+    current = store.get(envelope.action_id) or {}
+    return int(current.get("attempts", 0)) + 1
+
+
+def _retry_or_dead_letter(
+    queue: QueueConfig,
+    record: SQSRecord,
+    envelope: Envelope,
+    item: dict[str, Any],
+    spec: hooks.HookSpec,
+    attempt: int,
+    exc: Exception,
+) -> None:
+    error = f"{type(exc).__name__}: {exc}"
+    if attempt >= envelope.max_attempts:
+        _dead_letter(queue, record, envelope, item, error, "exhausted")
+        return
+    retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+    delay = (
+        retry_after
+        if retry_after is not None
+        else backoff_delay(attempt, spec.base_delay, spec.max_delay)
+    )
+    logger.warning(
+        "attempt failed; retrying", extra={"error": error, "retry_in_seconds": round(delay, 1)}
+    )
+    metrics.add_metric(name="ActionsRetried", unit=MetricUnit.Count, value=1)
+    if queue.fifo:
+        queues.change_visibility(queue, record.receipt_handle, delay)
+        store.retry_later(item, error, delay)
+        raise RetryLater(error)
+    following = envelope.model_copy(
+        update={
+            "attempt": attempt + 1,
+            "scheduled_for": datetime.now(UTC) + timedelta(seconds=delay),
+        }
+    )
+    queues.send(following, queue, delay_seconds=delay)
+    store.retry_later(item, error, delay)
+
+
+def _dead_letter(
+    queue: QueueConfig,
+    record: SQSRecord,
+    envelope: Envelope,
+    item: dict[str, Any],
+    error: str,
+    reason: str,
+) -> None:
+    logger.error("action failed: dead-lettered", extra={"error": error, "reason": reason})
+    queues.dead_letter(
+        queue,
+        queues.dead_letter_body(record.body, error),
+        reason=reason,
+        error=error,
+        hook=envelope.hook,
+        action_id=envelope.action_id,
+        attempts=int(item.get("attempts", envelope.attempt)),
+        group=envelope.group,
+    )
+    store.fail(item, error)
+    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+
+
+def _defer(
+    queue: QueueConfig, record: SQSRecord, envelope: Envelope, wait: float, why: str
+) -> None:
+    logger.info("deferred", extra={"reason": why, "retry_in_seconds": round(wait, 1)})
+    metrics.add_metric(name="ActionsDeferred", unit=MetricUnit.Count, value=1)
+    if queue.fifo:
+        queues.change_visibility(queue, record.receipt_handle, wait)
+        raise RetryLater(why)
+    queues.send(envelope, queue, delay_seconds=wait)
+
+
+def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
+    reason = "unsupported_version" if _has_other_version(record.body) else "malformed"
+    logger.error("malformed message: dead-lettered", extra={"reason": reason})
+    queues.dead_letter(
+        queue,
+        record.body,
+        reason=reason,
+        error=str(exc)[:1000],
+        action_id=record.message_id,
+    )
+    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+
+
+def _has_other_version(body: str) -> bool:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "v" in document and document["v"] != 1
+
+
+def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, error: str) -> None:
+    claim = store.claim(envelope, _attempt(queue, record, envelope), claim_seconds())
+    if not claim.claimed and claim.reason != "already running":
+        return
+    queues.dead_letter(
+        queue,
+        queues.dead_letter_body(record.body, error),
+        reason="unknown_hook",
+        error=error,
+        hook=envelope.hook,
+        action_id=envelope.action_id,
+        attempts=envelope.attempt,
+        group=envelope.group,
+    )
+    if claim.claimed:
+        store.fail(claim.item, error)
+    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+
+
+def _record_latency(envelope: Envelope) -> None:
+    lag = (datetime.now(UTC) - envelope.scheduled_for).total_seconds()
+    metrics.add_metric(
+        name="ActionStartLatency", unit=MetricUnit.Milliseconds, value=max(0.0, lag) * 1000
+    )

@@ -1,0 +1,16 @@
+"""SQS entry point of the worker: every job queue's event source mapping invokes this."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+import functions.hooks  # noqa: F401 - registers the project's hooks
+from functions.actions import worker
+from functions.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return worker.handle(event, context)

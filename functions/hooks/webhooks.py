@@ -1,0 +1,51 @@
+"""``process_webhook``: what the receiver queues for every accepted delivery.
+
+Dispatches by source and event type to a small handler; unknown events complete
+without work (senders send many event types; subscribe to fewer to save runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from functions.actions.exceptions import PermanentError
+from functions.actions.hooks import ActionContext, hook
+from functions.observability import logger
+
+EventHandler = Callable[[dict[str, Any], ActionContext], None]
+_HANDLERS: dict[tuple[str, str], EventHandler] = {}
+
+
+def on(source: str, event_type: str) -> Callable[[EventHandler], EventHandler]:
+    def register(handler: EventHandler) -> EventHandler:
+        _HANDLERS[(source, event_type)] = handler
+        return handler
+
+    return register
+
+
+@on("github", "push")
+def github_push(payload: dict[str, Any], action: ActionContext) -> None:
+    commits = payload.get("commits") or []
+    logger.info(
+        "github push",
+        extra={"ref": payload.get("ref"), "commits": len(commits)},
+    )
+
+
+@on("stripe", "payment_intent.succeeded")
+def stripe_payment(payload: dict[str, Any], action: ActionContext) -> None:
+    intent = (payload.get("data") or {}).get("object") or {}
+    logger.info("stripe payment", extra={"payment_intent": intent.get("id")})
+
+
+@hook("process_webhook", max_attempts=5, base_delay=5, max_delay=900)
+def process_webhook(args: Any, action: ActionContext) -> None:
+    if not isinstance(args, dict) or "source" not in args:
+        raise PermanentError("process_webhook needs the receiver's args")
+    handler = _HANDLERS.get((args["source"], args.get("event_type", "")))
+    if handler is None:
+        logger.info("no handler for this event; done", extra={"event_type": args.get("event_type")})
+        return
+    handler(args.get("payload") or {}, action)

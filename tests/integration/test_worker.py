@@ -1,0 +1,354 @@
+"""The worker end to end on moto: real SQS messages, the real handler, the real table."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from functions.actions import DuplicateAction, InvalidAction, enqueue_async_action
+from functions.actions.envelope import Envelope
+from functions.actions.exceptions import PermanentError, TransientError
+
+
+class Recorder:
+    """A hook that records its calls and fails as told: ``plan`` lists outcomes per call."""
+
+    def __init__(self, *plan: BaseException | None) -> None:
+        self.plan = list(plan)
+        self.calls: list[tuple[object, int]] = []
+
+    def __call__(self, args, action) -> None:
+        self.calls.append((args, action.attempt))
+        outcome = self.plan.pop(0) if self.plan else None
+        if outcome is not None:
+            raise outcome
+
+
+def _events(item: dict) -> list[str]:
+    return [entry["event"] for entry in item["log"]]
+
+
+def test_a_hook_runs_once_and_its_action_completes(jobs, register):
+    hook = register("test_ok", Recorder(), base_delay=0)
+
+    action_id = enqueue_async_action("test_ok", {"n": 1}, group="g")
+    jobs.work()
+
+    assert hook.calls == [({"n": 1}, 1)]
+    item = jobs.action(action_id)
+    assert item["status"] == "complete"
+    assert item["attempts"] == 1
+    assert _events(item) == ["created", "started", "completed"]
+    assert 30 * 86400 < item["expires_at"] - time.time() <= 31 * 86400
+    assert jobs.depth() == 0
+
+
+def test_a_transient_failure_retries_with_the_next_attempt_then_completes(jobs, register):
+    hook = register("test_flaky", Recorder(TransientError("busy")), base_delay=0, max_delay=0)
+
+    action_id = enqueue_async_action("test_flaky", [1, 2])
+    jobs.work()
+
+    assert hook.calls == [([1, 2], 1), ([1, 2], 2)]
+    item = jobs.action(action_id)
+    assert item["status"] == "complete"
+    assert _events(item) == ["created", "started", "retry", "started", "completed"]
+    assert "TransientError: busy" in item["last_error"]
+
+
+def test_unexpected_exceptions_are_transient_by_default(jobs, register):
+    hook = register("test_crashy", Recorder(KeyError("x")), base_delay=0, max_delay=0)
+
+    action_id = enqueue_async_action("test_crashy")
+    jobs.work()
+
+    assert len(hook.calls) == 2
+    assert jobs.action(action_id)["status"] == "complete"
+
+
+def test_retry_waits_for_the_backoff_and_the_log_says_how_long(jobs, register):
+    register("test_slow_retry", Recorder(TransientError("later")), base_delay=60, max_delay=60)
+
+    action_id = enqueue_async_action("test_slow_retry")
+    jobs.work()
+
+    item = jobs.action(action_id)
+    assert item["status"] == "pending"
+    assert item["scheduled_at"] > time.time()
+    [retry] = [entry for entry in item["log"] if entry["event"] == "retry"]
+    assert "attempt 2 in" in retry["message"]
+    # The next attempt is on the queue, delayed: nothing to receive yet.
+    assert jobs.work() == []
+    assert jobs.depth() == 1
+
+
+def test_a_wait_longer_than_sqs_allows_hops_until_due(jobs, register):
+    hook = register("test_far", Recorder())
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="far-1",
+        hook="test_far",
+        scheduled_for=now.replace(year=now.year + 1),
+        enqueued_at=now,
+    )
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=envelope.to_message())
+
+    jobs.work()
+
+    assert hook.calls == []
+    assert jobs.depth() == 1  # sent on, delayed by the 15-minute maximum
+    assert jobs.action("far-1") is None
+
+
+def test_exhausted_attempts_dead_letter_the_action_with_its_error(jobs, register):
+    hook = register(
+        "test_broken", Recorder(*[TransientError("down")] * 5), max_attempts=3, base_delay=0
+    )
+
+    action_id = enqueue_async_action("test_broken", {"order": 7}, group="shop")
+    jobs.work()
+
+    assert [attempt for _, attempt in hook.calls] == [1, 2, 3]
+    item = jobs.action(action_id)
+    assert item["status"] == "failed"
+    assert _events(item)[-2:] == ["failed", "dead-lettered"]
+    assert 92 * 86400 < item["expires_at"] - time.time() <= 93 * 86400
+    [letter] = jobs.dead_letters()
+    assert letter["body"]["action_id"] == action_id
+    assert letter["body"]["args"] == {"order": 7}
+    assert letter["body"]["error"] == "TransientError: down"
+    assert letter["attributes"] == {
+        "reason": "exhausted",
+        "error": "TransientError: down",
+        "hook": "test_broken",
+        "action_id": action_id,
+        "attempts": "3",
+        "source_queue": "default",
+    }
+    assert jobs.depth() == 0
+
+
+def test_a_permanent_error_dead_letters_at_once(jobs, register):
+    hook = register("test_bad_input", Recorder(PermanentError("no such user")), base_delay=0)
+
+    action_id = enqueue_async_action("test_bad_input", {"user": 0})
+    jobs.work()
+
+    assert len(hook.calls) == 1
+    assert jobs.action(action_id)["status"] == "failed"
+    [letter] = jobs.dead_letters()
+    assert letter["attributes"]["reason"] == "permanent"
+    assert letter["attributes"]["error"] == "PermanentError: no such user"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json at all", "malformed"),
+        ('{"v": 1, "action_id": "x"}', "malformed"),
+        ('{"v": 2, "action_id": "x", "hook": "send_email"}', "unsupported_version"),
+    ],
+)
+def test_a_malformed_message_goes_to_the_dead_letters_not_into_a_loop(jobs, body, reason):
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=body)
+
+    [result] = jobs.work()
+
+    assert result.failed == []
+    assert result.crashed is None
+    [letter] = jobs.dead_letters()
+    assert letter["attributes"]["reason"] == reason
+    assert jobs.depth() == 0
+
+
+def test_an_unknown_hook_is_dead_lettered(jobs):
+    now = datetime.now(UTC)
+    envelope = Envelope(action_id="u-1", hook="nobody_home", scheduled_for=now, enqueued_at=now)
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=envelope.to_message())
+
+    jobs.work()
+
+    [letter] = jobs.dead_letters()
+    assert letter["attributes"]["reason"] == "unknown_hook"
+    assert jobs.action("u-1")["status"] == "failed"
+
+
+def test_a_redelivered_message_of_a_completed_action_is_skipped(jobs, register):
+    hook = register("test_once", Recorder())
+    action_id = enqueue_async_action("test_once", {"k": 1})
+    message = jobs.sqs.receive_message(QueueUrl=jobs.queue().url, VisibilityTimeout=0)
+    body = message["Messages"][0]["Body"]
+    jobs.work()
+
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=body)  # SQS delivers again
+    jobs.work()
+
+    assert len(hook.calls) == 1
+    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.depth() == 0
+
+
+def test_a_canceled_action_does_not_run(jobs, register):
+    hook = register("test_cancel", Recorder())
+    action_id = enqueue_async_action("test_cancel")
+    boto3.client("dynamodb").update_item(
+        TableName=jobs.resources.actions_table,
+        Key={"action_id": {"S": action_id}},
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": "canceled"}},
+    )
+
+    jobs.work()
+
+    assert hook.calls == []
+    assert jobs.action(action_id)["status"] == "canceled"
+    assert jobs.depth() == 0
+
+
+class WorkerDied(BaseException):
+    """Stands for the runtime killing the function mid-run (a timeout, out of memory)."""
+
+
+def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(jobs, register, monkeypatch):
+    monkeypatch.setenv("WORKER_TIMEOUT_SECONDS", "0")
+    monkeypatch.setenv("CLAIM_MARGIN_SECONDS", "0")
+    hook = register("test_dies", Recorder(WorkerDied()))
+    action_id = enqueue_async_action("test_dies")
+
+    [crashed] = jobs.work(rounds=1)
+    assert isinstance(crashed.crashed, WorkerDied)
+    assert jobs.action(action_id)["status"] == "in-progress"
+    # Lambda deleted nothing; SQS shows the message again after its visibility timeout.
+    _expire_visibility(jobs, crashed.kept)
+    jobs.work()
+
+    assert len(hook.calls) == 2
+    assert jobs.action(action_id)["status"] == "complete"
+
+
+def test_a_run_still_in_progress_elsewhere_is_handed_back_not_run_twice(jobs, register):
+    hook = register("test_busy", Recorder())
+    enqueue_async_action("test_busy")
+    body = jobs.sqs.receive_message(QueueUrl=jobs.queue().url, VisibilityTimeout=0)["Messages"][0][
+        "Body"
+    ]
+    from functions.actions import store
+
+    assert store.claim(Envelope.from_message(body), 1, 600).claimed  # another worker has it
+
+    [result] = jobs.work(rounds=1)
+
+    assert hook.calls == []
+    assert len(result.failed) == 1  # back to SQS for later, not deleted
+
+
+def test_a_partial_batch_reports_only_the_failed_record(jobs, register):
+    from functions.actions import store
+
+    hook = register("test_batch", Recorder())
+    busy = enqueue_async_action("test_batch", {"n": 0})
+    others = [enqueue_async_action("test_batch", {"n": n}) for n in (1, 2)]
+    messages = jobs.sqs.receive_message(
+        QueueUrl=jobs.queue().url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+    busy_body = next(m["Body"] for m in messages if busy in m["Body"])
+    assert store.claim(Envelope.from_message(busy_body), 1, 600).claimed
+
+    [result] = jobs.work(rounds=1)
+
+    assert result.received == 3
+    assert len(result.failed) == 1
+    assert sorted(args["n"] for args, _ in hook.calls) == [1, 2]
+    assert all(jobs.action(a)["status"] == "complete" for a in others)
+    # The two that succeeded were deleted; only the busy one is left.
+    _expire_visibility(jobs, result.kept)
+    assert (
+        jobs.sqs.receive_message(QueueUrl=jobs.queue().url, MaxNumberOfMessages=10)["Messages"][0][
+            "Body"
+        ]
+        == busy_body
+    )
+
+
+def _expire_visibility(jobs, kept: list[str], queue: str = "default") -> None:
+    """What the passing of a visibility timeout does: the kept messages show again."""
+    for receipt in kept:
+        jobs.sqs.change_message_visibility(
+            QueueUrl=jobs.queue(queue).url, ReceiptHandle=receipt, VisibilityTimeout=0
+        )
+
+
+# --- Priorities ------------------------------------------------------------------------
+
+
+def test_each_priority_has_its_own_queue(jobs, register):
+    register("test_urgent", Recorder(), priority="high")
+    register("test_bulk", Recorder(), priority="low")
+
+    enqueue_async_action("test_urgent")
+    enqueue_async_action("test_bulk")
+    enqueue_async_action("test_bulk", {"x": 1}, priority="high")  # per-call override
+
+    assert (jobs.depth("high"), jobs.depth("default"), jobs.depth("low")) == (2, 0, 1)
+    jobs.work("high")
+    assert (jobs.depth("high"), jobs.depth("low")) == (0, 1)
+
+
+# --- Enqueue -----------------------------------------------------------------------------
+
+
+def test_enqueue_refuses_bad_input_before_writing_anything(jobs, register):
+    register("test_any", Recorder())
+    with pytest.raises(InvalidAction, match="no hook"):
+        enqueue_async_action("not_registered")
+    with pytest.raises(InvalidAction, match="JSON"):
+        enqueue_async_action("test_any", {"when": datetime.now(UTC)})
+    with pytest.raises(InvalidAction, match="JSON"):
+        enqueue_async_action("test_any", float("nan"))
+    with pytest.raises(InvalidAction):
+        enqueue_async_action("test_any", "x" * 300_000)
+
+    assert boto3.client("dynamodb").scan(TableName=jobs.resources.actions_table)["Items"] == []
+    assert jobs.depth() == 0
+
+
+def test_enqueue_leaves_no_record_when_the_message_cannot_be_sent(jobs, register):
+    register("test_any", Recorder())
+    jobs.sqs.delete_queue(QueueUrl=jobs.queue().url)
+
+    with pytest.raises(Exception, match=r"NonExistentQueue|does not exist"):
+        enqueue_async_action("test_any")
+
+    assert boto3.client("dynamodb").scan(TableName=jobs.resources.actions_table)["Items"] == []
+
+
+def test_unique_refuses_a_second_pending_action_until_the_first_is_done(jobs, register):
+    register("test_unique", Recorder())
+    first = enqueue_async_action("test_unique", {"a": 1}, group="g", unique=True)
+
+    with pytest.raises(DuplicateAction) as refused:
+        enqueue_async_action("test_unique", {"a": 1}, group="g", unique=True)
+    assert refused.value.existing_action_id == first
+    other_args = enqueue_async_action("test_unique", {"a": 2}, group="g", unique=True)
+    jobs.work()
+    again = enqueue_async_action("test_unique", {"a": 1}, group="g", unique=True)
+
+    assert len({first, other_args, again}) == 3
+
+
+def test_the_webhook_action_runs_process_webhook(stack, jobs):
+    body = json.dumps({"ref": "refs/heads/main", "commits": [{}, {}]}).encode()
+    headers = stack.signed("github", body, "push-1", event_type="push")
+    accepted = stack.post("github", body, headers)
+
+    jobs.work()
+
+    item = jobs.action(accepted.body["action_id"])
+    assert item["hook"] == "process_webhook"
+    assert item["group"] == "github"
+    assert item["status"] == "complete"
