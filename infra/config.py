@@ -39,6 +39,13 @@ class DeploymentConfig:
     api_throttle_burst_limit: int = 200
     log_retention_days: int = 30
     metrics_namespace: str = "ActionScheduler"
+    worker_memory_mb: int = 512
+    worker_concurrency: dict[str, int] = field(
+        default_factory=lambda: {"high": 20, "default": 10, "low": 2, "fifo": 5}
+    )
+    circuit_failure_threshold: int = 5
+    circuit_window_seconds: int = 60
+    circuit_cooldown_seconds: int = 30
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentConfig:
@@ -69,7 +76,25 @@ class DeploymentConfig:
             ),
             log_retention_days=get("logRetentionDays", defaults.log_retention_days),
             metrics_namespace=get("metricsNamespace", defaults.metrics_namespace),
+            worker_memory_mb=get("workerMemoryMb", defaults.worker_memory_mb),
+            worker_concurrency={
+                **defaults.worker_concurrency,
+                **get("workerConcurrency", defaults.worker_concurrency),
+            },
+            circuit_failure_threshold=get(
+                "circuitFailureThreshold", defaults.circuit_failure_threshold
+            ),
+            circuit_window_seconds=get("circuitWindowSeconds", defaults.circuit_window_seconds),
+            circuit_cooldown_seconds=get(
+                "circuitCooldownSeconds", defaults.circuit_cooldown_seconds
+            ),
         )
+        bad = {q: n for q, n in config.worker_concurrency.items() if not 2 <= int(n) <= 1000}
+        if bad or set(config.worker_concurrency) != {"high", "default", "low", "fifo"}:
+            raise ValueError(
+                "workerConcurrency needs high, default, low and fifo, each 2..1000 "
+                f"(Lambda's limits for an SQS mapping): {config.worker_concurrency}"
+            )
         if config.log_retention_days not in RETENTION_DAYS:
             raise ValueError(f"logRetentionDays must be one of {RETENTION_DAYS}")
         # The secret is filled in by the stack when a source does not name one.

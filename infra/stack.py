@@ -6,11 +6,13 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.webhook_api import WebhookApi
+from infra.constructs.worker import Worker
 
-WORKER_TIMEOUT = Duration.seconds(30)
+WORKER_TIMEOUT = Duration.seconds(60)
 
 
 class ActionSchedulerStack(Stack):
@@ -20,13 +22,30 @@ class ActionSchedulerStack(Stack):
         code = lambda_code()
 
         self.queues = JobQueues(self, "JobQueues", worker_timeout=WORKER_TIMEOUT)
+        self.store = ActionStore(self, "Actions")
         self.webhooks = WebhookApi(
-            self, "Webhooks", code=code, job_queue=self.queues.default_queue, config=config
+            self, "Webhooks", code=code, queues=self.queues, store=self.store, config=config
+        )
+        self.worker = Worker(
+            self,
+            "Worker",
+            code=code,
+            queues=self.queues,
+            store=self.store,
+            config=config,
+            timeout=WORKER_TIMEOUT,
         )
 
         CfnOutput(self, "WebhookUrl", value=self.webhooks.url, description="POST {url}{source}")
-        CfnOutput(self, "JobQueueUrl", value=self.queues.default_queue.queue_url)
-        CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url)
+        CfnOutput(
+            self,
+            "JobQueuesOutput",
+            key="JobQueues",
+            value=self.queues.environment(),
+            description="queue name -> url, arn and dead-letter queue (actionsctl reads it)",
+        )
+        CfnOutput(self, "ActionsTableName", value=self.store.actions.table_name)
+        CfnOutput(self, "CircuitsTableName", value=self.store.circuits.table_name)
         CfnOutput(self, "IdempotencyTableName", value=self.webhooks.idempotency_table.table_name)
         for source, secret in self.webhooks.secrets.items():
             CfnOutput(

@@ -11,11 +11,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 
 _ERROR_TEMPLATE = (
@@ -32,7 +33,8 @@ class WebhookApi(Construct):
         construct_id: str,
         *,
         code: lambda_.Code,
-        job_queue: sqs.IQueue,
+        queues: JobQueues,
+        store: ActionStore,
         config: DeploymentConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -75,7 +77,8 @@ class WebhookApi(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                "JOB_QUEUE_URL": job_queue.queue_url,
+                "JOB_QUEUES": queues.environment(),
+                "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "WEBHOOK_SOURCES": json.dumps(sources, sort_keys=True),
                 "WEBHOOK_MAX_BODY_BYTES": str(config.webhook_max_body_bytes),
                 "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
@@ -91,7 +94,9 @@ class WebhookApi(Construct):
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
         )
-        job_queue.grant_send_messages(function)
+        # Every webhook becomes a process_webhook action: its item, then its message.
+        store.grant_write_actions(function)
+        queues.grant_send(function, ("default",), dead_letters=False)
         for secret in self.secrets.values():
             secret.grant_read(function)
 

@@ -2,9 +2,10 @@
 
 1. Synthesizes the CDK app (cdk-nag AwsSolutions runs as part of it) and lints the
    template with cfn-lint.
-2. Provisions the webhook receiver's table, queues and secrets on an embedded moto
-   and sends every sample in ``events/webhooks/`` through the real Lambda handler,
-   then each accepted one again, to show it is queued once.
+2. Provisions the stack's tables, queues and secrets on an embedded moto and sends
+   every sample in ``events/webhooks/`` through the real webhook handler, then each
+   accepted one again, to show it is queued once; then runs the worker over the
+   queue until every accepted delivery's action is complete.
 3. Prints what happened and exits non-zero if anything differs from the samples'
    expected outcome.
 
@@ -92,30 +93,38 @@ def replay() -> int:
             failures += not ok
             print(f"{sample.name:<28} {response['statusCode']:>6}  {response['body']}")
 
-        messages = _drain(resources.queue_url)
-        print(f"\nThe default job queue holds {len(messages)} actions:")
-        for envelope in messages:
-            args = envelope["args"]
-            print(
-                f"  {envelope['action_id']}  {envelope['hook']}  group={envelope['group']:<9}"
-                f"event_type={args['event_type']}  delivery_id={args['delivery_id']}"
-            )
-        if len(messages) != len(accepted):
-            failures += 1
-            print(f"  <-- expected {len(accepted)}: one per accepted delivery")
+        failures += _work(resources, len(accepted))
     return failures
 
 
-def _drain(queue_url: str) -> list[dict]:
+def _work(resources, expected: int) -> int:
+    """Run the worker over the default queue as its event source mapping would."""
     import boto3
 
-    sqs = boto3.client("sqs")
-    found = []
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    ):
-        found.extend(json.loads(message["Body"]) for message in batch)
-    return found
+    from functions.actions import store
+    from functions.handlers.worker import lambda_handler
+    from infra.local.sqs_poller import poll_once
+
+    table = boto3.client("dynamodb").scan(TableName=resources.actions_table)["Items"]
+    action_ids = sorted(item["action_id"]["S"] for item in table)
+    print(f"\nThe default job queue holds {len(action_ids)} actions; running the worker:")
+    with contextlib.redirect_stdout(io.StringIO()):
+        while poll_once(resources.queues["default"], lambda_handler).received:
+            pass
+    failures = 0
+    for action_id in action_ids:
+        item = store.get(action_id) or {}
+        args = json.loads(item.get("args", "{}"))
+        events = " > ".join(entry["event"] for entry in item.get("log", []))
+        print(
+            f"  {action_id}  {item.get('hook')}  {item.get('status'):<9} "
+            f"{args.get('source', ''):<9} {args.get('event_type', ''):<25} [{events}]"
+        )
+        failures += item.get("status") != "complete"
+    if len(action_ids) != expected:
+        failures += 1
+        print(f"  <-- expected {expected}: one per accepted delivery")
+    return failures
 
 
 def main() -> None:

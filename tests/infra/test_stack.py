@@ -83,7 +83,9 @@ def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resour
     assert receiver["Architectures"] == ["arm64"]
     assert receiver["TracingConfig"] == {"Mode": "Active"}
     env = receiver["Environment"]["Variables"]
-    assert {"IDEMPOTENCY_TABLE_NAME", "JOB_QUEUE_URL", "WEBHOOK_SOURCES"} <= set(env)
+    assert {"IDEMPOTENCY_TABLE_NAME", "JOB_QUEUES", "ACTIONS_TABLE_NAME", "WEBHOOK_SOURCES"} <= set(
+        env
+    )
     assert env["WEBHOOK_MAX_BODY_BYTES"] == "196608"
     sources = json.loads(env["WEBHOOK_SOURCES"])
     assert set(sources) == set(DEFAULT_SOURCES)
@@ -103,17 +105,35 @@ def test_idempotency_table_matches_powertools_schema(template):
     )
 
 
-def test_job_queue_is_encrypted_with_a_dead_letter_queue_and_long_visibility(resources):
+def _queue_names(resources: dict) -> dict[str, str]:
+    """Logical id -> the job queue name it stands for (high, default, low, fifo, or *-dlq)."""
+    names = {}
+    for logical_id in _of_type(resources, "AWS::SQS::Queue"):
+        for name in ("High", "Default", "Low", "Fifo"):
+            if logical_id.startswith(f"JobQueues{name}DeadLetterQueue"):
+                names[logical_id] = f"{name.lower()}-dlq"
+            elif logical_id.startswith(f"JobQueues{name}Queue"):
+                names[logical_id] = name.lower()
+    return names
+
+
+def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
     queues = _of_type(resources, "AWS::SQS::Queue")
-    assert len(queues) == 2
-    [job] = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
-    [dlq_name] = [n for n, q in queues.items() if "RedrivePolicy" not in q["Properties"]]
-    props = job["Properties"]
-    assert props["RedrivePolicy"] == {
-        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_name, "Arn"]},
-        "maxReceiveCount": 5,
-    }
-    assert props["VisibilityTimeout"] >= 6 * 30
+    names = _queue_names(resources)
+    assert sorted(names.values()) == sorted(
+        ["high", "default", "low", "fifo", "high-dlq", "default-dlq", "low-dlq", "fifo-dlq"]
+    )
+    by_name = {name: logical_id for logical_id, name in names.items()}
+    for name, receives in {"high": 5, "default": 5, "low": 5, "fifo": 50}.items():
+        props = queues[by_name[name]]["Properties"]
+        assert props["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [by_name[f"{name}-dlq"], "Arn"]},
+            "maxReceiveCount": receives,
+        }
+        # Six times the worker's 60-second timeout.
+        assert props["VisibilityTimeout"] == 360
+    assert queues[by_name["fifo"]]["Properties"]["FifoQueue"] is True
+    assert queues[by_name["fifo-dlq"]]["Properties"]["FifoQueue"] is True
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
@@ -121,11 +141,80 @@ def test_job_queue_is_encrypted_with_a_dead_letter_queue_and_long_visibility(res
 
 def test_queues_refuse_requests_without_tls(resources):
     policies = _of_type(resources, "AWS::SQS::QueuePolicy").values()
-    assert len(policies) == 2
+    assert len(policies) == 8
     for policy in policies:
         [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_worker_reads_every_queue_with_partial_batch_responses(resources):
+    mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    names = _queue_names(resources)
+    concurrency = {}
+    for mapping in mappings:
+        props = mapping["Properties"]
+        [queue_id, _] = props["EventSourceArn"]["Fn::GetAtt"]
+        assert props["BatchSize"] == 10
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        concurrency[names[queue_id]] = props["ScalingConfig"]["MaximumConcurrency"]
+        if names[queue_id] != "fifo":
+            assert props["MaximumBatchingWindowInSeconds"] == 1
+    assert concurrency == {"high": 20, "default": 10, "low": 2, "fifo": 5}
+
+
+def test_actions_table_has_its_indexes_ttl_and_recovery(template):
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "action_id", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "GlobalSecondaryIndexes": [
+                Match.object_like(
+                    {
+                        "IndexName": "by_hook",
+                        "KeySchema": [
+                            {"AttributeName": "hook", "KeyType": "HASH"},
+                            {"AttributeName": "status_scheduled", "KeyType": "RANGE"},
+                        ],
+                    }
+                ),
+                Match.object_like(
+                    {
+                        "IndexName": "by_status",
+                        "KeySchema": [
+                            {"AttributeName": "status", "KeyType": "HASH"},
+                            {"AttributeName": "scheduled_at", "KeyType": "RANGE"},
+                        ],
+                    }
+                ),
+            ],
+        },
+    )
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "Properties": Match.object_like(
+                {"KeySchema": [{"AttributeName": "name", "KeyType": "HASH"}]}
+            ),
+            "DeletionPolicy": "Retain",
+        },
+    )
+
+
+def test_worker_configuration(resources):
+    [worker] = [
+        r["Properties"]
+        for r in _of_type(resources, "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "functions.handlers.worker.lambda_handler"
+    ]
+    assert worker["Timeout"] == 60
+    assert worker["Architectures"] == ["arm64"]
+    env = worker["Environment"]["Variables"]
+    assert {"JOB_QUEUES", "ACTIONS_TABLE_NAME", "CIRCUITS_TABLE_NAME"} <= set(env)
+    assert env["WORKER_TIMEOUT_SECONDS"] == "60"
 
 
 def test_one_secret_per_source(resources):
@@ -172,6 +261,7 @@ def test_receiver_may_do_exactly_what_it_needs(resources):
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
         "sqs:SendMessage",
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",

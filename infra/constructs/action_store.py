@@ -1,0 +1,80 @@
+"""The actions table (one item per action, two indexes) and the circuit breakers' table."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+_S = dynamodb.AttributeType.STRING
+_N = dynamodb.AttributeType.NUMBER
+INDEXES = ("by_hook", "by_status")
+
+
+class ActionStore(Construct):
+    """State that outlives a run: actions (status, attempts, log) and circuits.
+
+    Both tables hold state an operator relies on, so they are retained on stack
+    deletion and have point-in-time recovery. The indexes answer "pending actions of
+    this hook, soonest first" (``by_hook``: hook, ``<status>#<scheduled_at>``) and
+    "actions by status, soonest first" (``by_status``) without scans.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.actions = self._table("ActionsTable", "action_id", ttl="expires_at")
+        self.actions.add_global_secondary_index(
+            index_name="by_hook",
+            partition_key=dynamodb.Attribute(name="hook", type=_S),
+            sort_key=dynamodb.Attribute(name="status_scheduled", type=_S),
+        )
+        self.actions.add_global_secondary_index(
+            index_name="by_status",
+            partition_key=dynamodb.Attribute(name="status", type=_S),
+            sort_key=dynamodb.Attribute(name="scheduled_at", type=_N),
+        )
+        self.circuits = self._table("CircuitsTable", "name")
+
+    def grant_write_actions(self, grantee: iam.IGrantable) -> None:
+        """Create, read, update and delete action items (transactions use the same rights)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            # The table only: Table.grant() would add "index/*", which item calls never use.
+            resource_arns=[self.actions.table_arn],
+        )
+
+    def grant_query_actions(self, grantee: iam.IGrantable) -> None:
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Query"],
+            resource_arns=[f"{self.actions.table_arn}/index/{name}" for name in INDEXES],
+        )
+
+    def grant_circuits(self, grantee: iam.IGrantable) -> None:
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resource_arns=[self.circuits.table_arn],
+        )
+
+    def _table(self, construct_id: str, key: str, ttl: str | None = None) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=key, type=_S),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=ttl,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
