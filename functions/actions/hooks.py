@@ -14,6 +14,7 @@ whose modules register themselves when imported.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -84,8 +85,9 @@ def hook(
             raise ValueError(f"hook {name!r} is registered twice")
         if max_attempts < 1 or (ordered and max_attempts > MAX_ORDERED_ATTEMPTS):
             raise ValueError(f"max_attempts must be 1..{MAX_ORDERED_ATTEMPTS} for {name!r}")
-        if base_delay < 0 or max_delay < base_delay:
-            raise ValueError(f"need 0 <= base_delay <= max_delay for {name!r}")
+        # Written so NaN fails too; an infinite cap would overflow the retry's delay.
+        if not (0 <= base_delay <= max_delay and math.isfinite(max_delay)):
+            raise ValueError(f"need 0 <= base_delay <= max_delay, finite, for {name!r}")
         _REGISTRY[name] = HookSpec(
             name=name,
             function=function,

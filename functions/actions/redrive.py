@@ -1,0 +1,387 @@
+"""Dead letters: look at what a job queue's dead-letter queue holds, and send it back.
+
+``inspect`` lists dead letters without removing them. ``redrive`` moves the ones
+that match back to their job queue, one by one, with fresh attempts: the envelope
+starts again at attempt 1, due now, and the action goes back to ``pending`` with
+no attempts used and a ``redriven`` log entry that names the dead-letter queue
+and the error it failed with. A dead letter is deleted only after its envelope
+was sent, so a failure at any point leaves it where it was (at worst the action
+is sent twice, and the worker runs it once).
+
+Left in place, and counted as skipped:
+
+- malformed dead letters (the body is not an envelope): nothing could run them;
+- dead letters of actions that are ``complete`` or ``canceled``: running them again
+  is not what a redrive is for.
+
+``redrive(..., native=True)`` with no filter hands the whole queue to SQS's
+``StartMessageMoveTask`` instead. SQS moves the messages as they are: **attempts
+are not reset**, the worker sees the old attempt numbers (an exhausted action
+fails again at once) and the table is not told. Where the API is missing (moto),
+the one-by-one redrive runs instead.
+
+Both walk the dead-letter queue by receiving batches and keep what they looked
+at invisible until they are done, then make it visible again; SQS offers no
+other way to read a queue. On a FIFO dead-letter queue, SQS hands out at most a
+batch of one message group while that batch is in flight, so ``inspect`` may
+not see all of a long group; ``redrive`` sees it all when it moves what it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from functions.actions import queues, store
+from functions.actions.config import QueueConfig, queue_named
+from functions.actions.envelope import Envelope
+from functions.actions.exceptions import InvalidAction
+from functions.clients import lazy_client
+
+_sqs = lazy_client("sqs")
+
+# How long a dead letter stays hidden while ``inspect`` looks at the queue.
+INSPECT_VISIBILITY_SECONDS = 60
+# Long polling asks every SQS server, so an empty answer means an empty queue.
+RECEIVE_WAIT_SECONDS = 1
+BATCH = 10
+# Actions in these states are not run again by a redrive.
+FINISHED = (store.COMPLETE, store.CANCELED)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One message on a dead-letter queue, as an operator wants to see it."""
+
+    message_id: str
+    action_id: str
+    hook: str
+    group: str
+    args: Any
+    attempts: int
+    error: str
+    reason: str
+    source_queue: str
+    sent_at: datetime | None
+    body: str
+    # The body is not an envelope: it cannot be redriven.
+    malformed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
+        return document
+
+
+@dataclass
+class RedriveResult:
+    moved: int = 0
+    skipped: int = 0
+    failed: int = 0
+    # One line per dead letter that was skipped or failed, saying why.
+    problems: list[str] = field(default_factory=list)
+    # Set when SQS's own message move task was started (``native=True``).
+    task_handle: str | None = None
+
+
+@dataclass(frozen=True)
+class _Received:
+    letter: DeadLetter
+    receipt_handle: str
+    envelope: Envelope | None
+
+
+def inspect(
+    queue_name: str,
+    *,
+    limit: int = 100,
+    hook: str | None = None,
+    group: str | None = None,
+    error: str | None = None,
+) -> list[DeadLetter]:
+    """Up to ``limit`` dead letters of the queue that match, left on the queue.
+
+    ``hook`` and ``group`` match exactly; ``error`` is a case-insensitive substring
+    of the error the action failed with.
+    """
+    queue = queue_named(queue_name)
+    if limit < 1:
+        raise InvalidAction("limit must be at least 1")
+    found: list[DeadLetter] = []
+    held: dict[str, str] = {}
+    try:
+        for received in _walk(queue, held, INSPECT_VISIBILITY_SECONDS):
+            if _matches(received.letter, hook, group, error):
+                found.append(received.letter)
+                if len(found) >= limit:
+                    break
+    finally:
+        _release(queue, held)
+    return found
+
+
+def redrive(
+    queue_name: str,
+    *,
+    hook: str | None = None,
+    group: str | None = None,
+    error: str | None = None,
+    rate_per_second: float | None = None,
+    limit: int | None = None,
+    native: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RedriveResult:
+    """Move the matching dead letters back to the queue with fresh attempts.
+
+    Filters as ``inspect``. ``limit`` bounds how many are moved (or tried);
+    ``rate_per_second`` spaces the sends. ``native=True`` (no filter, no limit)
+    starts SQS's message move task instead, which does not reset attempts.
+    """
+    queue = queue_named(queue_name)
+    if rate_per_second is not None and rate_per_second <= 0:
+        raise InvalidAction("rate_per_second must be positive")
+    if limit is not None and limit < 1:
+        raise InvalidAction("limit must be at least 1")
+    if native:
+        if hook is not None or group is not None or error is not None or limit is not None:
+            raise InvalidAction("a native redrive moves the whole queue: no filters, no limit")
+        handle = _start_move_task(queue, rate_per_second)
+        if handle is not None:
+            return RedriveResult(task_handle=handle)
+
+    result = RedriveResult()
+    throttle = _Throttle(rate_per_second, clock, sleep)
+    # Enough time to move a batch at the given rate before the batch shows again.
+    visibility = min(43_200, 60 + (math.ceil(BATCH / rate_per_second) if rate_per_second else 0))
+    held: dict[str, str] = {}
+    try:
+        for received in _walk(queue, held, visibility):
+            if limit is not None and result.moved + result.failed >= limit:
+                break
+            if not _matches(received.letter, hook, group, error):
+                continue
+            if _move(queue, received, result, throttle):
+                held.pop(received.letter.message_id, None)
+    finally:
+        _release(queue, held)
+    return result
+
+
+def _move(
+    queue: QueueConfig, received: _Received, result: RedriveResult, throttle: _Throttle
+) -> bool:
+    """Move one dead letter; True when it was sent and deleted."""
+    letter = received.letter
+    if received.envelope is None:
+        result.skipped += 1
+        result.problems.append(f"{letter.message_id}: not an envelope, left in place")
+        return False
+    try:
+        current = store.get(letter.action_id)
+        if current is not None and current.get("status") in FINISHED:
+            result.skipped += 1
+            result.problems.append(
+                f"{letter.message_id}: action {letter.action_id} is already "
+                f"{current['status']}, left in place"
+            )
+            return False
+        throttle.wait()
+        fresh = received.envelope.model_copy(
+            update={"attempt": 1, "scheduled_for": datetime.now(UTC)}
+        )
+        note = f"from the {queue.name} dead-letter queue; it had failed with: " + (
+            letter.error or letter.reason
+        )
+        # Pending first: a worker that receives the envelope must be able to claim it.
+        store.reset_for_redrive(letter.action_id, note)
+        _send(fresh, queue, letter.message_id)
+    except (ClientError, BotoCoreError, InvalidAction) as exc:
+        result.failed += 1
+        result.problems.append(f"{letter.message_id}: {_describe(exc)}, left in place")
+        return False
+    result.moved += 1
+    try:
+        _sqs().delete_message(QueueUrl=queue.dead_letter_url, ReceiptHandle=received.receipt_handle)
+    except (ClientError, BotoCoreError) as exc:
+        # Sent, so it counts as moved; once the action completes a redrive skips it.
+        result.problems.append(
+            f"{letter.message_id}: sent, but the dead letter stays ({_describe(exc)})"
+        )
+        return False
+    return True
+
+
+def _send(envelope: Envelope, queue: QueueConfig, dead_letter_id: str) -> None:
+    """Send the fresh envelope; on FIFO with a deduplication id of this redrive.
+
+    ``queues.send`` deduplicates FIFO messages by action and attempt, and the first
+    attempt's id was used when the action was enqueued: within SQS's five-minute
+    window the redriven message would be dropped. The dead letter's id is new for
+    each redrive and the same when one is repeated after a crash.
+    """
+    if not queue.fifo:
+        queues.send(envelope, queue)
+        return
+    _sqs().send_message(
+        QueueUrl=queue.url,
+        MessageBody=envelope.to_message(),
+        MessageAttributes={
+            "hook": {"DataType": "String", "StringValue": envelope.hook},
+            "action_id": {"DataType": "String", "StringValue": envelope.action_id},
+        },
+        MessageGroupId=envelope.group or envelope.hook,
+        MessageDeduplicationId=f"redrive:{dead_letter_id}"[:128],
+    )
+
+
+def _start_move_task(queue: QueueConfig, rate_per_second: float | None) -> str | None:
+    """SQS's own redrive; None where the API is not available."""
+    params: dict[str, Any] = {"SourceArn": queue.dead_letter_arn, "DestinationArn": queue.arn}
+    if rate_per_second is not None:
+        params["MaxNumberOfMessagesPerSecond"] = max(1, int(rate_per_second))
+    try:
+        return _sqs().start_message_move_task(**params)["TaskHandle"]
+    except (NotImplementedError, AttributeError, ClientError):
+        return None
+
+
+class _Throttle:
+    """At most ``rate`` sends a second: waits before a send that would come too soon."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.interval = 1 / rate if rate else 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self.next_at: float | None = None
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        if self.next_at is not None:
+            delay = self.next_at - self.clock()
+            if delay > 0:
+                self.sleep(delay)
+        now = self.clock()
+        self.next_at = max(now, self.next_at or now) + self.interval
+
+
+def _walk(queue: QueueConfig, held: dict[str, str], visibility: int) -> Iterator[_Received]:
+    """Each dead letter once, received and kept invisible; ``held`` maps id to receipt.
+
+    Ends when the queue has nothing more to give, or when a batch holds only
+    letters already seen (their visibility ran out before the walk ended).
+    """
+    seen: set[str] = set()
+    while True:
+        messages = (
+            _sqs()
+            .receive_message(
+                QueueUrl=queue.dead_letter_url,
+                MaxNumberOfMessages=BATCH,
+                VisibilityTimeout=visibility,
+                WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+            )
+            .get("Messages", [])
+        )
+        fresh = [m for m in messages if m["MessageId"] not in seen]
+        for message in messages:
+            held[message["MessageId"]] = message["ReceiptHandle"]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            received = _parse(queue, message)
+            yield received
+
+
+def _parse(queue: QueueConfig, message: dict[str, Any]) -> _Received:
+    attributes = {
+        name: value.get("StringValue", "")
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
+    system = message.get("Attributes") or {}
+    body = message["Body"]
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    envelope: Envelope | None = None
+    body_error = ""
+    if isinstance(document, dict):
+        body_error = str(document.pop("error", "") or "")
+        try:
+            envelope = Envelope.model_validate(document)
+        except ValidationError:
+            envelope = None
+    sent = system.get("SentTimestamp")
+    letter = DeadLetter(
+        message_id=message["MessageId"],
+        action_id=envelope.action_id if envelope else attributes.get("action_id", ""),
+        hook=envelope.hook if envelope else attributes.get("hook", ""),
+        group=envelope.group if envelope else "",
+        args=envelope.args if envelope else None,
+        attempts=_int(attributes.get("attempts"), envelope.attempt if envelope else 0),
+        error=attributes.get("error") or body_error,
+        # No reason attribute: SQS's redrive policy moved it (the worker never finished).
+        reason=attributes.get("reason") or "max_receive_count",
+        source_queue=attributes.get("source_queue") or queue.name,
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        body=body,
+        malformed=envelope is None,
+    )
+    return _Received(letter, message["ReceiptHandle"], envelope)
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def _matches(letter: DeadLetter, hook: str | None, group: str | None, error: str | None) -> bool:
+    if hook is not None and letter.hook != hook:
+        return False
+    if group is not None and letter.group != group:
+        return False
+    return error is None or error.lower() in letter.error.lower()
+
+
+def _release(queue: QueueConfig, held: dict[str, str]) -> None:
+    """Make what is still held visible again (what was moved is deleted; SQS says so)."""
+    handles = list(held.values())
+    for start in range(0, len(handles), BATCH):
+        try:
+            _sqs().change_message_visibility_batch(
+                QueueUrl=queue.dead_letter_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for i, handle in enumerate(handles[start : start + BATCH])
+                ],
+            )
+        except (ClientError, BotoCoreError):
+            # They show again when their visibility timeout ends.
+            continue
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return str(exc)

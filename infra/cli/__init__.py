@@ -1,0 +1,1 @@
+"""The operator CLI, ``actionsctl``: works against AWS and against the local cloud."""

@@ -1,0 +1,85 @@
+"""Where the CLI finds the stack: the environment, or the stack's CloudFormation outputs.
+
+The functions read ``JOB_QUEUES`` and ``ACTIONS_TABLE_NAME`` from the environment, as
+they do in Lambda. The CLI takes them, in this order:
+
+1. from the outputs of the stack named with ``--stack``;
+2. from the environment, when both are set there (the local cloud, a shell);
+3. from the outputs of the stack named by ``ACTIONS_STACK``, or ``ActionScheduler``.
+
+Outputs are ``JobQueues`` (a JSON object shaped like ``JOB_QUEUES``) and
+``ActionsTableName``. The endpoint is boto3's: ``AWS_ENDPOINT_URL`` points it at
+the local cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import MutableMapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.cli.errors import CliError
+
+DEFAULT_STACK = "ActionScheduler"
+# Stack output -> the environment variable the functions read.
+OUTPUTS = {"JobQueues": "JOB_QUEUES", "ActionsTableName": "ACTIONS_TABLE_NAME"}
+QUEUE_KEYS = {"url", "arn", "dead_letter_url", "dead_letter_arn"}
+HINT = "pass --stack NAME, or set JOB_QUEUES and ACTIONS_TABLE_NAME"
+
+
+def _cloudformation() -> Any:
+    return boto3.client("cloudformation")
+
+
+def configure(stack: str | None, environ: MutableMapping[str, str] | None = None) -> str:
+    """Put the stack's configuration into the environment; return where it came from."""
+    environ = os.environ if environ is None else environ
+    if stack is None and all(environ.get(name) for name in OUTPUTS.values()):
+        source = "environment"
+    else:
+        name = stack or environ.get("ACTIONS_STACK") or DEFAULT_STACK
+        environ.update(stack_outputs(name))
+        source = f"stack {name}"
+    check_job_queues(environ["JOB_QUEUES"], source)
+    # The functions cache what they read from the environment; read it again.
+    from functions.actions.config import queues
+
+    queues.cache_clear()
+    return source
+
+
+def stack_outputs(name: str) -> dict[str, str]:
+    """The stack's outputs the functions need, as environment variables."""
+    try:
+        stacks = _cloudformation().describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        raise CliError(f"cannot read stack {name!r}: {message} ({HINT})") from None
+    except BotoCoreError as exc:
+        raise CliError(f"cannot read stack {name!r}: {exc} ({HINT})") from None
+    outputs = {
+        output["OutputKey"]: output.get("OutputValue", "")
+        for output in (stacks[0].get("Outputs") or [] if stacks else [])
+    }
+    missing = [key for key in OUTPUTS if not outputs.get(key)]
+    if missing:
+        raise CliError(f"stack {name!r} has no output {', '.join(missing)} ({HINT})")
+    return {variable: outputs[key] for key, variable in OUTPUTS.items()}
+
+
+def check_job_queues(raw: str, source: str) -> None:
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise CliError(f"JOB_QUEUES from the {source} is not JSON") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(spec, dict) and set(spec) == QUEUE_KEYS for spec in document.values()
+    ):
+        raise CliError(
+            f"JOB_QUEUES from the {source} must map queue names to objects with "
+            f"{', '.join(sorted(QUEUE_KEYS))}"
+        )
