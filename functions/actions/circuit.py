@@ -156,6 +156,17 @@ def record_success(name: str, decision: Decision) -> None:
         _transition(name, CLOSED)
 
 
+def release_trial(name: str) -> None:
+    """Give the half-open trial back unused (its action was skipped): another may take it."""
+    _conditional(
+        Key={"name": _s(name)},
+        UpdateExpression="SET trial_expires_at = :zero",
+        ConditionExpression="#s = :half",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":half": _s(HALF_OPEN), ":zero": _n(0)},
+    )
+
+
 def record_failure(name: str, decision: Decision, settings: Settings | None = None) -> None:
     """A run that needed ``name`` failed transiently: count it; open on the threshold."""
     settings = settings or Settings.from_env()

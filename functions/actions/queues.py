@@ -14,13 +14,19 @@ _sqs = lazy_client("sqs")
 MAX_DELAY_SECONDS = 900
 
 
-def send(envelope: Envelope, queue: QueueConfig | str, *, delay_seconds: float = 0) -> str:
+def send(
+    envelope: Envelope,
+    queue: QueueConfig | str,
+    *,
+    delay_seconds: float = 0,
+    deduplication_id: str | None = None,
+) -> str:
     """Send the envelope to a job queue; return the SQS message id.
 
     On the FIFO queue the message group is the action's group (or its hook when it
     has none), so order holds within a group, and the deduplication id is the action
-    and attempt, so a repeated send within SQS's five-minute window is dropped.
-    FIFO queues take no per-message delay.
+    and attempt (or ``deduplication_id``), so a repeated send within SQS's
+    five-minute window is dropped. FIFO queues take no per-message delay.
     """
     queue = queue_named(queue) if isinstance(queue, str) else queue
     body = envelope.to_message()
@@ -34,7 +40,9 @@ def send(envelope: Envelope, queue: QueueConfig | str, *, delay_seconds: float =
     }
     if queue.fifo:
         params["MessageGroupId"] = envelope.group or envelope.hook
-        params["MessageDeduplicationId"] = f"{envelope.action_id}:{envelope.attempt}"
+        params["MessageDeduplicationId"] = (
+            deduplication_id or f"{envelope.action_id}:{envelope.attempt}"
+        )[:128]
     else:
         params["DelaySeconds"] = max(0, min(MAX_DELAY_SECONDS, round(delay_seconds)))
     return _sqs().send_message(**params)["MessageId"]
@@ -50,8 +58,13 @@ def dead_letter(
     action_id: str = "",
     attempts: int = 0,
     group: str = "",
+    message_id: str = "",
 ) -> str:
-    """Put a message on the queue's dead-letter queue with why it is there."""
+    """Put a message on the queue's dead-letter queue with why it is there.
+
+    On a FIFO dead-letter queue the deduplication id is the dead-lettered message's
+    own id: a redriven action is a new message, so failing again is never dropped.
+    """
     attributes = {
         "reason": reason,
         "error": error[:1000] or reason,
@@ -71,7 +84,7 @@ def dead_letter(
     }
     if queue.dead_letter_url.endswith(".fifo"):
         params["MessageGroupId"] = group or hook or "dead-letters"
-        params["MessageDeduplicationId"] = f"{action_id or 'malformed'}:{attempts}:{reason}"[:128]
+        params["MessageDeduplicationId"] = f"{message_id or action_id}:{reason}"[:128]
     return _sqs().send_message(**params)["MessageId"]
 
 

@@ -223,24 +223,12 @@ def _move(
 def _send(envelope: Envelope, queue: QueueConfig, dead_letter_id: str) -> None:
     """Send the fresh envelope; on FIFO with a deduplication id of this redrive.
 
-    ``queues.send`` deduplicates FIFO messages by action and attempt, and the first
-    attempt's id was used when the action was enqueued: within SQS's five-minute
-    window the redriven message would be dropped. The dead letter's id is new for
-    each redrive and the same when one is repeated after a crash.
+    The first attempt's usual id (action and attempt) was used when the action was
+    enqueued: within SQS's five-minute window the redriven message would be dropped.
+    The dead letter's id is new for each redrive and the same when one is repeated
+    after a crash.
     """
-    if not queue.fifo:
-        queues.send(envelope, queue)
-        return
-    _sqs().send_message(
-        QueueUrl=queue.url,
-        MessageBody=envelope.to_message(),
-        MessageAttributes={
-            "hook": {"DataType": "String", "StringValue": envelope.hook},
-            "action_id": {"DataType": "String", "StringValue": envelope.action_id},
-        },
-        MessageGroupId=envelope.group or envelope.hook,
-        MessageDeduplicationId=f"redrive:{dead_letter_id}"[:128],
-    )
+    queues.send(envelope, queue, deduplication_id=f"redrive:{dead_letter_id}")
 
 
 def _start_move_task(queue: QueueConfig, rate_per_second: float | None) -> str | None:

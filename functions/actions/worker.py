@@ -67,6 +67,9 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if fifo
         else BatchProcessor(event_type=EventType.SQS)
     )
+    # A batch whose every record is retried in place (a FIFO backoff, a busy claim) is
+    # a normal answer, not an invocation error: report it as a partial batch response.
+    processor.raise_on_entire_batch_failure = False
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context
     )
@@ -110,6 +113,8 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     attempt = _attempt(queue, record, envelope)
     claim = store.claim(envelope, attempt, claim_seconds())
     if not claim.claimed:
+        if decision is not None and decision.trial:
+            circuit.release_trial(spec.circuit)
         logger.info("skipped", extra={"reason": claim.reason, "status": claim.item.get("status")})
         metrics.add_metric(name="ActionsSkipped", unit=MetricUnit.Count, value=1)
         if claim.reason == "already running":
@@ -132,6 +137,9 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     try:
         spec.function(envelope.args, context)
     except PermanentError as exc:
+        # The dependency answered; the input was wrong. A trial has shown what it must.
+        if spec.circuit and decision is not None:
+            circuit.record_success(spec.circuit, decision)
         _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
@@ -216,6 +224,7 @@ def _dead_letter(
         action_id=envelope.action_id,
         attempts=int(item.get("attempts", envelope.attempt)),
         group=envelope.group,
+        message_id=record.message_id,
     )
     store.fail(item, error)
     metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
@@ -240,7 +249,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         record.body,
         reason=reason,
         error=str(exc)[:1000],
-        action_id=record.message_id,
+        message_id=record.message_id,
     )
     metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
 
@@ -266,6 +275,7 @@ def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, err
         action_id=envelope.action_id,
         attempts=envelope.attempt,
         group=envelope.group,
+        message_id=record.message_id,
     )
     if claim.claimed:
         store.fail(claim.item, error)

@@ -14,8 +14,9 @@ from infra.constructs.nag import acknowledge
 RETENTION = Duration.days(14)
 PRIORITIES = ("high", "default", "low")
 # Crashes and timeouts only: the worker's own retries never count against it. The FIFO
-# queue retries in place (each retry is a receive), so it allows the longest hook policy.
-MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 50}
+# queue retries and defers in place, and messages held behind a failing head of their
+# group are received again too: each is a receive, so it allows far more.
+MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 100}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from infra.local.demo_secrets import DEMO_SECRETS
 
 STACK = "Local"
 WORKER_TIMEOUT_SECONDS = 60
-MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 50}
+MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 100}
 
 
 @dataclass

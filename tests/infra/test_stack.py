@@ -124,7 +124,7 @@ def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
         ["high", "default", "low", "fifo", "high-dlq", "default-dlq", "low-dlq", "fifo-dlq"]
     )
     by_name = {name: logical_id for logical_id, name in names.items()}
-    for name, receives in {"high": 5, "default": 5, "low": 5, "fifo": 50}.items():
+    for name, receives in {"high": 5, "default": 5, "low": 5, "fifo": 100}.items():
         props = queues[by_name[name]]["Properties"]
         assert props["RedrivePolicy"] == {
             "deadLetterTargetArn": {"Fn::GetAtt": [by_name[f"{name}-dlq"], "Arn"]},

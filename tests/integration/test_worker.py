@@ -245,6 +245,7 @@ def test_a_run_still_in_progress_elsewhere_is_handed_back_not_run_twice(jobs, re
 
     assert hook.calls == []
     assert len(result.failed) == 1  # back to SQS for later, not deleted
+    assert result.crashed is None  # a partial batch response, not an invocation error
 
 
 def test_a_partial_batch_reports_only_the_failed_record(jobs, register):
