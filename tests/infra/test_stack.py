@@ -323,3 +323,31 @@ def test_cdk_nag_really_fails_a_non_compliant_stack(tmp_path):
         app.synth()
     assert "AwsSolutions-SQS3" in str(failure.value)
     assert "AwsSolutions-SQS4" in str(failure.value)
+
+
+def test_worker_may_do_exactly_what_it_needs(resources):
+    [role_name] = [n for n in _of_type(resources, "AWS::IAM::Role") if n.startswith("Worker")]
+    granted = {
+        action
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        if {"Ref": role_name} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _actions(statement)
+    }
+    assert granted == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+    }

@@ -353,3 +353,20 @@ def test_the_webhook_action_runs_process_webhook(stack, jobs):
     assert item["hook"] == "process_webhook"
     assert item["group"] == "github"
     assert item["status"] == "complete"
+
+
+def test_aws_requests_per_completed_action(jobs, register):
+    """The worker's own calls; receiving and deleting are the event source mapping's."""
+    from functions.clients import each_client
+
+    register("test_counted", Recorder())
+    enqueue_async_action("test_counted")
+    made: list[str] = []
+    for client in each_client():
+        client.meta.events.register(
+            "before-send.*", lambda event_name, **_: made.append(event_name.split(".")[2])
+        )
+
+    jobs.work()
+
+    assert made == ["UpdateItem", "UpdateItem"]  # claim, complete
