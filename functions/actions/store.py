@@ -385,37 +385,6 @@ def fail(item: dict[str, Any], error: str, *, dead_lettered: bool = True) -> Non
     _finish(item, FAILED, entries, error=error)
 
 
-def release(item: dict[str, Any], message: str) -> None:
-    """Give the claim back without using the attempt up (a deferred run)."""
-    attempt = item.get("attempts", 0)
-    _finish_without_attempt(item, message, attempt)
-
-
-def _finish_without_attempt(item: dict[str, Any], message: str, attempt: int) -> None:
-    now = time.time()
-    _dynamodb().update_item(
-        TableName=actions_table(),
-        Key=_to_item({"action_id": item["action_id"]}),
-        UpdateExpression=(
-            "SET #s = :pending, attempts = :previous, #log = :log, updated_at = :now, "
-            "status_scheduled = :ss REMOVE claim_expires_at"
-        ),
-        ConditionExpression="#s = :running AND attempts = :attempt",
-        ExpressionAttributeNames={"#s": "status", "#log": "log"},
-        ExpressionAttributeValues=_values(
-            {
-                "pending": PENDING,
-                "running": IN_PROGRESS,
-                "previous": attempt - 1,
-                "attempt": attempt,
-                "log": _bounded(item.get("log", []), log_entry("deferred", message, attempt)),
-                "now": now,
-                "ss": status_scheduled(PENDING, item.get("scheduled_at", now)),
-            }
-        ),
-    )
-
-
 def reset_for_redrive(action_id: str, note: str) -> None:
     """A failed action back to pending with fresh attempts, as a redrive starts it again."""
     now = time.time()

@@ -243,8 +243,9 @@ def test_no_iam_statement_grants_a_wildcard_action(resources):
             assert "*" not in action, statement
 
 
-def test_receiver_may_do_exactly_what_it_needs(resources):
-    [role_name] = [n for n, r in _of_type(resources, "AWS::IAM::Role").items() if "Receiver" in n]
+def _granted(resources: dict, role_prefix: str) -> tuple[str, set[str]]:
+    """The role whose logical id starts with ``role_prefix``, and every action it is granted."""
+    [role_name] = [n for n in _of_type(resources, "AWS::IAM::Role") if n.startswith(role_prefix)]
     granted = {
         action
         for policy in _of_type(resources, "AWS::IAM::Policy").values()
@@ -252,6 +253,11 @@ def test_receiver_may_do_exactly_what_it_needs(resources):
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         for action in _actions(statement)
     }
+    return role_name, granted
+
+
+def test_receiver_may_do_exactly_what_it_needs(resources):
+    role_name, granted = _granted(resources, "WebhooksReceiver")
     assert granted == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -326,14 +332,7 @@ def test_cdk_nag_really_fails_a_non_compliant_stack(tmp_path):
 
 
 def test_worker_may_do_exactly_what_it_needs(resources):
-    [role_name] = [n for n in _of_type(resources, "AWS::IAM::Role") if n.startswith("Worker")]
-    granted = {
-        action
-        for policy in _of_type(resources, "AWS::IAM::Policy").values()
-        if {"Ref": role_name} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        for action in _actions(statement)
-    }
+    _, granted = _granted(resources, "Worker")
     assert granted == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",

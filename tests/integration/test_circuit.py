@@ -42,31 +42,6 @@ def breaker(monkeypatch):
     monkeypatch.setenv("CIRCUIT_TRIAL_SECONDS", "60")
 
 
-class SqsClock:
-    """Moto's SQS clock, moved forward so delays and visibility timeouts pass without sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-@pytest.fixture
-def sqs_clock(monkeypatch) -> SqsClock:
-    import moto.sqs.models as sqs_models
-    from moto.core.utils import unix_time
-
-    clock = SqsClock()
-
-    def shifted(dt=None) -> float:
-        return unix_time(dt) + (0.0 if dt is not None else clock.offset)
-
-    monkeypatch.setattr(sqs_models, "unix_time", shifted)
-    monkeypatch.setattr(sqs_models, "unix_time_millis", lambda dt=None: shifted(dt) * 1000.0)
-    return clock
-
-
 def _events(item: dict) -> list[str]:
     return [entry["event"] for entry in item["log"]]
 

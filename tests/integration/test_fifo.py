@@ -47,30 +47,6 @@ class Ordered:
         return [(n, attempt) for g, n, attempt in self.calls if g == group]
 
 
-class SqsClock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-@pytest.fixture
-def sqs_clock(monkeypatch) -> SqsClock:
-    """Moto's SQS clock, moved forward so visibility timeouts pass without sleeping."""
-    import moto.sqs.models as sqs_models
-    from moto.core.utils import unix_time
-
-    clock = SqsClock()
-
-    def shifted(dt=None) -> float:
-        return unix_time(dt) + (0.0 if dt is not None else clock.offset)
-
-    monkeypatch.setattr(sqs_models, "unix_time", shifted)
-    monkeypatch.setattr(sqs_models, "unix_time_millis", lambda dt=None: shifted(dt) * 1000.0)
-    return clock
-
-
 def _show(jobs, receipts: list[str]) -> None:
     """What the end of their visibility timeout does: the messages are visible again."""
     for receipt in receipts:
