@@ -69,3 +69,18 @@ def claim_seconds() -> float:
     redelivered message may start the action again.
     """
     return worker_timeout_seconds() + float(os.environ.get("CLAIM_MARGIN_SECONDS", "30"))
+
+
+def schedule_group() -> str:
+    """The EventBridge Scheduler group holding the stack's schedules."""
+    return os.environ.get("SCHEDULE_GROUP", "default")
+
+
+def scheduler_role_arn() -> str:
+    """The role EventBridge Scheduler assumes to send to the job queues."""
+    return os.environ.get("SCHEDULER_ROLE_ARN", "")
+
+
+def scheduler_dead_letter_arn() -> str:
+    """Where EventBridge Scheduler puts what it could not deliver."""
+    return os.environ.get("SCHEDULER_DEAD_LETTER_ARN", "")

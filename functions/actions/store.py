@@ -16,6 +16,7 @@ Indexes: ``by_hook`` (hook, status_scheduled) and ``by_status`` (status, schedul
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -29,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from functions.actions.config import actions_table
 from functions.actions.envelope import Envelope, dump_args
-from functions.actions.exceptions import DuplicateAction
+from functions.actions.exceptions import DuplicateAction, InvalidAction
 from functions.clients import lazy_client
 
 PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED = (
@@ -41,6 +42,7 @@ PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED = (
 )
 STATUSES = (PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED)
 LOG_LIMIT = 50
+ANY = object()  # "args=None matches any args": None itself is a valid JSON value
 RETENTION_SECONDS = {COMPLETE: 31 * 86400, CANCELED: 31 * 86400, FAILED: 93 * 86400}
 
 _dynamodb = lazy_client("dynamodb")
@@ -116,7 +118,9 @@ class Claim:
     reason: str = ""
 
 
-def create(envelope: Envelope, *, unique: bool = False) -> bool:
+def create(
+    envelope: Envelope, *, unique: bool = False, extra: dict[str, Any] | None = None
+) -> bool:
     """Write the action as pending. False if an action with this id already exists.
 
     With ``unique``, a lock item keyed by hook, args and group is written in the same
@@ -140,6 +144,7 @@ def create(envelope: Envelope, *, unique: bool = False) -> bool:
         "created_at": now,
         "updated_at": now,
         "correlation_id": envelope.correlation_id,
+        **(extra or {}),
         "log": [
             log_entry(
                 "created",
@@ -425,3 +430,150 @@ def _release_lock(lock: str, action_id: str) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+
+
+def cancel(action_id: str, reason: str = "canceled") -> dict[str, Any] | None:
+    """Pending -> canceled, releasing a unique lock; the item as it was, or None if not pending."""
+    now = time.time()
+    update = {
+        "TableName": actions_table(),
+        "Key": _to_item({"action_id": action_id}),
+        "UpdateExpression": (
+            "SET #s = :canceled, updated_at = :now, expires_at = :expires, "
+            "status_scheduled = :ss, #log = list_append(if_not_exists(#log, :empty), :entry)"
+        ),
+        "ConditionExpression": "#s = :pending",
+        "ExpressionAttributeNames": {"#s": "status", "#log": "log"},
+        "ExpressionAttributeValues": _values(
+            {
+                "canceled": CANCELED,
+                "pending": PENDING,
+                "now": now,
+                "expires": int(now + RETENTION_SECONDS[CANCELED]),
+                "ss": status_scheduled(CANCELED, now),
+                "empty": [],
+                "entry": [log_entry("canceled", reason)],
+            }
+        ),
+        "ReturnValues": "ALL_OLD",
+    }
+    try:
+        old = from_item(_dynamodb().update_item(**update)["Attributes"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    if old.get("unique_key"):
+        _release_lock(old["unique_key"], action_id)
+    return old
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise InvalidAction("the cursor is not one this API returned") from None
+
+
+def query(
+    *,
+    hook: str | None = None,
+    status: str | None = None,
+    args: Any = ANY,
+    group: str | None = None,
+    date_from: float | None = None,
+    date_to: float | None = None,
+    per_page: int = 25,
+    cursor: str | None = None,
+    descending: bool = False,
+) -> Page:
+    """Actions by hook (``by_hook``) or by status (``by_status``), by scheduled time.
+
+    Never scans: a hook, or a status, picks the index partition; the time range is
+    the sort key; args and group filter within it. Pages follow DynamoDB's cursor.
+    """
+    if hook is None and status is None:
+        raise InvalidAction("query by hook, by status, or both")
+    names: dict[str, str] = {"#s": "status"}
+    values: dict[str, Any] = {}
+    filters: list[str] = []
+    index, condition = _key_condition(hook, status, date_from, date_to, values, filters)
+    if args is not ANY:
+        values["args_hash"] = args_hash(args)
+        filters.append("args_hash = :args_hash")
+    if group is not None:
+        names["#g"] = "group"
+        values["group"] = group
+        filters.append("#g = :group")
+    params: dict[str, Any] = {
+        "TableName": actions_table(),
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": _values(values),
+        "ScanIndexForward": not descending,
+    }
+    used = {name for name in names if name in condition or any(name in f for f in filters)}
+    if used:
+        params["ExpressionAttributeNames"] = {name: names[name] for name in used}
+    if filters:
+        params["FilterExpression"] = " AND ".join(filters)
+    items: list[dict[str, Any]] = []
+    start = _decode_cursor(cursor)
+    while True:
+        if start:
+            params["ExclusiveStartKey"] = start
+        params["Limit"] = max(per_page - len(items), 1) if not filters else max(per_page, 25)
+        response = _dynamodb().query(**params)
+        for item in response.get("Items", []):
+            items.append(from_item(item))
+            if len(items) == per_page:
+                return Page(items, _encode_cursor(_key_of(item, index)))
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return Page(items, None)
+
+
+def _key_condition(
+    hook: str | None,
+    status: str | None,
+    date_from: float | None,
+    date_to: float | None,
+    values: dict[str, Any],
+    filters: list[str],
+) -> tuple[str, str]:
+    """The index and key condition for a query; fills in values and any time filter."""
+    low = date_from if date_from is not None else 0.0
+    high = date_to if date_to is not None else 1e12
+    if hook is None:
+        values.update({"status": status, "low": low, "high": high})
+        return "by_status", "#s = :status AND scheduled_at BETWEEN :low AND :high"
+    values["hook"] = hook
+    if status is not None:
+        values["low"] = status_scheduled(status, low)
+        values["high"] = status_scheduled(status, high)
+        return "by_hook", "hook = :hook AND status_scheduled BETWEEN :low AND :high"
+    if date_from is not None or date_to is not None:
+        values["low"], values["high"] = low, high
+        filters.append("scheduled_at BETWEEN :low AND :high")
+    return "by_hook", "hook = :hook"
+
+
+def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
+    """The index key of an item, as DynamoDB's ExclusiveStartKey wants it."""
+    keys = {"action_id"}
+    keys |= {"hook", "status_scheduled"} if index == "by_hook" else {"status", "scheduled_at"}
+    return {name: value for name, value in item.items() if name in keys}
