@@ -9,6 +9,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.scheduling import Scheduling
 from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.worker import Worker
 
@@ -26,12 +27,14 @@ class ActionSchedulerStack(Stack):
         self.webhooks = WebhookApi(
             self, "Webhooks", code=code, queues=self.queues, store=self.store, config=config
         )
+        self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
         self.worker = Worker(
             self,
             "Worker",
             code=code,
             queues=self.queues,
             store=self.store,
+            scheduling=self.scheduling,
             config=config,
             timeout=WORKER_TIMEOUT,
         )
@@ -46,6 +49,9 @@ class ActionSchedulerStack(Stack):
         )
         CfnOutput(self, "ActionsTableName", value=self.store.actions.table_name)
         CfnOutput(self, "CircuitsTableName", value=self.store.circuits.table_name)
+        CfnOutput(self, "ScheduleGroupName", value=self.scheduling.group.schedule_group_name)
+        CfnOutput(self, "SchedulerRoleArn", value=self.scheduling.role.role_arn)
+        CfnOutput(self, "SchedulerDeadLetterArn", value=self.scheduling.dead_letter_queue.queue_arn)
         CfnOutput(self, "IdempotencyTableName", value=self.webhooks.idempotency_table.table_name)
         for source, secret in self.webhooks.secrets.items():
             CfnOutput(

@@ -118,7 +118,9 @@ def install_dependencies(requirements: list[str]) -> Path:
         "--python-version", _PYTHON_VERSION, "--only-binary=:all:",
         "--target", str(staging), *requirements,
     ]  # fmt: skip
-    subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"pip could not build the Lambda dependencies:\n{result.stderr}")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     (target / ".complete").touch()

@@ -11,6 +11,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.scheduling import Scheduling
 
 
 class Worker(Construct):
@@ -28,6 +29,7 @@ class Worker(Construct):
         code: lambda_.Code,
         queues: JobQueues,
         store: ActionStore,
+        scheduling: Scheduling,
         config: DeploymentConfig,
         timeout: Duration,
     ) -> None:
@@ -51,11 +53,15 @@ class Worker(Construct):
                 "CIRCUIT_FAILURE_THRESHOLD": str(config.circuit_failure_threshold),
                 "CIRCUIT_WINDOW_SECONDS": str(config.circuit_window_seconds),
                 "CIRCUIT_COOLDOWN_SECONDS": str(config.circuit_cooldown_seconds),
+                **scheduling.environment(),
             },
         )
         function = self.handler.function
         store.grant_write_actions(function)
         store.grant_circuits(function)
+        # Hooks may schedule and query actions (the daily report counts them).
+        store.grant_query_actions(function)
+        scheduling.grant_schedule(function)
         # Retries and hops go back to the queue they came from; failures to its dead letters.
         queues.grant_send(function)
         for name, pair in queues.pairs.items():

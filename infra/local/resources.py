@@ -4,7 +4,8 @@ Used by ``make run`` and the integration tests until the local cloud deploys the
 synthesized template itself. Names and schemas follow the constructs: the
 idempotency table (``id`` key, TTL on ``expiration``), the actions table and its
 indexes, the circuits table, the job queues (high, default, low and FIFO), each
-with its dead-letter queue, and one secret per webhook source holding a JSON list.
+with its dead-letter queue, the schedule group with the scheduler's role and
+dead-letter queue, and one secret per webhook source holding a JSON list.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class LocalResources:
     table_name: str
     actions_table: str
     circuits_table: str
+    schedule_group: str = ""
+    scheduler_dead_letter_url: str = ""
     secret_names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -128,6 +131,27 @@ def provision(
     circuits_table = f"{STACK}-circuits"
     _table(dynamodb, circuits_table, "name")
     queues = {name: _queue_pair(sqs, name) for name in ("high", "default", "low", "fifo")}
+    schedule_group = f"{STACK}-schedules"
+    boto3.client("scheduler").create_schedule_group(Name=schedule_group)
+    scheduler_dlq_url = sqs.create_queue(QueueName=f"{STACK}-scheduler-dlq")["QueueUrl"]
+    scheduler_dlq_arn = sqs.get_queue_attributes(
+        QueueUrl=scheduler_dlq_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    scheduler_role_arn = boto3.client("iam").create_role(
+        RoleName=f"{STACK}-scheduler",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "scheduler.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
 
     secret_names: dict[str, str] = {}
     for name in sources:
@@ -143,6 +167,9 @@ def provision(
         "ACTIONS_TABLE_NAME": actions_table,
         "CIRCUITS_TABLE_NAME": circuits_table,
         "WORKER_TIMEOUT_SECONDS": str(WORKER_TIMEOUT_SECONDS),
+        "SCHEDULE_GROUP": schedule_group,
+        "SCHEDULER_ROLE_ARN": scheduler_role_arn,
+        "SCHEDULER_DEAD_LETTER_ARN": scheduler_dlq_arn,
         "JOB_QUEUES": json.dumps(
             {
                 name: {
@@ -167,5 +194,7 @@ def provision(
         table_name=table_name,
         actions_table=actions_table,
         circuits_table=circuits_table,
+        schedule_group=schedule_group,
+        scheduler_dead_letter_url=scheduler_dlq_url,
         secret_names=secret_names,
     )

@@ -141,7 +141,7 @@ def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
 
 def test_queues_refuse_requests_without_tls(resources):
     policies = _of_type(resources, "AWS::SQS::QueuePolicy").values()
-    assert len(policies) == 8
+    assert len(policies) == 9  # eight job and dead-letter queues, and the scheduler's
     for policy in policies:
         [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Effect"] == "Deny"
@@ -349,4 +349,50 @@ def test_worker_may_do_exactly_what_it_needs(resources):
         "sqs:ReceiveMessage",
         "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
+        "dynamodb:Query",
+        "scheduler:CreateSchedule",
+        "scheduler:GetSchedule",
+        "scheduler:DeleteSchedule",
+        "iam:PassRole",
     }
+
+
+def test_schedules_live_in_the_stacks_group_and_send_with_a_role_limited_to_the_queues(
+    resources,
+):
+    [group] = _of_type(resources, "AWS::Scheduler::ScheduleGroup").values()
+    assert group["Properties"]["Name"] == "ActionScheduler-actions"
+    role_name, granted = _granted(resources, "SchedulingRole")
+    assert granted == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    [statement] = resources[role_name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def test_the_stack_runs_its_own_daily_report_as_a_recurring_action(resources):
+    [schedule] = _of_type(resources, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "cron(0 6 * * ? *)"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    target = props["Target"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    assert "DeadLetterConfig" in target
+    envelope = json.loads(target["Input"])
+    assert envelope["hook"] == "daily_report"
+    assert envelope["action_id"] == "daily-report@<aws.scheduler.scheduled-time>"
+    from functions.actions.envelope import Envelope
+
+    filled = target["Input"].replace("<aws.scheduler.scheduled-time>", "2026-12-01T06:00:00Z")
+    assert Envelope.from_message(filled).action_id == "daily-report@2026-12-01T06:00:00Z"
+
+
+def test_the_worker_knows_the_scheduler(resources):
+    [worker] = [
+        r["Properties"]
+        for r in _of_type(resources, "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "functions.handlers.worker.lambda_handler"
+    ]
+    env = worker["Environment"]["Variables"]
+    assert {"SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN", "SCHEDULER_DEAD_LETTER_ARN"} <= set(env)
