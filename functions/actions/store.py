@@ -11,7 +11,8 @@ the sort key of the ``by_hook`` index), ``created_at``, ``updated_at``,
 ``last_error``, ``log`` (the newest ``LOG_LIMIT`` entries), ``claim_expires_at``,
 ``unique_key`` (set when enqueued with ``unique=True``), ``correlation_id`` and
 ``expires_at`` (the TTL: 31 days after completion or cancellation, 93 after failure).
-Indexes: ``by_hook`` (hook, status_scheduled) and ``by_status`` (status, scheduled_at).
+Indexes: ``by_hook`` (hook, status_scheduled), ``by_match`` (``match_key``: a hash of
+hook, args and group; status_scheduled) and ``by_status`` (status, scheduled_at).
 """
 
 from __future__ import annotations
@@ -88,8 +89,13 @@ def args_hash(args: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def match_key(hook: str, args: Any, group: str) -> str:
+    """The ``by_match`` index's key: one partition per hook, args and group."""
+    return hashlib.sha256(f"{hook}\n{args_hash(args)}\n{group}".encode()).hexdigest()
+
+
 def unique_key(hook: str, args: Any, group: str) -> str:
-    return "unique#" + hashlib.sha256(f"{hook}\n{args_hash(args)}\n{group}".encode()).hexdigest()
+    return "unique#" + match_key(hook, args, group)
 
 
 def status_scheduled(status: str, scheduled_at: float) -> str:
@@ -134,6 +140,7 @@ def create(
         "hook": envelope.hook,
         "args": dump_args(envelope.args),
         "args_hash": args_hash(envelope.args),
+        "match_key": match_key(envelope.hook, envelope.args, envelope.group),
         "group": envelope.group,
         "priority": envelope.priority,
         "status": PENDING,
@@ -255,6 +262,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
                 "#log = list_append(if_not_exists(#log, :empty), :entry), "
                 "hook = if_not_exists(hook, :hook), #args = if_not_exists(#args, :args), "
                 "args_hash = if_not_exists(args_hash, :args_hash), "
+                "match_key = if_not_exists(match_key, :match_key), "
                 "#group = if_not_exists(#group, :group), "
                 "priority = if_not_exists(priority, :priority), "
                 "max_attempts = if_not_exists(max_attempts, :max_attempts), "
@@ -287,6 +295,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
                     "hook": envelope.hook,
                     "args": dump_args(envelope.args),
                     "args_hash": args_hash(envelope.args),
+                    "match_key": match_key(envelope.hook, envelope.args, envelope.group),
                     "group": envelope.group,
                     "priority": envelope.priority,
                     "max_attempts": envelope.max_attempts,
@@ -511,7 +520,14 @@ def query(
     names: dict[str, str] = {"#s": "status"}
     values: dict[str, Any] = {}
     filters: list[str] = []
-    index, condition = _key_condition(hook, status, date_from, date_to, values, filters)
+    partition: tuple[str, str] | None = None
+    if hook is not None and args is not ANY and group is not None:
+        # One partition holds exactly the matches: no filter, nothing read in vain.
+        partition = ("by_match", match_key(hook, args, group))
+        args, group = ANY, None
+    elif hook is not None:
+        partition = ("by_hook", hook)
+    index, condition = _key_condition(partition, status, date_from, date_to, values, filters)
     if args is not ANY:
         values["args_hash"] = args_hash(args)
         filters.append("args_hash = :args_hash")
@@ -548,32 +564,42 @@ def query(
 
 
 def _key_condition(
-    hook: str | None,
+    partition: tuple[str, str] | None,
     status: str | None,
     date_from: float | None,
     date_to: float | None,
     values: dict[str, Any],
     filters: list[str],
 ) -> tuple[str, str]:
-    """The index and key condition for a query; fills in values and any time filter."""
+    """The index and key condition for a query; fills in values and any time filter.
+
+    ``partition`` is ``(index, key value)`` for ``by_hook`` or ``by_match``; without it
+    the status picks the ``by_status`` partition.
+    """
     low = date_from if date_from is not None else 0.0
     high = date_to if date_to is not None else 1e12
-    if hook is None:
+    if partition is None:
         values.update({"status": status, "low": low, "high": high})
         return "by_status", "#s = :status AND scheduled_at BETWEEN :low AND :high"
-    values["hook"] = hook
+    index, key = partition
+    attribute = {"by_hook": "hook", "by_match": "match_key"}[index]
+    values["key"] = key
     if status is not None:
         values["low"] = status_scheduled(status, low)
         values["high"] = status_scheduled(status, high)
-        return "by_hook", "hook = :hook AND status_scheduled BETWEEN :low AND :high"
+        return index, f"{attribute} = :key AND status_scheduled BETWEEN :low AND :high"
     if date_from is not None or date_to is not None:
         values["low"], values["high"] = low, high
         filters.append("scheduled_at BETWEEN :low AND :high")
-    return "by_hook", "hook = :hook"
+    return index, f"{attribute} = :key"
 
 
 def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
     """The index key of an item, as DynamoDB's ExclusiveStartKey wants it."""
     keys = {"action_id"}
-    keys |= {"hook", "status_scheduled"} if index == "by_hook" else {"status", "scheduled_at"}
+    keys |= {
+        "by_hook": {"hook", "status_scheduled"},
+        "by_match": {"match_key", "status_scheduled"},
+        "by_status": {"status", "scheduled_at"},
+    }[index]
     return {name: value for name, value in item.items() if name in keys}

@@ -9,16 +9,17 @@ from constructs import Construct
 
 _S = dynamodb.AttributeType.STRING
 _N = dynamodb.AttributeType.NUMBER
-INDEXES = ("by_hook", "by_status")
+INDEXES = ("by_hook", "by_match", "by_status")
 
 
 class ActionStore(Construct):
     """State that outlives a run: actions (status, attempts, log) and circuits.
 
     Both tables hold state an operator relies on, so they are retained on stack
-    deletion and have point-in-time recovery. The indexes answer "pending actions of
-    this hook, soonest first" (``by_hook``: hook, ``<status>#<scheduled_at>``) and
-    "actions by status, soonest first" (``by_status``) without scans.
+    deletion and have point-in-time recovery. The indexes answer, without scans and
+    soonest first: "actions of this hook in this status" (``by_hook``: hook,
+    ``<status>#<scheduled_at>``), "the same, with these args and group" (``by_match``: a
+    hash of the three) and "actions in this status" (``by_status``).
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -27,6 +28,11 @@ class ActionStore(Construct):
         self.actions.add_global_secondary_index(
             index_name="by_hook",
             partition_key=dynamodb.Attribute(name="hook", type=_S),
+            sort_key=dynamodb.Attribute(name="status_scheduled", type=_S),
+        )
+        self.actions.add_global_secondary_index(
+            index_name="by_match",
+            partition_key=dynamodb.Attribute(name="match_key", type=_S),
             sort_key=dynamodb.Attribute(name="status_scheduled", type=_S),
         )
         self.actions.add_global_secondary_index(

@@ -125,6 +125,7 @@ def provision(
         "action_id",
         [
             ("by_hook", "hook", "status_scheduled", "S"),
+            ("by_match", "match_key", "status_scheduled", "S"),
             ("by_status", "status", "scheduled_at", "N"),
         ],
     )

@@ -183,6 +183,15 @@ def test_actions_table_has_its_indexes_ttl_and_recovery(template):
                 ),
                 Match.object_like(
                     {
+                        "IndexName": "by_match",
+                        "KeySchema": [
+                            {"AttributeName": "match_key", "KeyType": "HASH"},
+                            {"AttributeName": "status_scheduled", "KeyType": "RANGE"},
+                        ],
+                    }
+                ),
+                Match.object_like(
+                    {
                         "IndexName": "by_status",
                         "KeySchema": [
                             {"AttributeName": "status", "KeyType": "HASH"},
