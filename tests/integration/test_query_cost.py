@@ -15,9 +15,9 @@ from functions.actions import (
     get_scheduled_actions,
     has_scheduled_action,
     next_scheduled_action,
+    store,
     unschedule_action,
 )
-from functions.actions import store
 from functions.actions.envelope import Envelope
 from functions.clients import each_client
 
