@@ -4,7 +4,7 @@ Users write standard five-field cron (``minute hour day-of-month month day-of-we
 as in Action Scheduler and crontab. EventBridge Scheduler wants its own six-field
 form, in which exactly one of the two day fields is ``?`` and days of the week count
 from 1 (Sunday) rather than 0. ``to_aws_cron`` translates; next run times come from
-cronsim, which follows Debian cron, including around daylight-saving changes.
+cronsim, corrected to EventBridge Scheduler's handling of daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -85,12 +85,19 @@ def rate_expression(interval_seconds: int) -> str:
 
 
 def next_cron_run(expression: str, timezone: str, after: datetime) -> datetime | None:
-    """The first run strictly after ``after``, in UTC; None if there is none in 50 years."""
-    start = after.astimezone(zone(timezone))
-    try:
-        return next(CronSim(expression, start)).astimezone(UTC)
-    except StopIteration:
-        return None
+    """The first run strictly after ``after``, in UTC; None if there is none in 50 years.
+
+    As EventBridge Scheduler runs them: a local time that a spring-forward change skips
+    is skipped (cronsim, like Debian cron, would move it to the next valid minute), and
+    one that a fall-back change repeats runs once, the first time.
+    """
+    for run in CronSim(expression, after.astimezone(zone(timezone))):
+        wall = run.replace(tzinfo=None)
+        # A run moved off a skipped local time no longer matches the expression.
+        matches = next(CronSim(expression, wall - timedelta(minutes=1)), None) == wall
+        if matches and run > after:
+            return run.astimezone(UTC)
+    return None
 
 
 def next_rate_run(start: datetime, interval_seconds: int, after: datetime) -> datetime:

@@ -46,7 +46,10 @@ def next_run(item: dict[str, Any], now: datetime | None = None) -> datetime | No
         start = datetime.fromtimestamp(recurrence["start"], UTC)
         return cron.next_rate_run(start, int(recurrence["interval_seconds"]), now)
     if recurrence.get("kind") == "cron":
-        return cron.next_cron_run(recurrence["cron"], recurrence["timezone"], now)
+        # Not before its first run (``scheduled_at``): a cron action may start later.
+        first = datetime.fromtimestamp(item["scheduled_at"], UTC)
+        after = max(now, first - timedelta(seconds=1))
+        return cron.next_cron_run(recurrence["cron"], recurrence["timezone"], after)
     return datetime.fromtimestamp(item["scheduled_at"], UTC)
 
 

@@ -247,11 +247,15 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     duplicate of an earlier attempt is refused), or an in-progress one whose claim
     expired (its worker died) or that an attempt newer than its own supersedes. An
     action that does not exist yet (a recurring run, or one created by a scheduler
-    straight onto the queue) is created in-progress.
+    straight onto the queue) is created in-progress, unless it is a run of a recurring
+    action that has been canceled since the run was sent.
     """
     now = time.time()
     scheduled_at = envelope.scheduled_for.timestamp()
     entry = log_entry("started", f"attempt {attempt} of {envelope.max_attempts}", attempt)
+    canceled = _canceled_recurrence(envelope.action_id)
+    # A canceled recurrence starts no new run; a run already recorded goes on.
+    create = "" if canceled else "attribute_not_exists(action_id) OR "
     try:
         response = _dynamodb().update_item(
             TableName=actions_table(),
@@ -272,8 +276,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
                 "REMOVE expires_at"
             ),
             ConditionExpression=(
-                "attribute_not_exists(action_id) "
-                "OR (#s = :pending AND attempts < :attempt) "
+                f"{create}(#s = :pending AND attempts < :attempt) "
                 "OR (#s = :running AND (claim_expires_at < :now OR attempts < :attempt))"
             ),
             ExpressionAttributeNames={
@@ -310,8 +313,21 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         item = from_item(exc.response.get("Item", {}))
+        if not item and canceled:
+            return Claim(False, canceled, "its recurring action is canceled")
         return Claim(False, item, _why_not(item, attempt))
     return Claim(True, from_item(response["Attributes"]))
+
+
+def _canceled_recurrence(action_id: str) -> dict[str, Any] | None:
+    """The recurring action of a run (``<recurring id>@<time>``), if it is canceled."""
+    recurring_id, separator, _ = action_id.partition("@")
+    if not separator:
+        return None
+    recurring = get(recurring_id)
+    if recurring and recurring.get("recurrence") and recurring.get("status") == CANCELED:
+        return recurring
+    return None
 
 
 def _why_not(item: dict[str, Any], attempt: int) -> str:
@@ -442,39 +458,50 @@ def _release_lock(lock: str, action_id: str) -> None:
 
 
 def cancel(action_id: str, reason: str = "canceled") -> dict[str, Any] | None:
-    """Pending -> canceled, releasing a unique lock; the item as it was, or None if not pending."""
-    now = time.time()
-    update = {
-        "TableName": actions_table(),
-        "Key": _to_item({"action_id": action_id}),
-        "UpdateExpression": (
-            "SET #s = :canceled, updated_at = :now, expires_at = :expires, "
-            "status_scheduled = :ss, #log = list_append(if_not_exists(#log, :empty), :entry)"
-        ),
-        "ConditionExpression": "#s = :pending",
-        "ExpressionAttributeNames": {"#s": "status", "#log": "log"},
-        "ExpressionAttributeValues": _values(
-            {
-                "canceled": CANCELED,
-                "pending": PENDING,
-                "now": now,
-                "expires": int(now + RETENTION_SECONDS[CANCELED]),
-                "ss": status_scheduled(CANCELED, now),
-                "empty": [],
-                "entry": [log_entry("canceled", reason)],
-            }
-        ),
-        "ReturnValues": "ALL_OLD",
-    }
-    try:
-        old = from_item(_dynamodb().update_item(**update)["Attributes"])
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+    """Pending -> canceled, releasing a unique lock; the item as it was, or None if not pending.
+
+    The indexes' sort keys keep the action's scheduled time, as every other status
+    change does, so canceled actions sort and filter by it like the rest. That needs
+    the item's ``scheduled_at``: read it, then write on condition it has not changed.
+    """
+    for _ in range(3):
+        current = get(action_id)
+        if not current or current.get("status") != PENDING:
             return None
-        raise
-    if old.get("unique_key"):
-        _release_lock(old["unique_key"], action_id)
-    return old
+        now = time.time()
+        update = {
+            "TableName": actions_table(),
+            "Key": _to_item({"action_id": action_id}),
+            "UpdateExpression": (
+                "SET #s = :canceled, updated_at = :now, expires_at = :expires, "
+                "status_scheduled = :ss, #log = list_append(if_not_exists(#log, :empty), :entry)"
+            ),
+            "ConditionExpression": "#s = :pending AND scheduled_at = :scheduled_at",
+            "ExpressionAttributeNames": {"#s": "status", "#log": "log"},
+            "ExpressionAttributeValues": _values(
+                {
+                    "canceled": CANCELED,
+                    "pending": PENDING,
+                    "now": now,
+                    "expires": int(now + RETENTION_SECONDS[CANCELED]),
+                    "scheduled_at": current["scheduled_at"],
+                    "ss": status_scheduled(CANCELED, current["scheduled_at"]),
+                    "empty": [],
+                    "entry": [log_entry("canceled", reason)],
+                }
+            ),
+            "ReturnValues": "ALL_OLD",
+        }
+        try:
+            old = from_item(_dynamodb().update_item(**update)["Attributes"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                continue  # it changed since it was read: look again
+            raise
+        if old.get("unique_key"):
+            _release_lock(old["unique_key"], action_id)
+        return old
+    return None
 
 
 @dataclass(frozen=True)
@@ -489,13 +516,24 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def _decode_cursor(cursor: str | None, index: str, partition: str) -> dict[str, Any] | None:
+    """The index key a cursor holds; InvalidAction unless it is a key of this index
+    within this partition (the hook, match key or status queried)."""
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        raise InvalidAction("the cursor is not one this API returned") from None
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, AttributeError):
+        key = None
+    attribute = {"by_hook": "hook", "by_match": "match_key", "by_status": "status"}[index]
+    if not (
+        isinstance(key, dict)
+        and set(key) == _index_keys(index)
+        and all(isinstance(value, dict) and len(value) == 1 for value in key.values())
+        and key[attribute] == {"S": partition}
+    ):
+        raise InvalidAction("the cursor is not one this API returned for this query")
+    return key
 
 
 def query(
@@ -548,7 +586,7 @@ def query(
     if filters:
         params["FilterExpression"] = " AND ".join(filters)
     items: list[dict[str, Any]] = []
-    start = _decode_cursor(cursor)
+    start = _decode_cursor(cursor, index, values["status" if index == "by_status" else "key"])
     while True:
         if start:
             params["ExclusiveStartKey"] = start
@@ -594,12 +632,16 @@ def _key_condition(
     return index, f"{attribute} = :key"
 
 
-def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
-    """The index key of an item, as DynamoDB's ExclusiveStartKey wants it."""
-    keys = {"action_id"}
-    keys |= {
+def _index_keys(index: str) -> set[str]:
+    """The attributes of an index's key, the table's key included."""
+    return {"action_id"} | {
         "by_hook": {"hook", "status_scheduled"},
         "by_match": {"match_key", "status_scheduled"},
         "by_status": {"status", "scheduled_at"},
     }[index]
+
+
+def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
+    """The index key of an item, as DynamoDB's ExclusiveStartKey wants it."""
+    keys = _index_keys(index)
     return {name: value for name, value in item.items() if name in keys}

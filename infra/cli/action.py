@@ -1,4 +1,4 @@
-"""``actionsctl action``: look at one action in the actions table."""
+"""``actionsctl action``: look at one action in the actions table, cancel it, run it now."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 from infra.cli.errors import CliError
 from infra.cli.output import timestamp
-from infra.cli.settings import configure
+from infra.cli.settings import configure, require_scheduler
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    action = commands.add_parser("action", help="actions: look one up")
+    action = commands.add_parser("action", help="actions: look one up, cancel it, run it now")
     sub = action.add_subparsers(dest="action_command", required=True)
     get = sub.add_parser(
         "get", parents=[common], help="status, attempts, last error and log of an action"
@@ -20,6 +20,24 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     get.add_argument("action_id")
     get.add_argument("--json", action="store_true", help="the item as JSON")
     get.set_defaults(handler=get_command)
+    cancel = sub.add_parser(
+        "cancel",
+        parents=[common],
+        help="cancel a pending action (a recurring one: all its future runs)",
+    )
+    cancel.add_argument("action_id")
+    cancel.set_defaults(handler=cancel_command)
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="send a pending one-off action to its queue now",
+        description=(
+            "Send a pending one-off action to its queue now; its schedule, if it has "
+            "one, is deleted. Recurring actions are not run this way."
+        ),
+    )
+    run.add_argument("action_id")
+    run.set_defaults(handler=run_command)
 
 
 def get_command(args: argparse.Namespace) -> int:
@@ -52,6 +70,56 @@ def get_command(args: argparse.Namespace) -> int:
         line = f"{entry.get('at', '')}  {entry.get('event', '')}{attempt}{message}"
         print("  " + _indented(line, 4))
     return 0
+
+
+def cancel_command(args: argparse.Namespace) -> int:
+    source = configure(args.stack)
+    _pending(args.action_id, "canceled", source)
+    from functions.actions import cancel_action
+
+    if not cancel_action(args.action_id, "canceled with actionsctl"):
+        _pending(args.action_id, "canceled", source)  # it changed meanwhile: say how
+        raise CliError(f"action {args.action_id!r} was not canceled")
+    print(f"canceled {args.action_id}")
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    source = configure(args.stack)
+    item = _pending(args.action_id, "run now", source)
+    recurrence = (item.get("recurrence") or {}).get("kind")
+    if recurrence:
+        raise CliError(
+            f"action {args.action_id!r} is recurring ({recurrence}); only one-off actions "
+            "can be run now"
+        )
+    from functions.actions import run_action_now
+
+    if not run_action_now(args.action_id):
+        _pending(args.action_id, "run now", source)  # it changed meanwhile: say how
+        raise CliError(f"action {args.action_id!r} was not sent")
+    print(f"sent {args.action_id} to its queue to run now")
+    return 0
+
+
+def _pending(action_id: str, doing: str, source: str) -> dict[str, Any]:
+    """The action, if it is pending; else a CliError saying what it is.
+
+    An action with a schedule to delete needs the scheduler's configuration.
+    """
+    from functions.actions import store
+
+    item = store.get(action_id)
+    if item is None or not item.get("status"):  # none, or a uniqueness lock
+        raise CliError(f"no action {action_id!r} in the actions table")
+    status = item["status"]
+    if status != store.PENDING:
+        raise CliError(
+            f"action {action_id!r} is {status}, not pending; only pending actions can be {doing}"
+        )
+    if item.get("schedule_name"):
+        require_scheduler(source)
+    return item
 
 
 def _indented(text: str, width: int) -> str:

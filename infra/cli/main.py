@@ -9,22 +9,26 @@ and exit 1; usage errors and refusals exit 2.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.cli import action, dlq
+from infra.cli import action, actions, dlq, schedule
 from infra.cli.errors import CliError
 
-FEATURES = (dlq, action)
+FEATURES = (dlq, action, actions, schedule)
 DESCRIPTION = "The operator's command line for the action scheduler, on AWS or the local cloud."
 
 
 def build_parser() -> argparse.ArgumentParser:
     stack_help = (
-        "read JOB_QUEUES and ACTIONS_TABLE_NAME from this CloudFormation stack's outputs "
-        "(without it: the environment if both are set, else the stack named by "
-        "ACTIONS_STACK, else ActionScheduler)"
+        "read the configuration (JOB_QUEUES, ACTIONS_TABLE_NAME, the scheduler's group, "
+        "role and dead-letter queue) from this CloudFormation stack's outputs (without "
+        "it: the environment if JOB_QUEUES and ACTIONS_TABLE_NAME are set, else the "
+        "stack named by ACTIONS_STACK, else ActionScheduler)"
     )
     parser = argparse.ArgumentParser(prog="actionsctl", description=DESCRIPTION)
     parser.add_argument("--stack", metavar="NAME", default=None, help=stack_help)
@@ -44,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         import functions.hooks  # noqa: F401
         from functions.actions.exceptions import ActionError
 
-        return int(args.handler(args) or 0)
+        with _quiet_function_logs():
+            return int(args.handler(args) or 0)
     except CliError as exc:
         return _fail(str(exc))
     except ActionError as exc:
@@ -59,6 +64,22 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot reach AWS: {exc}")
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+
+
+@contextmanager
+def _quiet_function_logs() -> Iterator[None]:
+    """The functions log each action they schedule or cancel as JSON on stdout, as in
+    Lambda; on the operator's terminal that would bury the output. Warnings still show.
+    """
+    from functions.observability import logger
+
+    functions_logger = logging.getLogger(logger.name)
+    level = functions_logger.level
+    functions_logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        functions_logger.setLevel(level)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -29,3 +29,12 @@ def timestamp(value: datetime | float | None) -> str:
     if not isinstance(value, datetime):
         value = datetime.fromtimestamp(float(value), UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def iso(value: datetime | float | None) -> str:
+    """UTC, ISO 8601, to the second: ``2030-01-31T09:00:00Z``."""
+    if value is None:
+        return "-"
+    if not isinstance(value, datetime):
+        value = datetime.fromtimestamp(float(value), UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,8 +8,13 @@ they do in Lambda. The CLI takes them, in this order:
 3. from the outputs of the stack named by ``ACTIONS_STACK``, or ``ActionScheduler``.
 
 Outputs are ``JobQueues`` (a JSON object shaped like ``JOB_QUEUES``) and
-``ActionsTableName``. The endpoint is boto3's: ``AWS_ENDPOINT_URL`` points it at
-the local cloud.
+``ActionsTableName``; ``ScheduleGroupName``, ``SchedulerRoleArn``,
+``SchedulerDeadLetterArn`` and ``CircuitsTableName`` are read too when the stack has
+them. All the configuration comes from one place: from a stack, a variable whose
+output is missing is removed from the environment; from the environment, the
+scheduler's variables are the environment's. Commands that create or delete
+EventBridge schedules ask for the scheduler's three with ``require_scheduler``.
+The endpoint is boto3's: ``AWS_ENDPOINT_URL`` points it at the local cloud.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ from infra.cli.errors import CliError
 DEFAULT_STACK = "ActionScheduler"
 # Stack output -> the environment variable the functions read.
 OUTPUTS = {"JobQueues": "JOB_QUEUES", "ActionsTableName": "ACTIONS_TABLE_NAME"}
+# Read when the stack has them (older stacks do not).
+SCHEDULER_OUTPUTS = {
+    "ScheduleGroupName": "SCHEDULE_GROUP",
+    "SchedulerRoleArn": "SCHEDULER_ROLE_ARN",
+    "SchedulerDeadLetterArn": "SCHEDULER_DEAD_LETTER_ARN",
+}
+OPTIONAL_OUTPUTS = {**SCHEDULER_OUTPUTS, "CircuitsTableName": "CIRCUITS_TABLE_NAME"}
 QUEUE_KEYS = {"url", "arn", "dead_letter_url", "dead_letter_arn"}
 HINT = "pass --stack NAME, or set JOB_QUEUES and ACTIONS_TABLE_NAME"
 
@@ -42,7 +54,11 @@ def configure(stack: str | None, environ: MutableMapping[str, str] | None = None
         source = "environment"
     else:
         name = stack or environ.get("ACTIONS_STACK") or DEFAULT_STACK
-        environ.update(stack_outputs(name))
+        outputs = stack_outputs(name)
+        for variable in OPTIONAL_OUTPUTS.values():
+            if variable not in outputs:
+                environ.pop(variable, None)  # not another stack's, nor the shell's
+        environ.update(outputs)
         source = f"stack {name}"
     check_job_queues(environ["JOB_QUEUES"], source)
     # The functions cache what they read from the environment; read it again.
@@ -68,7 +84,35 @@ def stack_outputs(name: str) -> dict[str, str]:
     missing = [key for key in OUTPUTS if not outputs.get(key)]
     if missing:
         raise CliError(f"stack {name!r} has no output {', '.join(missing)} ({HINT})")
-    return {variable: outputs[key] for key, variable in OUTPUTS.items()}
+    return {
+        variable: outputs[key]
+        for key, variable in {**OUTPUTS, **OPTIONAL_OUTPUTS}.items()
+        if outputs.get(key)
+    }
+
+
+def require_scheduler(source: str, environ: MutableMapping[str, str] | None = None) -> None:
+    """Refuse, naming what is missing, unless the scheduler's configuration is there.
+
+    ``source`` is what ``configure`` returned. Without the group the schedules would
+    go to (or be deleted from) the wrong group; without the role they cannot send.
+    """
+    environ = os.environ if environ is None else environ
+    missing = {
+        key: variable for key, variable in SCHEDULER_OUTPUTS.items() if not environ.get(variable)
+    }
+    if not missing:
+        return
+    if source.startswith("stack "):
+        raise CliError(
+            f"stack {source.removeprefix('stack ')!r} has no output {', '.join(missing)}, "
+            "which EventBridge schedules "
+            "need (deploy the stack again)"
+        )
+    raise CliError(
+        f"the environment has no {', '.join(missing.values())}, which EventBridge "
+        "schedules need (set them, or pass --stack NAME)"
+    )
 
 
 def check_job_queues(raw: str, source: str) -> None:

@@ -6,14 +6,16 @@ tests/integration/test_redrive.py.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra.cli import settings
+from infra.cli import arguments, settings
 from infra.cli.errors import CliError
 from infra.cli.main import main
 
@@ -194,6 +196,22 @@ def test_a_malformed_job_queues_is_refused_clearly(no_cloudformation, raw, messa
         ["dlq", "redrive", "--rate", "0", "--yes"],
         ["dlq"],
         ["action", "get"],
+        ["action", "cancel"],
+        ["action", "run"],
+        ["actions"],
+        ["actions", "list", "--status", "stuck"],
+        ["actions", "list", "--from", "2030-01-01T00:00:00"],
+        ["actions", "list", "--args", "{"],
+        ["actions", "counts", "--status", "pending"],
+        ["schedule", "now"],
+        ["schedule", "now", "h", "--args", "nope"],
+        ["schedule", "now", "h", "--priority", "urgent"],
+        ["schedule", "at", "2030-01-01T09:00:00", "h"],
+        ["schedule", "at", "tomorrow", "h"],
+        ["schedule", "at", "2030-01-01T09:00:00Z"],
+        ["schedule", "every", "an-hour", "h"],
+        ["schedule", "every", "3600", "h", "--start", "2030-01-01"],
+        ["schedule", "cron", "0 3 * * *"],
         [],
     ],
 )
@@ -213,3 +231,159 @@ def test_stack_is_accepted_before_and_after_the_subcommand():
     assert parser.parse_args(["dlq", "list", "--stack", "B"]).stack == "B"
     assert parser.parse_args(["--stack", "A", "action", "get", "x"]).stack == "A"
     assert parser.parse_args(["dlq", "list"]).stack is None
+    assert parser.parse_args(["actions", "counts", "--stack", "C"]).stack == "C"
+    assert parser.parse_args(["schedule", "now", "h", "--stack", "D"]).stack == "D"
+    assert parser.parse_args(["action", "cancel", "x", "--stack", "E"]).stack == "E"
+
+
+def test_schedule_takes_the_time_before_the_hook():
+    from infra.cli.main import build_parser
+
+    args = build_parser().parse_args(
+        ["schedule", "at", "2030-01-31T10:00:00+01:00", "send_mail", "--args", '{"to": 1}']
+    )
+
+    assert (args.time, args.hook, args.args) == (
+        datetime(2030, 1, 31, 9, tzinfo=UTC),
+        "send_mail",
+        {"to": 1},
+    )
+    assert (args.group, args.priority, args.unique) == ("", None, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2030-01-31T09:00:00Z", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+        ("2030-01-31T09:00:00+00:00", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+        ("2030-01-31T11:30:00+02:30", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+        ("2030-01-31 04:00:00-05:00", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+        ("1896080400", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+        ("1896080400.5", datetime(2030, 1, 31, 9, 0, 0, 500000, tzinfo=UTC)),
+        (" 1896080400 ", datetime(2030, 1, 31, 9, tzinfo=UTC)),
+    ],
+)
+def test_times_are_iso_with_an_offset_or_epoch_seconds(text, expected):
+    value = arguments.moment(text)
+
+    assert value == expected
+    assert value.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2030-01-31T09:00:00", "no UTC offset"),
+        ("2030-01-31", "no UTC offset"),
+        ("tomorrow", "is not a time"),
+        ("", "is not a time"),
+        ("nan", "not a usable epoch time"),
+        ("1e300", "not a usable epoch time"),
+    ],
+)
+def test_a_time_without_an_offset_or_unreadable_is_refused(text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        arguments.moment(text)
+
+
+SCHEDULER = {
+    "ScheduleGroupName": "prod-schedules",
+    "SchedulerRoleArn": "arn:aws:iam::1:role/prod-scheduler",
+    "SchedulerDeadLetterArn": "arn:aws:sqs:us-east-1:1:prod-scheduler-dlq",
+}
+
+
+def test_the_scheduler_and_circuit_outputs_become_the_environment_too(cloudformation):
+    cloudformation.add_response(
+        "describe_stacks",
+        _stack(
+            "Prod",
+            {
+                "JobQueues": json.dumps(QUEUES),
+                "ActionsTableName": "prod-actions",
+                "CircuitsTableName": "prod-circuits",
+                **SCHEDULER,
+            },
+        ),
+        expected_params={"StackName": "Prod"},
+    )
+    environ: dict[str, str] = {}
+
+    source = settings.configure("Prod", environ)
+
+    assert {name: environ[name] for name in sorted(environ) if name != "JOB_QUEUES"} == {
+        "ACTIONS_TABLE_NAME": "prod-actions",
+        "CIRCUITS_TABLE_NAME": "prod-circuits",
+        "SCHEDULER_DEAD_LETTER_ARN": "arn:aws:sqs:us-east-1:1:prod-scheduler-dlq",
+        "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/prod-scheduler",
+        "SCHEDULE_GROUP": "prod-schedules",
+    }
+    settings.require_scheduler(source, environ)  # all there: no error
+
+
+def test_outputs_a_stack_lacks_are_not_taken_from_elsewhere(cloudformation):
+    cloudformation.add_response(
+        "describe_stacks",
+        _stack("Old", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "old-actions"}),
+        expected_params={"StackName": "Old"},
+    )
+    environ = {
+        "SCHEDULE_GROUP": "local-schedules",
+        "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/local",
+        "SCHEDULER_DEAD_LETTER_ARN": "arn:aws:sqs:us-east-1:1:local-dlq",
+        "CIRCUITS_TABLE_NAME": "local-circuits",
+        "OTHER": "kept",
+    }
+
+    source = settings.configure("Old", environ)
+
+    assert environ["ACTIONS_TABLE_NAME"] == "old-actions"
+    for name in ("SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN", "SCHEDULER_DEAD_LETTER_ARN"):
+        assert name not in environ
+    assert "CIRCUITS_TABLE_NAME" not in environ
+    assert environ["OTHER"] == "kept"
+    with pytest.raises(CliError) as refused:
+        settings.require_scheduler(source, environ)
+    assert str(refused.value) == (
+        "stack 'Old' has no output ScheduleGroupName, SchedulerRoleArn, SchedulerDeadLetterArn, "
+        "which EventBridge schedules need (deploy the stack again)"
+    )
+
+
+def test_the_environment_gives_the_scheduler_configuration_as_it_is(no_cloudformation):
+    environ = {
+        "JOB_QUEUES": json.dumps(QUEUES),
+        "ACTIONS_TABLE_NAME": "t",
+        "SCHEDULE_GROUP": "local-schedules",
+        "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/local",
+        "SCHEDULER_DEAD_LETTER_ARN": "arn:aws:sqs:us-east-1:1:local-dlq",
+    }
+
+    source = settings.configure(None, environ)
+
+    assert environ["SCHEDULE_GROUP"] == "local-schedules"
+    settings.require_scheduler(source, environ)
+    del environ["SCHEDULER_ROLE_ARN"]
+    environ["SCHEDULE_GROUP"] = ""
+    with pytest.raises(CliError) as refused:
+        settings.require_scheduler(source, environ)
+    assert str(refused.value) == (
+        "the environment has no SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, which EventBridge "
+        "schedules need (set them, or pass --stack NAME)"
+    )
+
+
+def test_scheduling_later_without_the_scheduler_configuration_is_a_one_line_error(
+    monkeypatch, no_cloudformation, capsys
+):
+    monkeypatch.setenv("JOB_QUEUES", json.dumps(QUEUES))
+    monkeypatch.setenv("ACTIONS_TABLE_NAME", "t")
+    for name in ("SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN", "SCHEDULER_DEAD_LETTER_ARN"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert main(["schedule", "cron", "0 3 * * *", "send_mail"]) == 1
+
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith("actionsctl: error: the environment has no SCHEDULE_GROUP")
+    assert captured.out == ""

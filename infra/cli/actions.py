@@ -1,0 +1,181 @@
+"""``actionsctl actions``: list actions and count them by status, from the table's indexes.
+
+Both go through ``get_scheduled_actions``, which queries the ``by_hook`` or
+``by_status`` index: nothing scans the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from infra.cli.arguments import json_value, moment, positive_int
+from infra.cli.output import iso, shorten, table
+from infra.cli.settings import configure
+
+# What the operator types -> the status the API knows.
+STATUS_CHOICES = {
+    "pending": "pending",
+    "past-due": "past-due",
+    "running": "in-progress",
+    "in-progress": "in-progress",
+    "complete": "complete",
+    "failed": "failed",
+    "canceled": "canceled",
+}
+COUNTED = ("pending", "past-due", "in-progress", "complete", "failed", "canceled")
+PAGE = 1000  # get_scheduled_actions' largest page
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    actions = commands.add_parser("actions", help="actions: list and count them")
+    sub = actions.add_subparsers(dest="actions_command", required=True)
+
+    listing = sub.add_parser(
+        "list",
+        parents=[common],
+        help="actions by status, hook, group, args and time",
+        description=(
+            "List actions by scheduled time, soonest first (a recurring action's is its "
+            "first run's). Without --hook and --status: the pending ones. past-due is "
+            "pending and due; running is in-progress. --from and --to bound the scheduled "
+            "time (ISO 8601 with an offset, or epoch seconds)."
+        ),
+    )
+    listing.add_argument("--status", choices=list(STATUS_CHOICES), help="only this status")
+    listing.add_argument("--hook", metavar="HOOK", help="only this hook's actions")
+    listing.add_argument("--group", metavar="GROUP", help="only this group's actions")
+    listing.add_argument(
+        "--args", metavar="JSON", type=json_value, help="only actions with exactly these args"
+    )
+    listing.add_argument(
+        "--from", dest="date_from", metavar="TIME", type=moment, help="scheduled at or after"
+    )
+    listing.add_argument(
+        "--to", dest="date_to", metavar="TIME", type=moment, help="scheduled at or before"
+    )
+    listing.add_argument("--limit", metavar="N", type=positive_int, default=100, help="at most N")
+    listing.add_argument(
+        "--order", choices=("asc", "desc"), default="asc", help="by scheduled time (asc)"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object a line")
+    listing.set_defaults(handler=list_command)
+
+    counts = sub.add_parser(
+        "counts",
+        parents=[common],
+        help="how many actions are in each status",
+        description=(
+            "Count actions per status, page by page through the status index (or the "
+            "hook's, with --hook). past-due ones are counted in pending too."
+        ),
+    )
+    counts.add_argument("--hook", metavar="HOOK", help="only this hook's actions")
+    counts.add_argument("--json", action="store_true", help="one JSON object")
+    counts.set_defaults(handler=counts_command)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    configure(args.stack)
+    from functions.actions import get_scheduled_actions
+
+    status = STATUS_CHOICES[args.status] if args.status else None
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = get_scheduled_actions(
+            hook=args.hook,
+            args=args.args,
+            group=args.group,
+            status=status,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            per_page=min(args.limit - len(items), PAGE),
+            cursor=cursor,
+            order=args.order,
+        )
+        items.extend(page.items)
+        cursor = page.cursor
+        if not cursor or len(items) >= args.limit:
+            break
+    if args.json:
+        for item in items:
+            print(json.dumps(item, default=str, ensure_ascii=False, sort_keys=True))
+        return 0
+    what = _described(args, status)
+    if not items:
+        print(f"no {what}")
+        return 0
+    rows = [
+        [
+            item.get("action_id", ""),
+            item.get("hook", "") or "-",
+            item.get("group") or "-",
+            item.get("status", ""),
+            iso(item.get("scheduled_at")),
+            _kind(item),
+            f"{item.get('attempts', 0)}/{item.get('max_attempts', '?')}",
+            shorten(item.get("last_error") or "-", 50),
+        ]
+        for item in items
+    ]
+    headers = ["ID", "HOOK", "GROUP", "STATUS", "SCHEDULED", "KIND", "ATTEMPTS", "LAST ERROR"]
+    print(table(headers, rows))
+    more = " (the limit; there may be more)" if cursor else ""
+    print(f"\n{len(items)} {what}{more}")
+    return 0
+
+
+def counts_command(args: argparse.Namespace) -> int:
+    configure(args.stack)
+    from functions.actions import get_scheduled_actions
+
+    counts: dict[str, int] = {}
+    for status in COUNTED:
+        total, cursor = 0, None
+        while True:
+            page = get_scheduled_actions(
+                hook=args.hook, status=status, per_page=PAGE, cursor=cursor
+            )
+            total += len(page.items)
+            cursor = page.cursor
+            if not cursor:
+                break
+        counts[status] = total
+    if args.json:
+        print(json.dumps(counts))
+        return 0
+    print(table(["STATUS", "COUNT"], [[status, str(n)] for status, n in counts.items()]))
+    whose = f"hook {args.hook!r}'s actions" if args.hook else "actions"
+    print(f"\n{whose} by status; past-due ones are counted in pending too")
+    return 0
+
+
+def _kind(item: dict[str, Any]) -> str:
+    recurrence = item.get("recurrence") or {}
+    if recurrence.get("kind") == "rate":
+        return f"every {recurrence.get('interval_seconds')}s"
+    if recurrence.get("kind") == "cron":
+        return shorten(f"cron {recurrence.get('cron')} {recurrence.get('timezone', 'UTC')}", 40)
+    if "@" in item.get("action_id", "") and not item.get("kind"):
+        return "run"  # one run of a recurring action
+    return item.get("kind") or "-"
+
+
+def _described(args: argparse.Namespace, status: str | None) -> str:
+    if status is None and args.hook is None:
+        status = "pending"
+    noun = f"{status} action(s)" if status else "action(s)"
+    parts = [
+        f"{name} {value}"
+        for name, value in (
+            ("hook", repr(args.hook) if args.hook is not None else None),
+            ("group", repr(args.group) if args.group is not None else None),
+            ("args", json.dumps(args.args) if args.args is not None else None),
+            ("from", iso(args.date_from) if args.date_from else None),
+            ("to", iso(args.date_to) if args.date_to else None),
+        )
+        if value is not None
+    ]
+    return f"{noun} matching {', '.join(parts)}" if parts else noun
