@@ -58,10 +58,27 @@ def to_aws_cron(expression: str) -> str:
         day = "*" if day == "?" else day
     else:
         day = "?"
-        weekday = _DOW_NUMBER.sub(lambda m: str(int(m.group()) % 7 + 1), weekday)
+        weekday = ",".join(_aws_weekday(part) for part in weekday.split(","))
     fields = [_aws_step(minute, "0"), _aws_step(hour, "0"), _aws_step(day, "1")]
     fields += [_aws_step(month, "1"), _aws_step(weekday, "1"), "*"]
     return f"cron({' '.join(fields)})"
+
+
+def _aws_weekday(part: str) -> str:
+    """One comma part of a day-of-week field, renumbered from crontab's 0-7 to AWS's 1-7.
+
+    Crontab counts Sunday as 0 or 7, AWS as 1 (and Saturday as 7), so a range that
+    ends on Sunday 7 wraps: ``5-7`` (Friday to Sunday) becomes ``6-7,1``.
+    """
+    ranged = re.fullmatch(r"(\d)-7(/\d+)?", part)
+    if ranged:
+        start, step = int(ranged.group(1)), ranged.group(2)
+        if start == 0:
+            return "1-7" + (step or "")
+        if step:
+            raise InvalidAction(f"write {part!r} without the step, or with Sunday as 0")
+        return f"{start + 1}-7,1"
+    return _DOW_NUMBER.sub(lambda m: str(int(m.group()) % 7 + 1), part)
 
 
 def _aws_step(field: str, first: str) -> str:

@@ -319,6 +319,31 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     return Claim(True, from_item(response["Attributes"]))
 
 
+def reschedule(action_id: str, scheduled_at: float) -> bool:
+    """Move a pending recurring action's time to its next run (its sort keys follow)."""
+    try:
+        _dynamodb().update_item(
+            TableName=actions_table(),
+            Key=_to_item({"action_id": action_id}),
+            UpdateExpression="SET scheduled_at = :at, status_scheduled = :ss, updated_at = :now",
+            ConditionExpression="#s = :pending AND attribute_exists(recurrence)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=_values(
+                {
+                    "at": scheduled_at,
+                    "ss": status_scheduled(PENDING, scheduled_at),
+                    "now": time.time(),
+                    "pending": PENDING,
+                }
+            ),
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def _canceled_recurrence(action_id: str) -> dict[str, Any] | None:
     """The recurring action of a run (``<recurring id>@<time>``), if it is canceled."""
     recurring_id, separator, _ = action_id.partition("@")

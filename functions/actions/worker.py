@@ -43,7 +43,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from functions.actions import circuit, hooks, queues, store
+from functions.actions import circuit, hooks, queries, queues, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
@@ -123,6 +123,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
 
     item = claim.item
     logger.append_keys(attempt=attempt)
+    _advance_recurrence(envelope, attempt)
     context = hooks.ActionContext(
         action_id=envelope.action_id,
         hook=envelope.hook,
@@ -159,6 +160,23 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     store.complete(item)
     metrics.add_metric(name="ActionsCompleted", unit=MetricUnit.Count, value=1)
     logger.info("action completed")
+
+
+def _advance_recurrence(envelope: Envelope, attempt: int) -> None:
+    """A recurring run started: its recurring action now waits for the next run.
+
+    Without this, the recurring action's time would stay its first run's, and it
+    would read as past-due forever. Runs are ``<recurring id>@<scheduled time>``.
+    """
+    recurring_id, separator, _ = envelope.action_id.partition("@")
+    if attempt != 1 or not separator:
+        return
+    recurring = store.get(recurring_id)
+    if not recurring or recurring.get("status") != store.PENDING:
+        return
+    following = queries.next_run(recurring)
+    if following is not None:
+        store.reschedule(recurring_id, following.timestamp())
 
 
 def _attempt(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> int:

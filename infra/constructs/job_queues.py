@@ -90,7 +90,9 @@ class JobQueues(Construct):
 
     def _queue(self, construct_id: str, *, fifo: bool, **props) -> sqs.Queue:
         """Every queue here: SSE, TLS-only, 14 days of retention."""
-        fifo_props = {"fifo": True, "content_based_deduplication": False} if fifo else {}
+        # EventBridge Scheduler's SQS FIFO targets need content-based deduplication; our own
+        # sends give an explicit deduplication id, which takes precedence.
+        fifo_props = {"fifo": True, "content_based_deduplication": True} if fifo else {}
         return sqs.Queue(
             self,
             construct_id,

@@ -74,7 +74,7 @@ def _table(dynamodb: Any, name: str, key: str, indexes: list[tuple[str, str, str
 def _queue_pair(sqs: Any, name: str) -> QueueConfig:
     fifo = name == "fifo"
     suffix = ".fifo" if fifo else ""
-    fifo_attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if fifo else {}
+    fifo_attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
 
     def arn(url: str) -> str:
         return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][

@@ -1075,3 +1075,39 @@ def test_run_action_now_refuses_what_it_cannot_run(jobs, hook):
     assert run_action_now(canceled) is False
     assert _schedule(jobs, f"action-{recurring}") is not None
     assert jobs.depth() == 0
+
+
+def test_a_started_run_moves_its_recurring_action_to_the_next_run(stack, jobs, register):
+    """Not past-due forever: the recurring action's time follows its runs."""
+    from functions.actions import get_scheduled_actions, schedule_recurring_action
+    from functions.actions import store as action_store
+
+    register("test_hourly", lambda args, action: None)
+    start = datetime.now(UTC) - timedelta(minutes=90)
+    recurring_id = schedule_recurring_action(start, 3600, "test_hourly")
+    boto3.client("dynamodb").update_item(  # as if it were created 90 minutes ago
+        TableName=stack.resources.actions_table,
+        Key={"action_id": {"S": recurring_id}},
+        UpdateExpression="SET scheduled_at = :t, status_scheduled = :ss",
+        ExpressionAttributeValues={
+            ":t": {"N": str(start.timestamp())},
+            ":ss": {"S": action_store.status_scheduled("pending", start.timestamp())},
+        },
+    )
+    assert [a["action_id"] for a in get_scheduled_actions(status="past-due").items] == [
+        recurring_id
+    ]
+    run_time = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    schedule = boto3.client("scheduler").get_schedule(
+        Name=f"action-{recurring_id}", GroupName=stack.resources.schedule_group
+    )
+    body = schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", run_time)
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=body)
+
+    jobs.work()
+
+    assert jobs.action(f"{recurring_id}@{run_time}")["status"] == "complete"
+    recurring = jobs.action(recurring_id)
+    assert recurring["status"] == "pending"
+    assert recurring["scheduled_at"] == pytest.approx((start + timedelta(hours=2)).timestamp())
+    assert get_scheduled_actions(status="past-due").items == []

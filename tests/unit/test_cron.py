@@ -215,3 +215,21 @@ def test_next_rate_run_is_the_first_grid_point_after(start, interval, after):
     offset = run - start
     assert offset.microseconds == 0
     assert (offset.days * 86400 + offset.seconds) % interval == 0
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("0 0 * * 5-7", "cron(0 0 ? * 6-7,1 *)"),  # Friday to Sunday wraps in AWS numbering
+        ("0 0 * * 1-7", "cron(0 0 ? * 2-7,1 *)"),
+        ("0 0 * * 0-7", "cron(0 0 ? * 1-7 *)"),
+        ("0 0 * * 1-5,7", "cron(0 0 ? * 2-6,1 *)"),
+    ],
+)
+def test_weekday_ranges_ending_on_sunday_seven_wrap(expression, expected):
+    assert cron.to_aws_cron(expression) == expected
+
+
+def test_a_stepped_range_ending_on_sunday_seven_is_refused():
+    with pytest.raises(InvalidAction, match="Sunday as 0"):
+        cron.to_aws_cron("0 0 * * 1-7/2")
