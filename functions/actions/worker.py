@@ -138,13 +138,13 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     try:
         spec.function(envelope.args, context)
     except PermanentError as exc:
-        # The dependency answered; the input was wrong. A trial has shown what it must.
-        if spec.circuit and decision is not None:
+        # A permanent error is about the input: the dependency itself answered.
+        if decision is not None:
             circuit.record_success(spec.circuit, decision)
         _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
-        if spec.circuit and decision is not None:
+        if decision is not None:
             circuit.record_failure(spec.circuit, decision)
         _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
         return
@@ -155,7 +155,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
             value=(time.monotonic() - started) * 1000,
         )
 
-    if spec.circuit and decision is not None:
+    if decision is not None:
         circuit.record_success(spec.circuit, decision)
     store.complete(item)
     metrics.add_metric(name="ActionsCompleted", unit=MetricUnit.Count, value=1)
