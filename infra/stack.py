@@ -9,6 +9,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
 from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.worker import Worker
@@ -28,6 +29,7 @@ class ActionSchedulerStack(Stack):
             self, "Webhooks", code=code, queues=self.queues, store=self.store, config=config
         )
         self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
+        self.order_saga = OrderSaga(self, "OrderSaga", code=code, config=config)
         self.worker = Worker(
             self,
             "Worker",
@@ -35,6 +37,7 @@ class ActionSchedulerStack(Stack):
             queues=self.queues,
             store=self.store,
             scheduling=self.scheduling,
+            order_saga=self.order_saga,
             config=config,
             timeout=WORKER_TIMEOUT,
         )
@@ -49,6 +52,8 @@ class ActionSchedulerStack(Stack):
         )
         CfnOutput(self, "ActionsTableName", value=self.store.actions.table_name)
         CfnOutput(self, "CircuitsTableName", value=self.store.circuits.table_name)
+        CfnOutput(self, "OrderSagaArn", value=self.order_saga.saga.state_machine.state_machine_arn)
+        CfnOutput(self, "OrderSagaTableName", value=self.order_saga.table.table_name)
         CfnOutput(self, "ScheduleGroupName", value=self.scheduling.group.schedule_group_name)
         CfnOutput(self, "SchedulerRoleArn", value=self.scheduling.role.role_arn)
         CfnOutput(self, "SchedulerDeadLetterArn", value=self.scheduling.dead_letter_queue.queue_arn)

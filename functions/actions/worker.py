@@ -136,7 +136,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     metrics.add_metric(name="ActionsStarted", unit=MetricUnit.Count, value=1)
     started = time.monotonic()
     try:
-        spec.function(envelope.args, context)
+        result = spec.function(envelope.args, context)
     except PermanentError as exc:
         # A permanent error is about the input: the dependency itself answered.
         if decision is not None:
@@ -157,7 +157,8 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
 
     if decision is not None:
         circuit.record_success(spec.circuit, decision)
-    store.complete(item)
+    # A hook's return value (say, the saga execution it started) goes into the log.
+    store.complete(item, "" if result is None else str(result)[:500])
     metrics.add_metric(name="ActionsCompleted", unit=MetricUnit.Count, value=1)
     logger.info("action completed")
 

@@ -10,4 +10,4 @@
 and import the module below so the worker knows it.
 """
 
-from functions.hooks import email, external_api, images, reports, webhooks  # noqa: F401
+from functions.hooks import email, external_api, images, orders, reports, webhooks  # noqa: F401

@@ -11,6 +11,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
 
 
@@ -30,6 +31,7 @@ class Worker(Construct):
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
+        order_saga: OrderSaga,
         config: DeploymentConfig,
         timeout: Duration,
     ) -> None:
@@ -54,6 +56,7 @@ class Worker(Construct):
                 "CIRCUIT_WINDOW_SECONDS": str(config.circuit_window_seconds),
                 "CIRCUIT_COOLDOWN_SECONDS": str(config.circuit_cooldown_seconds),
                 **scheduling.environment(),
+                "ORDER_SAGA_ARN": order_saga.saga.state_machine.state_machine_arn,
             },
         )
         function = self.handler.function
@@ -62,6 +65,7 @@ class Worker(Construct):
         # Hooks may schedule and query actions (the daily report counts them).
         store.grant_query_actions(function)
         scheduling.grant_schedule(function)
+        order_saga.grant_start(function)  # the start_order_saga hook
         # Retries and hops go back to the queue they came from; failures to its dead letters.
         queues.grant_send(function)
         for name, pair in queues.pairs.items():

@@ -363,6 +363,7 @@ def test_worker_may_do_exactly_what_it_needs(resources):
         "scheduler:GetSchedule",
         "scheduler:DeleteSchedule",
         "iam:PassRole",
+        "states:StartExecution",
     }
 
 
