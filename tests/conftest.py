@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +45,15 @@ def aws():
         reset_process_state()
         yield
     reset_process_state()
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> tuple[dict, Path]:
+    """The stack's template, synthesized once per session (cdk-nag runs during synth)."""
+    from infra.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stack = build_app(outdir=str(outdir))
+    app.synth()
+    path = outdir / f"{stack.stack_name}.template.json"
+    return json.loads(path.read_text()), path

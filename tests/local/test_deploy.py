@@ -1,0 +1,88 @@
+"""The local cloud deploys the synthesized template itself: every resource that matters."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from infra.local.deploy import deploy
+
+
+@pytest.fixture
+def deployed(aws, synthesized):
+    template, _ = synthesized
+    return deploy(template, stack_name="ActionScheduler")
+
+
+def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed):
+    handlers = {f.handler for f in deployed.functions.values()}
+    assert handlers == {
+        "functions.handlers.webhook.lambda_handler",
+        "functions.handlers.worker.lambda_handler",
+        "functions.handlers.saga.lambda_handler",
+    }
+    for function in deployed.functions.values():
+        for value in function.environment.values():
+            assert "Fn::" not in value and "Ref" not in value[:5]
+    worker = next(f for f in deployed.functions.values() if "worker" in f.handler)
+    queues = json.loads(worker.environment["JOB_QUEUES"])
+    assert set(queues) == {"high", "default", "low", "fifo"}
+    sqs = boto3.client("sqs")
+    for queue in queues.values():
+        attributes = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["All"])
+        assert attributes["Attributes"]["QueueArn"] == queue["arn"]
+        redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"] == queue["dead_letter_arn"]
+    assert attributes["Attributes"]["VisibilityTimeout"] == "360"
+
+
+def test_tables_have_their_keys_and_indexes(deployed):
+    dynamodb = boto3.client("dynamodb")
+    names = dynamodb.list_tables()["TableNames"]
+    assert len(names) == 4
+    actions = next(
+        dynamodb.describe_table(TableName=n)["Table"] for n in names if "ActionsTable" in n
+    )
+    assert {i["IndexName"] for i in actions["GlobalSecondaryIndexes"]} == {
+        "by_hook",
+        "by_match",
+        "by_status",
+    }
+
+
+def test_routes_event_sources_schedules_and_state_machine(deployed):
+    [route] = deployed.routes
+    assert (route.method, route.resource, deployed.stage) == ("POST", "/webhooks/{source}", "v1")
+    assert route.function in {f.name for f in deployed.functions.values()}
+    assert sorted(s.max_concurrency for s in deployed.event_sources) == [2, 5, 10, 20]
+    assert all(s.report_batch_item_failures for s in deployed.event_sources)
+    assert all(s.queue_arn in deployed.queue_urls for s in deployed.event_sources)
+    [schedule] = boto3.client("scheduler").list_schedules()["Schedules"]
+    assert "DailyReport" in schedule["Name"]
+    [machine] = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    definition = json.loads(
+        boto3.client("stepfunctions").describe_state_machine(
+            stateMachineArn=machine["stateMachineArn"]
+        )["definition"]
+    )
+    assert definition["StartAt"] == "Start"
+
+
+def test_outputs_are_resolved_for_the_cli(deployed):
+    assert set(deployed.outputs) >= {"JobQueues", "ActionsTableName", "ScheduleGroupName"}
+    assert json.loads(deployed.outputs["JobQueues"])["default"]["url"].startswith("http")
+
+
+def test_a_reference_that_cannot_resolve_is_a_clear_error(aws):
+    template = {
+        "Resources": {
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"VisibilityTimeout": {"Fn::GetAtt": ["Missing", "Arn"]}},
+            }
+        }
+    }
+    with pytest.raises(ValueError, match="Queue"):
+        deploy(template, stack_name="Broken")
