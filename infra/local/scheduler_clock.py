@@ -1,0 +1,667 @@
+"""Fire the EventBridge Scheduler schedules that moto stores but never runs.
+
+moto keeps schedules (create, get, list, delete) and nothing more. ``SchedulerClock``
+is the missing half for the local cloud: each ``tick()`` reads every schedule, works
+out which occurrence is due at ``clock.now()`` and sends the target's input to its
+SQS queue, as EventBridge Scheduler would. Driven by a ``ManualClock`` it makes time
+a test input; driven by ``SystemClock`` (see ``run``) it is the local scheduler.
+
+What it implements, and the choices it makes where AWS leaves room:
+
+* Expressions. ``at(yyyy-mm-ddThh:mm:ss)`` in ``ScheduleExpressionTimezone`` (UTC by
+  default). ``rate(N minute(s)|hour(s)|day(s))`` on the grid ``StartDate + k * N``, or,
+  without a StartDate, from the schedule's first sighting by this clock (moto's
+  CreationDate is wall time, unrelated to a manual clock); it fires at the anchor
+  itself, then every N, never drifting however late the ticks come. ``cron(...)`` in
+  AWS's six fields, converted to crontab for cronsim (``aws_cron_to_crontab``) and
+  evaluated in the schedule's time zone: a local time that a spring-forward change
+  skips does not run, and one that a fall-back change repeats runs once (the first
+  time), as EventBridge Scheduler documents.
+* Which occurrences fire. Each at most once (the last fired occurrence is kept per
+  schedule ARN and creation date, so ticking twice at one time fires once). A late
+  tick fires only the most recent occurrence that came due since the previous one:
+  EventBridge Scheduler does not backfill the runs it missed, and neither does this.
+  A schedule never fired before may fire its most recent occurrence since its
+  StartDate (or since it was first seen). A DISABLED schedule never fires; a recurring
+  one enabled again resumes with future occurrences only (a one-time one whose time
+  passed while it was disabled fires on the next tick). Occurrences before
+  StartDate or at or after EndDate do not fire (one-time schedules ignore both, as
+  on AWS). A one-time schedule whose time has passed fires on the next tick.
+* FlexibleTimeWindow. ``OFF`` fires at the scheduled time. ``FLEXIBLE`` fires at the
+  start of its window, the scheduled time: a point AWS may choose too, and the only
+  deterministic one that needs no state.
+* Targets: SQS only. The queue is found by the name in the target ARN through the
+  ``sqs`` client given (its region and account, whatever the ARN says). For a
+  ``.fifo`` queue the message carries ``SqsParameters.MessageGroupId`` and a
+  deduplication id, the SHA-256 of the schedule ARN and the scheduled time, so a
+  retried delivery of one occurrence is deduplicated by SQS. A target without Input
+  sends ``{}``. In the Input, ``<aws.scheduler.schedule-arn>``,
+  ``<aws.scheduler.scheduled-time>`` (``2026-12-01T09:00:00Z``),
+  ``<aws.scheduler.execution-id>`` (one uuid per occurrence, kept across retries) and
+  ``<aws.scheduler.attempt-number>`` (``1``, then ``2``... on retries) are replaced.
+* Failures. A failed send is retried once per later tick (deterministic, and a
+  stand-in for AWS's back-off) until ``RetryPolicy.MaximumRetryAttempts`` retries
+  have failed, or until the event is older than ``MaximumEventAgeInSeconds`` (measured
+  from the scheduled time, checked before each retry). Then the input is sent to
+  ``DeadLetterConfig.Arn``'s queue (body: the input as last rendered) with string
+  message attributes modelled on EventBridge Scheduler's dead-letter events:
+  ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION (``MaximumRetryAttempts`` or
+  ``MaximumEventAgeInSeconds``), RETRY_ATTEMPTS,
+  SCHEDULE_ARN and TARGET_ARN. Without a dead-letter queue the event is dropped and
+  logged. With ``MaximumRetryAttempts`` 0 the first failure dead-letters at once.
+* ``ActionAfterCompletion=DELETE`` deletes a one-time schedule once its occurrence is
+  finished: delivered, dead-lettered or dropped.
+
+Every outcome is one ``Fired`` in tick()'s result and one line through ``log``:
+``schedule <group>/<name> fired at <scheduled time> -> <queue>``, with the failure
+appended when there is one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from cronsim import CronSim, CronSimError
+
+__all__ = [
+    "Clock",
+    "CronSpec",
+    "Fired",
+    "ManualClock",
+    "SchedulerClock",
+    "SystemClock",
+    "aws_cron_to_crontab",
+]
+
+_MICROSECOND = timedelta(microseconds=1)
+_AT = re.compile(r"at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)")
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_CRON = re.compile(r"cron\(\s*(.+?)\s*\)")
+_RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_DEFAULT_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+_MIN_YEAR, _MAX_YEAR = 1970, 2199
+
+Status = Literal["delivered", "retrying", "dead-lettered", "dropped"]
+
+
+# -- clocks -------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def _aware_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is required, not {moment!r}")
+    return moment.astimezone(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to: ``advance(seconds)`` or ``set(moment)``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = _aware_utc(start) if start else datetime.now(UTC).replace(microsecond=0)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("a clock does not go backwards; use set() for that")
+        self._now += timedelta(seconds=seconds)
+        return self._now
+
+    def set(self, moment: datetime) -> datetime:
+        self._now = _aware_utc(moment)
+        return self._now
+
+
+# -- cron ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CronSpec:
+    """An AWS cron expression as cronsim can run it, plus what cronsim cannot express."""
+
+    crontab: str  # five fields: minute hour day-of-month month day-of-week
+    years: frozenset[int] | None = None  # None: every year
+    nearest_weekday: int | None = None  # "15W": the weekday nearest the 15th
+
+    def matches_date(self, day: date) -> bool:
+        if self.years is not None and day.year not in self.years:
+            return False
+        if self.nearest_weekday is not None:
+            return day.day == _nearest_weekday(day.year, day.month, self.nearest_weekday)
+        return True
+
+
+def _nearest_weekday(year: int, month: int, target: int) -> int | None:
+    """The day of the month of the weekday nearest ``target``, within the month (``W``)."""
+    last = calendar.monthrange(year, month)[1]
+    if target > last:
+        return None
+    weekday = calendar.weekday(year, month, target)  # Monday 0 .. Sunday 6
+    if weekday == 5:  # Saturday: the Friday before, or the Monday after on the 1st
+        return target - 1 if target > 1 else target + 2
+    if weekday == 6:  # Sunday: the Monday after, or the Friday before on the last day
+        return target + 1 if target < last else target - 2
+    return target
+
+
+def aws_cron_to_crontab(expression: str) -> CronSpec:
+    """Convert ``cron(min hour dom month dow year)`` (or its six fields) for cronsim.
+
+    ``?`` becomes ``*``; days of the week go from AWS's 1-7 (1 is Sunday) to crontab's
+    0-6, in single values, ranges, lists, steps, ``nL`` (last such day of the month),
+    ``n#k`` (k-th such day) and a lone ``L`` (Saturday, the last day of the week).
+    Names (``MON-FRI``, ``JAN``) pass through. ``L`` and ``LW`` in the day of the month
+    pass through; ``nW`` becomes ``*`` plus a date filter, as do years, which cronsim
+    has no field for. Raises ValueError on what AWS would reject or cronsim cannot run.
+    """
+    text = expression.strip()
+    matched = _CRON.fullmatch(text)
+    if matched:
+        text = matched.group(1)
+    fields = text.split()
+    if len(fields) != 6:
+        raise ValueError(f"an AWS cron expression has six fields: {expression!r}")
+    minute, hour, dom, month, dow, year = (part.upper() for part in fields)
+    dom_free, dow_free = dom in {"?", "*"}, dow in {"?", "*"}
+    if not dom_free and not dow_free:
+        raise ValueError(f"one of day-of-month and day-of-week must be '?': {expression!r}")
+    if "?" in (minute, hour, month, year):
+        raise ValueError(f"'?' is only allowed in the day fields: {expression!r}")
+
+    nearest = None
+    weekday_match = re.fullmatch(r"(\d{1,2})W", dom)
+    if weekday_match:
+        nearest = int(weekday_match.group(1))
+        if not 1 <= nearest <= 31:
+            raise ValueError(f"bad day of month in {expression!r}")
+        dom = "*"
+    elif dom == "?":
+        dom = "*"
+    dow = "*" if dow_free else ",".join(_crontab_dow(part) for part in dow.split(","))
+    spec = CronSpec(" ".join([minute, hour, dom, month, dow]), _years(year), nearest)
+    try:
+        CronSim(spec.crontab, datetime(2026, 1, 1, tzinfo=UTC))
+    except CronSimError as exc:
+        raise ValueError(f"bad cron expression {expression!r}: {exc}") from None
+    return spec
+
+
+def _dow_value(token: str) -> str:
+    if token in _DAY_NAMES:
+        return token
+    if token.isdigit() and 1 <= int(token) <= 7:
+        return str(int(token) - 1)
+    raise ValueError(f"bad day of week {token!r} (AWS counts 1-7 from Sunday)")
+
+
+def _crontab_dow(part: str) -> str:
+    if part == "L":
+        return "6"
+    if part.endswith("L"):
+        return _dow_value(part[:-1]) + "L"
+    if "#" in part:
+        day, nth = part.split("#", 1)
+        return f"{_dow_value(day)}#{nth}"
+    step = ""
+    if "/" in part:
+        part, step = part.split("/", 1)
+        step = "/" + step
+        if part == "*":
+            return "0-6" + step
+        if "-" not in part:  # "a/b" runs to Saturday; crontab's a/b would reach 7
+            return f"{_dow_value(part)}-6{step}"
+    if "-" in part:
+        first, last = part.split("-", 1)
+        return f"{_dow_value(first)}-{_dow_value(last)}{step}"
+    return _dow_value(part) + step
+
+
+def _years(field_text: str) -> frozenset[int] | None:
+    if field_text == "*":
+        return None
+    years: set[int] = set()
+    for part in field_text.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            first, last = _MIN_YEAR, _MAX_YEAR
+        elif "-" in base:
+            first_text, last_text = base.split("-", 1)
+            first, last = int(first_text), int(last_text)
+        else:
+            first = int(base)
+            last = _MAX_YEAR if step_text else first
+        if not _MIN_YEAR <= first <= last <= _MAX_YEAR or step < 1:
+            raise ValueError(f"bad year field {field_text!r}")
+        years.update(range(first, last + 1, step))
+    return frozenset(years)
+
+
+def _repeated(local: datetime) -> bool:
+    """True for the second occurrence of a wall time repeated by a fall-back change."""
+    return bool(local.fold) and local.replace(fold=0).utcoffset() != local.utcoffset()
+
+
+def latest_cron_run(
+    spec: CronSpec, timezone: ZoneInfo, upto: datetime, floor: datetime
+) -> datetime | None:
+    """The latest run in ``[floor, upto]``, in UTC, or None.
+
+    cronsim gets the crontab with a seconds field in front: in that form it steps
+    through real (UTC) time, so a skipped local time never comes up, and a repeated
+    one comes up twice, of which the second (``fold=1``) is dropped here.
+    """
+    expression = "0 " + spec.crontab
+    start = upto.astimezone(timezone).replace(microsecond=0) + timedelta(seconds=1)
+    while True:
+        restart = None
+        for run in CronSim(expression, start, reverse=True):
+            if run.astimezone(UTC) < floor:
+                return None
+            if spec.years is not None and run.year not in spec.years:
+                earlier = [year for year in spec.years if year < run.year]
+                if not earlier:
+                    return None
+                restart = datetime(max(earlier) + 1, 1, 1, tzinfo=timezone)
+                break
+            if _repeated(run) or not spec.matches_date(run.date()):
+                continue
+            return run.astimezone(UTC)
+        if restart is None:  # cronsim found nothing in 50 years
+            return None
+        start = restart
+
+
+# -- schedules ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One delivery outcome of one occurrence of a schedule."""
+
+    schedule_arn: str
+    group: str
+    name: str
+    scheduled_time: datetime  # the occurrence, UTC
+    fired_at: datetime  # clock time of the tick
+    status: Status
+    target_arn: str
+    queue: str  # queue name (the dead-letter queue's when dead-lettered)
+    queue_url: str | None
+    body: str
+    execution_id: str
+    attempt: int
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class _State:
+    not_before: datetime  # occurrences earlier than this are not fired
+    anchor: datetime  # rate() grid origin when there is no StartDate
+    last_fired: datetime | None = None
+
+
+@dataclass
+class _Pending:
+    arn: str
+    group: str
+    name: str
+    target: dict[str, Any]
+    scheduled_time: datetime
+    execution_id: str
+    delete_after: bool
+    retries: int = 0  # failed attempts retried so far
+    last_error: tuple[str, str] = ("", "")
+
+
+class _SendError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _queue_name(arn: str) -> str:
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[2] != "sqs":
+        raise _SendError("UnsupportedTarget", f"only SQS targets run locally: {arn}")
+    return parts[5]
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+class SchedulerClock:
+    """Fires due EventBridge Scheduler schedules into SQS; see the module docstring."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        sqs: Any = None,
+        scheduler: Any = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.clock = clock
+        self._sqs = sqs
+        self._scheduler = scheduler
+        self.log = log
+        self._states: dict[tuple[str, str], _State] = {}
+        self._pending: list[_Pending] = []
+        self._invalid: set[tuple[str, str]] = set()
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    @property
+    def scheduler(self) -> Any:
+        if self._scheduler is None:
+            self._scheduler = boto3.client("scheduler")
+        return self._scheduler
+
+    # -- the loop ---------------------------------------------------------------
+
+    def tick(self) -> list[Fired]:
+        """Fire every schedule due at ``clock.now()``, and retry failed deliveries.
+
+        Each occurrence fires once. After a gap (a late tick, a clock moved far ahead)
+        only the most recent due occurrence of each schedule fires: like EventBridge
+        Scheduler, this does not backfill the runs it missed.
+        """
+        now = _aware_utc(self.clock.now())
+        fired = self._retry_pending(now)
+        seen: set[tuple[str, str]] = set()
+        for schedule in self._schedules():
+            key = (schedule["Arn"], str(schedule.get("CreationDate")))
+            seen.add(key)
+            outcome = self._consider(key, schedule, now)
+            if outcome is not None:
+                fired.append(outcome)
+        for key in set(self._states) - seen:  # deleted schedules
+            del self._states[key]
+        self._invalid &= seen
+        return fired
+
+    def run(self, interval: float = 1.0, stop: threading.Event | None = None) -> None:
+        """Tick every ``interval`` seconds until ``stop`` is set (``make run``'s scheduler)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            self.tick()
+            stop.wait(interval)
+
+    def _schedules(self) -> Iterator[dict[str, Any]]:
+        for page in self.scheduler.get_paginator("list_schedules").paginate():
+            for summary in page.get("Schedules", []):
+                try:
+                    yield self.scheduler.get_schedule(
+                        Name=summary["Name"], GroupName=summary.get("GroupName", "default")
+                    )
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                        raise
+
+    # -- when -------------------------------------------------------------------
+
+    def _consider(self, key: tuple[str, str], schedule: dict[str, Any], now: datetime):
+        start, end = _utc(schedule.get("StartDate")), _utc(schedule.get("EndDate"))
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _State(not_before=start or now, anchor=start or now)
+        if schedule.get("State", "ENABLED") != "ENABLED":
+            state.not_before = max(state.not_before, now + _MICROSECOND)
+            return None
+        try:
+            occurrence = self._due(schedule, state, now, start, end)
+        except (ValueError, KeyError) as exc:
+            if key not in self._invalid:
+                self._invalid.add(key)
+                self.log(f"schedule {_label(schedule)} skipped: {exc}")
+            return None
+        if occurrence is None:
+            return None
+        state.last_fired = occurrence
+        target = schedule["Target"]
+        one_time = schedule["ScheduleExpression"].strip().startswith("at(")
+        pending = _Pending(
+            arn=schedule["Arn"],
+            group=schedule.get("GroupName", "default"),
+            name=schedule["Name"],
+            target=target,
+            scheduled_time=occurrence,
+            execution_id=str(uuid.uuid4()),
+            delete_after=one_time and schedule.get("ActionAfterCompletion") == "DELETE",
+        )
+        return self._attempt(pending, now, attempt=1)
+
+    def _due(
+        self,
+        schedule: dict[str, Any],
+        state: _State,
+        now: datetime,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> datetime | None:
+        expression = schedule["ScheduleExpression"].strip()
+        timezone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+        at = _AT.fullmatch(expression)
+        if at:
+            when = datetime.fromisoformat(at.group(1)).replace(tzinfo=timezone).astimezone(UTC)
+            if when <= now and (state.last_fired is None or when > state.last_fired):
+                return when
+            return None
+        floor = state.not_before
+        if state.last_fired is not None:
+            floor = max(floor, state.last_fired + _MICROSECOND)
+        if start is not None:
+            floor = max(floor, start)
+        upto = now if end is None else min(now, end - _MICROSECOND)
+        if upto < floor:
+            return None
+        rate = _RATE.fullmatch(expression)
+        if rate:
+            unit = _RATE_UNITS[rate.group(2).removesuffix("s")]
+            interval = timedelta(seconds=int(rate.group(1)) * unit)
+            if interval <= timedelta(0):
+                raise ValueError(f"bad rate {expression!r}")
+            anchor = start or state.anchor
+            if upto < anchor:
+                return None
+            run = anchor + ((upto - anchor) // interval) * interval
+            return run if run >= floor else None
+        if _CRON.fullmatch(expression):
+            return latest_cron_run(aws_cron_to_crontab(expression), timezone, upto, floor)
+        raise ValueError(f"unsupported schedule expression {expression!r}")
+
+    # -- delivery ---------------------------------------------------------------
+
+    def _retry_pending(self, now: datetime) -> list[Fired]:
+        pending, self._pending = self._pending, []
+        fired = []
+        for item in pending:
+            policy = {**_DEFAULT_RETRY, **(item.target.get("RetryPolicy") or {})}
+            age = (now - item.scheduled_time).total_seconds()
+            if age > policy["MaximumEventAgeInSeconds"]:
+                fired.append(self._give_up(item, now, "MaximumEventAgeInSeconds"))
+                continue
+            item.retries += 1
+            fired.append(self._attempt(item, now, attempt=item.retries + 1))
+        return fired
+
+    def _attempt(self, item: _Pending, now: datetime, *, attempt: int) -> Fired:
+        target = item.target
+        body = self._render(item, attempt)
+        queue = target.get("Arn", "")
+        try:
+            queue = _queue_name(target.get("Arn", ""))
+            url, message_id = self._send(target, queue, body, item)
+        except _SendError as exc:
+            item.last_error = (exc.code, exc.message)
+            policy = {**_DEFAULT_RETRY, **(target.get("RetryPolicy") or {})}
+            if item.retries >= policy["MaximumRetryAttempts"]:
+                return self._give_up(item, now, "MaximumRetryAttempts")
+            self._pending.append(item)
+            self.log(
+                f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)} "
+                f"-> {queue} failed (attempt {attempt}): {exc}; retrying on the next tick"
+            )
+            return self._fired(item, now, "retrying", queue, None, body, attempt, error=str(exc))
+        self.log(
+            f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)} -> {queue}"
+        )
+        self._complete(item)
+        return self._fired(item, now, "delivered", queue, url, body, attempt, message_id)
+
+    def _give_up(self, item: _Pending, now: datetime, condition: str) -> Fired:
+        code, message = item.last_error
+        attempt = item.retries + 1
+        body = self._render(item, attempt)
+        dead_letter = (item.target.get("DeadLetterConfig") or {}).get("Arn")
+        label = f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)}"
+        failure = f"{code}: {message}"
+        self._complete(item)
+        if not dead_letter:
+            self.log(f"{label} -> {item.target.get('Arn')} dropped after {condition}: {failure}")
+            return self._fired(item, now, "dropped", "", None, body, attempt, error=failure)
+        attributes = {
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message or code,
+            "EXHAUSTED_RETRY_CONDITION": condition,
+            "RETRY_ATTEMPTS": str(item.retries),
+            "SCHEDULE_ARN": item.arn,
+            "TARGET_ARN": item.target.get("Arn", ""),
+        }
+        queue = dead_letter
+        try:
+            queue = _queue_name(dead_letter)
+            url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            response = self.sqs.send_message(
+                QueueUrl=url,
+                MessageBody=body,
+                MessageAttributes={
+                    name: {"DataType": "String", "StringValue": value or "-"}
+                    for name, value in attributes.items()
+                },
+            )
+        except (ClientError, BotoCoreError, _SendError) as exc:
+            self.log(f"{label} -> {queue} dropped: {failure}; the dead-letter queue failed: {exc}")
+            return self._fired(item, now, "dropped", queue, None, body, attempt, error=failure)
+        self.log(f"{label} -> {queue} dead-lettered after {condition}: {failure}")
+        return self._fired(
+            item, now, "dead-lettered", queue, url, body, attempt, response["MessageId"], failure
+        )
+
+    def _send(
+        self, target: dict[str, Any], queue: str, body: str, item: _Pending
+    ) -> tuple[str, str]:
+        try:
+            url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
+            if queue.endswith(".fifo"):
+                group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+                if not group:
+                    raise _SendError("ValidationException", "a FIFO target needs a MessageGroupId")
+                seed = f"{item.arn}@{_iso(item.scheduled_time)}".encode()
+                params["MessageGroupId"] = group
+                params["MessageDeduplicationId"] = hashlib.sha256(seed).hexdigest()
+            response = self.sqs.send_message(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise _SendError(error.get("Code", "ClientError"), error.get("Message", "")) from exc
+        except BotoCoreError as exc:
+            raise _SendError(type(exc).__name__, str(exc)) from exc
+        return url, response["MessageId"]
+
+    def _complete(self, item: _Pending) -> None:
+        if not item.delete_after:
+            return
+        try:
+            self.scheduler.delete_schedule(Name=item.name, GroupName=item.group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+    @staticmethod
+    def _render(item: _Pending, attempt: int) -> str:
+        text = item.target.get("Input")
+        if text is None:
+            return "{}"
+        for placeholder, value in (
+            ("<aws.scheduler.schedule-arn>", item.arn),
+            ("<aws.scheduler.scheduled-time>", _iso(item.scheduled_time)),
+            ("<aws.scheduler.execution-id>", item.execution_id),
+            ("<aws.scheduler.attempt-number>", str(attempt)),
+        ):
+            text = text.replace(placeholder, value)
+        return text
+
+    @staticmethod
+    def _fired(
+        item: _Pending,
+        now: datetime,
+        status: Status,
+        queue: str,
+        url: str | None,
+        body: str,
+        attempt: int,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> Fired:
+        return Fired(
+            schedule_arn=item.arn,
+            group=item.group,
+            name=item.name,
+            scheduled_time=item.scheduled_time,
+            fired_at=now,
+            status=status,
+            target_arn=item.target.get("Arn", ""),
+            queue=queue,
+            queue_url=url,
+            body=body,
+            execution_id=item.execution_id,
+            attempt=attempt,
+            message_id=message_id,
+            error=error,
+        )
+
+
+def _label(schedule: dict[str, Any]) -> str:
+    return f"{schedule.get('GroupName', 'default')}/{schedule.get('Name')}"
