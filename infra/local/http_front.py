@@ -1,0 +1,483 @@
+"""A local stand-in for API Gateway (REST API, Lambda proxy integration).
+
+Serves HTTP on the loopback interface, turns each request into the proxy event API
+Gateway would build (:func:`infra.local.lambda_runtime.rest_proxy_event`), hands it to
+``invoke(function_name, event)`` and writes the Lambda proxy response back::
+
+    front = HttpFront([Route("POST", "/webhooks/{source}", "Webhook")], runtime.invoke_payload)
+    front.start()
+    print(front.url)          # http://127.0.0.1:<port>/v1/
+    ...
+    front.stop()
+
+Paths are accepted with and without the stage prefix (``/v1/webhooks/github`` and
+``/webhooks/github``). Like API Gateway:
+
+* an unknown path, or a known path with a method it has no route for, is
+  ``403 {"message": "Missing Authentication Token"}``;
+* a body over ``max_body_bytes`` is ``413``;
+* a function error is ``502 {"message": "Internal server error"}``: ``invoke`` raised,
+  or returned Lambda's function-error payload (a dict with ``errorType`` or
+  ``errorMessage`` and no ``statusCode``, which is what
+  :meth:`infra.local.runtime.LocalRuntime.invoke_payload` returns on error), or
+  returned something that is not a proxy response;
+* bodies are base64-encoded when the request's Content-Type matches a binary media
+  type (``*/*``, the stack's setting, matches everything).
+
+Limitations: no integration timeout (API Gateway's 29 s 504), no authorizers, API keys,
+throttling or CORS; path parameters are percent-decoded; routes match literal segments
+before ``{param}`` before ``{proxy+}`` rather than by API Gateway's full precedence rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from infra.local.lambda_runtime import rest_proxy_event
+
+ANY_METHOD = "ANY"
+# Headers the front computes itself; a function's values for them are ignored.
+_HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+_DRAIN_LIMIT = 16 * 1024 * 1024  # read (and drop) at most this much of a rejected body
+
+
+@dataclass
+class Route:
+    """One API Gateway method: ``method`` (or ``ANY``) on ``resource``, calling ``function``."""
+
+    method: str
+    resource: str  # "/webhooks/{source}", "/{proxy+}"
+    function: str
+    stage: str = "v1"
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        if not self.resource.startswith("/"):
+            raise ValueError(f"resource must start with '/': {self.resource!r}")
+        segments = _segments(self.resource)
+        for i, segment in enumerate(segments):
+            if segment.endswith("+}") and i != len(segments) - 1:
+                raise ValueError(f"a greedy {{param+}} must be the last segment: {self.resource}")
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        """The path parameters if the (decoded) path segments fit this resource, else None."""
+        template = _segments(self.resource)
+        params: dict[str, str] = {}
+        for i, part in enumerate(template):
+            if part.startswith("{") and part.endswith("+}"):
+                rest = segments[i:]
+                if not rest:
+                    return None
+                params[part[1:-2]] = "/".join(rest)
+                return params
+            if i >= len(segments):
+                return None
+            if part.startswith("{") and part.endswith("}"):
+                if not segments[i]:
+                    return None
+                params[part[1:-1]] = segments[i]
+            elif part != segments[i]:
+                return None
+        return params if len(segments) == len(template) else None
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        """Sorts literal segments before ``{param}`` before ``{proxy+}``, then longer first."""
+        kinds = []
+        for part in _segments(self.resource):
+            if part.endswith("+}"):
+                kinds.append(2)
+            elif part.startswith("{"):
+                kinds.append(1)
+            else:
+                kinds.append(0)
+        return (*kinds, 3)  # a shorter template sorts after a longer one sharing its prefix
+
+
+def _segments(path: str) -> list[str]:
+    """``/a/b/`` → ``["a", "b"]``; ``/`` → ``[]``. Not decoded."""
+    stripped = path.strip("/")
+    return stripped.split("/") if stripped else []
+
+
+def _is_function_error(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and "statusCode" not in payload
+        and ("errorType" in payload or "errorMessage" in payload)
+    )
+
+
+def _media_type_matches(content_type: str | None, patterns: Iterable[str]) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    for raw_pattern in patterns:
+        pattern = raw_pattern.strip().lower()
+        if pattern == "*/*":
+            return True
+        if not media:
+            continue
+        if pattern.endswith("/*"):
+            if media.split("/", 1)[0] == pattern[:-2]:
+                return True
+        elif media == pattern:
+            return True
+    return False
+
+
+class _BadResponse(Exception):
+    """The function returned something API Gateway cannot turn into a response."""
+
+
+@dataclass
+class _Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class HttpFront:
+    """A threaded HTTP server on the loopback interface in front of local functions."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        invoke: Callable[[str, dict], Any],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        binary_media_types: Iterable[str] = ("*/*",),
+        max_body_bytes: int = 10 * 1024 * 1024,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.routes = sorted(routes, key=lambda r: r.specificity)
+        self._invoke = invoke
+        self._host = host
+        self._port = port
+        self.binary_media_types = tuple(binary_media_types)
+        self.max_body_bytes = max_body_bytes
+        self._log = log
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        front = self
+
+        class Handler(_RequestHandler):
+            pass
+
+        Handler.front = front
+        server = ThreadingHTTPServer((self._host, self._port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"http-front-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> HttpFront:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("HttpFront is not started")
+        return self._server.server_address[1]
+
+    @property
+    def stage(self) -> str:
+        return self.routes[0].stage if self.routes else "v1"
+
+    @property
+    def url(self) -> str:
+        """The stage's base URL, e.g. ``http://127.0.0.1:8080/v1/``."""
+        return f"http://{self._host}:{self.port}/{self.stage}/"
+
+    # -- request handling (called from the server's threads) -----------------------------
+
+    def resolve(self, method: str, path: str) -> tuple[Route, str, dict[str, str]] | None:
+        """The route, the stage-less path and the path parameters for a request path."""
+        method = method.upper()
+        raw = _segments(path)
+        for route in self.routes:
+            candidates = []
+            if raw and raw[0] == route.stage:
+                candidates.append(raw[1:])
+            candidates.append(raw)
+            for segments in candidates:
+                params = route.match([unquote(s) for s in segments])
+                if params is None:
+                    continue
+                if route.method not in (ANY_METHOD, method):
+                    continue
+                return route, "/" + "/".join(segments), params
+        return None
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        client_ip: str,
+    ) -> _Reply:
+        parts = urlsplit(target)
+        resolved = self.resolve(method, parts.path)
+        if resolved is None:
+            return _json_reply(
+                403,
+                {"message": "Missing Authentication Token"},
+                error_type="MissingAuthenticationTokenException",
+            )
+        route, path, params = resolved
+        event = self._event(route, method, path, params, parts.query, headers, body, client_ip)
+        request_id = event["requestContext"]["requestId"]
+        try:
+            payload = self._invoke(route.function, event)
+            if _is_function_error(payload):
+                raise _BadResponse(f"function error: {payload.get('errorType')}")
+            reply = _proxy_reply(payload)
+        except Exception as exc:
+            self._log(f"502 {route.function}: {type(exc).__name__}: {exc}")
+            reply = _json_reply(
+                502, {"message": "Internal server error"}, error_type="InternalServerErrorException"
+            )
+        reply.headers.append(("x-amzn-RequestId", request_id))
+        return reply
+
+    def _event(
+        self,
+        route: Route,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        client_ip: str,
+    ) -> dict[str, Any]:
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in headers:
+            single[name] = value  # API Gateway keeps the last value of a repeated header
+            multi.setdefault(name, []).append(value)
+        content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
+        binary = _media_type_matches(content_type, self.binary_media_types)
+        if body is not None and not binary:
+            body = body.decode("utf-8", "replace").encode("utf-8")
+        event = rest_proxy_event(
+            method.upper(),
+            path,
+            resource=route.resource,
+            path_parameters=params or None,
+            headers=single,
+            body=body,
+            base64_encoded=binary,
+            stage=route.stage,
+        )
+        event["multiValueHeaders"] = multi
+        if not single:
+            event["headers"] = event["multiValueHeaders"] = None
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if pairs:
+            qs_multi: dict[str, list[str]] = {}
+            for name, value in pairs:
+                qs_multi.setdefault(name, []).append(value)
+            event["queryStringParameters"] = {n: v[-1] for n, v in qs_multi.items()}
+            event["multiValueQueryStringParameters"] = qs_multi
+        event["requestContext"]["identity"]["sourceIp"] = client_ip
+        return event
+
+
+def _json_reply(status: int, body: dict[str, Any], *, error_type: str | None = None) -> _Reply:
+    headers = [("Content-Type", "application/json")]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return _Reply(status, headers, json.dumps(body).encode("utf-8"))
+
+
+def _proxy_reply(payload: Any) -> _Reply:
+    """A Lambda proxy response → status, headers, body (API Gateway's merge rules)."""
+    if not isinstance(payload, dict):
+        raise _BadResponse(f"not a proxy response: {type(payload).__name__}")
+    status = payload.get("statusCode")
+    try:
+        status = int(status)
+    except (TypeError, ValueError):
+        raise _BadResponse(f"bad statusCode {status!r}") from None
+    if not 100 <= status <= 599:
+        raise _BadResponse(f"bad statusCode {status}")
+
+    return _Reply(status, _response_headers(payload), _response_body(payload))
+
+
+def _response_headers(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """``headers`` merged into ``multiValueHeaders``; the latter wins for a shared name."""
+    headers: list[tuple[str, str]] = []
+    multi = payload.get("multiValueHeaders") or {}
+    single = payload.get("headers") or {}
+    if not isinstance(multi, dict) or not isinstance(single, dict):
+        raise _BadResponse("headers must be objects")
+    multi_names = {name.lower() for name in multi}
+    for name, values in multi.items():
+        for value in values if isinstance(values, list) else [values]:
+            headers.append((name, str(value)))
+    for name, value in single.items():
+        if name.lower() not in multi_names:
+            headers.append((name, str(value)))
+    headers = [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP]
+    if not any(n.lower() == "content-type" for n, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return headers
+
+
+def _response_body(payload: dict[str, Any]) -> bytes:
+    raw = payload.get("body")
+    if raw is None:
+        body = b""
+    elif not isinstance(raw, str):
+        raise _BadResponse(f"body must be a string, got {type(raw).__name__}")
+    elif payload.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _BadResponse(f"body is not base64: {exc}") from None
+    else:
+        body = raw.encode("utf-8")
+    return body
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    front: HttpFront
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalApiGateway"
+    sys_version = ""
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        front = self.front
+        status = 500
+        try:
+            body, too_large = self._read_body(front.max_body_bytes)
+            if too_large:
+                reply = _json_reply(413, {"message": "Request Too Long"})
+                self.close_connection = True
+            else:
+                reply = front.handle(
+                    self.command,
+                    self.path,
+                    list(self.headers.items()),
+                    body,
+                    self.client_address[0],
+                )
+            status = reply.status
+            # Logged before the response goes out, so a client that has its response
+            # can rely on the line being there.
+            self._log_request(started, status)
+            self._write(reply)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as exc:  # a bug here must not kill the connection silently
+            front._log(f"http front error: {type(exc).__name__}: {exc}")
+            status = 500
+            self.close_connection = True
+            self._log_request(started, status)
+            with contextlib.suppress(OSError):
+                self._write(_json_reply(500, {"message": "Internal server error"}))
+
+    def _log_request(self, started: float, status: int) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        self.front._log(f"{self.command} {self.path} {status} {elapsed:.1f}ms")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+    def _read_body(self, limit: int) -> tuple[bytes | None, bool]:
+        """The request body (None when there is none) and whether it exceeded ``limit``."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked(limit)
+        length_header = self.headers.get("Content-Length")
+        if not length_header:
+            return None, False
+        length = int(length_header)
+        if length > limit:
+            self._drain(length)
+            return None, True
+        body = self.rfile.read(length)
+        return (body if body else None), False
+
+    def _read_chunked(self, limit: int) -> tuple[bytes | None, bool]:
+        chunks: list[bytes] = []
+        total = 0
+        too_large = False
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                break
+            data = self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after the chunk
+            total += size
+            if total > limit:
+                too_large = True
+                if total > _DRAIN_LIMIT:
+                    break
+            else:
+                chunks.append(data)
+        if too_large:
+            return None, True
+        body = b"".join(chunks)
+        return (body if body else None), False
+
+    def _drain(self, length: int) -> None:
+        """Read a rejected body (up to a limit) so the client sees the response, not a reset."""
+        remaining = min(length, _DRAIN_LIMIT)
+        while remaining > 0:
+            data = self.rfile.read(min(remaining, 65536))
+            if not data:
+                break
+            remaining -= len(data)
+
+    def _write(self, reply: _Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: the front logs one line per request itself."""
