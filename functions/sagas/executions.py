@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,10 +25,17 @@ def start(state_machine_arn: str, name: str, saga_input: dict[str, Any]) -> tupl
 
     A repeated start with the same name finds the first execution instead (Step
     Functions keeps execution names unique per state machine for 90 days).
+
+    Each call adds its own ``start_request`` id to the input. Step Functions answers a
+    repeat with the same name *and the same input* while the first execution still runs
+    with that execution's ARN, as if it had started it; a different input makes every
+    repeat fail with ``ExecutionAlreadyExists``, so "started" is true of one call only.
+    (botocore's own retries of one call resend the same input, and stay idempotent.)
     """
+    request = {**saga_input, "start_request": uuid.uuid4().hex}
     try:
         response = _sfn().start_execution(
-            stateMachineArn=state_machine_arn, name=name, input=json.dumps(saga_input)
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(request)
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":

@@ -1,0 +1,162 @@
+"""Step Functions, locally: the synthesized state machine run by moto's interpreter.
+
+Two pieces, shared by the tests and the local cloud:
+
+* ``definition_from_template`` turns a synthesized template's ``DefinitionString``
+  (an ``Fn::Join`` of strings and references) into the JSON definition that
+  ``create_state_machine`` takes, with every referenced resource replaced by a fake ARN.
+* ``inprocess_lambdas`` makes moto's Step Functions interpreter (``mock_aws`` with
+  ``{"stepfunctions": {"execute_state_machine": True}}``) run Lambda tasks by calling
+  Python handlers in this process, and records the retry intervals it would have slept
+  instead of sleeping them.
+
+Built against moto 5.2.x's ASL parser (module-global ``_invoke_lambda_function`` and
+``time`` in the retrier); other versions may move them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+from infra.local.lambda_runtime import LocalContext
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+Handler = Callable[[Any, Any], Any]
+
+
+def fake_arn(logical_id: str) -> str:
+    """The ARN a referenced resource gets locally: a Lambda function named by its logical id."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+
+
+def _resolve(value: Any, arns: dict[str, str]) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((intrinsic, argument),) = value.items()
+        if intrinsic == "Fn::Join":
+            separator, parts = argument
+            return separator.join(_resolve(part, arns) for part in parts)
+        if intrinsic == "Fn::GetAtt":
+            logical_id, attribute = (
+                argument if isinstance(argument, list) else argument.split(".", 1)
+            )
+            if attribute != "Arn":
+                raise ValueError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} locally")
+            return arns.get(logical_id) or fake_arn(logical_id)
+        if intrinsic == "Ref":
+            if argument.startswith("AWS::"):
+                return {
+                    "AWS::Region": REGION,
+                    "AWS::AccountId": ACCOUNT,
+                    "AWS::Partition": "aws",
+                    "AWS::URLSuffix": "amazonaws.com",
+                }[argument]
+            return arns.get(argument) or fake_arn(argument)
+    raise ValueError(f"cannot resolve {value!r} locally")
+
+
+def definition_from_template(template: dict, logical_id: str, arns: dict[str, str]) -> str:
+    """The JSON definition of the state machine ``logical_id`` in a synthesized template.
+
+    ``arns`` maps logical ids to the ARNs to use; a reference missing from it gets
+    ``fake_arn(<logical id>)``. The result is checked to be valid JSON.
+    """
+    resource = template["Resources"][logical_id]
+    if resource["Type"] != "AWS::StepFunctions::StateMachine":
+        raise ValueError(f"{logical_id} is a {resource['Type']}, not a state machine")
+    properties = resource["Properties"]
+    if "DefinitionString" in properties:
+        definition = _resolve(properties["DefinitionString"], arns)
+    elif "Definition" in properties:
+        definition = json.dumps(properties["Definition"])
+    else:
+        raise ValueError(f"{logical_id} has no inline definition")
+    json.loads(definition)
+    return definition
+
+
+def _function_name(function: str) -> str:
+    """``my-fn`` from a name, a full ARN, or a qualified ARN (``...:function:my-fn:$LATEST``)."""
+    if ":function:" in function:
+        return function.split(":function:", 1)[1].split(":", 1)[0]
+    return function
+
+
+def _payload(raw: Any) -> Any:
+    if raw is None:
+        return {}
+    if isinstance(raw, (bytes, bytearray)):
+        raw = raw.decode("utf-8")
+    if isinstance(raw, str):
+        return json.loads(raw) if raw else {}
+    return raw
+
+
+@contextlib.contextmanager
+def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
+    """Run Step Functions' Lambda tasks with ``registry[<function name>](event, context)``.
+
+    Use inside ``mock_aws(config={"stepfunctions": {"execute_state_machine": True}})``.
+    A handler's exception becomes an unhandled function error whose ``errorType`` is
+    the exception's class name, as the Lambda runtime reports it, so Retry and Catch
+    match ``TransientError`` and friends. Yields the list of retry intervals (seconds)
+    the interpreter asked to sleep; nothing actually sleeps.
+    """
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        lambda_eval_utils,
+    )
+
+    slept: list[float] = []
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            slept.append(seconds)
+
+    def invoke(parameters: dict, region: str, state_credentials: Any) -> dict:
+        name = _function_name(str(parameters["FunctionName"]))
+        handler = registry.get(name)
+        if handler is None:
+            return _error(LookupError(f"no local handler is registered for function {name!r}"))
+        try:
+            result = handler(_payload(parameters.get("Payload")), LocalContext(function_name=name))
+        except Exception as exc:  # the Lambda runtime reports any exception
+            return _error(exc)
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
+
+    parser_log = logging.getLogger("moto.stepfunctions.parser")
+    previous_level = parser_log.level
+    parser_log.setLevel(logging.CRITICAL)
+    try:
+        with (
+            mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke),
+            mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=sleep)),
+        ):
+            yield slept
+    finally:
+        parser_log.setLevel(previous_level)
+
+
+def _error(exc: BaseException) -> dict:
+    return {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "FunctionError": "Unhandled",
+        "Payload": {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "requestId": "",
+            "stackTrace": [],
+        },
+    }

@@ -1,0 +1,438 @@
+"""The order saga end to end: the synthesized state machine, run by moto's interpreter.
+
+The state machine comes from the real stack (``infra.app``), its Lambda tasks run the
+real saga handler in this process (``infra.local.stepfunctions``), and the steps'
+effects land in a moto DynamoDB table.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.sagas.order import COMPENSATIONS, STEPS
+from infra.local.stepfunctions import definition_from_template, fake_arn, inprocess_lambdas
+from tests.conftest import reset_process_state
+
+SAGA_HANDLER = "functions.handlers.saga.lambda_handler"
+COMPENSATION_FAILED = "Saga.CompensationFailed"
+# The effect each step records, and the one its compensation records.
+EFFECTS = {
+    "reserve_inventory": ("reservation", "released"),
+    "charge_payment": ("charge", "refund"),
+    "create_shipment": ("shipment", "shipment_canceled"),
+}
+
+
+# --- the synthesized stack ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> dict:
+    """The real stack's template, synthesized once for this module."""
+    from infra.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out.sagas")
+    app, stack = build_app(outdir=str(outdir))
+    app.synth()
+    return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+
+
+def _only(template: dict, predicate) -> str:
+    found = [key for key, value in template["Resources"].items() if predicate(value)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def state_machine_id(template) -> str:
+    return _only(template, lambda r: r["Type"] == "AWS::StepFunctions::StateMachine")
+
+
+@pytest.fixture(scope="module")
+def function_id(template) -> str:
+    return _only(
+        template,
+        lambda r: (
+            r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == SAGA_HANDLER
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def definition(template, state_machine_id, function_id) -> str:
+    return definition_from_template(template, state_machine_id, {})
+
+
+def test_the_definition_calls_only_the_saga_function(definition, function_id):
+    states = json.loads(definition)["States"]
+    resources = {state["Resource"] for state in states.values() if state["Type"] == "Task"}
+    assert resources == {fake_arn(function_id)}
+    tasks = {state["Parameters"]["task"] for state in states.values() if state["Type"] == "Task"}
+    assert tasks == set(STEPS) | set(COMPENSATIONS.values())
+
+
+def test_the_state_machine_logs_everything_and_is_traced(template, state_machine_id):
+    properties = template["Resources"][state_machine_id]["Properties"]
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert properties["LoggingConfiguration"]["Destinations"]
+    assert properties["TracingConfiguration"]["Enabled"] is True
+    assert properties.get("StateMachineType", "STANDARD") == "STANDARD"
+
+
+# --- the saga on moto --------------------------------------------------------------------
+
+
+class Saga:
+    """The order saga's state machine on moto, with its state table."""
+
+    def __init__(self, arn: str, table: str, slept: list[float], calls: list[dict]) -> None:
+        self.arn = arn
+        self.table = table
+        self.slept = slept
+        self.calls = calls
+        self.sfn = boto3.client("stepfunctions")
+        self.dynamodb = boto3.client("dynamodb")
+
+    def start(self, order: dict[str, Any], name: str | None = None) -> str:
+        return self.sfn.start_execution(
+            stateMachineArn=self.arn,
+            name=name or f"test-{uuid.uuid4().hex[:12]}",
+            input=json.dumps({"input": order}),
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{execution_arn} still RUNNING after {timeout}s")
+            time.sleep(0.01)
+
+    def run(self, order: dict[str, Any]) -> dict:
+        return self.wait(self.start(order))
+
+    def history(self, execution_arn: str) -> list[dict]:
+        return self.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+
+    def state(self, order_id: str) -> dict[str, Any]:
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key={"order_id": {"S": order_id}}, ConsistentRead=True
+        ).get("Item", {})
+        return {key: value.get("S", value.get("N")) for key, value in item.items()}
+
+    def tasks_called(self) -> list[str]:
+        return [call["task"] for call in self.calls]
+
+
+@pytest.fixture
+def saga(definition, function_id, monkeypatch):
+    from moto import mock_aws
+
+    from functions.handlers.saga import lambda_handler
+
+    calls: list[dict] = []
+
+    def handler(event, context):
+        calls.append(event)
+        return lambda_handler(event, context)
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        reset_process_state()
+        table = "saga-state"
+        boto3.client("dynamodb").create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("SAGA_TABLE_NAME", table)
+        arn = boto3.client("stepfunctions").create_state_machine(
+            name="OrderSaga",
+            definition=definition,
+            roleArn="arn:aws:iam::123456789012:role/order-saga",
+            type="STANDARD",
+        )["stateMachineArn"]
+        with inprocess_lambdas({function_id: handler}) as slept:
+            yield Saga(arn, table, slept, calls)
+    reset_process_state()
+
+
+def _order(fail: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"order_id": f"o-{uuid.uuid4().hex[:8]}", "amount": 42, "fail": fail or {}}
+
+
+def _times(state: dict, effect: str) -> int:
+    return int(float(state.get(f"times_{effect}", 0)))
+
+
+def test_an_order_without_failures_runs_every_step_once(saga):
+    order = _order()
+    result = saga.run(order)
+
+    assert result["status"] == "SUCCEEDED"
+    state = saga.state(order["order_id"])
+    for effect, undo in EFFECTS.values():
+        assert _times(state, effect) == 1
+        assert undo not in state
+    assert state["reservation"] == f"res-{order['order_id']}"
+    assert state["charge"] == f"ch-{order['order_id']}"
+    assert state["shipment"] == f"sh-{order['order_id']}"
+    assert saga.tasks_called() == list(STEPS)
+    assert saga.slept == []
+    output = json.loads(result["output"])
+    assert output["comp"] == {"compensated": []}
+    assert set(output["results"]) == set(STEPS)
+
+
+@pytest.mark.parametrize("failing", STEPS)
+def test_a_permanent_failure_undoes_that_step_and_every_one_before(saga, failing):
+    order = _order({failing: "permanent"})
+    result = saga.run(order)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "PermanentError"
+    ran = list(STEPS[: STEPS.index(failing) + 1])
+    expected = [COMPENSATIONS[step] for step in reversed(ran)]
+    cause = json.loads(result["cause"])
+    assert cause["compensated"] == expected
+    assert cause["error"] == "PermanentError"
+    assert f"{failing} failed" in cause["cause"]
+
+    # No retries for a permanent failure: each task ran once.
+    assert saga.tasks_called() == ran + expected
+    assert saga.slept == []
+
+    state = saga.state(order["order_id"])
+    for step, (effect, undo) in EFFECTS.items():
+        happened = step in ran and step != failing
+        assert _times(state, effect) == (1 if happened else 0), (step, state)
+        # A compensation records its undo only where there was something to undo.
+        assert _times(state, undo) == (1 if happened else 0), (step, state)
+
+
+def test_a_transient_failure_that_clears_is_retried_with_backoff(saga):
+    order = _order({"charge_payment": "transient:2"})
+    result = saga.run(order)
+
+    assert result["status"] == "SUCCEEDED"
+    assert saga.slept == [2, 4]
+    assert saga.tasks_called() == [
+        "reserve_inventory",
+        "charge_payment",
+        "charge_payment",
+        "charge_payment",
+        "create_shipment",
+    ]
+    state = saga.state(order["order_id"])
+    assert _times(state, "charge") == 1
+    assert int(state["calls_charge_payment"]) == 3
+    for _, undo in EFFECTS.values():
+        assert undo not in state
+    assert json.loads(result["output"])["comp"] == {"compensated": []}
+
+
+def test_a_transient_failure_beyond_the_retries_compensates(saga):
+    order = _order({"charge_payment": "transient:10"})
+    result = saga.run(order)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "TransientError"
+    assert json.loads(result["cause"])["compensated"] == ["refund_payment", "release_inventory"]
+    # MaxAttempts 3 retries after the first call, doubling from 2 seconds.
+    assert saga.slept == [2, 4, 8]
+    state = saga.state(order["order_id"])
+    assert int(state["calls_charge_payment"]) == 4
+    assert "charge" not in state and "refund" not in state
+    assert _times(state, "reservation") == 1
+    assert _times(state, "released") == 1
+    assert "shipment" not in state
+
+
+def test_a_failing_compensation_ends_in_compensation_failed(saga):
+    order = _order({"create_shipment": "permanent", "refund_payment": "permanent"})
+    execution = saga.start(order)
+    result = saga.wait(execution)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == COMPENSATION_FAILED
+    assert "refund_payment failed" in result["cause"]
+    # The compensation is retried (1 + 4 attempts), then the saga stops: the inventory
+    # stays reserved and the charge stays unrefunded for an operator to settle.
+    assert (
+        saga.tasks_called()
+        == ["reserve_inventory", "charge_payment", "create_shipment"]
+        + ["cancel_shipment"]
+        + ["refund_payment"] * 5
+    )
+    assert saga.slept == [2, 4, 8, 16]
+    state = saga.state(order["order_id"])
+    assert _times(state, "charge") == 1
+    assert "refund" not in state
+    assert "released" not in state
+    assert "shipment_canceled" not in state  # there was no shipment to cancel
+    failed = [e for e in saga.history(execution) if e["type"] == "ExecutionFailed"]
+    assert failed and failed[0]["executionFailedEventDetails"]["error"] == COMPENSATION_FAILED
+
+
+def test_the_execution_history_shows_the_compensations_in_reverse(saga):
+    order = _order({"create_shipment": "permanent"})
+    execution = saga.start(order)
+    assert saga.wait(execution)["status"] == "FAILED"
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in saga.history(execution)
+        if e["type"].endswith("StateEntered")
+    ]
+    assert entered == [
+        "Start",
+        "reserve_inventory",
+        "charge_payment",
+        "create_shipment",
+        "Undo create_shipment",
+        "Undo charge_payment",
+        "Undo reserve_inventory",
+        "Summarize",
+        "SummaryAsText",
+        "SagaFailed",
+    ]
+
+
+# --- the hook that starts the saga ---------------------------------------------------------
+
+
+def _action(order_id: str):
+    from functions.actions.hooks import ActionContext
+
+    return ActionContext(
+        action_id=f"a-{order_id}",
+        hook="start_order_saga",
+        group="",
+        attempt=1,
+        max_attempts=5,
+        correlation_id=f"c-{order_id}",
+    )
+
+
+def test_the_hook_starts_one_execution_per_order(saga, monkeypatch):
+    from functions.hooks.orders import start_order_saga
+
+    monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    order = _order()
+
+    first = start_order_saga(order, _action(order["order_id"]))
+    assert first.startswith("saga started: ")
+    execution = first.removeprefix("saga started: ")
+    assert execution.endswith(f":order-{order['order_id']}")
+    assert saga.wait(execution)["status"] == "SUCCEEDED"
+
+    second = start_order_saga(order, _action(order["order_id"]))
+    assert second == f"saga already started: {execution}"
+
+    executions = saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"]
+    assert [e["name"] for e in executions] == [f"order-{order['order_id']}"]
+    assert _times(saga.state(order["order_id"]), "charge") == 1
+
+
+def test_the_hook_started_again_while_the_saga_runs_starts_nothing_new(
+    saga, definition, function_id, monkeypatch
+):
+    """A repeat while the first execution still runs: Step Functions answers the same ARN."""
+    from functions.hooks.orders import start_order_saga
+
+    monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    order = _order()
+    release = threading.Event()
+    entered = threading.Event()
+    from functions.handlers.saga import lambda_handler
+
+    def blocking(event, context):
+        entered.set()
+        release.wait(10)
+        return lambda_handler(event, context)
+
+    with inprocess_lambdas({function_id: blocking}):
+        first = start_order_saga(order, _action(order["order_id"]))
+        assert entered.wait(10)
+        try:
+            second = start_order_saga(order, _action(order["order_id"]))
+        finally:
+            release.set()
+        execution = first.split(": ", 1)[1]
+        assert saga.wait(execution)["status"] == "SUCCEEDED"
+
+    assert first.startswith("saga started: ")
+    assert second == f"saga already started: {execution}"
+    executions = saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"]
+    assert len(executions) == 1
+
+
+def test_the_hook_refuses_an_order_without_an_id(saga, monkeypatch):
+    from functions.actions.exceptions import PermanentError
+    from functions.hooks.orders import start_order_saga
+
+    monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    with pytest.raises(PermanentError):
+        start_order_saga({"amount": 1}, _action("none"))
+    assert saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"] == []
+
+
+# --- the local seam itself -------------------------------------------------------------------
+
+
+def test_definition_from_template_resolves_references():
+    template = {
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "DefinitionString": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                '{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"',
+                                {"Fn::GetAtt": ["Fn1", "Arn"]},
+                                '","Next":"B"},"B":{"Type":"Task","Resource":"',
+                                {"Fn::GetAtt": "Fn2.Arn"},
+                                '","Parameters":{"queue":"',
+                                {"Ref": "Queue"},
+                                '","region":"',
+                                {"Ref": "AWS::Region"},
+                                '"},"End":true}}}',
+                            ],
+                        ]
+                    }
+                },
+            },
+            "Fn1": {"Type": "AWS::Lambda::Function"},
+        }
+    }
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:real-name"
+    definition = json.loads(definition_from_template(template, "Machine", {"Fn2": arn}))
+    assert definition["States"]["A"]["Resource"] == fake_arn("Fn1")
+    assert definition["States"]["B"]["Resource"] == arn
+    assert definition["States"]["B"]["Parameters"] == {
+        "queue": fake_arn("Queue"),
+        "region": "us-east-1",
+    }
+    with pytest.raises(ValueError, match="not a state machine"):
+        definition_from_template(template, "Fn1", {})
+
+
+def test_an_unregistered_function_fails_the_task(saga, function_id):
+    with inprocess_lambdas({"SomeOtherFunction": lambda event, context: {}}):
+        result = saga.run(_order())
+    assert result["status"] == "FAILED"
+    # The first step fails, and so does its compensation: nothing can run.
+    assert result["error"] == COMPENSATION_FAILED
+    assert "LookupError" in result["cause"]
+    assert saga.calls == []
