@@ -53,7 +53,7 @@ def configure(stack: str | None, environ: MutableMapping[str, str] | None = None
     if stack is None and all(environ.get(name) for name in OUTPUTS.values()):
         source = "environment"
     else:
-        name = stack or environ.get("ACTIONS_STACK") or DEFAULT_STACK
+        name = stack_name(stack, environ)
         outputs = stack_outputs(name)
         for variable in OPTIONAL_OUTPUTS.values():
             if variable not in outputs:
@@ -68,19 +68,30 @@ def configure(stack: str | None, environ: MutableMapping[str, str] | None = None
     return source
 
 
-def stack_outputs(name: str) -> dict[str, str]:
-    """The stack's outputs the functions need, as environment variables."""
+def stack_name(stack: str | None, environ: MutableMapping[str, str] | None = None) -> str:
+    """The stack to read: ``--stack``, else ``ACTIONS_STACK``, else ``ActionScheduler``."""
+    environ = os.environ if environ is None else environ
+    return stack or environ.get("ACTIONS_STACK") or DEFAULT_STACK
+
+
+def all_outputs(name: str, hint: str = HINT) -> dict[str, str]:
+    """Every output of the stack, by key; a stack that cannot be read is a ``CliError``."""
     try:
         stacks = _cloudformation().describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise CliError(f"cannot read stack {name!r}: {message} ({HINT})") from None
+        raise CliError(f"cannot read stack {name!r}: {message} ({hint})") from None
     except BotoCoreError as exc:
-        raise CliError(f"cannot read stack {name!r}: {exc} ({HINT})") from None
-    outputs = {
+        raise CliError(f"cannot read stack {name!r}: {exc} ({hint})") from None
+    return {
         output["OutputKey"]: output.get("OutputValue", "")
         for output in (stacks[0].get("Outputs") or [] if stacks else [])
     }
+
+
+def stack_outputs(name: str) -> dict[str, str]:
+    """The stack's outputs the functions need, as environment variables."""
+    outputs = all_outputs(name)
     missing = [key for key in OUTPUTS if not outputs.get(key)]
     if missing:
         raise CliError(f"stack {name!r} has no output {', '.join(missing)} ({HINT})")

@@ -1,0 +1,272 @@
+"""The local cloud: the whole stack on this machine, from the template ``cdk deploy`` ships.
+
+    python -m infra.local.cloud        # what `make run` starts
+
+1. Synthesizes the CDK app (cdk-nag runs) and starts moto as a server on 127.0.0.1,
+   so every process (this one, the CLI, your scripts) sees the same AWS.
+2. Deploys the template into it (infra/local/deploy.py), seeding the webhook
+   sources' secrets with the local demo secrets.
+3. Runs every function in-process from its template handler and environment, each
+   in its own module namespace (infra/local/runtime.py); serves the REST API on
+   127.0.0.1 (infra/local/http_front.py); polls each SQS event source mapping
+   (infra/local/pollers.py); fires EventBridge schedules when due
+   (infra/local/scheduler_clock.py); runs Step Functions executions with moto's
+   interpreter and Lambda tasks in-process (infra/local/stepfunctions.py).
+4. Prints a live log and stops cleanly on Ctrl-C or SIGTERM.
+
+Settings: ``LOCAL_API_PORT`` (default 8000) and ``LOCAL_AWS_PORT`` (default 4566).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STACK_NAME = "ActionScheduler"
+REGION = "us-east-1"
+
+
+def _local_environment(aws_port: int) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+
+
+def _raise_as(error: dict[str, Any]) -> Exception:
+    """An exception whose class name is the function's errorType, as Step Functions sees it."""
+    name = str(error.get("errorType") or "Exception")
+    error_class = type(name if name.isidentifier() else "FunctionError", (Exception,), {})
+    return error_class(error.get("errorMessage", ""))
+
+
+@dataclass
+class LocalCloud:
+    api_port: int = 8000
+    aws_port: int = 4566
+    log: Callable[[str], None] = print
+    template: dict[str, Any] | None = None
+    clock: Any = None
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self._saved_environment = dict(os.environ)
+        os.environ.update(_local_environment(self.aws_port))
+        # moto's server logs every request, and warns of what it does not model: quiet.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module="moto")
+        from moto.core.config import default_user_config
+
+        saved_config = json.loads(json.dumps(default_user_config))
+        self._stops.append(lambda: default_user_config.update(saved_config))
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        default_user_config["lambda"]["use_docker"] = False
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        server.start()
+        self._stops.append(server.stop)
+        self.log(f"AWS (moto) on http://127.0.0.1:{self.aws_port}")
+
+        template = self.template or synthesize()
+        self.deployment = self._deploy(template)
+        self.runtime = self._runtime()
+        self._start_step_functions()
+        self._start_pollers()
+        self._start_scheduler()
+        self.front = self._start_api()
+        self._publish_outputs()
+
+    def stop(self) -> None:
+        while self._stops:
+            with contextlib.suppress(Exception):
+                self._stops.pop()()
+        saved = getattr(self, "_saved_environment", None)
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.front.url.rstrip('/')}/webhooks/"
+
+    def _deploy(self, template: dict[str, Any]):
+        from infra.local.demo_secrets import DEMO_SECRETS
+        from infra.local.deploy import deploy
+
+        def secret_values(name: str) -> str | None:
+            source = name.rsplit("/", 1)[-1]
+            return json.dumps([DEMO_SECRETS[source]]) if source in DEMO_SECRETS else None
+
+        deployment = deploy(
+            template, stack_name=STACK_NAME, region=REGION, secret_values=secret_values
+        )
+        self.log(
+            f"deployed {STACK_NAME}: {len(deployment.functions)} functions, "
+            f"{len(deployment.event_sources)} queue mappings, {len(deployment.routes)} routes"
+        )
+        return deployment
+
+    def _runtime(self):
+        from infra.local.runtime import FunctionSpec, LocalRuntime
+
+        runtime = LocalRuntime(log=self.log)
+        for function in self.deployment.functions.values():
+            runtime.register(
+                FunctionSpec(
+                    name=function.name,
+                    handler=function.handler,
+                    environment=function.environment,
+                    timeout=function.timeout,
+                    memory_mb=function.memory_mb,
+                )
+            )
+        return runtime
+
+    def _invoke(self, name: str, event: dict[str, Any]) -> Any:
+        """Invoke for the pollers and Step Functions: a function error raises."""
+        result = self.runtime.invoke(name, event)
+        if result.error is not None:
+            raise _raise_as(result.error)
+        return result.payload
+
+    def _start_step_functions(self) -> None:
+        from infra.local.stepfunctions import inprocess_lambdas
+
+        registry = {
+            function.name: (lambda event, context, _name=function.name: self._invoke(_name, event))
+            for function in self.deployment.functions.values()
+        }
+        stack = contextlib.ExitStack()
+        stack.enter_context(inprocess_lambdas(registry))
+        self._stops.append(stack.close)
+
+    def _start_pollers(self) -> None:
+        from infra.local.pollers import Mapping, SqsPoller
+
+        for source in self.deployment.event_sources:
+            poller = SqsPoller(
+                Mapping(
+                    function=source.function,
+                    queue_url=self.deployment.queue_urls[source.queue_arn],
+                    queue_arn=source.queue_arn,
+                    batch_size=source.batch_size,
+                    batching_window=source.batching_window,
+                    report_batch_item_failures=source.report_batch_item_failures,
+                ),
+                self._invoke,
+                log=self.log,
+            )
+            poller.start()
+            self._stops.append(poller.stop)
+
+    def _start_scheduler(self) -> None:
+        from infra.local.scheduler_clock import SchedulerClock, SystemClock
+
+        stop = threading.Event()
+        scheduler = SchedulerClock(self.clock or SystemClock(), log=self.log)
+        thread = threading.Thread(
+            target=scheduler.run, kwargs={"interval": 1.0, "stop": stop}, daemon=True
+        )
+        thread.start()
+        self._stops.append(stop.set)
+
+    def _start_api(self):
+        from infra.local.http_front import HttpFront, Route
+
+        routes = [
+            Route(route.method, route.resource, route.function, stage=self.deployment.stage)
+            for route in self.deployment.routes
+        ]
+        front = HttpFront(
+            routes, self.runtime.invoke_payload, host="127.0.0.1", port=self.api_port, log=self.log
+        )
+        front.start()
+        self._stops.append(front.stop)
+        return front
+
+    def _publish_outputs(self) -> None:
+        """A CloudFormation stack holding the outputs, so ``actionsctl`` finds everything."""
+        import boto3
+
+        outputs = {**self.deployment.outputs, "WebhookUrl": self.webhook_url}
+        boto3.client("cloudformation").create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(
+                {
+                    "Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                    "Outputs": {key: {"Value": value} for key, value in outputs.items() if value},
+                }
+            ),
+        )
+
+
+def synthesize() -> dict[str, Any]:
+    from infra.app import build_app
+
+    with tempfile.TemporaryDirectory(prefix="cdk.out.") as outdir:
+        app, stack = build_app(outdir=outdir)
+        app.synth()
+        return json.loads((Path(outdir) / f"{stack.stack_name}.template.json").read_text())
+
+
+def _log(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)
+
+
+def main() -> None:
+    cloud = LocalCloud(
+        api_port=int(os.environ.get("LOCAL_API_PORT", "8000")),
+        aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+        log=_log,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    cloud.start()
+    endpoint = f"http://127.0.0.1:{cloud.aws_port}"
+    print(
+        f"""
+The local cloud is up.
+  Webhooks:  POST {cloud.webhook_url}<source>   (sources: github, stripe, shopify, standard, hmac)
+  AWS:       {endpoint}
+
+In another terminal, send a signed sample webhook and watch it processed here:
+  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={REGION} \\
+         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  .venv/bin/actionsctl webhook send github
+  .venv/bin/actionsctl actions list --status complete
+
+Ctrl-C stops it.
+""",
+        flush=True,
+    )
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        cloud.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

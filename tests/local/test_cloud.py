@@ -1,0 +1,150 @@
+"""The local cloud end to end: the synthesized stack on moto's server, driven over HTTP.
+
+One cloud for the module, on free ports of 127.0.0.1; it restores the process's
+environment when it stops, so other suites keep their own moto worlds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from functions.actions.envelope import Envelope
+from infra.cli.main import main as actionsctl
+from infra.local import sample_events
+from infra.local.cloud import LocalCloud
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cloud(synthesized):
+    template, _ = synthesized
+    lines: list[str] = []
+    local = LocalCloud(
+        api_port=_free_port(), aws_port=_free_port(), log=lines.append, template=template
+    )
+    local.start()
+    local.lines = lines
+    yield local
+    local.stop()
+
+
+def _post(cloud, sample_name: str) -> tuple[int, dict]:
+    sample = {s.name: s for s in sample_events.build(now=int(time.time()))}[sample_name]
+    event = sample.event
+    body = base64.b64decode(event["body"])
+    source = event["pathParameters"]["source"]
+    request = urllib.request.Request(  # noqa: S310 - the local cloud on 127.0.0.1
+        f"{cloud.webhook_url}{source}", data=body, method="POST", headers=event["headers"]
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _action(cloud, action_id: str) -> dict:
+    table = cloud.deployment.outputs["ActionsTableName"]
+    item = (
+        boto3.client("dynamodb")
+        .get_item(TableName=table, Key={"action_id": {"S": action_id}}, ConsistentRead=True)
+        .get("Item", {})
+    )
+    return {key: next(iter(value.values())) for key, value in item.items()}
+
+
+def _wait(condition, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def test_a_signed_webhook_becomes_a_completed_action(cloud):
+    status, body = _post(cloud, "github.valid")
+
+    assert status == 202
+    item = _wait(lambda: (a := _action(cloud, body["action_id"])).get("status") == "complete" and a)
+    assert item["hook"] == "process_webhook"
+
+
+def test_a_duplicate_is_accepted_once(cloud):
+    first = _post(cloud, "shopify.valid")
+    second = _post(cloud, "shopify.valid")
+
+    assert (first[0], second[0]) == (202, 200)
+    assert second[1]["action_id"] == first[1]["action_id"]
+
+
+def test_a_tampered_webhook_is_refused_over_http(cloud):
+    status, body = _post(cloud, "stripe.tampered")
+
+    assert status == 401
+    assert body["error"] == "invalid_signature"
+
+
+def test_the_cli_sees_the_local_cloud(cloud, capsys):
+    status, body = _post(cloud, "hmac.valid")
+    assert status == 202
+    _wait(lambda: _action(cloud, body["action_id"]).get("status") == "complete")
+
+    exit_code = actionsctl(["--stack", "ActionScheduler", "action", "get", body["action_id"]])
+
+    assert exit_code == 0
+    assert "complete" in capsys.readouterr().out
+
+
+def test_a_saga_runs_through_step_functions_and_compensates(cloud):
+
+    queues = json.loads(cloud.deployment.outputs["JobQueues"])
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="saga-e2e",
+        hook="start_order_saga",
+        args={"order_id": "e2e-1", "amount": 100, "fail": {"create_shipment": "permanent"}},
+        scheduled_for=now,
+        enqueued_at=now,
+    )
+    boto3.client("sqs").send_message(
+        QueueUrl=queues["default"]["url"], MessageBody=envelope.to_message()
+    )
+    sfn = boto3.client("stepfunctions")
+    machine = cloud.deployment.outputs["OrderSagaArn"]
+
+    def finished():
+        executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+        done = [e for e in executions if e["status"] != "RUNNING"]
+        return done and sfn.describe_execution(executionArn=done[0]["executionArn"])
+
+    execution = _wait(finished, timeout=60)
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "PermanentError"
+    assert json.loads(execution["cause"])["compensated"] == [
+        "cancel_shipment",
+        "refund_payment",
+        "release_inventory",
+    ]
+    assert "saga started" in json.dumps(_action(cloud, "saga-e2e"))
+
+
+def test_the_live_log_says_what_happened(cloud):
+    assert any("deployed ActionScheduler" in line for line in cloud.lines)
+    assert any("message(s) ->" in line for line in cloud.lines)
