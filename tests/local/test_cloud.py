@@ -148,3 +148,35 @@ def test_a_saga_runs_through_step_functions_and_compensates(cloud):
 def test_the_live_log_says_what_happened(cloud):
     assert any("deployed ActionScheduler" in line for line in cloud.lines)
     assert any("message(s) ->" in line for line in cloud.lines)
+
+
+def test_a_failing_action_lands_in_the_dead_letters_and_is_redriven_by_the_cli(cloud, capsys):
+    queues = json.loads(cloud.deployment.outputs["JobQueues"])
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="dlq-e2e",
+        hook="send_email",
+        args={"subject": "no recipient"},  # send_email refuses this permanently
+        scheduled_for=now,
+        enqueued_at=now,
+    )
+    boto3.client("sqs").send_message(
+        QueueUrl=queues["default"]["url"], MessageBody=envelope.to_message()
+    )
+    _wait(lambda: _action(cloud, "dlq-e2e").get("status") == "failed")
+    capsys.readouterr()
+
+    assert actionsctl(["dlq", "list", "--hook", "send_email", "--json"]) == 0
+    [letter] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    assert letter["action_id"] == "dlq-e2e"
+    assert "PermanentError" in letter["error"]
+
+    assert actionsctl(["dlq", "redrive", "--hook", "send_email", "--yes"]) == 0
+    redriven = _wait(
+        lambda: (
+            "redriven" in json.dumps(a := _action(cloud, "dlq-e2e"))
+            and a.get("status") == "failed"
+            and a
+        )
+    )
+    assert "redriven" in json.dumps(redriven)
