@@ -7,7 +7,15 @@
     def charge_subscription(args, action):
         ...
 
-and import the module below so the worker knows it.
+and import the module below so the worker knows it. Hooks that live in a package
+of their own can be named instead in ``ACTION_HOOK_MODULES`` (comma-separated
+module names), which every function imports too.
 """
 
+import importlib
+import os
+
 from functions.hooks import email, external_api, images, orders, reports, webhooks  # noqa: F401
+
+for _module in filter(None, os.environ.get("ACTION_HOOK_MODULES", "").split(",")):
+    importlib.import_module(_module.strip())

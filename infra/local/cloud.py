@@ -127,7 +127,10 @@ class LocalCloud:
     def _runtime(self):
         from infra.local.runtime import FunctionSpec, LocalRuntime
 
-        runtime = LocalRuntime(log=self.log)
+        # Hook modules named in ACTION_HOOK_MODULES get a namespace per function too.
+        extra = os.environ.get("ACTION_HOOK_MODULES", "")
+        packages = {"functions", *(m.strip().split(".")[0] for m in extra.split(",") if m.strip())}
+        runtime = LocalRuntime(log=self.log, packages=tuple(sorted(packages)))
         for function in self.deployment.functions.values():
             runtime.register(
                 FunctionSpec(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import time
 import urllib.error
@@ -32,6 +33,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cloud(synthesized):
     template, _ = synthesized
+    saved = os.environ.get("ACTION_HOOK_MODULES")
+    os.environ["ACTION_HOOK_MODULES"] = "tests.local.local_hooks"
     lines: list[str] = []
     local = LocalCloud(
         api_port=_free_port(), aws_port=_free_port(), log=lines.append, template=template
@@ -40,6 +43,10 @@ def cloud(synthesized):
     local.lines = lines
     yield local
     local.stop()
+    if saved is None:
+        os.environ.pop("ACTION_HOOK_MODULES", None)
+    else:
+        os.environ["ACTION_HOOK_MODULES"] = saved
 
 
 def _post(cloud, sample_name: str) -> tuple[int, dict]:
@@ -180,3 +187,24 @@ def test_a_failing_action_lands_in_the_dead_letters_and_is_redriven_by_the_cli(c
         )
     )
     assert "redriven" in json.dumps(redriven)
+
+
+def test_a_failing_hook_retries_with_backoff_then_completes(cloud):
+    queues = json.loads(cloud.deployment.outputs["JobQueues"])
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="flaky-e2e",
+        hook="local_flaky",
+        args={"failures": 2},
+        scheduled_for=now,
+        enqueued_at=now,
+    )
+    boto3.client("sqs").send_message(
+        QueueUrl=queues["default"]["url"], MessageBody=envelope.to_message()
+    )
+
+    item = _wait(lambda: (a := _action(cloud, "flaky-e2e")).get("status") == "complete" and a)
+
+    log = json.dumps(item)
+    assert log.count('"retry"') == 2
+    assert "succeeded on call 3" in log
