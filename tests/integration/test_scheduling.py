@@ -15,6 +15,7 @@ import copy
 import hashlib
 import json
 import math
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -588,7 +589,24 @@ def test_unique_holds_across_kinds(jobs, hook):
     assert [item["action_id"] for item in _actions(jobs)] == [first]
 
 
-def test_concurrent_unique_enqueues_create_exactly_one_action(jobs, hook):
+@pytest.fixture
+def atomic_transactions(monkeypatch):
+    """DynamoDB runs a transaction atomically; moto's rollback is not thread-safe, so
+    concurrent transactions there can leave a cancelled one's writes behind. Serialize
+    them, as the real service's isolation does, so the test checks our code."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def atomic(self, transact_items):
+        with lock:
+            return original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
+
+
+def test_concurrent_unique_enqueues_create_exactly_one_action(jobs, hook, atomic_transactions):
     has_scheduled_action(HOOK)  # clients are created before the threads race
     enqueue_async_action(HOOK, {"warm": 1})
 
