@@ -86,13 +86,16 @@ def _add_action_arguments(parser: argparse.ArgumentParser, *, start: bool = Fals
         )
 
 
+def _options(args: argparse.Namespace) -> dict:
+    """The options every schedule command passes on unchanged."""
+    return {"group": args.group, "unique": args.unique, "priority": args.priority}
+
+
 def now_command(args: argparse.Namespace) -> int:
     configure(args.stack)
     from functions.actions import enqueue_async_action
 
-    action_id = enqueue_async_action(
-        args.hook, args.args, group=args.group, unique=args.unique, priority=args.priority
-    )
+    action_id = enqueue_async_action(args.hook, args.args, **_options(args))
     print(action_id)
     return 0
 
@@ -101,14 +104,7 @@ def at_command(args: argparse.Namespace) -> int:
     require_scheduler(configure(args.stack))
     from functions.actions import schedule_single_action
 
-    action_id = schedule_single_action(
-        args.time,
-        args.hook,
-        args.args,
-        group=args.group,
-        unique=args.unique,
-        priority=args.priority,
-    )
+    action_id = schedule_single_action(args.time, args.hook, args.args, **_options(args))
     print(action_id)
     return 0
 
@@ -118,13 +114,7 @@ def every_command(args: argparse.Namespace) -> int:
     from functions.actions import schedule_recurring_action
 
     action_id = schedule_recurring_action(
-        args.start or datetime.now(UTC),
-        args.seconds,
-        args.hook,
-        args.args,
-        group=args.group,
-        unique=args.unique,
-        priority=args.priority,
+        args.start or datetime.now(UTC), args.seconds, args.hook, args.args, **_options(args)
     )
     print(action_id)
     return 0
@@ -139,10 +129,8 @@ def cron_command(args: argparse.Namespace) -> int:
         args.expression,
         args.hook,
         args.args,
-        group=args.group,
-        unique=args.unique,
-        priority=args.priority,
         timezone=args.timezone,
+        **_options(args),
     )
     print(action_id)
     return 0
