@@ -122,6 +122,8 @@ class Claim:
     claimed: bool
     item: dict[str, Any]
     reason: str = ""
+    # A run of a recurring action (``<recurring id>@<time>``): that action's item.
+    recurring: dict[str, Any] | None = None
 
 
 def create(
@@ -253,7 +255,8 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     now = time.time()
     scheduled_at = envelope.scheduled_for.timestamp()
     entry = log_entry("started", f"attempt {attempt} of {envelope.max_attempts}", attempt)
-    canceled = _canceled_recurrence(envelope.action_id)
+    recurring = _recurring_of(envelope.action_id)
+    canceled = recurring if recurring and recurring.get("status") == CANCELED else None
     # A canceled recurrence starts no new run; a run already recorded goes on.
     create = "" if canceled else "attribute_not_exists(action_id) OR "
     try:
@@ -314,9 +317,9 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
             raise
         item = from_item(exc.response.get("Item", {}))
         if not item and canceled:
-            return Claim(False, canceled, "its recurring action is canceled")
-        return Claim(False, item, _why_not(item, attempt))
-    return Claim(True, from_item(response["Attributes"]))
+            return Claim(False, canceled, "its recurring action is canceled", recurring)
+        return Claim(False, item, _why_not(item, attempt), recurring)
+    return Claim(True, from_item(response["Attributes"]), recurring=recurring)
 
 
 def reschedule(action_id: str, scheduled_at: float) -> bool:
@@ -344,15 +347,13 @@ def reschedule(action_id: str, scheduled_at: float) -> bool:
     return True
 
 
-def _canceled_recurrence(action_id: str) -> dict[str, Any] | None:
-    """The recurring action of a run (``<recurring id>@<time>``), if it is canceled."""
+def _recurring_of(action_id: str) -> dict[str, Any] | None:
+    """The recurring action of a run (``<recurring id>@<time>``), read once per claim."""
     recurring_id, separator, _ = action_id.partition("@")
     if not separator:
         return None
     recurring = get(recurring_id)
-    if recurring and recurring.get("recurrence") and recurring.get("status") == CANCELED:
-        return recurring
-    return None
+    return recurring if recurring and recurring.get("recurrence") else None
 
 
 def _why_not(item: dict[str, Any], attempt: int) -> str:

@@ -123,7 +123,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
 
     item = claim.item
     logger.append_keys(attempt=attempt)
-    _advance_recurrence(envelope, attempt)
+    _advance_recurrence(claim, attempt)
     context = hooks.ActionContext(
         action_id=envelope.action_id,
         hook=envelope.hook,
@@ -163,21 +163,18 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     logger.info("action completed")
 
 
-def _advance_recurrence(envelope: Envelope, attempt: int) -> None:
+def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
     """A recurring run started: its recurring action now waits for the next run.
 
     Without this, the recurring action's time would stay its first run's, and it
-    would read as past-due forever. Runs are ``<recurring id>@<scheduled time>``.
+    would read as past-due forever. The claim already read the recurring action.
     """
-    recurring_id, separator, _ = envelope.action_id.partition("@")
-    if attempt != 1 or not separator:
-        return
-    recurring = store.get(recurring_id)
-    if not recurring or recurring.get("status") != store.PENDING:
+    recurring = claim.recurring
+    if attempt != 1 or not recurring or recurring.get("status") != store.PENDING:
         return
     following = queries.next_run(recurring)
     if following is not None:
-        store.reschedule(recurring_id, following.timestamp())
+        store.reschedule(recurring["action_id"], following.timestamp())
 
 
 def _attempt(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> int:
