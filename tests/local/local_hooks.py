@@ -16,3 +16,9 @@ def local_flaky(args, action) -> str:
     if _calls[key] <= int(args.get("failures", 0)):
         raise TransientError(f"call {_calls[key]} fails, as asked")
     return f"succeeded on call {_calls[key]}"
+
+
+@hook("local_tick")
+def local_tick(args, action) -> str:
+    """Does nothing but say when it ran: the schedule tests read it from the action's log."""
+    return f"tick {args.get('n')} as {action.action_id}"

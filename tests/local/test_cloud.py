@@ -13,10 +13,11 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+import time_machine
 
 from functions.actions.envelope import Envelope
 from infra.cli.main import main as actionsctl
@@ -208,3 +209,89 @@ def test_a_failing_hook_retries_with_backoff_then_completes(cloud):
     log = json.dumps(item)
     assert log.count('"retry"') == 2
     assert "succeeded on call 3" in log
+
+
+# Schedules: EventBridge's time, the worker's "is it due?" and SQS's delays all read
+# one clock, the process's. time-machine moves it for every thread at once (the
+# scheduler clock, the pollers, the in-process worker and moto's server), and time
+# keeps flowing from where it lands, so nothing needs a long sleep.
+
+
+def _scheduled(capsys, *argv: str) -> str:
+    capsys.readouterr()
+    assert actionsctl(["schedule", *argv]) == 0
+    return capsys.readouterr().out.strip()
+
+
+def _schedule_of(cloud, name: str) -> dict | None:
+    scheduler = boto3.client("scheduler")
+    group = cloud.deployment.outputs["ScheduleGroupName"]
+    try:
+        return scheduler.get_schedule(Name=name, GroupName=group)
+    except scheduler.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _runs_of(cloud, action_id: str) -> list[dict]:
+    table = cloud.deployment.outputs["ActionsTableName"]
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    items = [item for page in pages for item in page["Items"]]
+    runs = [
+        {key: next(iter(value.values())) for key, value in item.items()}
+        for item in items
+        if item["action_id"]["S"].startswith(f"{action_id}@")
+    ]
+    return sorted(runs, key=lambda run: run["action_id"])
+
+
+def test_a_one_off_schedule_fires_at_its_time_and_deletes_itself(cloud, capsys):
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    action_id = _scheduled(capsys, "at", at.isoformat(), "local_tick", "--args", '{"n": 1}')
+    name = _action(cloud, action_id)["schedule_name"]
+    schedule = _schedule_of(cloud, name)
+    assert schedule["ScheduleExpression"] == f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+
+    time.sleep(2.5)  # two ticks of the scheduler clock: not due, nothing fires
+    assert _action(cloud, action_id)["status"] == "pending"
+
+    with time_machine.travel(at + timedelta(seconds=1), tick=True):
+        item = _wait(lambda: (a := _action(cloud, action_id)).get("status") == "complete" and a)
+        assert _wait(lambda: _schedule_of(cloud, name) is None)
+
+    assert f"tick 1 as {action_id}" in json.dumps(item)
+    assert any(f"{name} fired at" in line for line in cloud.lines)
+
+
+def test_a_recurring_schedule_fires_at_each_of_its_times(cloud, capsys):
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    action_id = _scheduled(
+        capsys, "every", "3600", "local_tick", "--args", '{"n": 2}', "--start", start.isoformat()
+    )
+    name = _action(cloud, action_id)["schedule_name"]
+    assert _schedule_of(cloud, name)["ScheduleExpression"] == "rate(1 hour)"
+
+    for hours in (0, 1, 2):
+        with time_machine.travel(start + timedelta(hours=hours, seconds=1), tick=True):
+            _wait(
+                lambda n=hours + 1: (
+                    len(runs := _runs_of(cloud, action_id)) == n
+                    and all(run["status"] == "complete" for run in runs)
+                )
+            )
+
+    runs = _runs_of(cloud, action_id)
+    times = [start + timedelta(hours=hours) for hours in (0, 1, 2)]
+    assert [run["action_id"] for run in runs] == [
+        f"{action_id}@{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}" for moment in times
+    ]
+    # The recurring action stays pending, pointed at its next run; its schedule stays.
+    recurring = _action(cloud, action_id)
+    assert recurring["status"] == "pending"
+    assert float(recurring["scheduled_at"]) == (start + timedelta(hours=3)).timestamp()
+    assert _schedule_of(cloud, name) is not None
+
+    # Canceled, it stops: its schedule is deleted with it.
+    assert actionsctl(["action", "cancel", action_id]) == 0
+    assert _action(cloud, action_id)["status"] == "canceled"
+    assert _schedule_of(cloud, name) is None
