@@ -219,3 +219,26 @@ def _transition(name: str, new_state: str) -> None:
     logger.warning("circuit state changed", extra={"circuit": name, "state": new_state})
     metric = {OPEN: "CircuitOpened", CLOSED: "CircuitClosed", HALF_OPEN: "CircuitHalfOpened"}
     metrics.add_metric(name=metric[new_state], unit=MetricUnit.Count, value=1)
+
+
+def not_closed(limit: int = 100) -> tuple[list[dict[str, float | str]], bool]:
+    """Circuits that are open or half-open (name, state, opened_at), and whether more
+    circuits were left unread: ONE bounded Scan.
+
+    A scan, because the table holds one small item per dependency (a handful), every
+    one of which a health check must see, and no key names them in advance: the
+    worker may guard hooks this process never imported. ``limit`` bounds the read.
+    """
+    response = _dynamodb().scan(
+        TableName=circuits_table(),
+        ProjectionExpression="#n, #s, opened_at",
+        FilterExpression="#s <> :closed",
+        ExpressionAttributeNames={"#n": "name", "#s": "state"},
+        ExpressionAttributeValues={":closed": _s(CLOSED)},
+        Limit=limit,
+    )
+    circuits = [
+        {key: (float(v["N"]) if "N" in v else v.get("S", "")) for key, v in item.items()}
+        for item in response.get("Items", [])
+    ]
+    return circuits, "LastEvaluatedKey" in response

@@ -107,3 +107,24 @@ def dead_letter_body(envelope_body: str, error: str) -> str:
         document["error"] = error[:2000]
         return json.dumps(document)
     return envelope_body
+
+
+# What a queue holds, by the name health reports use: waiting to be received, received
+# and not yet deleted (being worked, or hidden for a FIFO backoff), and delayed.
+DEPTH_ATTRIBUTES = {
+    "waiting": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
+
+
+def depth(url: str) -> dict[str, int]:
+    """How many messages the queue at ``url`` holds, by state: one GetQueueAttributes.
+
+    SQS's numbers are approximate (eventually consistent within about a minute), which
+    is what a health check or a dashboard needs; never use them to decide one message.
+    """
+    attributes = _sqs().get_queue_attributes(
+        QueueUrl=url, AttributeNames=list(DEPTH_ATTRIBUTES.values())
+    )["Attributes"]
+    return {name: int(attributes.get(attribute, 0)) for name, attribute in DEPTH_ATTRIBUTES.items()}

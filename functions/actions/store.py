@@ -671,3 +671,57 @@ def _key_of(item: dict[str, Any], index: str) -> dict[str, Any]:
     """The index key of an item, as DynamoDB's ExclusiveStartKey wants it."""
     keys = _index_keys(index)
     return {name: value for name, value in item.items() if name in keys}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A bounded count of actions: ``more`` says the bound stopped the count.
+
+    ``sample`` holds the first few matches' ``action_id``, ``hook``, ``scheduled_at``
+    and ``updated_at`` when they were asked for; never their args, log or error.
+    """
+
+    count: int
+    more: bool
+    sample: list[dict[str, Any]]
+
+
+def tally(
+    status: str,
+    *,
+    scheduled_before: float,
+    limit: int,
+    updated_before: float | None = None,
+    sample: int = 0,
+) -> Tally:
+    """Count actions in ``status`` scheduled before a time: ONE query of ``by_status``.
+
+    For health checks polled every minute, so the cost is constant whatever the
+    backlog: the query reads at most ``limit + 1`` index items (``Limit`` bounds what
+    DynamoDB reads, before any filter), and a larger set is reported as ``limit``
+    with ``more``. ``updated_before`` keeps only items last written before a time
+    (an in-progress action is last written when its run claimed it); those older in
+    schedule but fresh in claim still count against the bound, so ``more`` may then
+    mean "at least". Without ``sample`` the query selects COUNT: no item leaves
+    DynamoDB at all; with it, only the four fields above are projected.
+    """
+    params: dict[str, Any] = {
+        "TableName": actions_table(),
+        "IndexName": "by_status",
+        "KeyConditionExpression": "#s = :status AND scheduled_at < :before",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": _values({"status": status, "before": scheduled_before}),
+        "Limit": limit + 1,
+    }
+    if updated_before is not None:
+        params["FilterExpression"] = "updated_at < :updated_before"
+        params["ExpressionAttributeValues"].update(_values({"updated_before": updated_before}))
+    if sample:
+        params["ProjectionExpression"] = "action_id, hook, scheduled_at, updated_at"
+    else:
+        params["Select"] = "COUNT"
+    response = _dynamodb().query(**params)
+    matched = int(response.get("Count", 0))
+    more = matched > limit or (updated_before is not None and "LastEvaluatedKey" in response)
+    items = [from_item(item) for item in response.get("Items", [])[:sample]]
+    return Tally(count=min(matched, limit), more=more, sample=items)
