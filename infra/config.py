@@ -8,12 +8,15 @@ fails ``cdk synth`` instead of the first webhook.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from functions.webhooks.config import parse_sources
 
 if TYPE_CHECKING:  # importing CDK starts a node process: keep it out of the local cloud
+    from aws_cdk import RemovalPolicy
     from constructs import Construct
 
 DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
@@ -46,6 +49,32 @@ class DeploymentConfig:
     circuit_failure_threshold: int = 5
     circuit_window_seconds: int = 60
     circuit_cooldown_seconds: int = 30
+    # --- stage, alarms, hardening (infra/constructs/monitoring.py, README "Monitoring and
+    # alarms"). The stage decides what a stack deletion keeps: prod retains tables and queues.
+    stage: str = "dev"
+    alarm_email: str | None = None
+    # Oldest message per job queue, in seconds: high work is expected within minutes,
+    # low may wait. A plain number sets every queue.
+    alarm_queue_age_seconds: dict[str, int] = field(
+        default_factory=lambda: {"high": 300, "default": 900, "low": 3600, "fifo": 900}
+    )
+    alarm_worker_error_rate_percent: float = 5.0
+    alarm_api_5xx_rate_percent: float = 1.0
+    alarm_schedule_target_errors: int = 5
+    alarm_saga_failures: int = 1
+    alarm_circuit_open_seconds: int = 300
+    # Per-route limits of POST /webhooks/{source}, within the stage's limits above.
+    api_webhook_rate_limit: int = 50
+    api_webhook_burst_limit: int = 100
+    # Requests per 5 minutes per client IP; 0 leaves the WAF web ACL out.
+    waf_rate_limit: int = 0
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """What deleting the stack does to tables and queues: prod keeps the data."""
+        from aws_cdk import RemovalPolicy
+
+        return RemovalPolicy.RETAIN if self.stage == "prod" else RemovalPolicy.DESTROY
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentConfig:
@@ -88,7 +117,9 @@ class DeploymentConfig:
             circuit_cooldown_seconds=get(
                 "circuitCooldownSeconds", defaults.circuit_cooldown_seconds
             ),
+            **_monitoring_settings(get, defaults),
         )
+        _validate_monitoring(config)
         bad = {q: n for q, n in config.worker_concurrency.items() if not 2 <= int(n) <= 1000}
         if bad or set(config.worker_concurrency) != {"high", "default", "low", "fifo"}:
             raise ValueError(
@@ -107,3 +138,81 @@ class DeploymentConfig:
             )
         )
         return config
+
+
+STAGES = ("dev", "prod")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _monitoring_settings(get: Callable[[str, Any], Any], defaults: DeploymentConfig) -> dict:
+    """The stage, alarm and hardening keys of cdk.json, as DeploymentConfig fields."""
+    queue_age = get("alarmQueueAgeSeconds", defaults.alarm_queue_age_seconds)
+    if not isinstance(queue_age, dict):  # one number for every queue
+        queue_age = dict.fromkeys(defaults.alarm_queue_age_seconds, int(queue_age))
+    return {
+        "stage": str(get("stage", defaults.stage)),
+        "alarm_email": get("alarmEmail", defaults.alarm_email) or None,
+        "alarm_queue_age_seconds": {
+            **defaults.alarm_queue_age_seconds,
+            **{name: int(age) for name, age in queue_age.items()},
+        },
+        "alarm_worker_error_rate_percent": float(
+            get("alarmWorkerErrorRatePercent", defaults.alarm_worker_error_rate_percent)
+        ),
+        "alarm_api_5xx_rate_percent": float(
+            get("alarmApi5xxRatePercent", defaults.alarm_api_5xx_rate_percent)
+        ),
+        "alarm_schedule_target_errors": get(
+            "alarmScheduleTargetErrors", defaults.alarm_schedule_target_errors
+        ),
+        "alarm_saga_failures": get("alarmSagaFailures", defaults.alarm_saga_failures),
+        "alarm_circuit_open_seconds": get(
+            "alarmCircuitOpenSeconds", defaults.alarm_circuit_open_seconds
+        ),
+        "api_webhook_rate_limit": get("apiWebhookRateLimit", defaults.api_webhook_rate_limit),
+        "api_webhook_burst_limit": get("apiWebhookBurstLimit", defaults.api_webhook_burst_limit),
+        "waf_rate_limit": get("wafRateLimit", defaults.waf_rate_limit),
+    }
+
+
+def _validate_monitoring(config: DeploymentConfig) -> None:
+    """Fail synth on a value CloudWatch, API Gateway or WAF would refuse at deploy time."""
+    if config.stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}: {config.stage!r}")
+    if config.alarm_email is not None and not _EMAIL.match(config.alarm_email):
+        raise ValueError(f"alarmEmail is not an e-mail address: {config.alarm_email!r}")
+    ages = config.alarm_queue_age_seconds
+    if set(ages) != {"high", "default", "low", "fifo"} or not all(
+        60 <= age <= 14 * 24 * 3600 for age in ages.values()
+    ):
+        raise ValueError(
+            "alarmQueueAgeSeconds needs high, default, low and fifo, each 60 s..14 days "
+            f"(the queues' retention): {ages}"
+        )
+    for key, value in (
+        ("alarmWorkerErrorRatePercent", config.alarm_worker_error_rate_percent),
+        ("alarmApi5xxRatePercent", config.alarm_api_5xx_rate_percent),
+    ):
+        if not 0 < value <= 100:
+            raise ValueError(f"{key} must be a percentage above 0: {value}")
+    if config.alarm_schedule_target_errors < 1 or config.alarm_saga_failures < 1:
+        raise ValueError("alarmScheduleTargetErrors and alarmSagaFailures must be at least 1")
+    # Whole minutes, no more than a day: CloudWatch's limit on periods times evaluations.
+    open_seconds = config.alarm_circuit_open_seconds
+    if open_seconds % 60 or not 60 <= open_seconds <= 24 * 3600:
+        raise ValueError(
+            f"alarmCircuitOpenSeconds must be whole minutes, 60..86400: {open_seconds}"
+        )
+    if open_seconds < config.circuit_cooldown_seconds:
+        raise ValueError("alarmCircuitOpenSeconds must be at least circuitCooldownSeconds")
+    if not (
+        1 <= config.api_webhook_rate_limit <= config.api_throttle_rate_limit
+        and 1 <= config.api_webhook_burst_limit <= config.api_throttle_burst_limit
+    ):
+        raise ValueError(
+            "apiWebhookRateLimit and apiWebhookBurstLimit must be at least 1 and within the "
+            "stage's apiThrottleRateLimit and apiThrottleBurstLimit"
+        )
+    # WAF's rate-based rules count over 5 minutes and accept 10..2,000,000,000.
+    if config.waf_rate_limit and not 10 <= config.waf_rate_limit <= 2_000_000_000:
+        raise ValueError(f"wafRateLimit must be 0 (off) or 10..2000000000: {config.waf_rate_limit}")

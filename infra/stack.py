@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
 from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
 from infra.constructs.webhook_api import WebhookApi
@@ -41,7 +42,30 @@ class ActionSchedulerStack(Stack):
             config=config,
             timeout=WORKER_TIMEOUT,
         )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            api=self.webhooks.api,
+            queues=self.queues,
+            scheduling=self.scheduling,
+            worker=self.worker.handler.function,
+            functions={
+                "Webhook receiver": self.webhooks.handler.function,
+                "Worker": self.worker.handler.function,
+                "Order saga tasks": self.order_saga.tasks.function,
+            },
+            sagas={"OrderSaga": self.order_saga.saga},
+        )
+        # The stage decides what deleting the stack keeps: prod retains every table and
+        # queue (and the alarm key), dev removes them, whatever each construct defaults to.
+        RemovalPolicies.of(self).apply(
+            config.removal_policy,
+            apply_to_resource_types=["AWS::DynamoDB::Table", "AWS::SQS::Queue"],
+        )
 
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         CfnOutput(self, "WebhookUrl", value=self.webhooks.url, description="POST {url}{source}")
         CfnOutput(
             self,

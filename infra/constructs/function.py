@@ -4,6 +4,10 @@ Python on arm64 from the shared asset, X-Ray tracing, a log group of its own wit
 a retention, and a role that may write to that log group and nothing else until
 the caller grants more. The role is ours rather than the AWS-managed basic
 execution policy, whose log permissions cover every log group in the account.
+
+Every function here is invoked synchronously, so none has a dead-letter queue (cdk-nag's
+Serverless-LambdaDLQ is acknowledged below): a function invoked asynchronously (by
+EventBridge, S3, SNS...) needs an on-failure destination instead of that acknowledgment.
 """
 
 from __future__ import annotations
@@ -76,6 +80,14 @@ class PythonFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
+        )
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            f"{description}: invoked synchronously only (API Gateway proxy, an SQS event "
+            "source mapping or a Step Functions task), and a function's dead-letter queue "
+            "receives failed asynchronous invocations only. Failures surface to the caller: "
+            "a 5xx, the job queue's redrive to its dead letters, the saga's catch.",
         )
         acknowledge(
             self.role,

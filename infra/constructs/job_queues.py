@@ -41,12 +41,14 @@ class JobQueues(Construct):
         for name in (*PRIORITIES, "fifo"):
             fifo = name == "fifo"
             dead_letters = self._queue(f"{name.title()}DeadLetterQueue", fifo=fifo)
-            acknowledge(
-                dead_letters,
-                "AwsSolutions-SQS3",
-                "This is a dead-letter queue; its messages are inspected and redriven by "
-                "operators (actionsctl dlq), so it has no dead-letter queue of its own.",
-            )
+            for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+                acknowledge(
+                    dead_letters,
+                    rule,
+                    f"This is the {name} queue's dead-letter queue; its messages are inspected "
+                    "and redriven by operators (actionsctl dlq), so it has no dead-letter "
+                    "queue of its own. An alarm fires on its first message.",
+                )
             queue = self._queue(
                 f"{name.title()}Queue",
                 fifo=fifo,

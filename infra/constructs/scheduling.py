@@ -34,12 +34,14 @@ class Scheduling(Construct):
             enforce_ssl=True,
             retention_period=RETENTION,
         )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This is EventBridge Scheduler's dead-letter queue: what a schedule could not "
-            "deliver in a day of retries waits here for an operator.",
-        )
+        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letter_queue,
+                rule,
+                "This is EventBridge Scheduler's dead-letter queue: what a schedule could not "
+                "deliver in a day of retries waits here for an operator. An alarm fires on "
+                "its first message.",
+            )
         self.role = iam.Role(
             self,
             "Role",

@@ -11,6 +11,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.nag import acknowledge
 from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
 
@@ -68,6 +69,14 @@ class Worker(Construct):
         order_saga.grant_start(function)  # the start_order_saga hook
         # Retries and hops go back to the queue they came from; failures to its dead letters.
         queues.grant_send(function)
+        acknowledge(
+            function,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "The worker's SQS event source mappings: Lambda supports on-failure destinations "
+            "for stream and Kafka sources only. A record that keeps failing goes to its "
+            "queue's dead-letter queue by the redrive policy (maxReceiveCount), and the "
+            "worker dead-letters actions it gives up on itself.",
+        )
         for name, pair in queues.pairs.items():
             fifo = name == "fifo"
             function.add_event_source(
