@@ -68,6 +68,13 @@ class DeploymentConfig:
     api_webhook_burst_limit: int = 100
     # Requests per 5 minutes per client IP; 0 leaves the WAF web ACL out.
     waf_rate_limit: int = 0
+    # --- health check (functions/health, README "Health check"). The oldest-message
+    # thresholds are the alarms' alarm_queue_age_seconds: one knob for "too old".
+    health_max_queue_depth: int = 1000
+    health_max_dead_letters: int = 0
+    health_stuck_seconds: int = 300
+    health_past_due_seconds: int = 600
+    health_cache_seconds: int = 15
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -118,8 +125,10 @@ class DeploymentConfig:
                 "circuitCooldownSeconds", defaults.circuit_cooldown_seconds
             ),
             **_monitoring_settings(get, defaults),
+            **_health_settings(get, defaults),
         )
         _validate_monitoring(config)
+        _validate_health(config)
         bad = {q: n for q, n in config.worker_concurrency.items() if not 2 <= int(n) <= 1000}
         if bad or set(config.worker_concurrency) != {"high", "default", "low", "fifo"}:
             raise ValueError(
@@ -216,3 +225,25 @@ def _validate_monitoring(config: DeploymentConfig) -> None:
     # WAF's rate-based rules count over 5 minutes and accept 10..2,000,000,000.
     if config.waf_rate_limit and not 10 <= config.waf_rate_limit <= 2_000_000_000:
         raise ValueError(f"wafRateLimit must be 0 (off) or 10..2000000000: {config.waf_rate_limit}")
+
+
+def _health_settings(get: Callable[[str, Any], Any], defaults: DeploymentConfig) -> dict:
+    """The health check's keys of cdk.json, as DeploymentConfig fields."""
+    return {
+        "health_max_queue_depth": get("healthMaxQueueDepth", defaults.health_max_queue_depth),
+        "health_max_dead_letters": get("healthMaxDeadLetters", defaults.health_max_dead_letters),
+        "health_stuck_seconds": get("healthStuckSeconds", defaults.health_stuck_seconds),
+        "health_past_due_seconds": get("healthPastDueSeconds", defaults.health_past_due_seconds),
+        "health_cache_seconds": get("healthCacheSeconds", defaults.health_cache_seconds),
+    }
+
+
+def _validate_health(config: DeploymentConfig) -> None:
+    """Fail synth on a threshold that could never be met or would never fire."""
+    if config.health_max_queue_depth < 0 or config.health_max_dead_letters < 0:
+        raise ValueError("healthMaxQueueDepth and healthMaxDeadLetters must be 0 or more")
+    if config.health_past_due_seconds < 60:
+        raise ValueError("healthPastDueSeconds must be at least 60 (SQS delays are approximate)")
+    # The worker's timeout is the stack's: HealthCheck checks healthStuckSeconds against it.
+    if not 0 <= config.health_cache_seconds <= 60:
+        raise ValueError("healthCacheSeconds must be 0..60: a monitor polls every minute")

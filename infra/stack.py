@@ -8,6 +8,7 @@ from constructs import Construct
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
+from infra.constructs.health_check import HealthCheck
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_saga import OrderSaga
@@ -42,6 +43,17 @@ class ActionSchedulerStack(Stack):
             config=config,
             timeout=WORKER_TIMEOUT,
         )
+        self.health = HealthCheck(
+            self,
+            "Health",
+            code=code,
+            api=self.webhooks.api,
+            queues=self.queues,
+            store=self.store,
+            extra_dead_letter_queues={"scheduler": self.scheduling.dead_letter_queue},
+            config=config,
+            worker_timeout=WORKER_TIMEOUT,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -67,6 +79,13 @@ class ActionSchedulerStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         CfnOutput(self, "WebhookUrl", value=self.webhooks.url, description="POST {url}{source}")
+        CfnOutput(self, "HealthUrl", value=self.health.url, description="GET: 200 or 503")
+        CfnOutput(
+            self,
+            "HealthSettings",
+            value=self.health.settings_output,
+            description="the health check's HEALTH_* thresholds (actionsctl health reads them)",
+        )
         CfnOutput(
             self,
             "JobQueuesOutput",

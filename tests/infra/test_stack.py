@@ -37,8 +37,10 @@ def test_webhook_route_is_post_webhooks_source_proxied_to_the_receiver(template,
             "RequestParameters": {"method.request.path.source": True},
         },
     )
-    [method] = _of_type(resources, "AWS::ApiGateway::Method").values()
-    assert len(_of_type(resources, "AWS::ApiGateway::Method")) == 1, "only POST is routed"
+    methods = _of_type(resources, "AWS::ApiGateway::Method").values()
+    # POST /webhooks/{source}, and GET /health (tests/infra/test_health_check.py).
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods) == ["GET", "POST"]
+    [method] = [m for m in methods if m["Properties"]["HttpMethod"] == "POST"]
     assert "RequestValidatorId" in method["Properties"]
 
 
