@@ -16,10 +16,10 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.cli import action, actions, dlq, schedule, webhook
+from infra.cli import action, actions, dlq, health, schedule, webhook
 from infra.cli.errors import CliError
 
-FEATURES = (dlq, action, actions, schedule, webhook)
+FEATURES = (dlq, action, actions, schedule, webhook, health)
 DESCRIPTION = "The operator's command line for the action scheduler, on AWS or the local cloud."
 
 
