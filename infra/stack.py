@@ -13,6 +13,7 @@ from infra.constructs.job_queues import JobQueues
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
+from infra.constructs.waf import WebAcl
 from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.worker import Worker
 
@@ -66,6 +67,7 @@ class ActionSchedulerStack(Stack):
                 "Webhook receiver": self.webhooks.handler.function,
                 "Worker": self.worker.handler.function,
                 "Order saga tasks": self.order_saga.tasks.function,
+                "Health check": self.health.handler.function,
             },
             sagas={"OrderSaga": self.order_saga.saga},
         )
@@ -75,6 +77,13 @@ class ActionSchedulerStack(Stack):
             config.removal_policy,
             apply_to_resource_types=["AWS::DynamoDB::Table", "AWS::SQS::Queue"],
         )
+        if config.waf_rate_limit:
+            self.waf = WebAcl(
+                self,
+                "Waf",
+                stage=self.webhooks.api.deployment_stage,
+                rate_limit=config.waf_rate_limit,
+            )
 
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)

@@ -39,6 +39,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.job_queues import JobQueues
+from infra.constructs.nag import acknowledge
 from infra.constructs.saga import Saga
 from infra.constructs.scheduling import Scheduling
 
@@ -168,7 +169,17 @@ class Monitoring(Construct):
             )
         )
         if config.alarm_email:
-            topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+            subscription = topic.add_subscription(
+                subscriptions.EmailSubscription(config.alarm_email)
+            )
+            acknowledge(
+                subscription,
+                "Serverless-SNSRedrivePolicy",
+                "The alarm e-mail subscription: a notification e-mail SNS could not deliver "
+                "(an unconfirmed or bouncing address) is not fixed by a redrive, and the "
+                "alarm's state it reported stays in CloudWatch; failed deliveries show on "
+                "the dashboard (the topic's NumberOfNotificationsFailed).",
+            )
         return topic
 
     # --- alarms ----------------------------------------------------------------------------
@@ -429,7 +440,18 @@ class Monitoring(Construct):
             cloudwatch.AlarmStatusWidget(
                 title="Alarms (README: Monitoring and alarms)",
                 alarms=list(self.alarms.values()),
-                width=24,
+                width=18,
+                height=4,
+            )
+        )
+        facade.add_widget(
+            cloudwatch.GraphWidget(
+                title="Alarm notifications",
+                left=[
+                    self.topic.metric_number_of_messages_published(period=FIVE_MINUTES),
+                    self.topic.metric_number_of_notifications_failed(period=FIVE_MINUTES),
+                ],
+                width=6,
                 height=4,
             )
         )

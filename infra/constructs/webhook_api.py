@@ -117,6 +117,14 @@ class WebhookApi(Construct):
                 stage_name="v1",
                 throttling_rate_limit=config.api_throttle_rate_limit,
                 throttling_burst_limit=config.api_throttle_burst_limit,
+                # The webhook route's own limits, below the stage's: other routes keep a
+                # share of the stage when senders flood it.
+                method_options={
+                    "/webhooks/{source}/POST": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.api_webhook_rate_limit,
+                        throttling_burst_limit=config.api_webhook_burst_limit,
+                    )
+                },
                 tracing_enabled=True,
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
@@ -193,8 +201,9 @@ class WebhookApi(Construct):
         acknowledge(
             self.api.deployment_stage,
             "AwsSolutions-APIG3",
-            "Requests are throttled at the stage and rejected unless signed; a WAF web "
-            "ACL is an opt-in left to the deployer (it costs per ACL and rule).",
+            "Requests are throttled at the stage and per route and rejected unless signed; "
+            "a WAF web ACL with a per-IP rate rule is an opt-in (context wafRateLimit, "
+            "infra/constructs/waf.py) as it costs per ACL, rule and request.",
         )
         cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

@@ -13,3 +13,27 @@ def template(synthesized):
 @pytest.fixture(scope="session")
 def resources(synthesized) -> dict:
     return synthesized[0]["Resources"]
+
+
+# The one extra synthesis of the monitoring and hardening tests: every non-default
+# context key they check, in one template (each synth takes about ten seconds).
+VARIANT_CONTEXT = {
+    "stage": "prod",
+    "wafRateLimit": "1000",
+    "alarmEmail": "ops@example.com",
+    "alarmQueueAgeSeconds": '{"low": 7200}',
+    "alarmCircuitOpenSeconds": "600",
+}
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory) -> dict:
+    """Resources of the stack synthesized with VARIANT_CONTEXT (prod, WAF, e-mail)."""
+    import json
+
+    from infra.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out.variant")
+    app, stack = build_app(outdir=str(outdir), context=VARIANT_CONTEXT)
+    app.synth()
+    return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())["Resources"]

@@ -210,7 +210,9 @@ def test_actions_table_has_its_indexes_ttl_and_recovery(template):
             "Properties": Match.object_like(
                 {"KeySchema": [{"AttributeName": "name", "KeyType": "HASH"}]}
             ),
-            "DeletionPolicy": "Retain",
+            # The default stage, dev, removes it with the stack; prod keeps it
+            # (tests/infra/test_hardening.py).
+            "DeletionPolicy": "Delete",
         },
     )
 

@@ -1,0 +1,191 @@
+"""Hardening: both cdk-nag packs, stages, WAF, per-route limits, least privilege."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from types import SimpleNamespace
+
+import pytest
+
+import infra.app
+from infra.config import DeploymentConfig
+
+
+def _of_type(resources: dict, kind: str) -> dict:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+STATEFUL = ("AWS::DynamoDB::Table", "AWS::SQS::Queue")
+
+
+def test_dev_removes_tables_and_queues_with_the_stack(resources):
+    for kind in STATEFUL:
+        found = _of_type(resources, kind)
+        assert found
+        for name, resource in found.items():
+            assert resource["DeletionPolicy"] == "Delete", name
+            assert resource["UpdateReplacePolicy"] == "Delete", name
+
+
+def test_prod_retains_tables_queues_and_the_alarm_key(variant):
+    for kind in (*STATEFUL, "AWS::KMS::Key"):
+        found = _of_type(variant, kind)
+        assert found
+        for name, resource in found.items():
+            assert resource["DeletionPolicy"] == "Retain", name
+
+
+def test_every_table_has_point_in_time_recovery(resources):
+    for name, table in _of_type(resources, "AWS::DynamoDB::Table").items():
+        recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert recovery["PointInTimeRecoveryEnabled"] is True, name
+
+
+def test_no_waf_unless_asked(resources):
+    assert not _of_type(resources, "AWS::WAFv2::WebACL")
+    assert not _of_type(resources, "AWS::WAFv2::WebACLAssociation")
+
+
+def test_waf_rate_limits_each_ip_on_the_api_stage(variant):
+    [acl_id] = _of_type(variant, "AWS::WAFv2::WebACL")
+    acl = variant[acl_id]["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    [rule] = acl["Rules"]
+    assert rule["Action"] == {"Block": {}}
+    assert rule["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": 1000,
+        "EvaluationWindowSec": 300,
+    }
+    [association] = _of_type(variant, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    [stage_id] = _of_type(variant, "AWS::ApiGateway::Stage")
+    arn = json.dumps(association["Properties"]["ResourceArn"])
+    assert stage_id in arn and "/stages/" in arn
+
+
+def test_the_webhook_route_has_its_own_throttle_within_the_stages(resources):
+    [stage] = _of_type(resources, "AWS::ApiGateway::Stage").values()
+    settings = stage["Properties"]["MethodSettings"]
+    [route] = [s for s in settings if s["ResourcePath"] == "/~1webhooks~1{source}"]
+    assert route["HttpMethod"] == "POST"
+    assert (route["ThrottlingRateLimit"], route["ThrottlingBurstLimit"]) == (50, 100)
+    [everything] = [s for s in settings if s["ResourcePath"] == "/*"]
+    assert (everything["ThrottlingRateLimit"], everything["ThrottlingBurstLimit"]) == (100, 200)
+
+
+def test_the_receiver_is_told_its_request_body_limit(resources):
+    # API Gateway has no body limit below 10 MB of its own: the receiver refuses larger
+    # bodies with 413 before any work (functions/webhooks/receiver.py).
+    [receiver] = [
+        r["Properties"]
+        for r in _of_type(resources, "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "functions.handlers.webhook.lambda_handler"
+    ]
+    assert receiver["Environment"]["Variables"]["WEBHOOK_MAX_BODY_BYTES"] == "196608"
+
+
+def _actions(statement: dict) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else actions
+
+
+def _iam_statements(resources: dict) -> list[tuple[str, dict]]:
+    """Every statement of every identity policy: policies, managed policies, role inlines."""
+    statements = []
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for name, policy in _of_type(resources, kind).items():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                statements.append((name, statement))
+    for name, role in _of_type(resources, "AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            for statement in inline["PolicyDocument"]["Statement"]:
+                statements.append((name, statement))
+    return statements
+
+
+@pytest.mark.parametrize("which", ["default", "variant"])
+def test_no_iam_statement_anywhere_grants_a_wildcard_action(which, resources, variant):
+    template = resources if which == "default" else variant
+    statements = _iam_statements(template)
+    assert len(statements) > 10
+    for name, statement in statements:
+        assert "NotAction" not in statement, name
+        for action in _actions(statement):
+            assert "*" not in action, (name, statement)
+
+
+def test_both_nag_packs_ran_and_left_nothing_open(synthesized):
+    _, path = synthesized
+    report = json.loads((path.parent / "validation-report.json").read_text())
+    assert report["pluginReports"] == []
+    source = inspect.getsource(infra.app.build_app)
+    assert "AwsSolutionsChecks(app)" in source and "ServerlessChecks(app)" in source
+
+
+def test_the_serverless_pack_fails_an_unacknowledged_finding(tmp_path):
+    from aws_cdk import App, Stack, Validations
+    from aws_cdk import aws_sqs as sqs
+    from cdk_nag import ServerlessChecks
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Bad")
+    sqs.Queue(stack, "NoDeadLetters", enforce_ssl=True)
+    Validations.of(app).add_plugins(ServerlessChecks(app))
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
+        app.synth()
+    assert "Serverless-SQSRedrivePolicy" in str(failure.value)
+
+
+# --- configuration ----------------------------------------------------------------------
+
+
+def _config(**context: object) -> DeploymentConfig:
+    node = SimpleNamespace(try_get_context=context.get)
+    return DeploymentConfig.from_context(SimpleNamespace(node=node))
+
+
+def test_defaults():
+    config = _config()
+    assert config.stage == "dev"
+    assert config.alarm_email is None
+    assert config.waf_rate_limit == 0
+    assert config.alarm_queue_age_seconds == {"high": 300, "default": 900, "low": 3600, "fifo": 900}
+
+
+def test_context_values_from_the_command_line_are_strings():
+    config = _config(
+        stage="prod",
+        alarmQueueAgeSeconds="600",
+        alarmWorkerErrorRatePercent="2.5",
+        wafRateLimit="500",
+        alarmCircuitOpenSeconds="120",
+    )
+    assert config.stage == "prod"
+    assert set(config.alarm_queue_age_seconds.values()) == {600}
+    assert config.alarm_worker_error_rate_percent == 2.5
+    assert config.waf_rate_limit == 500
+    assert config.alarm_circuit_open_seconds == 120
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"stage": "staging"},
+        {"alarmEmail": "not-an-address"},
+        {"alarmQueueAgeSeconds": '{"urgent": 60}'},
+        {"alarmQueueAgeSeconds": "10"},
+        {"alarmWorkerErrorRatePercent": "0"},
+        {"alarmApi5xxRatePercent": "150"},
+        {"alarmCircuitOpenSeconds": "90"},
+        {"alarmCircuitOpenSeconds": "60", "circuitCooldownSeconds": "120"},
+        {"apiWebhookRateLimit": "500"},
+        {"wafRateLimit": "5"},
+    ],
+)
+def test_invalid_values_fail_synth(context):
+    with pytest.raises(ValueError):
+        _config(**context)
