@@ -16,10 +16,10 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.cli import action, actions, dlq, health, schedule, webhook
+from infra.cli import action, actions, dlq, health, local, schedule, webhook
 from infra.cli.errors import CliError
 
-FEATURES = (dlq, action, actions, schedule, webhook, health)
+FEATURES = (dlq, action, actions, schedule, webhook, health, local)
 DESCRIPTION = "The operator's command line for the action scheduler, on AWS or the local cloud."
 
 
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         import functions.hooks  # noqa: F401
         from functions.actions.exceptions import ActionError
 
+        if not getattr(args, "quiet_functions", True):
+            return int(args.handler(args) or 0)
         with _quiet_function_logs():
             return int(args.handler(args) or 0)
     except CliError as exc:

@@ -12,9 +12,14 @@
    (infra/local/pollers.py); fires EventBridge schedules when due
    (infra/local/scheduler_clock.py); runs Step Functions executions with moto's
    interpreter and Lambda tasks in-process (infra/local/stepfunctions.py).
-4. Prints a live log and stops cleanly on Ctrl-C or SIGTERM.
+4. Reloads the functions' code when a file of theirs changes (infra/local/reloader.py):
+   the next invocation is a cold start; what is in moto is kept.
+5. Prints a live log (the functions' JSON log records as one readable line each,
+   infra/local/live_log.py) and stops cleanly on Ctrl-C or SIGTERM.
 
-Settings: ``LOCAL_API_PORT`` (default 8000) and ``LOCAL_AWS_PORT`` (default 4566).
+Settings: ``LOCAL_API_PORT`` (default 8000), ``LOCAL_AWS_PORT`` (default 4566),
+``LOCAL_LOG=json`` (the functions' raw JSON lines and EMF metrics) and
+``LOCAL_RELOAD=0`` (no hot reload).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -64,6 +70,7 @@ class LocalCloud:
     log: Callable[[str], None] = print
     template: dict[str, Any] | None = None
     clock: Any = None
+    reload: bool = False
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> None:
@@ -93,6 +100,8 @@ class LocalCloud:
         self._start_scheduler()
         self.front = self._start_api()
         self._publish_outputs()
+        if self.reload:
+            self._watch_code()
 
     def stop(self) -> None:
         while self._stops:
@@ -191,6 +200,25 @@ class LocalCloud:
         thread.start()
         self._stops.append(stop.set)
 
+    def _watch_code(self) -> None:
+        import importlib.util
+
+        from infra.local.reloader import CodeWatcher
+
+        roots = []
+        for package in self.runtime.packages:
+            spec = importlib.util.find_spec(package)
+            roots += list(spec.submodule_search_locations or []) if spec else []
+
+        def reload(paths: list[Path]) -> None:
+            self.runtime.reload()
+            shown = ", ".join(str(p.name) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+            self.log(f"code changed ({shown}): the next invocations are cold starts")
+
+        watcher = CodeWatcher([Path(root) for root in roots], reload)
+        watcher.start()
+        self._stops.append(watcher.stop)
+
     def _start_api(self):
         from infra.local.http_front import HttpFront, Route
 
@@ -221,28 +249,48 @@ class LocalCloud:
         )
 
 
-def synthesize() -> dict[str, Any]:
-    from infra.app import build_app
+_SYNTH = "import sys; from infra.app import build_app; build_app(outdir=sys.argv[1])[0].synth()"
 
+
+def synthesize() -> dict[str, Any]:
+    """The stack's template (cdk-nag runs), synthesized in a child process.
+
+    CDK runs in a Node process of jsii's; in a child it exits with the synth, so the
+    local cloud neither carries it for hours nor trips over it on Ctrl-C (the terminal
+    signals the whole process group, and jsii complains at exit of a dead Node).
+    """
+    root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory(prefix="cdk.out.") as outdir:
-        app, stack = build_app(outdir=outdir)
-        app.synth()
-        return json.loads((Path(outdir) / f"{stack.stack_name}.template.json").read_text())
+        subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+            [sys.executable, "-c", _SYNTH, outdir], cwd=root, check=True
+        )
+        [template] = Path(outdir).glob("*.template.json")
+        return json.loads(template.read_text())
 
 
 def _log(line: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)
 
 
-def main() -> None:
+def main(api_port: int | None = None, aws_port: int | None = None) -> None:
+    if os.environ.get("LOCAL_LOG", "readable") != "json":
+        from infra.local.live_log import LiveLog
+
+        # Before any function is imported: a Powertools Logger binds its stream then.
+        sys.stdout = LiveLog(sys.__stdout__)
     cloud = LocalCloud(
-        api_port=int(os.environ.get("LOCAL_API_PORT", "8000")),
-        aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+        api_port=api_port or int(os.environ.get("LOCAL_API_PORT", "8000")),
+        aws_port=aws_port or int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         log=_log,
+        reload=os.environ.get("LOCAL_RELOAD", "1") != "0",
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    cloud.start()
+    try:
+        cloud.start()
+    except subprocess.CalledProcessError:
+        cloud.stop()
+        raise SystemExit("the stack did not synthesize: see the errors above") from None
     endpoint = f"http://127.0.0.1:{cloud.aws_port}"
     print(
         f"""
@@ -268,7 +316,8 @@ Ctrl-C stops it.
     finally:
         print("stopping...", flush=True)
         cloud.stop()
-        sys.exit(0)
+        print("stopped.", flush=True)
+        sys.stdout = sys.__stdout__
 
 
 if __name__ == "__main__":

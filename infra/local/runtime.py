@@ -147,6 +147,11 @@ class LocalRuntime:
             self._functions[spec.name] = _Function(spec)
 
     @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level packages each function has its own copy of."""
+        return self._packages
+
+    @property
     def functions(self) -> dict[str, FunctionSpec]:
         return {name: f.spec for name, f in self._functions.items()}
 

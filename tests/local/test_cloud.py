@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -23,6 +24,7 @@ from functions.actions.envelope import Envelope
 from infra.cli.main import main as actionsctl
 from infra.local import sample_events
 from infra.local.cloud import LocalCloud
+from tests.local import local_hooks
 
 
 def _free_port() -> int:
@@ -38,7 +40,11 @@ def cloud(synthesized):
     os.environ["ACTION_HOOK_MODULES"] = "tests.local.local_hooks"
     lines: list[str] = []
     local = LocalCloud(
-        api_port=_free_port(), aws_port=_free_port(), log=lines.append, template=template
+        api_port=_free_port(),
+        aws_port=_free_port(),
+        log=lines.append,
+        template=template,
+        reload=True,
     )
     local.start()
     local.lines = lines
@@ -295,3 +301,25 @@ def test_a_recurring_schedule_fires_at_each_of_its_times(cloud, capsys):
     assert actionsctl(["action", "cancel", action_id]) == 0
     assert _action(cloud, action_id)["status"] == "canceled"
     assert _schedule_of(cloud, name) is None
+
+
+def test_code_changes_take_effect_without_a_restart(cloud):
+    os.utime(Path(local_hooks.__file__))  # as an editor's save would
+    changed = _wait(lambda: [i for i, line in enumerate(cloud.lines) if "code changed" in line])
+
+    queues = json.loads(cloud.deployment.outputs["JobQueues"])
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="reload-e2e", hook="local_tick", args={"n": 3}, scheduled_for=now, enqueued_at=now
+    )
+    boto3.client("sqs").send_message(
+        QueueUrl=queues["default"]["url"], MessageBody=envelope.to_message()
+    )
+    _wait(lambda: _action(cloud, "reload-e2e").get("status") == "complete")
+
+    worker_reports = [
+        line
+        for line in cloud.lines[changed[-1] :]
+        if line.startswith("REPORT") and "Worker" in line
+    ]
+    assert "Init Duration" in worker_reports[0]  # a cold start: the code was imported again

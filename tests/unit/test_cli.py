@@ -387,3 +387,13 @@ def test_scheduling_later_without_the_scheduler_configuration_is_a_one_line_erro
     [line] = captured.err.splitlines()
     assert line.startswith("actionsctl: error: the environment has no SCHEDULE_GROUP")
     assert captured.out == ""
+
+
+def test_local_up_runs_the_local_cloud_with_its_functions_logs_shown():
+    from infra.cli.main import build_parser
+
+    args = build_parser().parse_args(["local", "up", "--api-port", "8001", "--aws-port", "4567"])
+
+    assert (args.api_port, args.aws_port) == (8001, 4567)
+    assert args.quiet_functions is False
+    assert args.handler.__module__ == "infra.cli.local"

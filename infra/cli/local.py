@@ -1,0 +1,41 @@
+"""``actionsctl local up``: the local cloud, as ``make run`` starts it.
+
+The same as ``python -m infra.local.cloud``: the synthesized stack on moto's server on
+127.0.0.1, the functions run in-process, the API served, schedules fired; Ctrl-C or
+SIGTERM stops it. It runs in the foreground and prints the live log.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    local = commands.add_parser("local", help="the local cloud on this machine (moto)")
+    sub = local.add_subparsers(dest="local_command", required=True)
+    up = sub.add_parser(
+        "up",
+        help="run the whole stack locally, on moto, until Ctrl-C",
+        description=(
+            "Synthesize the stack and run it on this machine: AWS (moto) on "
+            "127.0.0.1:--aws-port, the webhook API on 127.0.0.1:--api-port. Set "
+            "LOCAL_LOG=json for the functions' raw JSON logs, LOCAL_RELOAD=0 to turn "
+            "hot reload off."
+        ),
+    )
+    up.add_argument(
+        "--api-port", type=int, default=None, help="the API's port ($LOCAL_API_PORT or 8000)"
+    )
+    up.add_argument(
+        "--aws-port", type=int, default=None, help="moto's port ($LOCAL_AWS_PORT or 4566)"
+    )
+    # The live log is the point of this command: the functions' logs are not quieted.
+    up.set_defaults(handler=_up, quiet_functions=False)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from infra.local.cloud import main as run_local_cloud
+
+    run_local_cloud(api_port=args.api_port, aws_port=args.aws_port)
+    return 0
