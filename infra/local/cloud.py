@@ -292,11 +292,16 @@ def main(api_port: int | None = None, aws_port: int | None = None) -> None:
         cloud.stop()
         raise SystemExit("the stack did not synthesize: see the errors above") from None
     endpoint = f"http://127.0.0.1:{cloud.aws_port}"
+    from infra.local.demo_secrets import DEMO_SECRETS
+
+    secrets = "\n".join(f"    {name:<9} {secret}" for name, secret in DEMO_SECRETS.items())
     print(
         f"""
 The local cloud is up.
   Webhooks:  POST {cloud.webhook_url}<source>   (sources: github, stripe, shopify, standard, hmac)
   AWS:       {endpoint}
+  Signing secrets (local demo values, public; a deployed stack generates its own):
+{secrets}
 
 In another terminal, send a signed sample webhook and watch it processed here:
   export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={REGION} \\
