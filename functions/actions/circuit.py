@@ -21,12 +21,11 @@ import os
 import time
 from dataclasses import dataclass
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from functions.actions.config import circuits_table
 from functions.clients import lazy_client
-from functions.observability import logger, metrics
+from functions.observability import add_metric, logger
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
@@ -218,7 +217,8 @@ def _open(name: str, now: float, *, condition: str, values: dict) -> None:
 def _transition(name: str, new_state: str) -> None:
     logger.warning("circuit state changed", extra={"circuit": name, "state": new_state})
     metric = {OPEN: "CircuitOpened", CLOSED: "CircuitClosed", HALF_OPEN: "CircuitHalfOpened"}
-    metrics.add_metric(name=metric[new_state], unit=MetricUnit.Count, value=1)
+    # Circuits are named in hook registrations: a small, closed set of dimension values.
+    add_metric(metric[new_state], circuit=name)
 
 
 def not_closed(limit: int = 100) -> tuple[list[dict[str, float | str]], bool]:

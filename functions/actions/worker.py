@@ -33,7 +33,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -48,7 +47,7 @@ from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
 from functions.actions.retry import backoff_delay
-from functions.observability import logger, metrics
+from functions.observability import MetricUnit, add_metric, logger
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
@@ -76,20 +75,28 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def process_record(record: SQSRecord) -> None:
-    queue = queue_by_arn(record.event_source_arn)
-    if queue is None:
-        raise RuntimeError(f"record from an unknown queue: {record.event_source_arn}")
+    # Until the envelope names the action, the message id correlates the record's
+    # lines; never the previous record's id, which a warm logger would still hold.
+    logger.set_correlation_id(record.message_id)
     try:
-        envelope = Envelope.from_message(record.body)
-    except (ValidationError, ValueError) as exc:
-        _malformed(queue, record, exc)
-        return
-    logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
-    logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
-    try:
+        queue = queue_by_arn(record.event_source_arn)
+        if queue is None:
+            raise RuntimeError(f"record from an unknown queue: {record.event_source_arn}")
+        try:
+            envelope = Envelope.from_message(record.body)
+        except (ValidationError, ValueError) as exc:
+            _malformed(queue, record, exc)
+            return
+        logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
+        logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
         _process(queue, record, envelope)
     finally:
-        logger.remove_keys(["action_id", "hook", "attempt"])
+        logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
+
+
+def _count(envelope: Envelope, name: str) -> None:
+    """Count ``name`` for this action, by hook and priority (and in total)."""
+    add_metric(name, hook=envelope.hook, priority=envelope.priority)
 
 
 def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
@@ -116,7 +123,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         if decision is not None and decision.trial:
             circuit.release_trial(spec.circuit)
         logger.info("skipped", extra={"reason": claim.reason, "status": claim.item.get("status")})
-        metrics.add_metric(name="ActionsSkipped", unit=MetricUnit.Count, value=1)
+        _count(envelope, "ActionsSkipped")
         if claim.reason == "already running":
             raise RetryLater("the action is running elsewhere; look again after it")
         return
@@ -133,34 +140,49 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         correlation_id=envelope.correlation_id,
     )
     _record_latency(envelope)
-    metrics.add_metric(name="ActionsStarted", unit=MetricUnit.Count, value=1)
+    _count(envelope, "ActionsStarted")
     started = time.monotonic()
     try:
         result = spec.function(envelope.args, context)
     except PermanentError as exc:
+        _ran(envelope, started, failed=True)
         # A permanent error is about the input: the dependency itself answered.
         if decision is not None:
             circuit.record_success(spec.circuit, decision)
         _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
+        _ran(envelope, started, failed=True)
         if decision is not None:
             circuit.record_failure(spec.circuit, decision)
         _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
         return
-    finally:
-        metrics.add_metric(
-            name="ActionDuration",
-            unit=MetricUnit.Milliseconds,
-            value=(time.monotonic() - started) * 1000,
-        )
+    _ran(envelope, started, failed=False)
 
     if decision is not None:
         circuit.record_success(spec.circuit, decision)
     # A hook's return value (say, the saga execution it started) goes into the log.
     store.complete(item, "" if result is None else str(result)[:500])
-    metrics.add_metric(name="ActionsCompleted", unit=MetricUnit.Count, value=1)
+    _count(envelope, "ActionsCompleted")
     logger.info("action completed")
+
+
+def _ran(envelope: Envelope, started: float, *, failed: bool) -> None:
+    """A run of the hook ended: its duration, and whether it raised (ActionsFailed).
+
+    Every run counts, whatever follows it, so ``started = completed + failed`` and
+    ``failed = retried + dead-lettered after a run`` hold for any period.
+    """
+    duration = (time.monotonic() - started) * 1000
+    add_metric(
+        "ActionDuration",
+        MetricUnit.Milliseconds,
+        duration,
+        hook=envelope.hook,
+        priority=envelope.priority,
+    )
+    if failed:
+        _count(envelope, "ActionsFailed")
 
 
 def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
@@ -207,7 +229,7 @@ def _retry_or_dead_letter(
     logger.warning(
         "attempt failed; retrying", extra={"error": error, "retry_in_seconds": round(delay, 1)}
     )
-    metrics.add_metric(name="ActionsRetried", unit=MetricUnit.Count, value=1)
+    _count(envelope, "ActionsRetried")
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, delay)
         store.retry_later(item, error, delay)
@@ -243,14 +265,14 @@ def _dead_letter(
         message_id=record.message_id,
     )
     store.fail(item, error)
-    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+    _count(envelope, "ActionsDeadLettered")
 
 
 def _defer(
     queue: QueueConfig, record: SQSRecord, envelope: Envelope, wait: float, why: str
 ) -> None:
     logger.info("deferred", extra={"reason": why, "retry_in_seconds": round(wait, 1)})
-    metrics.add_metric(name="ActionsDeferred", unit=MetricUnit.Count, value=1)
+    _count(envelope, "ActionsDeferred")
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, wait)
         raise RetryLater(why)
@@ -267,7 +289,8 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         error=str(exc)[:1000],
         message_id=record.message_id,
     )
-    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+    # No hook to break it down by: counted in the total only.
+    add_metric("ActionsDeadLettered")
 
 
 def _has_other_version(body: str) -> bool:
@@ -295,11 +318,21 @@ def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, err
     )
     if claim.claimed:
         store.fail(claim.item, error)
-    metrics.add_metric(name="ActionsDeadLettered", unit=MetricUnit.Count, value=1)
+    # Not by hook: a name no hook is registered under would be a new billed metric.
+    add_metric("ActionsDeadLettered")
 
 
 def _record_latency(envelope: Envelope) -> None:
+    """From when the action was due to its start: queueing lag, not the chosen delay.
+
+    For an async action the due time is its enqueue time; for a scheduled action or
+    a retry it is the time asked for, so an intended wait never reads as lag.
+    """
     lag = (datetime.now(UTC) - envelope.scheduled_for).total_seconds()
-    metrics.add_metric(
-        name="ActionStartLatency", unit=MetricUnit.Milliseconds, value=max(0.0, lag) * 1000
+    add_metric(
+        "ActionStartLatency",
+        MetricUnit.Milliseconds,
+        max(0.0, lag) * 1000,
+        hook=envelope.hook,
+        priority=envelope.priority,
     )

@@ -7,11 +7,10 @@ import json
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import functions.hooks  # noqa: F401 - registers hooks, so enqueue knows them
-from functions.observability import NAMESPACE, SERVICE, logger, metrics, tracer
+from functions.observability import add_metric, logger, publish_metrics, tracer
 from functions.webhooks import receiver
 from functions.webhooks.exceptions import WebhookRejected
 
@@ -36,7 +35,8 @@ def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
 
 @app.post("/webhooks/<source>")
 def post_webhook(source: str) -> Response:
-    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+    # In total only: the source is not known to be one of ours yet.
+    add_metric("WebhooksReceived")
     event = app.current_event
     receipt = receiver.receive(
         source,
@@ -50,14 +50,9 @@ def post_webhook(source: str) -> Response:
 @app.exception_handler(WebhookRejected)
 def rejected(exc: WebhookRejected) -> Response:
     logger.info("webhook rejected", extra={"reason": exc.error, "status_code": exc.status_code})
-    with single_metric(
-        name="WebhooksRejected",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=NAMESPACE,
-    ) as metric:
-        metric.add_dimension(name="service", value=SERVICE)
-        metric.add_dimension(name="reason", value=exc.error)
+    # By reason (a fixed set of codes), never by source: an unknown source is whatever
+    # a caller put in the path, and each distinct value would be a new billed metric.
+    add_metric("WebhooksRejected", reason=exc.error)
     return _json(exc.status_code, {"error": exc.error, "message": exc.message}, exc.headers)
 
 
@@ -69,13 +64,15 @@ def not_found(exc: Exception) -> Response:
 @app.exception_handler(Exception)
 def unexpected(exc: Exception) -> Response:
     logger.exception("unexpected error")
+    # Counted as a rejection too, so received = accepted + duplicated + rejected.
+    add_metric("WebhooksRejected", reason="internal_error")
     return _json(500, {"error": "internal_error", "message": "an unexpected error occurred"})
 
 
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
-@metrics.log_metrics
+@publish_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

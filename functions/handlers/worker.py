@@ -6,11 +6,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import functions.hooks  # noqa: F401 - registers the project's hooks
 from functions.actions import worker
-from functions.observability import logger, metrics, tracer
+from functions.observability import logger, publish_metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
+@publish_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return worker.handle(event, context)

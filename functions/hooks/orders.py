@@ -8,7 +8,7 @@ from typing import Any
 from functions.actions.exceptions import PermanentError
 from functions.actions.hooks import ActionContext, hook
 from functions.observability import logger
-from functions.sagas import executions
+from functions.sagas import executions, tasks
 
 
 @hook("start_order_saga", max_attempts=5, base_delay=5, max_delay=300)
@@ -16,6 +16,8 @@ def start_order_saga(args: Any, action: ActionContext) -> str:
     if not isinstance(args, dict) or not args.get("order_id"):
         raise PermanentError("start_order_saga needs args {'order_id': ..., 'amount': ...}")
     name = executions.execution_name("order", str(args["order_id"]))
-    arn, started = executions.start(os.environ["ORDER_SAGA_ARN"], name, {"input": args})
+    # The origin lets every task's log lines carry this action's correlation id.
+    saga_input = {**args, **tasks.origin_input(action.action_id, action.correlation_id)}
+    arn, started = executions.start(os.environ["ORDER_SAGA_ARN"], name, {"input": saga_input})
     logger.info("order saga", extra={"execution_arn": arn, "started": started})
     return f"saga {'started' if started else 'already started'}: {arn}"

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -34,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.actions import ActionTooLarge, enqueue_async_action
 from functions.clients import lazy_client
-from functions.observability import logger, metrics
+from functions.observability import add_metric, logger
 from functions.webhooks.config import settings
 from functions.webhooks.exceptions import (
     DeliveryConflict,
@@ -102,11 +101,8 @@ def receive(
     }
     result = _accept_once(delivery, lambda_context)
     replayed = bool(result.pop(_REPLAY_MARK, False))
-    metrics.add_metric(
-        name="WebhooksDuplicated" if replayed else "WebhooksAccepted",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+    # By source: the source is one the configuration names (an unknown one is a 404).
+    add_metric("WebhooksDuplicated" if replayed else "WebhooksAccepted", source=source)
     logger.info(
         "webhook duplicate" if replayed else "webhook accepted",
         extra={"event_type": identity.event_type, "action_id": result.get("action_id")},
