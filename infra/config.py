@@ -49,6 +49,8 @@ class DeploymentConfig:
     circuit_failure_threshold: int = 5
     circuit_window_seconds: int = 60
     circuit_cooldown_seconds: int = 30
+    # Share of invocations whose debug lines are logged (Powertools' log sampling).
+    log_sample_rate: float = 0.01
     # --- stage, alarms, hardening (infra/constructs/monitoring.py, README "Monitoring and
     # alarms"). The stage decides what a stack deletion keeps: prod retains tables and queues.
     stage: str = "dev"
@@ -124,11 +126,14 @@ class DeploymentConfig:
             circuit_cooldown_seconds=get(
                 "circuitCooldownSeconds", defaults.circuit_cooldown_seconds
             ),
+            log_sample_rate=float(get("logSampleRate", defaults.log_sample_rate)),
             **_monitoring_settings(get, defaults),
             **_health_settings(get, defaults),
         )
         _validate_monitoring(config)
         _validate_health(config)
+        if not 0 <= config.log_sample_rate <= 1:
+            raise ValueError(f"logSampleRate must be 0..1: {config.log_sample_rate}")
         bad = {q: n for q, n in config.worker_concurrency.items() if not 2 <= int(n) <= 1000}
         if bad or set(config.worker_concurrency) != {"high", "default", "low", "fifo"}:
             raise ValueError(

@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.config import DeploymentConfig
 from infra.constructs.bundling import ARCHITECTURE, RUNTIME
 from infra.constructs.nag import acknowledge
 
@@ -73,7 +74,15 @@ class PythonFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             description=description,
-            environment=environment,
+            # Debug lines of a sampled share of invocations (context: logSampleRate); a
+            # caller's own setting wins. With the JSON log format below, Lambda's log-level
+            # filter (INFO unless set) also drops DEBUG lines: README "Metrics and logs".
+            environment={
+                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(
+                    DeploymentConfig.from_context(self).log_sample_rate
+                ),
+                **environment,
+            },
             timeout=timeout,
             memory_size=memory_size,
             role=self.role,
