@@ -1,0 +1,71 @@
+"""``make bench``: run every section, print the table, write .cache/bench.json.
+
+    python -m tests.bench            # BENCH_E2E_WEBHOOKS=0 skips the local cloud run
+
+Sections run in fresh interpreters one after the other (sections.run_section);
+this module only turns their measurements into figures beside their baselines and
+targets (figures.py), and the cost per million webhooks (cost.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+
+from tests.bench.cost import per_million
+from tests.bench.figures import cost_inputs, figures
+from tests.bench.report import misses, table
+from tests.bench.sections import ROOT, run_section
+
+WORKDIR = ROOT / ".cache" / "bench"
+RESULTS = ROOT / ".cache" / "bench.json"
+
+
+def main() -> None:
+    started = time.monotonic()
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    data: dict[str, dict] = {}
+    steps = ["assets", "counts", "overhead", "coldstart"]
+    if int(os.environ.get("BENCH_E2E_WEBHOOKS", "200")) > 0:
+        steps.append("e2e")
+    for step in steps:
+        print(f"bench: {step}...", flush=True)
+        data[step] = run_section(step, WORKDIR)
+    inputs, assumptions = cost_inputs(data)
+    cost = per_million(inputs)
+    rows = figures(data, cost)
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    print()
+    print(table(rows))
+    print()
+    print("Cost per million webhooks, end to end (us-east-1 list prices):")
+    print(cost.text())
+    print("Assumptions:")
+    for line in assumptions:
+        print(f"  - {line}")
+    print()
+    print(f"machine: {machine}; bench took {time.monotonic() - started:.0f} s")
+    missed = misses(rows)
+    print(f"{len(rows) - len(missed)} figures within target or untargeted, {len(missed)} MISS")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine,
+                "figures": [row.to_json() for row in rows],
+                "cost": [vars(line) for line in cost],
+                "cost_total": cost.total,
+                "assumptions": assumptions,
+                "raw": {k: v for k, v in data.items() if k != "counts"},
+            },
+            indent=1,
+        )
+    )
+    print(f"written: {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Cold start: a fresh interpreter imports a handler and serves its first request.
+
+The floor is ``import boto3`` and creating one client, in the same kind of fresh
+interpreter. Interpreter start-up is outside both clocks (Lambda pays it either way).
+The first request's AWS calls are answered by the replay of moto's recorded answers
+(aws.Replay), so no socket is opened. Runs alternate handlers and floor; medians.
+When a handler misses its target, ``-X importtime`` tells which packages cost most.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+ROOT = Path(__file__).resolve().parents[2]
+# What the floor itself imports: not an offender of a handler.
+_FLOOR_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+
+
+def child(spec_path: str, out_path: str) -> None:
+    """Runs in the fresh interpreter: time the import and the first request."""
+    import importlib
+    import time
+
+    spec = json.loads(Path(spec_path).read_text())
+    started = time.perf_counter()
+    if spec["module"] == "floor":
+        import boto3
+
+        boto3.client("sqs")
+    else:
+        module = importlib.import_module(spec["module"])
+        from infra.local.lambda_runtime import LocalContext  # stdlib only
+        from tests.bench.aws import Replay
+
+        with Replay(spec["answers"]).installed():
+            module.lambda_handler(spec["event"], LocalContext(function_name="cold"))
+    elapsed = time.perf_counter() - started
+    Path(out_path).write_text(json.dumps({"seconds": elapsed}))
+
+
+def _run(spec_path: Path, environment: dict[str, str], importtime: bool = False) -> Any:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        out_path = out.name
+    command = [sys.executable, *(["-X", "importtime"] if importtime else [])]
+    command += ["-m", "tests.bench.coldstart", str(spec_path), out_path]
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"cold start of {spec_path.name} failed:\n{result.stderr[-3000:]}")
+    seconds = json.loads(Path(out_path).read_text())["seconds"]
+    Path(out_path).unlink()
+    return result.stderr if importtime else seconds
+
+
+def import_costs(stderr: str) -> dict[str, float]:
+    """Self time (ms) of every imported module, summed by top-level package."""
+    totals: dict[str, float] = defaultdict(float)
+    for line in stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s+(.+)$", line)
+        if match:
+            totals[match.group(2).strip().split(".")[0]] += int(match.group(1)) / 1000
+    return dict(totals)
+
+
+def offenders(handler_costs: dict[str, float], top: int = 4) -> list[tuple[str, float]]:
+    """The packages a handler imports beyond the floor, costliest first."""
+    extra = {
+        name: ms
+        for name, ms in handler_costs.items()
+        if name not in _FLOOR_PACKAGES and not name.startswith("_")
+    }
+    return sorted(extra.items(), key=lambda item: -item[1])[:top]
+
+
+def measure(workdir: Path) -> dict[str, Any]:
+    counts = json.loads((workdir / "counts.json").read_text())
+    from tests.bench.aws import BASE_ENV
+
+    environment = {**os.environ, **BASE_ENV, **counts["environment"], "PYTHONPATH": str(ROOT)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    answers = counts["answers"]
+    from tests.bench.aws import signed_github
+
+    specs: dict[str, dict[str, Any]] = {
+        "floor": {"module": "floor"},
+        "webhook": {
+            "module": "functions.handlers.webhook",
+            "event": signed_github("cold-1", 1),
+            "answers": answers["webhook"],
+        },
+        "worker": {
+            "module": "functions.handlers.worker",
+            "event": counts["worker_event"],
+            "answers": answers["worker"],
+        },
+        "saga": {
+            "module": "functions.handlers.saga",
+            "event": counts["saga_event"],
+            "answers": answers["saga"],
+        },
+    }
+    health = counts.get("health")
+    if health and "answers" in health:
+        specs["health"] = {
+            "module": "functions.handlers.health",
+            "event": health["event"],
+            "answers": health["answers"],
+        }
+    paths = {}
+    for name, spec in specs.items():
+        paths[name] = workdir / f"cold-{name}.json"
+        paths[name].write_text(json.dumps(spec))
+    # Once each, unmeasured: the bytecode caches are written, as in a deployed asset.
+    for path in paths.values():
+        _run(path, environment)
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for _ in range(RUNS):
+        for name, path in paths.items():
+            seconds[name].append(_run(path, environment))
+    medians = {name: statistics.median(values) * 1000 for name, values in seconds.items()}
+    floor_costs = import_costs(_run(paths["floor"], environment, importtime=True))
+    imports = {}
+    for name in specs:
+        if name != "floor":
+            costs = import_costs(_run(paths[name], environment, importtime=True))
+            imports[name] = {
+                "total_ms": round(sum(costs.values()), 1),
+                "floor_total_ms": round(sum(floor_costs.values()), 1),
+                "top": [(pkg, round(ms, 1)) for pkg, ms in offenders(costs)],
+            }
+    return {"ms": medians, "runs": RUNS, "imports": imports}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1].endswith(".json"):
+        child(sys.argv[1], sys.argv[2])
+    else:
+        from tests.bench.sections import section_main
+
+        section_main("coldstart", measure)

@@ -1,0 +1,205 @@
+"""AWS requests per webhook and per completed action, counted on moto: exact, not timed.
+
+Also records what the timed sections replay (moto's raw answers for one accepted
+webhook, one worker batch, one saga task and, when it exists, one health request),
+the sizes of the items written (for the DynamoDB bill), the log bytes written per
+webhook end to end (for the CloudWatch Logs bill), and warm durations on moto.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.bench.aws import BASE_ENV
+
+os.environ.update(BASE_ENV)
+os.environ.pop("AWS_PROFILE", None)
+
+from tests.bench.sections import CountingStream, section_main
+
+# Bind the functions' log handlers to a counter before they are imported.
+LOG = CountingStream()
+sys.stdout = LOG
+
+WARM_WEBHOOKS = 20
+BATCH = 10
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _writes(calls: list[tuple[str, str]]) -> list[str]:
+    return [op for service, op in calls if service == "dynamodb" and op in _WRITE_OPS]
+
+
+_WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+_READ_OPS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+
+
+def measure(workdir: Path) -> dict[str, Any]:
+    import boto3
+    from moto import mock_aws
+
+    from functions.clients import each_client
+    from infra.local.demo_secrets import DEMO_SECRETS
+    from infra.local.lambda_runtime import LocalContext
+    from infra.local.resources import provision
+    from infra.local.sqs_poller import sqs_event
+    from tests.bench.aws import CallCounter, Recorder, signed_github
+    from tests.bench.baseline import BareHandler
+    from tests.conftest import reset_process_state
+
+    with mock_aws():
+        resources = provision()
+        os.environ.update(resources.environment)
+        saga_table = "bench-saga-state"
+        boto3.client("dynamodb").create_table(
+            TableName=saga_table,
+            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        os.environ["SAGA_TABLE_NAME"] = saga_table
+        reset_process_state()
+
+        from functions.handlers.saga import lambda_handler as saga_handler
+        from functions.handlers.webhook import lambda_handler as webhook_handler
+        from functions.handlers.worker import lambda_handler as worker_handler
+
+        clients = each_client()
+        counter = CallCounter().attach(clients)
+        recorder = Recorder().attach(clients)
+        result: dict[str, Any] = {"answers": {}}
+
+        def post(event: dict) -> int:
+            return webhook_handler(event, LocalContext(function_name="webhook"))["statusCode"]
+
+        # The first webhook of a process reads the source's secret; later ones use the cache.
+        first = signed_github("bench-first", 0)
+        with counter.counting() as cold, recorder.recording() as answers:
+            assert post(first) == 202
+        result["answers"]["webhook"] = answers
+        durations, accepted, log_before = [], [], LOG.bytes
+        for n in range(1, WARM_WEBHOOKS + 1):
+            event = signed_github(f"bench-{n}", n)
+            started = time.perf_counter()
+            with counter.counting() as made:
+                assert post(event) == 202
+            durations.append(time.perf_counter() - started)
+            accepted.extend(made)
+        webhook_log_bytes = (LOG.bytes - log_before) / WARM_WEBHOOKS
+        with counter.counting() as duplicate:
+            assert post(first) == 200
+        tampered = signed_github("bench-tampered", 0)
+        tampered["body"] = signed_github("bench-tampered", 1)["body"]
+        with counter.counting() as rejected:
+            assert post(tampered) == 401
+
+        # The worker, as the event source mapping invokes it: batches of BATCH records.
+        sqs = boto3.client("sqs")
+        queue = resources.queues["default"]
+        log_before = LOG.bytes
+        worker_calls: list[tuple[str, str]] = []
+        batch_durations: list[float] = []
+        completed = 0
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue.url, MaxNumberOfMessages=BATCH, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                break
+            event = sqs_event(messages, queue.arn)
+            started = time.perf_counter()
+            with counter.counting() as made, recorder.recording() as answers:
+                response = worker_handler(event, LocalContext(function_name="worker"))
+            batch_durations.append((time.perf_counter() - started) / len(messages))
+            assert not response["batchItemFailures"], response
+            worker_calls.extend(made)
+            completed += len(messages)
+            if len(messages) == BATCH and "worker" not in result["answers"]:
+                result["answers"]["worker"] = answers
+                result["worker_event"] = event
+            sqs.delete_message_batch(
+                QueueUrl=queue.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        worker_log_bytes = (LOG.bytes - log_before) / completed
+
+        # The bare baseline, counted the same way.
+        bare = BareHandler(DEMO_SECRETS["github"].encode(), queue.url)
+        bare_counter = CallCounter().attach([bare.sqs])
+        with bare_counter.counting() as bare_accepted:
+            assert bare.handle(signed_github("bare-1", 1))["statusCode"] == 202
+        with bare_counter.counting() as bare_rejected:
+            assert bare.handle(tampered)["statusCode"] == 401
+
+        # Item sizes, for the DynamoDB bill.
+        dynamodb = boto3.client("dynamodb")
+        action_items = dynamodb.scan(TableName=resources.actions_table)["Items"]
+        idempotency_items = dynamodb.scan(TableName=resources.table_name)["Items"]
+        indexes = [
+            [key["AttributeName"] for key in index["KeySchema"]]
+            for index in dynamodb.describe_table(TableName=resources.actions_table)["Table"].get(
+                "GlobalSecondaryIndexes", []
+            )
+        ]
+
+        saga_event = {"task": "reserve_inventory", "input": {"order_id": "o-1", "fail": {}}}
+        with recorder.recording() as answers:
+            saga_handler(saga_event, LocalContext(function_name="saga"))
+        result["answers"]["saga"] = answers
+        result["saga_event"] = saga_event
+        result["health"] = _health(recorder)
+
+    from tests.bench.cost import dynamodb_item_bytes
+
+    result.update(
+        {
+            "accepted_cold": cold,
+            "accepted": [list(c) for c in accepted],
+            "warm_webhooks": WARM_WEBHOOKS,
+            "duplicate": duplicate,
+            "rejected": rejected,
+            "worker_calls": worker_calls,
+            "completed": completed,
+            "bare_accepted": bare_accepted,
+            "bare_rejected": bare_rejected,
+            "webhook_ms_moto": statistics.median(durations) * 1000,
+            "worker_ms_per_record_moto": statistics.median(batch_durations) * 1000,
+            "webhook_log_bytes": webhook_log_bytes,
+            "worker_log_bytes": worker_log_bytes,
+            "action_item_bytes": max(dynamodb_item_bytes(i) for i in action_items),
+            "idempotency_item_bytes": max(dynamodb_item_bytes(i) for i in idempotency_items),
+            "action_indexes": indexes,
+            "action_item_keys": sorted(action_items[0]),
+            "environment": dict(resources.environment, SAGA_TABLE_NAME=saga_table),
+        }
+    )
+    return result
+
+
+def _health(recorder: Any) -> dict[str, Any] | None:
+    """One GET /health, recorded, when the health handler exists (it is being written)."""
+    if not (ROOT / "functions" / "handlers" / "health.py").exists():
+        return None
+    from infra.local.lambda_runtime import LocalContext, rest_proxy_event
+
+    event = rest_proxy_event("GET", "/health", resource="/health", body=None)
+    try:
+        from functions.handlers.health import lambda_handler
+
+        with recorder.recording() as answers:
+            lambda_handler(event, LocalContext(function_name="health"))
+    except Exception as exc:  # the handler is work in progress elsewhere: report, do not fail
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"event": event, "answers": answers}
+
+
+if __name__ == "__main__":
+    section_main("counts", measure)

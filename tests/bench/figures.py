@@ -1,0 +1,213 @@
+"""From the sections' measurements to figures, baselines, targets and miss reasons.
+
+Kept apart from the sections so that the arithmetic is unit-tested (test_bench.py)
+without running anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.bench.cost import Cost, CostInputs, LambdaUse, write_units
+from tests.bench.report import Figure
+
+# Assumptions of the cost model that no local run measures (README "Figures").
+WARM_INSTANCES = 10  # webhook functions kept warm, each reading each secret every cache period
+SECRET_CACHE_SECONDS = 300
+WEBHOOKS_PER_DAY = 1_000_000
+PLATFORM_LOG_BYTES = 300  # START, END and REPORT lines per invocation
+ACCESS_LOG_BYTES = 350  # the stage's JSON access log line per request
+XRAY_SAMPLED = 0.05  # default sampling rule: 5% past the 1 request/s reservoir
+_STATUS_KEYS = {"status", "status_scheduled"}
+
+
+def _mb(value: float) -> float:
+    return value / 1e6
+
+
+def _memory(assets: dict[str, Any], handler_module: str) -> int:
+    for function in assets["functions"].values():
+        if function["handler"].startswith(f"functions.handlers.{handler_module}."):
+            return int(function["memory_mb"])
+    raise KeyError(handler_module)
+
+
+def _dynamodb_units(counts: dict[str, Any]) -> tuple[float, str]:
+    """WRU per webhook end to end: the table writes plus the index writes they cause."""
+    webhook_writes = [op for service, op in counts["accepted"] if service == "dynamodb"]
+    webhook_writes_per = len(webhook_writes) / counts["warm_webhooks"]
+    worker_writes = [op for service, op in counts["worker_calls"] if service == "dynamodb"]
+    action_updates = len(worker_writes) / counts["completed"]
+    idem = write_units(counts["idempotency_item_bytes"])
+    action = write_units(counts["action_item_bytes"])
+    keys = set(counts["action_item_keys"])
+    present = [index for index in counts["action_indexes"] if set(index) <= keys]
+    # A put adds each index entry; an update rewrites each (ALL projection), and one
+    # that changes the index key (the status) deletes the old entry and puts a new one.
+    put_units = action * (1 + len(present))
+    update_units = action * (1 + sum(2 if _STATUS_KEYS & set(i) else 1 for i in present))
+    idempotency_writes = webhook_writes_per - 1  # all but the action's put
+    total = idempotency_writes * idem + put_units + action_updates * update_units
+    text = (
+        f"{idempotency_writes:g} idempotency writes x {idem} WRU"
+        f" + action put {put_units} WRU ({action} x (1 + {len(present)} indexes))"
+        f" + {action_updates:g} action updates x {update_units} WRU"
+    )
+    return total, text
+
+
+def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
+    counts, assets = data["counts"], data["assets"]
+    e2e = data.get("e2e")
+    if e2e:
+        fns = e2e["functions"]
+        webhook = next(v for k, v in fns.items() if "Webhook" in k)
+        worker = next(v for k, v in fns.items() if "Worker" in k)
+        webhook_ms = webhook["median_ms"]
+        worker_invocations = worker["invocations"] / e2e["completed"]
+        worker_ms = worker["total_ms"] / worker["invocations"]
+        source = "the local cloud's REPORT durations (moto server over loopback)"
+    else:
+        webhook_ms = counts["webhook_ms_moto"]
+        worker_invocations = 0.1
+        worker_ms = counts["worker_ms_per_record_moto"] * 10
+        source = "in-process moto timings"
+    wru, wru_text = _dynamodb_units(counts)
+    secret_reads = WARM_INSTANCES * 86_400 / SECRET_CACHE_SECONDS / WEBHOOKS_PER_DAY
+    invocations = 1 + worker_invocations
+    log_bytes = (
+        counts["webhook_log_bytes"]
+        + counts["worker_log_bytes"]
+        + invocations * PLATFORM_LOG_BYTES
+        + ACCESS_LOG_BYTES
+    )
+    inputs = CostInputs(
+        api_requests=1,
+        functions=(
+            LambdaUse("webhook", 1, webhook_ms, _memory(assets, "webhook")),
+            LambdaUse("worker", worker_invocations, worker_ms, _memory(assets, "worker")),
+        ),
+        sqs_requests=1 + 2 * worker_invocations,
+        dynamodb_wru=wru,
+        secret_reads=secret_reads,
+        log_bytes=log_bytes,
+        xray_traces=2 * XRAY_SAMPLED,
+    )
+    assumptions = [
+        f"durations: {source}; a proxy for Lambda's, where DynamoDB and SQS answer in a few ms",
+        f"worker: {worker_invocations:.3g} invocations per action as batched locally"
+        " (batch size 10, window 1 s); SQS: 1 SendMessage + 1 ReceiveMessage and 1"
+        " DeleteMessageBatch per worker invocation; idle long polls not counted",
+        f"DynamoDB: {wru_text}; items {counts['action_item_bytes']} B (action),"
+        f" {counts['idempotency_item_bytes']} B (idempotency), ~1 KB payload",
+        f"Secrets Manager: {WARM_INSTANCES} warm instances re-reading every"
+        f" {SECRET_CACHE_SECONDS} s, {WEBHOOKS_PER_DAY:,} webhooks a day",
+        f"logs: measured {counts['webhook_log_bytes']:.0f} B (webhook) +"
+        f" {counts['worker_log_bytes']:.0f} B (worker) of function output, plus"
+        f" {PLATFORM_LOG_BYTES} B platform lines per invocation and a {ACCESS_LOG_BYTES} B"
+        " access log line",
+        f"X-Ray: tracing is Active; {XRAY_SAMPLED:.0%} of the webhook and worker traces sampled",
+        "not counted: data transfer, CloudWatch metrics/alarms/dashboard, storage, KMS",
+    ]
+    return inputs, assumptions
+
+
+def _count_reason(calls: list[list[str]]) -> str:
+    return "calls: " + ", ".join(op for _, op in calls)
+
+
+def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
+    counts, overhead, cold, assets = (
+        data["counts"],
+        data["overhead"],
+        data["coldstart"],
+        data["assets"],
+    )
+    rows: list[Figure] = []
+    warm = counts["warm_webhooks"]
+    accepted = len(counts["accepted"]) / warm
+    rejected = [c for c in counts["rejected"] if c[1] != "GetSecretValue"]
+    worker_ddb = [c for c in counts["worker_calls"] if c[0] == "dynamodb"]
+    worker_sqs = [c for c in counts["worker_calls"] if c[0] == "sqs"]
+    bare = len(counts["bare_accepted"])
+    rows += [
+        Figure("AWS requests / accepted webhook", accepted, "", bare, "bare handler", 4,
+               reason=_count_reason(counts["accepted"][: int(accepted)]),
+               note="+1 GetSecretValue per source per cache period"),
+        Figure("AWS requests / duplicate", len(counts["duplicate"]), "", bare,
+               "bare handler (no de-duplication)", 1, reason=_count_reason(counts["duplicate"])),
+        Figure("AWS requests / rejected (beyond the secret read)", len(rejected), "",
+               len(counts["bare_rejected"]), "bare handler", 0, reason=_count_reason(rejected)),
+        Figure("DynamoDB writes / completed action (worker)",
+               len(worker_ddb) / counts["completed"], "", target=2,
+               reason=_count_reason(worker_ddb[:4])),
+        Figure("SQS calls of ours / completed action", len(worker_sqs) / counts["completed"],
+               "", target=0, reason=_count_reason(worker_sqs[:3])),
+    ]  # fmt: skip
+    share = overhead["botocore_share"]
+    bare_us = overhead["bare_us"]
+    for name, value, label, calls in (
+        ("webhook", overhead["webhook_us"], "Webhook handler, warm, per request", int(accepted)),
+        ("worker", overhead["worker_us_per_record"], "Worker, warm, per record",
+         len(worker_ddb) / counts["completed"]),
+    ):  # fmt: skip
+        per_call = value * share[name] / max(calls, 1) / 1000
+        rows.append(
+            Figure(
+                label, value, "us", bare_us, "bare: HMAC + 1 send", 1.5, "ratio",
+                reason=(
+                    f"{calls:g} AWS calls vs 1: {share[name]:.0%} of it is inside botocore"
+                    f" (~{per_call:.1f} ms a call vs {bare_us * share['bare'] / 1000:.1f} ms"
+                    " for the bare one's); the rest is Powertools (event handler,"
+                    " idempotency, JSON logs, metrics)"
+                ),
+            )
+        )  # fmt: skip
+    floor = cold["ms"]["floor"]
+    for name, ms in cold["ms"].items():
+        if name == "floor":
+            continue
+        imports = cold["imports"].get(name, {})
+        top = ", ".join(f"{pkg} {cost_ms:.0f} ms" for pkg, cost_ms in imports.get("top", []))
+        rows.append(
+            Figure(
+                f"Cold start: {name} (import + first request)", ms, "ms", floor,
+                "import boto3 + 1 client", 1.3, "ratio",
+                reason=f"imports beyond the floor, self time: {top}",
+            )
+        )  # fmt: skip
+    function = next(iter(assets["functions"].values()))
+    inside = function["runtime_packages"]
+    names = ", ".join(sorted({f["handler"].split(".")[2] for f in assets["functions"].values()}))
+    rows.append(
+        Figure(
+            f"Lambda asset, unzipped ({names}: {assets['distinct_assets']} shared asset)",
+            _mb(function["unzipped"]), "MB", _mb(assets["source_bytes"]), "functions/ alone",
+            15, reason="boto3/botocore inside: " + ", ".join(inside) if inside else "",
+            note=f"zipped {_mb(function['zipped']):.1f} MB; boto3/botocore inside: "
+            + (", ".join(inside) or "none"),
+        )
+    )  # fmt: skip
+    if inside:
+        rows[-1].value = max(rows[-1].value, 15.01)  # a bundled runtime package is a miss
+    e2e = data.get("e2e")
+    if e2e:
+        rows += [
+            Figure("Local cloud: webhooks accepted per s", e2e["accepted_per_s"], "/s",
+                   e2e["bare_per_s"], "bare handler on the same moto"),
+            Figure("Local cloud: actions completed per s", e2e["completed_per_s"], "/s",
+                   e2e["bare_per_s"], "bare handler on the same moto"),
+            Figure("Local cloud: p50 request to completion", e2e["p50_ms"], "ms",
+                   e2e["bare_p50_ms"], "bare handler's request"),
+            Figure("Local cloud: p99 request to completion", e2e["p99_ms"], "ms",
+                   e2e["bare_p99_ms"], "bare handler's request"),
+        ]  # fmt: skip
+    top_line = max(cost.lines, key=lambda line: line.dollars)
+    rows.append(
+        Figure(
+            "Cost per million webhooks, end to end", cost.total, "$",
+            3.50, "API Gateway REST alone", 6,
+            reason=f"largest line: {top_line.item} ${top_line.dollars:.2f}",
+        )
+    )  # fmt: skip
+    return rows

@@ -1,0 +1,94 @@
+"""The bench's own arithmetic: cost lines, ratios, verdicts. Fast; runs in ``make test``.
+
+The benchmarks themselves never run under pytest: their timings are figures, not
+assertions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.coldstart import import_costs, offenders
+from tests.bench.cost import (
+    CostInputs,
+    LambdaUse,
+    billed_ms,
+    dynamodb_item_bytes,
+    per_million,
+    write_units,
+)
+from tests.bench.report import Figure, table
+from tests.bench.sections import percentile
+
+
+def test_cost_lines_multiply_quantities_by_list_prices():
+    cost = per_million(
+        CostInputs(
+            api_requests=1,
+            functions=(LambdaUse("webhook", 1, 99.2, 512),),
+            sqs_requests=3,
+            dynamodb_wru=5,
+            dynamodb_rru=2,
+            secret_reads=0.001,
+            log_bytes=2000,
+            xray_traces=0.1,
+        )
+    )
+    dollars = {line.item: line.dollars for line in cost}
+
+    assert dollars["API Gateway REST"] == pytest.approx(3.50)
+    assert dollars["Lambda webhook requests"] == pytest.approx(0.20)
+    # 100 ms billed (rounded up) x 0.5 GB = 0.05 GB-s per webhook, a million times.
+    assert dollars["Lambda webhook duration"] == pytest.approx(0.05 * 0.0000133334 * 1e6)
+    assert dollars["SQS"] == pytest.approx(1.20)
+    assert dollars["DynamoDB writes"] == pytest.approx(5 * 0.625)
+    assert dollars["DynamoDB reads"] == pytest.approx(2 * 0.125)
+    assert dollars["Secrets Manager"] == pytest.approx(0.001 * 0.05 / 10_000 * 1e6)
+    assert dollars["CloudWatch Logs"] == pytest.approx(2.0 * 0.50)  # 2 GB
+    assert dollars["X-Ray"] == pytest.approx(0.5)
+    assert cost.total == pytest.approx(sum(dollars.values()))
+    assert "100 ms x 0.5 GB" in cost.text()
+
+
+def test_lambda_bills_whole_milliseconds_and_dynamodb_whole_kilobytes():
+    assert [billed_ms(0.2), billed_ms(1.0), billed_ms(1.01)] == [1, 1, 2]
+    assert [write_units(10), write_units(1024), write_units(1025)] == [1, 1, 2]
+    item = {"id": {"S": "abc"}, "n": {"N": "12345"}, "m": {"M": {"k": {"BOOL": True}}}}
+    assert dynamodb_item_bytes(item) == (2 + 3) + (1 + 4) + (1 + 3 + 1 + 1 + 1)
+
+
+def test_ratio_targets_and_absolute_targets():
+    slow = Figure("handler", 160.0, "us", baseline=100.0, target=1.5, target_of="ratio")
+    fast = Figure("handler", 150.4, "us", baseline=100.0, target=1.5, target_of="ratio")
+    count = Figure("requests", 5, "", baseline=1, target=4, reason="calls: a, b")
+
+    assert slow.ratio == pytest.approx(1.6)
+    assert (slow.verdict, fast.verdict, count.verdict) == ("MISS", "ok", "MISS")
+    assert Figure("untargeted", 1.0, "").verdict == ""
+    assert Figure("no baseline", 1.0, "", baseline=0, target=2, target_of="ratio").verdict == (
+        "n/a"
+    )
+    printed = table([slow, count])
+    assert "1.60x" in printed
+    assert "MISS: calls: a, b" in printed
+
+
+def test_percentiles_are_nearest_rank():
+    values = list(range(1, 101))
+    assert (percentile(values, 50), percentile(values, 99), percentile([7], 99)) == (50, 99, 7)
+
+
+def test_import_offenders_leave_out_what_the_floor_imports():
+    stderr = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:      2000 |       2000 |   botocore.session",
+            "import time:      9000 |       9000 |     pydantic.main",
+            "import time:      1000 |      10000 | pydantic",
+            "import time:      4000 |       4000 | functions.handlers.webhook",
+        ]
+    )
+    costs = import_costs(stderr)
+
+    assert costs == {"botocore": 2.0, "pydantic": 10.0, "functions": 4.0}
+    assert offenders(costs) == [("pydantic", 10.0), ("functions", 4.0)]
