@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.health import checks
 from functions.health.config import cache_seconds
-from functions.observability import logger, metrics, tracer
+from functions.observability import add_metric, logger, publish_metrics, tracer
 
 app = APIGatewayRestResolver()
 HEADERS = {"Cache-Control": "no-store"}
@@ -38,9 +37,7 @@ def _json(status_code: int, body: dict) -> Response:
 def get_health() -> Response:
     report = checks.latest(cache_seconds())
     # 1 per unhealthy answer, 0 per healthy one: its average is the unhealthy share.
-    metrics.add_metric(
-        name="HealthCheckUnhealthy", unit=MetricUnit.Count, value=0 if report.healthy else 1
-    )
+    add_metric("HealthCheckUnhealthy", value=0 if report.healthy else 1)
     if not report.healthy:
         logger.warning("unhealthy", extra={"reasons": report.reasons})
     return _json(200 if report.healthy else 503, report.to_dict())
@@ -68,7 +65,7 @@ def unexpected(exc: Exception) -> Response:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
-@metrics.log_metrics
+@publish_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -75,8 +75,9 @@ class PythonFunction(Construct):
             architecture=ARCHITECTURE,
             description=description,
             # Debug lines of a sampled share of invocations (context: logSampleRate); a
-            # caller's own setting wins. With the JSON log format below, Lambda's log-level
-            # filter (INFO unless set) also drops DEBUG lines: README "Metrics and logs".
+            # caller's own setting wins. The log format stays Lambda's default (text):
+            # Powertools writes JSON itself, and Lambda's JSON format would add a log-level
+            # filter (INFO unless set) that Powertools defers to, dropping sampled DEBUG.
             environment={
                 "POWERTOOLS_LOGGER_SAMPLE_RATE": str(
                     DeploymentConfig.from_context(self).log_sample_rate
@@ -87,7 +88,6 @@ class PythonFunction(Construct):
             memory_size=memory_size,
             role=self.role,
             log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
         )
         acknowledge(

@@ -94,6 +94,17 @@ def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resour
     assert sources["github"] == {"scheme": "github", "secret": "ActionScheduler/webhooks/github"}
 
 
+def test_functions_leave_log_levels_to_powertools_so_sampled_debug_lines_are_kept(resources):
+    functions = _of_type(resources, "AWS::Lambda::Function").values()
+    assert functions
+    for function in functions:
+        properties = function["Properties"]
+        # Lambda's JSON log format would filter at INFO, and Powertools defers to it.
+        assert "LogFormat" not in properties.get("LoggingConfig", {})
+        assert "ApplicationLogLevel" not in properties.get("LoggingConfig", {})
+        assert properties["Environment"]["Variables"]["POWERTOOLS_LOGGER_SAMPLE_RATE"] == "0.01"
+
+
 def test_idempotency_table_matches_powertools_schema(template):
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
