@@ -91,6 +91,18 @@ def _wait(condition, timeout: float = 30.0):
     raise AssertionError("timed out waiting")
 
 
+def test_the_health_check_is_served_and_a_fresh_cloud_is_healthy(cloud):
+    health_url = cloud.webhook_url.replace("/webhooks/", "/health")
+    with urllib.request.urlopen(health_url, timeout=10) as response:  # noqa: S310 - loopback
+        status, headers, body = response.status, response.headers, json.loads(response.read())
+
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    assert body["status"] == "healthy"
+    assert body["reasons"] == []
+    assert set(body["queues"]) == {"high", "default", "low", "fifo"}
+
+
 def test_a_signed_webhook_becomes_a_completed_action(cloud):
     status, body = _post(cloud, "github.valid")
 
@@ -184,6 +196,10 @@ def test_a_failing_action_lands_in_the_dead_letters_and_is_redriven_by_the_cli(c
     [letter] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     assert letter["action_id"] == "dlq-e2e"
     assert "PermanentError" in letter["error"]
+
+    # The operator's health check says why the system is not healthy.
+    assert actionsctl(["health"]) == 1
+    assert "dead-letter queue default: 1 messages" in capsys.readouterr().out
 
     assert actionsctl(["dlq", "redrive", "--hook", "send_email", "--yes"]) == 0
     redriven = _wait(
