@@ -146,10 +146,11 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
     ]  # fmt: skip
     share = overhead["botocore_share"]
     bare_us = overhead["bare_us"]
-    for name, value, label, calls in (
-        ("webhook", overhead["webhook_us"], "Webhook handler, warm, per request", int(accepted)),
+    for name, value, label, calls, rest in (
+        ("webhook", overhead["webhook_us"], "Webhook handler, warm, per request", int(accepted),
+         "event handler, idempotency, JSON logs, metrics"),
         ("worker", overhead["worker_us_per_record"], "Worker, warm, per record",
-         len(worker_ddb) / counts["completed"]),
+         len(worker_ddb) / counts["completed"], "batch processor, envelope model, JSON logs"),
     ):  # fmt: skip
         per_call = value * share[name] / max(calls, 1) / 1000
         rows.append(
@@ -158,8 +159,7 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
                 reason=(
                     f"{calls:g} AWS calls vs 1: {share[name]:.0%} of it is inside botocore"
                     f" (~{per_call:.1f} ms a call vs {bare_us * share['bare'] / 1000:.1f} ms"
-                    " for the bare one's); the rest is Powertools (event handler,"
-                    " idempotency, JSON logs, metrics)"
+                    f" for the bare one's); the rest is Powertools and ours ({rest})"
                 ),
             )
         )  # fmt: skip
