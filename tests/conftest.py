@@ -36,6 +36,25 @@ def reset_process_state() -> None:
     receiver.reset()
 
 
+def record_aws_calls() -> list[tuple[str, str]]:
+    """Every AWS operation our clients make from now on, in order, as (service, operation).
+
+    Counted from botocore's ``before-send`` event, after retries are decided: exact, not
+    timed, and the same count a bill is made of.
+    """
+    from functions.clients import each_client
+
+    made: list[tuple[str, str]] = []
+
+    def record(event_name: str, **_: object) -> None:
+        _, service, operation = event_name.split(".")[:3]
+        made.append((service, operation))
+
+    for client in each_client():
+        client.meta.events.register("before-send.*", record)
+    return made
+
+
 @pytest.fixture
 def aws():
     """A fresh, empty moto account for one test."""

@@ -12,10 +12,10 @@ import time_machine
 from functions.actions import api, circuit, store
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import PermanentError
-from functions.clients import each_client
 from functions.handlers.health import lambda_handler
 from functions.health import checks
 from infra.local.lambda_runtime import LocalContext, rest_proxy_event
+from tests.conftest import record_aws_calls
 
 SECRET_ARGS = {"card": "4111-1111-1111-1111", "password": "hunter2-very-secret"}
 SECRET_ERROR = "token sk_live_DO_NOT_LEAK refused for customer 42"
@@ -37,15 +37,7 @@ def health(jobs, monkeypatch):
 @pytest.fixture
 def calls(health):
     """Every AWS operation our clients make, in order, as (service, operation)."""
-    made: list[tuple[str, str]] = []
-
-    def record(event_name: str, **_: object) -> None:
-        _, service, operation = event_name.split(".")[:3]
-        made.append((service, operation))
-
-    for client in each_client():
-        client.meta.events.register("before-send.*", record)
-    return made
+    return record_aws_calls()
 
 
 def _get(path: str = "/health") -> tuple[int, dict, dict]:

@@ -6,21 +6,13 @@ import json
 
 import pytest
 
-from functions.clients import each_client
+from tests.conftest import record_aws_calls
 
 
 @pytest.fixture
 def calls(stack):
     """Every AWS operation our clients make, in order, as (service, operation)."""
-    made: list[tuple[str, str]] = []
-
-    def record(event_name: str, **_: object) -> None:
-        _, service, operation = event_name.split(".")[:3]
-        made.append((service, operation))
-
-    for client in each_client():
-        client.meta.events.register("before-send.*", record)
-    return made
+    return record_aws_calls()
 
 
 def _github(stack, delivery_id: str, body: bytes = b'{"zen": "ok"}'):
