@@ -1,7 +1,7 @@
 """Shared by the sections: count AWS requests, record moto's answers, replay them with no HTTP.
 
-- ``CallCounter`` counts every request our clients send, from botocore's
-  ``before-send`` event (as tests/integration/test_webhook_aws_calls.py does): exact.
+- ``CallCounter`` slices the requests counted from botocore's ``before-send`` event
+  (tests/conftest.py's ``record_aws_calls`` for our clients; ``attach`` for others).
 - ``Recorder`` keeps moto's raw answers (``before-parse``) so that ``Replay`` can
   answer the same operations later at the HTTP layer, with botocore's own work
   (validation, serialization, signing, parsing) still done. Timed runs then measure

@@ -50,7 +50,7 @@ def measure(workdir: Path) -> dict[str, Any]:
     from infra.local.sqs_poller import sqs_event
     from tests.bench.aws import CallCounter, Recorder, signed_github
     from tests.bench.baseline import BareHandler
-    from tests.conftest import reset_process_state
+    from tests.conftest import record_aws_calls, reset_process_state
 
     with mock_aws():
         resources = provision()
@@ -70,7 +70,7 @@ def measure(workdir: Path) -> dict[str, Any]:
         from functions.handlers.worker import lambda_handler as worker_handler
 
         clients = each_client()
-        counter = CallCounter().attach(clients)
+        counter = CallCounter(record_aws_calls())  # the suites' own counter, shared
         recorder = Recorder().attach(clients)
         result: dict[str, Any] = {"answers": {}}
 
