@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run demo test bench lint format synth deploy diff lock clean
+.PHONY: setup run demo test bench soak lint format synth deploy diff lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,10 @@ test: setup lint
 ## bench: benchmarks beside baselines measured in the same run; prints the table, writes .cache/bench.json
 bench: setup
 	$(PY) -m tests.bench
+
+## soak: thousands of signed webhooks through the local cloud, then a reconciliation; SOAK_DELIVERIES sizes it
+soak: setup
+	$(PY) -m tests.local.soak
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
