@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from functions.actions import circuit, hooks, queries, queues, store
@@ -147,24 +149,42 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     except PermanentError as exc:
         _ran(envelope, started, failed=True)
         # A permanent error is about the input: the dependency itself answered.
-        if decision is not None:
-            circuit.record_success(spec.circuit, decision)
+        _note_circuit(circuit.record_success, spec.circuit, decision)
         _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
         _ran(envelope, started, failed=True)
-        if decision is not None:
-            circuit.record_failure(spec.circuit, decision)
+        _note_circuit(circuit.record_failure, spec.circuit, decision)
         _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
         return
     _ran(envelope, started, failed=False)
 
-    if decision is not None:
-        circuit.record_success(spec.circuit, decision)
     # A hook's return value (say, the saga execution it started) goes into the log.
+    # Recorded before the circuit's bookkeeping: once the hook's effect happened, only
+    # a failure of this write may run it again (tests/integration/test_faults_worker.py).
     store.complete(item, "" if result is None else str(result)[:500])
     _count(envelope, "ActionsCompleted")
     logger.info("action completed")
+    _note_circuit(circuit.record_success, spec.circuit, decision)
+
+
+def _note_circuit(
+    note: Callable[[str, circuit.Decision], None],
+    name: str | None,
+    decision: circuit.Decision | None,
+) -> None:
+    """Tell the circuit how a run went, best effort: the run's outcome is already decided.
+
+    Failing the record here would run a hook again whose effect already happened (or
+    was already recorded), for the sake of a counter. A lost note costs little: a
+    failure not counted, or a half-open trial that expires after its trial time.
+    """
+    if name is None or decision is None:
+        return
+    try:
+        note(name, decision)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("circuit not updated", extra={"circuit": name, "error": type(exc).__name__})
 
 
 def _ran(envelope: Envelope, started: float, *, failed: bool) -> None:
