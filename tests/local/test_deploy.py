@@ -22,6 +22,7 @@ def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed)
         "functions.handlers.webhook.lambda_handler",
         "functions.handlers.worker.lambda_handler",
         "functions.handlers.saga.lambda_handler",
+        "functions.handlers.health.lambda_handler",
     }
     for function in deployed.functions.values():
         for value in function.environment.values():
