@@ -54,9 +54,12 @@ def test_tables_have_their_keys_and_indexes(deployed):
 
 
 def test_routes_event_sources_schedules_and_state_machine(deployed):
-    [route] = deployed.routes
-    assert (route.method, route.resource, deployed.stage) == ("POST", "/webhooks/{source}", "v1")
-    assert route.function in {f.name for f in deployed.functions.values()}
+    routes = {(route.method, route.resource): route.function for route in deployed.routes}
+    assert set(routes) == {("POST", "/webhooks/{source}"), ("GET", "/health")}
+    assert deployed.stage == "v1"
+    handlers = {f.name: f.handler for f in deployed.functions.values()}
+    assert handlers[routes["POST", "/webhooks/{source}"]].endswith("webhook.lambda_handler")
+    assert handlers[routes["GET", "/health"]].endswith("health.lambda_handler")
     assert sorted(s.max_concurrency for s in deployed.event_sources) == [2, 5, 10, 20]
     assert all(s.report_batch_item_failures for s in deployed.event_sources)
     assert all(s.queue_arn in deployed.queue_urls for s in deployed.event_sources)
