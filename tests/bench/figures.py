@@ -163,6 +163,21 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
                 ),
             )
         )  # fmt: skip
+    # The same work made bare: the framework's share, apart from what the calls cost.
+    for value, base, label, calls in (
+        (overhead["webhook_us"], overhead.get("bare_same_calls_us"),
+         "Webhook handler vs its own 4 calls made bare", "the same 4 calls"),
+        (overhead["worker_us_per_record"], overhead.get("bare_worker_us_per_record"),
+         "Worker vs its own calls made bare, per record", "the same 2 UpdateItems"),
+    ):  # fmt: skip
+        if base:
+            rows.append(
+                Figure(
+                    label, value, "us", base, f"bare: {calls}", 1.5, "ratio",
+                    reason="Powertools (event handler, idempotency, batch), pydantic models,"
+                    " JSON logs and metrics around the calls",
+                )
+            )  # fmt: skip
     floor = cold["ms"]["floor"]
     for name, ms in cold["ms"].items():
         if name == "floor":

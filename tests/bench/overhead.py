@@ -35,7 +35,7 @@ def measure(workdir: Path) -> dict[str, Any]:
     from infra.local.demo_secrets import DEMO_SECRETS
     from infra.local.lambda_runtime import LocalContext
     from tests.bench.aws import Replay, signed_github
-    from tests.bench.baseline import BareHandler
+    from tests.bench.baseline import BareHandler, BareSameCalls, BareWorker
 
     total = WARMUP + ROUNDS * PER_ROUND
     events = [signed_github(f"overhead-{n}", n) for n in range(total)]
@@ -44,7 +44,14 @@ def measure(workdir: Path) -> dict[str, Any]:
     context = LocalContext(function_name="bench", timeout_seconds=1e6)
     queue_url = json.loads(counts["environment"]["JOB_QUEUES"])["default"]["url"]
     answers = counts["answers"]
-    samples: dict[str, list[float]] = {"webhook": [], "worker": [], "bare": []}
+    samples: dict[str, list[float]] = {
+        "webhook": [],
+        "worker": [],
+        "bare": [],
+        "bare_same_calls": [],
+        "bare_worker": [],
+    }
+    environment = counts["environment"]
 
     from botocore.client import BaseClient
 
@@ -62,6 +69,13 @@ def measure(workdir: Path) -> dict[str, Any]:
     botocore_share: dict[str, float] = {}
     with Replay(answers["webhook"]).installed() as replay:
         bare = BareHandler(DEMO_SECRETS["github"].encode(), queue_url)
+        bare_same = BareSameCalls(
+            DEMO_SECRETS["github"].encode(),
+            queue_url,
+            environment["IDEMPOTENCY_TABLE_NAME"],
+            environment["ACTIONS_TABLE_NAME"],
+        )
+        bare_worker = BareWorker(environment["ACTIONS_TABLE_NAME"])
 
         def run_webhook(event: dict) -> None:
             replay.load(answers["webhook"])
@@ -75,10 +89,20 @@ def measure(workdir: Path) -> dict[str, Any]:
             replay.load(answers["webhook"])
             assert bare.handle(event)["statusCode"] == 202
 
+        def run_bare_same(event: dict) -> None:
+            replay.load(answers["webhook"])
+            assert bare_same.handle(event)["statusCode"] == 202
+
+        def run_bare_worker(_: dict) -> None:
+            replay.load(answers["worker"])
+            assert not bare_worker.handle(worker_event)["batchItemFailures"]
+
         for n in range(WARMUP):
             run_webhook(events[n])
             run_bare(events[n])
+            run_bare_same(events[n])
             run_worker({})
+            run_bare_worker({})
         index = WARMUP
         for _ in range(ROUNDS):
             batch = events[index : index + PER_ROUND]
@@ -86,10 +110,12 @@ def measure(workdir: Path) -> dict[str, Any]:
             for name, run, divisor in (
                 ("webhook", run_webhook, 1),
                 ("bare", run_bare, 1),
+                ("bare_same_calls", run_bare_same, 1),
                 ("worker", run_worker, records),
+                ("bare_worker", run_bare_worker, records),
             ):
                 spent, before = 0.0, in_botocore[0]
-                for event in batch[: PER_ROUND if name != "worker" else PER_ROUND // 4]:
+                for event in batch[: PER_ROUND if divisor == 1 else PER_ROUND // 4]:
                     started = time.perf_counter()
                     run(event)
                     elapsed = time.perf_counter() - started
@@ -101,6 +127,8 @@ def measure(workdir: Path) -> dict[str, Any]:
         "webhook_us": median_us(samples["webhook"]),
         "worker_us_per_record": median_us(samples["worker"]),
         "bare_us": median_us(samples["bare"]),
+        "bare_same_calls_us": median_us(samples["bare_same_calls"]),
+        "bare_worker_us_per_record": median_us(samples["bare_worker"]),
         "samples": {name: len(values) for name, values in samples.items()},
         "records_per_batch": records,
         # Of the handlers' time, the share spent inside botocore's calls (mean of rounds).
