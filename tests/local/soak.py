@@ -60,7 +60,7 @@ from infra.config import DEFAULT_SOURCES
 from infra.local.demo_secrets import DEMO_SECRETS
 from tests.local.soak_hooks import EFFECTS_TABLE_VARIABLE, EVENT_TYPE
 
-DEFAULT_DELIVERIES = 2000
+DEFAULT_DELIVERIES = 1000
 DEFAULT_SEED = 8
 SOURCE = "hmac"
 HOOK = "process_webhook"
