@@ -496,7 +496,7 @@ class _CloudLog:
     """The local cloud's own lines: kept briefly, crashed and timed-out worker runs counted."""
 
     def __init__(self, worker: str) -> None:
-        self._worker = worker
+        self.worker = worker
         self.crashed = 0
         self.timed_out = 0
         self.last: collections.deque[str] = collections.deque(maxlen=200)
@@ -505,7 +505,7 @@ class _CloudLog:
     def __call__(self, line: str) -> None:
         with self._lock:
             self.last.append(line)
-            if line.startswith(f"REPORT {self._worker} ") and " Error: " in line:
+            if line.startswith(f"REPORT {self.worker} ") and " Error: " in line:
                 if "Error: SystemExit:" in line:
                     self.crashed += 1
                 elif "Sandbox.Timedout" in line:
@@ -760,7 +760,7 @@ def run(
     log = _CloudLog(worker="")
     # The functions log JSON to stdout, thousands of lines; the soak's output is the table.
     with contextlib.redirect_stdout(_Discard()), local_cloud(template, log) as cloud:
-        log._worker = cloud.deployment.functions[worker].name
+        log.worker = cloud.deployment.functions[worker].name
         progress(
             f"local cloud up; sending {sum(d.copies for d in planned)} copies of "
             f"{deliveries} deliveries (seed {seed})"
