@@ -33,8 +33,48 @@ def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
     return base64.b64decode(body) if is_base64_encoded else body.encode("utf-8")
 
 
-@app.post("/webhooks/<source>")
-def post_webhook(source: str) -> Response:
+def _described(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# What the route answers, for the OpenAPI document Powertools generates from this app
+# (infra/openapi.py). Documentation only: validation stays off, so nothing here runs
+# per request and the answers are exactly those of the code below.
+_RECEIPT = {
+    "type": "object",
+    "required": ["delivery_id", "action_id", "status"],
+    "properties": {
+        "delivery_id": {"type": "string"},
+        "action_id": {"type": "string"},
+        "status": {"const": "queued"},
+    },
+}
+_ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+}
+_RESPONSES = {
+    202: _described("Accepted: the delivery is queued as an action.", _RECEIPT),
+    200: _described("A repeat of an accepted delivery: the first answer.", _RECEIPT),
+    400: _described("Signed, but not what this source sends.", _ERROR),
+    401: _described("Missing or wrong signature, or a timestamp out of tolerance.", _ERROR),
+    404: _described("No source of this name.", _ERROR),
+    409: _described("The same delivery is being accepted right now; retry.", _ERROR),
+    413: _described("The body is too large.", _ERROR),
+    422: _described("The delivery id was accepted before with another body.", _ERROR),
+    500: _described("The source is misconfigured, or an unexpected error; retry.", _ERROR),
+    503: _described("A dependency failed; retry.", _ERROR),
+}
+
+
+@app.post(
+    "/webhooks/<source>",
+    summary="Receive a signed webhook",
+    description="Verifies the source's signature, accepts each delivery once and queues it.",
+    responses=_RESPONSES,
+)
+def post_webhook(source: str) -> Response[dict]:
     # In total only: the source is not known to be one of ours yet.
     add_metric("WebhooksReceived")
     event = app.current_event
