@@ -19,7 +19,9 @@
 
 Settings: ``LOCAL_API_PORT`` (default 8000), ``LOCAL_AWS_PORT`` (default 4566),
 ``LOCAL_LOG=json`` (the functions' raw JSON lines and EMF metrics) and
-``LOCAL_RELOAD=0`` (no hot reload).
+``LOCAL_RELOAD=0`` (no hot reload), ``LOCAL_RUNTIME`` (``process``, the default: each
+function in processes of its own; ``inprocess``: one process, one invocation at a time)
+and ``LOCAL_CONCURRENCY`` (default 2: environments per function, pollers per queue).
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ class LocalCloud:
     template: dict[str, Any] | None = None
     clock: Any = None
     reload: bool = False
+    # "process": each function in execution environments of its own, concurrently
+    # (infra/local/process_runtime.py); "inprocess": one namespace per function in this
+    # process, one invocation at a time (infra/local/runtime.py).
+    runtime_kind: str = "process"
+    concurrency: int = 2  # environments per function, and pollers per queue mapping
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> None:
@@ -134,12 +141,23 @@ class LocalCloud:
         return deployment
 
     def _runtime(self):
+        from infra.local.process_runtime import ProcessRuntime
         from infra.local.runtime import FunctionSpec, LocalRuntime
 
         # Hook modules named in ACTION_HOOK_MODULES get a namespace per function too.
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
         packages = {"functions", *(m.strip().split(".")[0] for m in extra.split(",") if m.strip())}
-        runtime = LocalRuntime(log=self.log, packages=tuple(sorted(packages)))
+        if self.runtime_kind == "process":
+            runtime = ProcessRuntime(
+                log=self.log, packages=tuple(sorted(packages)), concurrency=self.concurrency
+            )
+            self._stops.append(runtime.stop)
+        elif self.runtime_kind == "inprocess":
+            runtime = LocalRuntime(log=self.log, packages=tuple(sorted(packages)))
+        else:
+            raise ValueError(f"runtime_kind must be 'process' or 'inprocess': {self.runtime_kind}")
+        if self.runtime_kind == "process":
+            self.log(f"functions run in processes, up to {self.concurrency} environments each")
         for function in self.deployment.functions.values():
             runtime.register(
                 FunctionSpec(
@@ -173,21 +191,22 @@ class LocalCloud:
     def _start_pollers(self) -> None:
         from infra.local.pollers import Mapping, SqsPoller
 
+        # Lambda runs up to a mapping's maximum concurrency of batches at once; locally,
+        # as many as there are environments to run them.
+        parallel = self.concurrency if self.runtime_kind == "process" else 1
         for source in self.deployment.event_sources:
-            poller = SqsPoller(
-                Mapping(
-                    function=source.function,
-                    queue_url=self.deployment.queue_urls[source.queue_arn],
-                    queue_arn=source.queue_arn,
-                    batch_size=source.batch_size,
-                    batching_window=source.batching_window,
-                    report_batch_item_failures=source.report_batch_item_failures,
-                ),
-                self._invoke,
-                log=self.log,
+            mapping = Mapping(
+                function=source.function,
+                queue_url=self.deployment.queue_urls[source.queue_arn],
+                queue_arn=source.queue_arn,
+                batch_size=source.batch_size,
+                batching_window=source.batching_window,
+                report_batch_item_failures=source.report_batch_item_failures,
             )
-            poller.start()
-            self._stops.append(poller.stop)
+            for _ in range(max(1, min(parallel, source.max_concurrency))):
+                poller = SqsPoller(mapping, self._invoke, log=self.log)
+                poller.start()
+                self._stops.append(poller.stop)
 
     def _start_scheduler(self) -> None:
         from infra.local.scheduler_clock import SchedulerClock, SystemClock
@@ -283,6 +302,8 @@ def main(api_port: int | None = None, aws_port: int | None = None) -> None:
         aws_port=aws_port or int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         log=_log,
         reload=os.environ.get("LOCAL_RELOAD", "1") != "0",
+        runtime_kind=os.environ.get("LOCAL_RUNTIME", "process"),
+        concurrency=int(os.environ.get("LOCAL_CONCURRENCY", "2")),
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -5,17 +5,16 @@ from __future__ import annotations
 from functions.actions.exceptions import TransientError
 from functions.actions.hooks import hook
 
-_calls: dict[str, int] = {}
-
 
 @hook("local_flaky", max_attempts=5, base_delay=0, max_delay=0)
 def local_flaky(args, action) -> str:
-    """Fails its first ``args["failures"]`` attempts, then succeeds."""
-    key = action.action_id
-    _calls[key] = _calls.get(key, 0) + 1
-    if _calls[key] <= int(args.get("failures", 0)):
-        raise TransientError(f"call {_calls[key]} fails, as asked")
-    return f"succeeded on call {_calls[key]}"
+    """Fails its first ``args["failures"]`` attempts, then succeeds.
+
+    Counted by attempt, not in module state: retries may run in another environment.
+    """
+    if action.attempt <= int(args.get("failures", 0)):
+        raise TransientError(f"call {action.attempt} fails, as asked")
+    return f"succeeded on call {action.attempt}"
 
 
 @hook("local_tick")

@@ -45,6 +45,7 @@ def cloud(synthesized):
         log=lines.append,
         template=template,
         reload=True,
+        runtime_kind="process",
     )
     local.start()
     local.lines = lines

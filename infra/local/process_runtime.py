@@ -1,0 +1,351 @@
+"""A Lambda runtime of processes: each function runs in execution environments of its own.
+
+On AWS an execution environment is a process that imports the handler once (the cold
+start) and then serves one invocation at a time; concurrency means more environments.
+``ProcessRuntime`` does the same on this machine: per function, up to ``concurrency``
+child processes (``spawn``: nothing inherited but what we pass), each with the
+function's environment and its own modules. So, unlike the in-process runtime
+(infra/local/runtime.py), which swaps module namespaces under one lock:
+
+* functions run concurrently: a webhook is served while the worker runs a batch;
+* a function's timeout is enforced: the environment is killed, as Lambda does;
+* a crash is a crash: ``sys.exit``, ``os._exit`` or a segfault in a hook ends the
+  process; the invocation fails with ``Runtime.ExitError`` and the next invocation
+  gets a fresh environment (a cold start), exactly what SQS then sees on AWS.
+
+It has the interface of ``LocalRuntime`` (register, invoke, invoke_payload, reload,
+functions, packages), so the local cloud can use either.
+
+Time: the children read the machine's clock. When the parent's clock has been moved
+(time-machine, in the end-to-end tests), each invocation carries the offset and the
+child moves its own clock the same way for the call, so the scheduler clock, moto and
+the functions keep one time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from infra.local.runtime import DEFAULT_PACKAGES, FunctionNotFound, FunctionSpec, InvokeResult
+
+_CONTEXT = multiprocessing.get_context("spawn")
+_CLOCK_TOLERANCE = 0.5  # seconds of difference that are not a moved clock
+
+
+def _error(error_type: str, message: str) -> dict[str, str]:
+    return {"errorType": error_type, "errorMessage": message}
+
+
+def _real_time() -> float:
+    """The machine's time, whatever time-machine has done to ``time.time``."""
+    if "time_machine" in sys.modules:
+        from time_machine import escape_hatch
+
+        if escape_hatch.is_travelling():
+            return escape_hatch.time.time()
+    return time.time()
+
+
+# -- the child ------------------------------------------------------------------------
+
+
+def _serve(spec: FunctionSpec, environment: dict[str, str], connection: Connection) -> None:
+    """An execution environment: import the handler once, then serve invocations."""
+    # Ctrl-C reaches the whole process group: the parent stops the environments itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    if environment.get("LOCAL_LOG", "readable") != "json":
+        from infra.local.live_log import LiveLog
+
+        sys.stdout = LiveLog(sys.__stdout__)  # before the handler's Logger binds its stream
+    import importlib
+
+    from infra.local.lambda_runtime import LocalContext
+
+    started = time.perf_counter()
+    try:
+        module = importlib.import_module(spec.module_name)
+        handler = getattr(module, spec.function_attribute, None)
+        if not callable(handler):
+            message = f"Handler '{spec.function_attribute}' missing on module '{spec.module_name}'"
+            connection.send(("init_error", _error("Runtime.HandlerNotFound", message), []))
+            return
+    except Exception as exc:
+        message = f"Unable to import module '{spec.module_name}': {exc}"
+        error = _error("Runtime.ImportModuleError", message)
+        connection.send(("init_error", error, traceback.format_exception(exc)))
+        return
+    connection.send(("ready", (time.perf_counter() - started) * 1000, None))
+
+    while True:
+        try:
+            request_id, event, clock_offset = connection.recv()
+        except EOFError:
+            return
+        context = LocalContext(
+            function_name=spec.name,
+            timeout_seconds=spec.timeout,
+            memory_limit_in_mb=spec.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{spec.name}",
+        )
+        with _moved_clock(clock_offset):
+            started = time.perf_counter()
+            outcome = _call(handler, event, context)
+            duration = (time.perf_counter() - started) * 1000
+        sys.stdout.flush()
+        connection.send((*outcome, duration))
+
+
+def _call(handler: Callable[[Any, Any], Any], event: Any, context: Any) -> tuple:
+    """("ok", payload, None), or ("error", Lambda's error shape, the traceback)."""
+    try:
+        payload = handler(event, context)
+    except Exception as exc:
+        return ("error", _error(type(exc).__name__, str(exc)), traceback.format_exception(exc))
+    try:
+        return ("ok", json.loads(json.dumps(payload)), None)
+    except (TypeError, ValueError) as exc:
+        error = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}")
+        return ("error", error, traceback.format_exception(exc))
+
+
+@contextlib.contextmanager
+def _moved_clock(offset: float) -> Any:
+    if abs(offset) < _CLOCK_TOLERANCE:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(time.time() + offset, tick=True):
+        yield
+
+
+# -- the parent -----------------------------------------------------------------------
+
+
+@dataclass
+class _Environment:
+    process: Any
+    connection: Connection
+    init_ms: float | None  # reported with the first invocation, then None
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+
+
+@dataclass
+class _Function:
+    spec: FunctionSpec
+    slots: threading.BoundedSemaphore  # one per environment the function may have
+    idle: queue.LifoQueue = field(default_factory=queue.LifoQueue)  # warm ones first
+    generation: int = 0  # bumped by reload(): older environments are retired
+
+
+class ProcessRuntime:
+    """Runs registered functions in child processes, up to ``concurrency`` each."""
+
+    def __init__(
+        self,
+        base_environment: dict[str, str] | None = None,
+        log: Callable[[str], None] = print,
+        *,
+        packages: Iterable[str] = DEFAULT_PACKAGES,
+        concurrency: int = 2,
+    ) -> None:
+        self._base_environment = None if base_environment is None else dict(base_environment)
+        self._log = log
+        self._packages = tuple(packages)
+        self._concurrency = max(1, concurrency)
+        self._functions: dict[str, _Function] = {}
+        self._lock = threading.Lock()
+        self._all: list[_Environment] = []  # every live environment, for stop()
+
+    # -- registration ---------------------------------------------------------------
+
+    def register(self, spec: FunctionSpec, concurrency: int | None = None) -> None:
+        """Add a function with at most ``concurrency`` environments (the runtime's default)."""
+        limit = max(1, concurrency or self._concurrency)
+        with self._lock:
+            old = self._functions.get(spec.name)
+            self._functions[spec.name] = _Function(spec, threading.BoundedSemaphore(limit))
+        if old is not None:
+            self._retire(old)
+
+    @property
+    def functions(self) -> dict[str, FunctionSpec]:
+        return {name: f.spec for name, f in self._functions.items()}
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return self._packages
+
+    def reload(self, name: str | None = None) -> None:
+        """Retire the environments (of one function, or all): the next invoke is a cold start."""
+        targets = [self._functions[name]] if name else list(self._functions.values())
+        for function in targets:
+            self._retire(function)
+
+    def stop(self) -> None:
+        """End every environment."""
+        for function in list(self._functions.values()):
+            self._retire(function)
+        with self._lock:
+            environments, self._all = self._all, []
+        for environment in environments:
+            environment.kill()
+
+    # -- invocation -----------------------------------------------------------------
+
+    def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
+        base = dict(os.environ) if self._base_environment is None else dict(self._base_environment)
+        lambda_vars = {
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "_HANDLER": spec.handler,
+        }
+        return {**base, **lambda_vars, **{k: str(v) for k, v in spec.environment.items()}}
+
+    def invoke(self, name: str, event: Any) -> InvokeResult:
+        """Invoke ``name`` synchronously; waits for a free environment. Never raises for
+        the function's errors, crashes or timeouts."""
+        function = self._functions.get(name)
+        if function is None:
+            raise FunctionNotFound(name)
+        request_id = str(uuid.uuid4())
+        try:
+            event = json.loads(json.dumps(event))
+        except (TypeError, ValueError) as exc:
+            return InvokeResult(None, _error("InvalidRequestContentException", str(exc)), 0.0)
+        with function.slots:
+            result = self._invoke_in(function, request_id, event)
+        self._report(function.spec, result)
+        return result
+
+    def invoke_payload(self, name: str, event: Any) -> Any:
+        result = self.invoke(name, event)
+        if result.error is None:
+            return result.payload
+        return {**result.error, "stackTrace": result.stack_trace or []}
+
+    def _invoke_in(self, function: _Function, request_id: str, event: Any) -> InvokeResult:
+        spec = function.spec
+        environment, generation = self._take(function)
+        if isinstance(environment, InvokeResult):  # the init failed
+            environment.request_id = request_id
+            return environment
+        init_ms, environment.init_ms = environment.init_ms, None
+        offset = time.time() - _real_time()
+        try:
+            environment.connection.send((request_id, event, offset))
+            if not environment.connection.poll(spec.timeout):
+                environment.kill()
+                message = f"Task timed out after {spec.timeout:.2f} seconds"
+                error = _error("Sandbox.Timedout", message)
+                return InvokeResult(None, error, spec.timeout * 1000, request_id, init_ms)
+            kind, value, trace, duration = environment.connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            code = self._exit_code(environment)
+            error = _error("Runtime.ExitError", f"RequestId: {request_id} Error: {code}")
+            return InvokeResult(None, error, 0.0, request_id, init_ms)
+        self._give_back(function, generation, environment)
+        if kind == "ok":
+            return InvokeResult(value, None, duration, request_id, init_ms)
+        return InvokeResult(None, value, duration, request_id, init_ms, trace)
+
+    def _take(self, function: _Function) -> tuple[_Environment | InvokeResult, int]:
+        generation = function.generation
+        while True:
+            try:
+                environment = function.idle.get_nowait()
+            except queue.Empty:
+                break
+            if environment.alive():
+                return environment, generation
+            environment.kill()
+        return self._start(function), generation
+
+    def _start(self, function: _Function) -> _Environment | InvokeResult:
+        spec = function.spec
+        parent, child = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(
+            target=_serve,
+            args=(spec, self.environment_for(spec), child),
+            name=f"lambda-{spec.name}",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        try:
+            kind, value, trace = parent.recv()
+        except EOFError:
+            process.join(5)
+            message = f"the environment exited during init (exit code {process.exitcode})"
+            return InvokeResult(None, _error("Runtime.ExitError", message), 0.0)
+        environment = _Environment(process, parent, value if kind == "ready" else None)
+        if kind != "ready":
+            environment.kill()
+            return InvokeResult(None, value, 0.0, stack_trace=trace or None)
+        with self._lock:
+            self._all = [e for e in self._all if e.alive()]
+            self._all.append(environment)
+        return environment
+
+    def _give_back(self, function: _Function, generation: int, environment: _Environment) -> None:
+        current = self._functions.get(function.spec.name)
+        if current is function and function.generation == generation:
+            function.idle.put(environment)
+        else:  # reloaded or replaced while it ran
+            environment.kill()
+
+    def _retire(self, function: _Function) -> None:
+        function.generation += 1
+        while True:
+            try:
+                function.idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+    @staticmethod
+    def _exit_code(environment: _Environment) -> str:
+        environment.process.join(5)
+        code = environment.process.exitcode
+        environment.kill()
+        return f"Runtime exited with error: exit status {code}"
+
+    def _report(self, spec: FunctionSpec, result: InvokeResult) -> None:
+        line = (
+            f"REPORT {spec.name} RequestId: {result.request_id} "
+            f"Duration: {result.duration_ms:.1f} ms"
+        )
+        if result.init_duration_ms is not None:
+            line += f" Init Duration: {result.init_duration_ms:.1f} ms"
+        if result.error is not None:
+            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
+        self._log(line)
+        if result.stack_trace:
+            self._log("".join(result.stack_trace).rstrip())

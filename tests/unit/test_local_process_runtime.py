@@ -1,0 +1,133 @@
+"""The process runtime: environments of their own, concurrency, crashes, timeouts, clock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from infra.local.process_runtime import ProcessRuntime
+from infra.local.runtime import FunctionNotFound, FunctionSpec
+
+HANDLERS = "tests.unit.process_handlers"
+
+
+@pytest.fixture
+def runtime():
+    lines: list[str] = []
+    runtime = ProcessRuntime(base_environment={"COLOUR": "none"}, log=lines.append)
+    runtime.lines = lines
+    yield runtime
+    runtime.stop()
+
+
+def _spec(name: str, handler: str, timeout: float = 30, **environment: str) -> FunctionSpec:
+    return FunctionSpec(name, f"{HANDLERS}.{handler}", environment, timeout, 128)
+
+
+def test_each_function_has_its_own_environment_and_process(runtime):
+    runtime.register(_spec("Red", "describe", COLOUR="red"))
+    runtime.register(_spec("Blue", "describe", COLOUR="blue"))
+
+    red, blue = runtime.invoke("Red", {}), runtime.invoke("Blue", {})
+
+    assert (red.payload["colour"], blue.payload["colour"]) == ("red", "blue")
+    assert red.payload["function"] == "Red"
+    assert red.payload["pid"] != blue.payload["pid"]
+
+
+def test_a_warm_environment_is_reused_and_reports_its_init_once(runtime):
+    runtime.register(_spec("Fn", "describe"))
+
+    first, second = runtime.invoke("Fn", {}), runtime.invoke("Fn", {})
+
+    assert first.init_duration_ms is not None and second.init_duration_ms is None
+    assert first.payload["pid"] == second.payload["pid"]
+    assert "Init Duration" in runtime.lines[0] and "Init Duration" not in runtime.lines[1]
+
+
+def test_invocations_of_one_function_run_concurrently_up_to_its_limit(runtime, tmp_path):
+    runtime.register(_spec("Meet", "meet"), concurrency=2)
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                runtime.invoke("Meet", {"folder": str(tmp_path), "expect": 2})
+            )
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    # Each saw the other inside at the same time: two environments at once.
+    assert [r.payload for r in results] == [2, 2]
+
+
+def test_a_crash_fails_the_invocation_and_the_next_one_starts_cold(runtime):
+    runtime.register(_spec("Crash", "crash"))
+
+    result = runtime.invoke("Crash", {})
+
+    assert result.error["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in result.error["errorMessage"]
+    again = runtime.invoke("Crash", {})
+    assert again.error["errorType"] == "Runtime.ExitError"
+    assert again.init_duration_ms is not None  # a new environment
+
+
+def test_a_timeout_kills_the_environment(runtime):
+    runtime.register(_spec("Slow", "sleep", timeout=0.5))
+
+    result = runtime.invoke("Slow", {"seconds": 30})
+
+    assert result.error["errorType"] == "Sandbox.Timedout"
+    quick = runtime.invoke("Slow", {"seconds": 0})
+    assert quick.payload == "woke"
+    assert quick.init_duration_ms is not None
+
+
+def test_errors_come_back_as_lambda_shapes(runtime):
+    runtime.register(_spec("Fail", "fail"))
+    runtime.register(_spec("Set", "unserializable"))
+    runtime.register(_spec("Missing", "no_such_handler"))
+    runtime.register(FunctionSpec("Broken", "tests.unit.no_such_module.handler"))
+
+    fail = runtime.invoke("Fail", {})
+    assert fail.error == {"errorType": "ValueError", "errorMessage": "as asked"}
+    assert "as asked" in "".join(fail.stack_trace)
+    assert runtime.invoke("Set", {}).error["errorType"] == "Runtime.MarshalError"
+    assert runtime.invoke("Missing", {}).error["errorType"] == "Runtime.HandlerNotFound"
+    assert runtime.invoke("Broken", {}).error["errorType"] == "Runtime.ImportModuleError"
+    payload = runtime.invoke_payload("Fail", {})
+    assert payload["errorType"] == "ValueError" and payload["stackTrace"]
+    with pytest.raises(FunctionNotFound):
+        runtime.invoke("Nobody", {})
+
+
+def test_reload_makes_the_next_invocation_a_cold_start(runtime):
+    runtime.register(_spec("Fn", "describe"))
+    before = runtime.invoke("Fn", {})
+
+    runtime.reload()
+    after = runtime.invoke("Fn", {})
+
+    assert after.init_duration_ms is not None
+    assert after.payload["pid"] != before.payload["pid"]
+
+
+def test_a_moved_clock_is_moved_in_the_environment_too(runtime):
+    runtime.register(_spec("Fn", "describe"))
+    runtime.invoke("Fn", {})  # warm, on the machine's clock
+    later = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
+
+    with time_machine.travel(later, tick=True):
+        moved = runtime.invoke("Fn", {})
+    back = runtime.invoke("Fn", {})
+
+    assert moved.payload["now"] == pytest.approx(later.timestamp(), abs=30)
+    assert back.payload["now"] < later.timestamp() - 3600
