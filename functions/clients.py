@@ -3,6 +3,10 @@
 Modules that own a service declare their client here-through (``_sqs = lazy_client("sqs")``)
 so that importing a module never needs a region or credentials, and so that tests
 running each case in a fresh moto world can drop every cached client in one call.
+
+Modules that declare the same service share one client (the actions store, the
+circuit breaker and the idempotency layer all use DynamoDB): a botocore client is
+thread-safe, and each one more costs a cold start milliseconds to build.
 """
 
 from __future__ import annotations
@@ -14,30 +18,29 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_FACTORIES: list[Callable[[], Any]] = []
+_SERVICES: set[str] = set()
 
 # Standard retry mode backs off on throttling; the attempt cap keeps a webhook
 # request well inside API Gateway's 29-second integration timeout.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
+@functools.cache
+def _client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)
+
+
 def lazy_client(service: str) -> Callable[[], Any]:
-    """Return a function that creates the ``service`` client on first call, then reuses it."""
-
-    @functools.cache
-    def factory() -> Any:
-        return boto3.client(service, config=_CONFIG)
-
-    _FACTORIES.append(factory)
-    return factory
+    """Return a function that gives the process's ``service`` client, made on first call."""
+    _SERVICES.add(service)
+    return functools.partial(_client, service)
 
 
 def reset_clients() -> None:
     """Forget every cached client (tests: each moto world needs fresh clients)."""
-    for factory in _FACTORIES:
-        factory.cache_clear()  # type: ignore[attr-defined]
+    _client.cache_clear()
 
 
 def each_client() -> list[Any]:
-    """Every client this process uses, created if needed (tests hook botocore events on them)."""
-    return [factory() for factory in _FACTORIES]
+    """Every client this process uses, once each, created if needed (tests hook their events)."""
+    return [_client(service) for service in sorted(_SERVICES)]

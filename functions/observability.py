@@ -3,6 +3,16 @@
 The stack sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE per
 function; the defaults keep the CLI, the local cloud and tests working without them.
 
+``tracer`` is Powertools' X-Ray Tracer only where traces can go anywhere: on Lambda
+(``LAMBDA_TASK_ROOT``, where the stack turns active tracing on) unless
+``POWERTOOLS_TRACE_DISABLED`` says otherwise. There it patches botocore (a subsegment
+per AWS call, and the trace header SQS carries on to the worker's trace) and httplib
+(hooks that call HTTP services), not every library X-Ray knows. Everywhere else
+(tests, the local cloud, the CLI) it is ``Untraced``, whose decorators return the
+function as it is: a disabled Powertools Tracer would still import the X-Ray SDK,
+whose recorder, off Lambda, builds a botocore client for sampling rules at import
+(150 ms or more of a cold start, for traces that are never sent).
+
 Metrics go through ``add_metric`` below rather than the ``metrics`` singleton,
 because Powertools' singleton publishes one EMF blob with one set of dimension
 values per invocation, while one worker batch holds actions of several hooks. Each
@@ -18,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -27,20 +37,68 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "action-scheduler")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ActionScheduler")
+# What the X-Ray SDK instruments when tracing: our AWS calls, and hooks' HTTP calls.
+TRACED_MODULES = ("botocore", "httplib")
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether this process can send traces: Powertools' own rule, decided without X-Ray.
+
+    On Lambda (``LAMBDA_TASK_ROOT``), not under SAM or Chalice local emulation, and
+    not turned off with ``POWERTOOLS_TRACE_DISABLED``.
+    """
+    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE:
+        return False
+    if environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"):
+        return False
+    return bool(environ.get("LAMBDA_TASK_ROOT"))
+
+
+class Untraced:
+    """The tracer where nothing is traced: Powertools' Tracer API, doing nothing.
+
+    Decorators return the function itself (no wrapper, no cost per call); annotations
+    and metadata are dropped. Code written against ``tracer`` runs unchanged on both.
+    """
+
+    def capture_lambda_handler(self, lambda_handler: Handler | None = None, **_: Any) -> Any:
+        return lambda_handler if lambda_handler is not None else _identity
+
+    def capture_method(self, method: Handler | None = None, **_: Any) -> Any:
+        return method if method is not None else _identity
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        """Dropped: there is no segment to annotate."""
+
+    def put_metadata(self, key: str, value: Any, namespace: str | None = None) -> None:
+        """Dropped: there is no segment to annotate."""
+
+
+def _identity(function: Handler) -> Handler:
+    return function
+
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer: Tracer | Untraced = (
+    Tracer(service=SERVICE, patch_modules=TRACED_MODULES) if tracing_enabled() else Untraced()
+)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 __all__ = [
     "NAMESPACE",
     "SERVICE",
+    "TRACED_MODULES",
     "MetricUnit",
+    "Untraced",
     "add_metric",
     "logger",
     "metrics",
     "publish_metrics",
     "tracer",
+    "tracing_enabled",
 ]
 
 _Key = tuple[tuple[str, str], ...]
@@ -49,8 +107,6 @@ _Key = tuple[tuple[str, str], ...]
 _pending: ContextVar[dict[_Key, EphemeralMetrics] | None] = ContextVar(
     "pending_metrics", default=None
 )
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def add_metric(

@@ -5,6 +5,13 @@ interpreter. Interpreter start-up is outside both clocks (Lambda pays it either 
 The first request's AWS calls are answered by the replay of moto's recorded answers
 (aws.Replay), so no socket is opened. Runs alternate handlers and floor; medians.
 When a handler misses its target, ``-X importtime`` tells which packages cost most.
+
+Both run in the environment Lambda gives a deployed function (``LAMBDA_ENV``): on
+Lambda, with active tracing and a sampled request, so a handler pays what it pays in
+AWS: the X-Ray SDK imported, botocore patched, a subsegment per AWS call sent (over
+UDP to a local port where no daemon listens: the send costs the same). Off Lambda
+the SDK behaves differently (its recorder builds a client for sampling rules), so
+measuring there would count a cost no deployed function pays and miss one it does.
 """
 
 from __future__ import annotations
@@ -24,6 +31,19 @@ RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 ROOT = Path(__file__).resolve().parents[2]
 # What the floor itself imports: not an offender of a handler.
 _FLOOR_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+# What the Lambda runtime sets for a function with Tracing.ACTIVE, serving a sampled
+# request (the runtime sets _X_AMZN_TRACE_ID per request; the first is all we time).
+LAMBDA_ENV = {
+    "LAMBDA_TASK_ROOT": str(ROOT),
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_LAMBDA_FUNCTION_NAME": "cold",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "_X_AMZN_TRACE_ID": (
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    ),
+}
 
 
 def child(spec_path: str, out_path: str) -> None:
@@ -45,6 +65,11 @@ def child(spec_path: str, out_path: str) -> None:
         with Replay(spec["answers"]).installed():
             module.lambda_handler(spec["event"], LocalContext(function_name="cold"))
     elapsed = time.perf_counter() - started
+    if spec["module"] != "floor":
+        from functions.observability import Untraced, tracer
+
+        # The figure is of the deployed configuration, traced; never of an untraced one.
+        assert not isinstance(tracer, Untraced), "the cold start ran untraced"
     Path(out_path).write_text(json.dumps({"seconds": elapsed}))
 
 
@@ -95,6 +120,9 @@ def measure(workdir: Path) -> dict[str, Any]:
 
     environment = {**os.environ, **BASE_ENV, **counts["environment"], "PYTHONPATH": str(ROOT)}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    # Tracing as deployed: on, which the other sections turn off (BASE_ENV).
+    environment.pop("POWERTOOLS_TRACE_DISABLED", None)
+    environment.update(LAMBDA_ENV)
     answers = counts["answers"]
     from tests.bench.aws import signed_github
 
@@ -145,7 +173,7 @@ def measure(workdir: Path) -> dict[str, Any]:
                 "floor_total_ms": round(sum(floor_costs.values()), 1),
                 "top": [(pkg, round(ms, 1)) for pkg, ms in offenders(costs)],
             }
-    return {"ms": medians, "runs": RUNS, "imports": imports}
+    return {"ms": medians, "runs": RUNS, "imports": imports, "environment": "lambda, traced"}
 
 
 if __name__ == "__main__":
