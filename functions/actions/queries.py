@@ -1,7 +1,9 @@
 """The Action Scheduler API, reading and canceling side: has, next, get, unschedule.
 
-Answered from the actions table's indexes (``by_hook``, ``by_status``), never by
-listing schedules or scanning. ``args=None`` and ``group=None`` match any.
+Answered from the actions table's indexes (``by_hook``, ``by_match``, ``by_status``),
+never by listing schedules or scanning. ``args=None`` and ``group=None`` match any.
+has, next and unschedule need no more than the indexes hold; the items that
+``get_scheduled_actions`` returns are then read from the table in batches.
 """
 
 from __future__ import annotations
@@ -25,12 +27,22 @@ def _args(args: Any) -> Any:
 
 
 def _matches(hook: str, args: Any, group: str | None, status: str) -> list[dict[str, Any]]:
-    """Every action of ``hook`` in ``status`` matching args and group (all pages)."""
+    """Every action of ``hook`` in ``status`` matching args and group (all pages).
+
+    Index entries only: their id, time, kind and recurrence are all that ``next_run``
+    and a cancel need.
+    """
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
         page = store.query(
-            hook=hook, status=status, args=_args(args), group=group, per_page=_PAGE, cursor=cursor
+            hook=hook,
+            status=status,
+            args=_args(args),
+            group=group,
+            per_page=_PAGE,
+            cursor=cursor,
+            full=False,
         )
         items.extend(page.items)
         if not page.cursor:
@@ -56,7 +68,9 @@ def next_run(item: dict[str, Any], now: datetime | None = None) -> datetime | No
 def has_scheduled_action(hook: str, args: Any = None, group: str | None = None) -> bool:
     """Is a matching action pending or running?"""
     return any(
-        store.query(hook=hook, status=status, args=_args(args), group=group, per_page=1).items
+        store.query(
+            hook=hook, status=status, args=_args(args), group=group, per_page=1, full=False
+        ).items
         for status in (store.PENDING, store.IN_PROGRESS)
     )
 
@@ -73,7 +87,12 @@ def next_scheduled_action(hook: str, args: Any = None, group: str | None = None)
         return next_run(soonest) or False
     return bool(
         store.query(
-            hook=hook, status=store.IN_PROGRESS, args=_args(args), group=group, per_page=1
+            hook=hook,
+            status=store.IN_PROGRESS,
+            args=_args(args),
+            group=group,
+            per_page=1,
+            full=False,
         ).items
     )
 
@@ -150,6 +169,23 @@ def get_scheduled_actions(
         cursor=cursor,
         descending=order == "desc",
     )
+
+
+def count_scheduled_actions(
+    status: str, *, hook: str | None = None, limit: int | None = None
+) -> int:
+    """How many actions (of ``hook``, or any) are in ``status`` (``past-due``: pending and due).
+
+    For counts only, so cheaper than paging through ``get_scheduled_actions``: COUNT
+    queries of an index, no item read from the table. With ``limit`` the count stops
+    once it is reached (and may pass it by up to a page of 1000).
+    """
+    if status not in (*store.STATUSES, PAST_DUE):
+        raise InvalidAction(f"status is one of {(*store.STATUSES, PAST_DUE)}")
+    before = None
+    if status == PAST_DUE:
+        status, before = store.PENDING, datetime.now(UTC).timestamp()
+    return store.count(status=status, hook=hook, scheduled_before=before, limit=limit)
 
 
 def run_action_now(action_id: str) -> bool:

@@ -12,7 +12,8 @@ the sort key of the ``by_hook`` index), ``created_at``, ``updated_at``,
 ``unique_key`` (set when enqueued with ``unique=True``), ``correlation_id`` and
 ``expires_at`` (the TTL: 31 days after completion or cancellation, 93 after failure).
 Indexes: ``by_hook`` (hook, status_scheduled), ``by_match`` (``match_key``: a hash of
-hook, args and group; status_scheduled) and ``by_status`` (status, scheduled_at).
+hook, args and group; status_scheduled) and ``by_status`` (status, scheduled_at), each
+projecting only its keys and ``INDEX_ATTRIBUTES``; whole items come from the table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from botocore.exceptions import ClientError
 
 from functions.actions.config import actions_table
 from functions.actions.envelope import Envelope, dump_args
-from functions.actions.exceptions import DuplicateAction, InvalidAction
+from functions.actions.exceptions import DuplicateAction, InvalidAction, TransientError
 from functions.clients import lazy_client
 
 PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED = (
@@ -45,6 +47,27 @@ STATUSES = (PENDING, IN_PROGRESS, COMPLETE, FAILED, CANCELED)
 LOG_LIMIT = 50
 ANY = object()  # "args=None matches any args": None itself is a valid JSON value
 RETENTION_SECONDS = {COMPLETE: 31 * 86400, CANCELED: 31 * 86400, FAILED: 93 * 86400}
+
+# What each index holds besides its own and the table's keys: exactly what its queries
+# filter on, or read without going back to the table. Every write of an action pays
+# for each index entry it changes, at the entry's size, and each status change moves
+# the entries to a new key (a delete and a put): with the whole item projected (~1.5 KB
+# for a webhook's action, whose args carry the payload) that was 2 WRU an entry, with
+# these few small attributes it is 1. None of them changes on its own but
+# ``updated_at``, whose entry moves anyway on every write that sets it.
+INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    # has/next/unschedule by hook (next_run needs kind, recurrence and the time);
+    # the args and group filters; the time filter of a query without a status.
+    "by_hook": ("args_hash", "group", "scheduled_at", "kind", "recurrence"),
+    # The same for an exact hook, args and group: no filter but the time.
+    "by_match": ("scheduled_at", "kind", "recurrence"),
+    # get_scheduled_actions by status filters on args and group; the health check's
+    # tally filters on updated_at and samples the hook.
+    "by_status": ("hook", "args_hash", "group", "updated_at"),
+}
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per call
+COUNT_PAGE = 1000  # index entries a COUNT query reads at most, per call
+_BATCH_ATTEMPTS = 5
 
 _dynamodb = lazy_client("dynamodb")
 _serializer = TypeSerializer()
@@ -573,11 +596,18 @@ def query(
     per_page: int = 25,
     cursor: str | None = None,
     descending: bool = False,
+    full: bool = True,
 ) -> Page:
     """Actions by hook (``by_hook``) or by status (``by_status``), by scheduled time.
 
     Never scans: a hook, or a status, picks the index partition; the time range is
     the sort key; args and group filter within it. Pages follow DynamoDB's cursor.
+
+    The indexes hold only keys and ``INDEX_ATTRIBUTES`` (so that the writes of an action
+    stay cheap), so with ``full`` the page's items are then read from the table
+    (``fetch``): an item deleted meanwhile is left out, and so is one whose status is
+    no longer the one asked for. Without it the items are the index entries, enough
+    for has/next/unschedule and half the reads.
     """
     if hook is None and status is None:
         raise InvalidAction("query by hook, by status, or both")
@@ -621,10 +651,105 @@ def query(
         for item in response.get("Items", []):
             items.append(from_item(item))
             if len(items) == per_page:
-                return Page(items, _encode_cursor(_key_of(item, index)))
+                page_cursor = _encode_cursor(_key_of(item, index))
+                return Page(_whole(items, status) if full else items, page_cursor)
         start = response.get("LastEvaluatedKey")
         if not start:
-            return Page(items, None)
+            return Page(_whole(items, status) if full else items, None)
+
+
+def _whole(entries: list[dict[str, Any]], status: str | None) -> list[dict[str, Any]]:
+    """The index entries' items from the table, in the index's order."""
+    found = fetch([entry["action_id"] for entry in entries])
+    return [
+        found[entry["action_id"]]
+        for entry in entries
+        if entry["action_id"] in found
+        and (status is None or found[entry["action_id"]].get("status") == status)
+    ]
+
+
+def fetch(action_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The items of these actions by id, read with BatchGetItem; ids with no item are absent.
+
+    ``BATCH_GET_KEYS`` keys a call. DynamoDB may leave keys unprocessed (throttling, or
+    its 16 MB answer limit): those are asked for again after a jittered backoff, and
+    still unprocessed after ``_BATCH_ATTEMPTS`` they raise ``TransientError``, so that a
+    caller in a hook is retried rather than shown a page with holes.
+    """
+    table = actions_table()
+    ids = list(dict.fromkeys(action_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(ids), BATCH_GET_KEYS):
+        keys = [_to_item({"action_id": key}) for key in ids[first : first + BATCH_GET_KEYS]]
+        request: dict[str, Any] = {table: {"Keys": keys}}
+        for attempt in range(_BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, min(0.05 * 2**attempt, 1.0)))  # noqa: S311
+            response = _dynamodb().batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(table, []):
+                item = from_item(raw)
+                found[item["action_id"]] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            left = len(request.get(table, {}).get("Keys", []))
+            raise TransientError(f"DynamoDB left {left} action(s) unread after retries")
+    return found
+
+
+def count(
+    *,
+    status: str,
+    hook: str | None = None,
+    scheduled_before: float | None = None,
+    limit: int | None = None,
+) -> int:
+    """How many actions of ``hook`` (or any) are in ``status``: COUNT queries of an index.
+
+    Nothing leaves DynamoDB but the count, and nothing is read from the table: counting
+    costs what reading the small index entries costs. ``COUNT_PAGE`` bounds each
+    query's read; ``limit``, if given, stops the count once it is reached (it may then
+    be passed by up to a page).
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "low": 0.0,
+        "high": 1e12 if scheduled_before is None else scheduled_before,
+    }
+    if hook is None:
+        index = "by_status"
+        condition = "#s = :status AND scheduled_at BETWEEN :low AND :high"
+        names: dict[str, str] = {"#s": "status"}
+    else:
+        index = "by_hook"
+        values.update(
+            key=hook,
+            low=status_scheduled(status, values["low"]),
+            high=status_scheduled(status, values["high"]),
+        )
+        values.pop("status")
+        condition = "hook = :key AND status_scheduled BETWEEN :low AND :high"
+        names = {}
+    params: dict[str, Any] = {
+        "TableName": actions_table(),
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": _values(values),
+        "Select": "COUNT",
+        "Limit": COUNT_PAGE,
+    }
+    if names:
+        params["ExpressionAttributeNames"] = names
+    total = 0
+    while limit is None or total < limit:
+        response = _dynamodb().query(**params)
+        total += int(response.get("Count", 0))
+        if "LastEvaluatedKey" not in response:
+            break
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return total
 
 
 def _key_condition(

@@ -1,7 +1,9 @@
 """``actionsctl actions``: list actions and count them by status, from the table's indexes.
 
-Both go through ``get_scheduled_actions``, which queries the ``by_hook`` or
-``by_status`` index: nothing scans the table.
+``list`` goes through ``get_scheduled_actions``, which queries the ``by_hook``,
+``by_match`` or ``by_status`` index and reads the page's items from the table;
+``counts`` through ``count_scheduled_actions``, COUNT queries of an index that read
+no item. Nothing scans the table.
 """
 
 from __future__ import annotations
@@ -129,20 +131,9 @@ def list_command(args: argparse.Namespace) -> int:
 
 def counts_command(args: argparse.Namespace) -> int:
     configure(args.stack)
-    from functions.actions import get_scheduled_actions
+    from functions.actions import count_scheduled_actions
 
-    counts: dict[str, int] = {}
-    for status in COUNTED:
-        total, cursor = 0, None
-        while True:
-            page = get_scheduled_actions(
-                hook=args.hook, status=status, per_page=PAGE, cursor=cursor
-            )
-            total += len(page.items)
-            cursor = page.cursor
-            if not cursor:
-                break
-        counts[status] = total
+    counts = {status: count_scheduled_actions(status, hook=args.hook) for status in COUNTED}
     if args.json:
         print(json.dumps(counts))
         return 0

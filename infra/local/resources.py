@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 
 from functions.actions.config import QueueConfig
+from functions.actions.store import INDEX_ATTRIBUTES
 from infra.config import DEFAULT_SOURCES, DeploymentConfig
 from infra.local.demo_secrets import DEMO_SECRETS
 
@@ -55,7 +56,11 @@ def _table(dynamodb: Any, name: str, key: str, indexes: list[tuple[str, str, str
                     {"AttributeName": partition, "KeyType": "HASH"},
                     {"AttributeName": sort, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                # As the stack projects them: the keys and a few attributes.
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": list(INDEX_ATTRIBUTES[index]),
+                },
             }
         )
     params: dict[str, Any] = {

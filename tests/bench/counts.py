@@ -143,12 +143,11 @@ def measure(workdir: Path) -> dict[str, Any]:
         dynamodb = boto3.client("dynamodb")
         action_items = dynamodb.scan(TableName=resources.actions_table)["Items"]
         idempotency_items = dynamodb.scan(TableName=resources.table_name)["Items"]
-        indexes = [
-            [key["AttributeName"] for key in index["KeySchema"]]
-            for index in dynamodb.describe_table(TableName=resources.actions_table)["Table"].get(
-                "GlobalSecondaryIndexes", []
-            )
-        ]
+        described = dynamodb.describe_table(TableName=resources.actions_table)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+        indexes = [[key["AttributeName"] for key in index["KeySchema"]] for index in described]
+        entry_bytes = [_entry_bytes(index, action_items) for index in described]
 
         saga_event = {"task": "reserve_inventory", "input": {"order_id": "o-1", "fail": {}}}
         with recorder.recording() as answers:
@@ -177,11 +176,34 @@ def measure(workdir: Path) -> dict[str, Any]:
             "action_item_bytes": max(dynamodb_item_bytes(i) for i in action_items),
             "idempotency_item_bytes": max(dynamodb_item_bytes(i) for i in idempotency_items),
             "action_indexes": indexes,
+            "action_index_entry_bytes": entry_bytes,
             "action_item_keys": sorted(action_items[0]),
             "environment": dict(resources.environment, SAGA_TABLE_NAME=saga_table),
         }
     )
     return result
+
+
+def _entry_bytes(index: dict[str, Any], items: list[dict[str, Any]]) -> int:
+    """The largest entry ``index`` holds for these items, as its projection cuts them.
+
+    Billed like an item (attribute names plus values); an entry's 100 bytes of index
+    overhead are added, conservatively, though they are documented for storage.
+    """
+    from tests.bench.cost import dynamodb_item_bytes
+
+    projection = index["Projection"]
+    keys = {"action_id"} | {key["AttributeName"] for key in index["KeySchema"]}
+    if projection["ProjectionType"] == "ALL":
+        kept = None
+    else:
+        kept = keys | set(projection.get("NonKeyAttributes", []))
+    sizes = [
+        dynamodb_item_bytes({k: v for k, v in item.items() if kept is None or k in kept})
+        for item in items
+        if keys <= set(item)  # an item without the index's keys has no entry (sparse)
+    ]
+    return max(sizes, default=0) + 100
 
 
 def _health(recorder: Any) -> dict[str, Any] | None:

@@ -33,7 +33,15 @@ def _memory(assets: dict[str, Any], handler_module: str) -> int:
 
 
 def _dynamodb_units(counts: dict[str, Any]) -> tuple[float, str]:
-    """WRU per webhook end to end: the table writes plus the index writes they cause."""
+    """WRU per webhook end to end: the table writes plus the index writes they cause.
+
+    DynamoDB bills a table write by the item's size (an update: the larger of the item
+    before and after), one WRU per started KB, and each index entry the write adds,
+    changes or removes by the entry's projected size: a put adds an entry to each
+    index whose keys the item has; a status change moves each entry keyed by status
+    (a delete and a put); an index not keyed by status is counted as rewritten once
+    (an upper bound: DynamoDB skips an entry whose projected attributes do not change).
+    """
     webhook_writes = [op for service, op in counts["accepted"] if service == "dynamodb"]
     webhook_writes_per = len(webhook_writes) / counts["warm_webhooks"]
     worker_writes = [op for service, op in counts["worker_calls"] if service == "dynamodb"]
@@ -41,19 +49,35 @@ def _dynamodb_units(counts: dict[str, Any]) -> tuple[float, str]:
     idem = write_units(counts["idempotency_item_bytes"])
     action = write_units(counts["action_item_bytes"])
     keys = set(counts["action_item_keys"])
-    present = [index for index in counts["action_indexes"] if set(index) <= keys]
-    # A put adds each index entry; an update rewrites each (ALL projection), and one
-    # that changes the index key (the status) deletes the old entry and puts a new one.
-    put_units = action * (1 + len(present))
-    update_units = action * (1 + sum(2 if _STATUS_KEYS & set(i) else 1 for i in present))
+    # Older measurements had no entry sizes: the whole item was projected (ALL).
+    entry_bytes = counts.get("action_index_entry_bytes") or [
+        counts["action_item_bytes"] for _ in counts["action_indexes"]
+    ]
+    present = [
+        (index, write_units(size))
+        for index, size in zip(counts["action_indexes"], entry_bytes, strict=True)
+        if set(index) <= keys
+    ]
+    entries = sum(units for _, units in present)
+    put_units = action + entries
+    update_units = action + sum(
+        2 * units if _STATUS_KEYS & set(index) else units for index, units in present
+    )
     idempotency_writes = webhook_writes_per - 1  # all but the action's put
     total = idempotency_writes * idem + put_units + action_updates * update_units
+    sizes = "+".join(str(units) for _, units in present)
     text = (
         f"{idempotency_writes:g} idempotency writes x {idem} WRU"
-        f" + action put {put_units} WRU ({action} x (1 + {len(present)} indexes))"
+        f" + action put {put_units} WRU ({action} + index entries {sizes})"
         f" + {action_updates:g} action updates x {update_units} WRU"
+        f" ({action} + each status-keyed entry moved: 2 x ({sizes}))"
     )
     return total, text
+
+
+def _entry_sizes(counts: dict[str, Any]) -> str:
+    sizes = counts.get("action_index_entry_bytes") or []
+    return "/".join(str(size) for size in sizes) or "= item"
 
 
 def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
@@ -99,7 +123,8 @@ def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
         " (batch size 10, window 1 s); SQS: 1 SendMessage + 1 ReceiveMessage and 1"
         " DeleteMessageBatch per worker invocation; idle long polls not counted",
         f"DynamoDB: {wru_text}; items {counts['action_item_bytes']} B (action),"
-        f" {counts['idempotency_item_bytes']} B (idempotency), ~1 KB payload",
+        f" {counts['idempotency_item_bytes']} B (idempotency), ~1 KB payload; index entries"
+        f" {_entry_sizes(counts)} B (projected attributes + 100 B)",
         f"Secrets Manager: {WARM_INSTANCES} warm instances re-reading every"
         f" {SECRET_CACHE_SECONDS} s, {WEBHOOKS_PER_DAY:,} webhooks a day",
         f"logs: measured {counts['webhook_log_bytes']:.0f} B (webhook) +"

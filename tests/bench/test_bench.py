@@ -17,6 +17,7 @@ from tests.bench.cost import (
     per_million,
     write_units,
 )
+from tests.bench.figures import _dynamodb_units
 from tests.bench.report import Figure, table
 from tests.bench.sections import percentile
 
@@ -55,6 +56,56 @@ def test_lambda_bills_whole_milliseconds_and_dynamodb_whole_kilobytes():
     assert [write_units(10), write_units(1024), write_units(1025)] == [1, 1, 2]
     item = {"id": {"S": "abc"}, "n": {"N": "12345"}, "m": {"M": {"k": {"BOOL": True}}}}
     assert dynamodb_item_bytes(item) == (2 + 3) + (1 + 4) + (1 + 3 + 1 + 1 + 1)
+
+
+def _write_counts(**overrides):
+    counts = {
+        # Idempotency's put and update around the action's put; the send.
+        "accepted": [
+            ["dynamodb", "PutItem"],
+            ["dynamodb", "PutItem"],
+            ["sqs", "SendMessage"],
+            ["dynamodb", "UpdateItem"],
+        ],
+        "warm_webhooks": 1,
+        "worker_calls": [["dynamodb", "UpdateItem"], ["dynamodb", "UpdateItem"]],
+        "completed": 1,
+        "idempotency_item_bytes": 252,
+        "action_item_bytes": 1493,
+        "action_item_keys": [
+            "action_id",
+            "hook",
+            "match_key",
+            "status",
+            "status_scheduled",
+            "scheduled_at",
+        ],
+        "action_indexes": [
+            ["hook", "status_scheduled"],
+            ["match_key", "status_scheduled"],
+            ["status", "scheduled_at"],
+        ],
+    }
+    return {**counts, **overrides}
+
+
+def test_dynamodb_units_count_each_index_entry_at_its_projected_size():
+    # ALL projections (no entry sizes measured): every entry is the 2 KB item.
+    everything, _ = _dynamodb_units(_write_counts())
+    # 2 idempotency + put (2 + 3 x 2) + 2 status changes x (2 + 3 x (delete + put of 2)).
+    assert everything == 2 + 8 + 2 * 14
+
+    # Small projections: each entry 1 WRU; each status change still moves all three.
+    small, text = _dynamodb_units(_write_counts(action_index_entry_bytes=[330, 240, 300]))
+    assert small == 2 + (2 + 3) + 2 * (2 + 2 * 3)
+    assert "index entries 1+1+1" in text
+
+    # An item without an index's key (a sparse index) has no entry in it.
+    keys = ["action_id", "hook", "status", "status_scheduled", "scheduled_at"]
+    sparse, _ = _dynamodb_units(
+        _write_counts(action_index_entry_bytes=[330, 240, 300], action_item_keys=keys)
+    )
+    assert sparse == 2 + (2 + 2) + 2 * (2 + 2 * 2)
 
 
 def test_ratio_targets_and_absolute_targets():

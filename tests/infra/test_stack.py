@@ -228,6 +228,42 @@ def test_actions_table_has_its_indexes_ttl_and_recovery(template):
     )
 
 
+def test_actions_indexes_project_only_what_their_queries_need(resources):
+    """Not ALL: each write of an action pays for every index entry at its projected size."""
+    from functions.actions.store import INDEX_ATTRIBUTES
+
+    [table] = [
+        r["Properties"]
+        for r in _of_type(resources, "AWS::DynamoDB::Table").values()
+        if r["Properties"]["KeySchema"][0]["AttributeName"] == "action_id"
+    ]
+    projections = {
+        index["IndexName"]: index["Projection"] for index in table["GlobalSecondaryIndexes"]
+    }
+    assert projections == {
+        name: {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(attributes)}
+        for name, attributes in INDEX_ATTRIBUTES.items()
+    }
+    projected = {a for attributes in INDEX_ATTRIBUTES.values() for a in attributes}
+    assert not projected & {"args", "log", "last_error", "correlation_id"}
+
+
+def test_worker_reads_whole_actions_from_the_table_only(resources):
+    role_name, _ = _granted(resources, "Worker")
+    statements = [
+        statement
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        if {"Ref": role_name} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "dynamodb:BatchGetItem" in _actions(statement)
+    ]
+    assert statements
+    for statement in statements:
+        resources_named = json.dumps(statement["Resource"])
+        assert "ActionsTable" in resources_named
+        assert "index" not in resources_named and "*" not in resources_named
+
+
 def test_worker_configuration(resources):
     [worker] = [
         r["Properties"]
@@ -374,6 +410,7 @@ def test_worker_may_do_exactly_what_it_needs(resources):
         "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
         "dynamodb:Query",
+        "dynamodb:BatchGetItem",
         "scheduler:CreateSchedule",
         "scheduler:GetSchedule",
         "scheduler:DeleteSchedule",

@@ -496,9 +496,7 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
 
 
 def test_counts_page_through_every_page(jobs, mail, capsys, monkeypatch):
-    from infra.cli import actions
-
-    monkeypatch.setattr(actions, "PAGE", 2)
+    monkeypatch.setattr(store, "COUNT_PAGE", 2)
     for n in range(5):
         _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
 

@@ -2,7 +2,9 @@
 
 DynamoDB's own ``ScannedCount`` says how many items a query read. If it does not
 grow with the number of other actions, a query costs the same with a million of
-them; that is what these tests pin, with a few hundred on moto.
+them; that is what these tests pin, with a few hundred on moto. The indexes hold
+only keys and a few small attributes, so a query that returns whole items then
+reads them from the table with BatchGetItem: those items are counted too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.actions import (
+    count_scheduled_actions,
     get_scheduled_actions,
     has_scheduled_action,
     next_scheduled_action,
@@ -45,15 +48,23 @@ def crowded(stack, register):
 
 @pytest.fixture
 def reads():
-    """Items read by each DynamoDB query from now on (ScannedCount per response)."""
+    """Items read by each DynamoDB query or batch read from now on.
+
+    A Query's ScannedCount (index entries read, before any filter), a BatchGetItem's
+    items returned (each read from the table).
+    """
     counts: list[int] = []
 
     def record(parsed, **_):
         if "ScannedCount" in parsed:
             counts.append(parsed["ScannedCount"])
 
+    def record_batch(parsed, **_):
+        counts.append(sum(len(items) for items in parsed.get("Responses", {}).values()))
+
     for client in each_client():
         client.meta.events.register("after-call.dynamodb.Query", record)
+        client.meta.events.register("after-call.dynamodb.BatchGetItem", record_batch)
     return counts
 
 
@@ -80,7 +91,46 @@ def test_a_page_by_status_reads_the_page(crowded, reads):
     page = get_scheduled_actions(status="pending", per_page=10)
 
     assert len(page.items) == 10
-    assert sum(reads) == 10
+    assert all(item["args"] for item in page.items)  # whole items, from the table
+    assert reads == [10, 10]  # the page's index entries, then its items in one batch
+
+
+def test_a_page_of_a_match_reads_the_match(crowded, reads):
+    [item] = get_scheduled_actions(hook="test_crowd", args={"n": 12}, group="g").items
+
+    assert item["action_id"] == "crowd-12"
+    assert reads == [1, 1]
+
+
+def test_a_count_reads_no_item(crowded, reads):
+    assert count_scheduled_actions("pending", hook="test_crowd") == OTHERS
+    assert count_scheduled_actions("pending") == OTHERS
+    assert sum(reads) == 2 * OTHERS  # index entries only: no BatchGetItem
+
+
+def test_index_entries_carry_no_args_log_or_error(crowded):
+    """What keeps the writes cheap: each entry is its keys and a few small attributes."""
+    client = store._dynamodb()
+    for index, attributes in store.INDEX_ATTRIBUTES.items():
+        key, value = {
+            "by_hook": ("hook", "test_crowd"),
+            "by_match": ("match_key", store.match_key("test_crowd", {"n": 1}, "g")),
+            "by_status": ("#s", "pending"),
+        }[index]
+        params = {
+            "TableName": store.actions_table(),
+            "IndexName": index,
+            "KeyConditionExpression": f"{key} = :v",
+            "ExpressionAttributeValues": {":v": {"S": value}},
+            "Limit": 5,
+        }
+        if key == "#s":
+            params["ExpressionAttributeNames"] = {"#s": "status"}
+        entries = client.query(**params)["Items"]
+        assert entries, index
+        for entry in entries:
+            assert set(entry) <= store._index_keys(index) | set(attributes), index
+            assert not {"args", "log", "last_error"} & set(entry)
 
 
 def test_unschedule_of_specific_args_reads_only_the_match(crowded, reads):
