@@ -506,7 +506,8 @@ class _CloudLog:
         with self._lock:
             self.last.append(line)
             if line.startswith(f"REPORT {self.worker} ") and " Error: " in line:
-                if "Error: SystemExit:" in line:
+                # A process environment that exited, or (in-process) SystemExit caught.
+                if "Error: Runtime.ExitError:" in line or "Error: SystemExit:" in line:
                     self.crashed += 1
                 elif "Sandbox.Timedout" in line:
                     self.timed_out += 1
