@@ -6,12 +6,13 @@
    so every process (this one, the CLI, your scripts) sees the same AWS.
 2. Deploys the template into it (infra/local/deploy.py), seeding the webhook
    sources' secrets with the local demo secrets.
-3. Runs every function in-process from its template handler and environment, each
-   in its own module namespace (infra/local/runtime.py); serves the REST API on
+3. Runs every function from its template handler and environment in execution
+   environments of its own, child processes (infra/local/process_runtime.py; or
+   in-process, one namespace per function: infra/local/runtime.py); serves the REST API on
    127.0.0.1 (infra/local/http_front.py); polls each SQS event source mapping
    (infra/local/pollers.py); fires EventBridge schedules when due
    (infra/local/scheduler_clock.py); runs Step Functions executions with moto's
-   interpreter and Lambda tasks in-process (infra/local/stepfunctions.py).
+   interpreter, its Lambda tasks run by the same runtime (infra/local/stepfunctions.py).
 4. Reloads the functions' code when a file of theirs changes (infra/local/reloader.py):
    the next invocation is a cold start; what is in moto is kept.
 5. Prints a live log (the functions' JSON log records as one readable line each,

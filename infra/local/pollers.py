@@ -9,8 +9,9 @@ left behind come back after their visibility timeout, and SQS's redrive policy
 moves them to the dead-letter queue after ``maxReceiveCount`` receives, exactly as
 on AWS, because moto's SQS does that itself.
 
-Maximum concurrency is honoured as an upper bound only: the in-process runtime runs
-one invocation at a time.
+Maximum concurrency: the local cloud starts one poller per batch it may run at once
+(the mapping's maximum concurrency, capped by the local cloud's own concurrency), as
+Lambda scales its pollers; each poller runs one batch at a time.
 """
 
 from __future__ import annotations
