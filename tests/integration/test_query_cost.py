@@ -22,6 +22,7 @@ from functions.actions import (
     unschedule_action,
 )
 from functions.actions.envelope import Envelope
+from functions.actions.exceptions import TransientError
 from functions.clients import each_client
 
 OTHERS = 400
@@ -136,3 +137,48 @@ def test_index_entries_carry_no_args_log_or_error(crowded):
 def test_unschedule_of_specific_args_reads_only_the_match(crowded, reads):
     assert unschedule_action("test_crowd", {"n": 7}, "g") == "crowd-7"
     assert sum(reads) == 1
+
+
+def test_fetch_reads_in_chunks_of_100_and_asks_again_for_unprocessed_keys(crowded, monkeypatch):
+    client = store._dynamodb()
+    calls: list[int] = []
+
+    class Throttled:
+        """DynamoDB leaving the last key of each first answer unprocessed."""
+
+        def batch_get_item(self, RequestItems):  # noqa: N803 - boto3's name
+            [(table, request)] = RequestItems.items()
+            calls.append(len(request["Keys"]))
+            response = client.batch_get_item(RequestItems=RequestItems)
+            if len(calls) % 2 == 1 and len(request["Keys"]) > 1:
+                kept, left = request["Keys"][:-1], request["Keys"][-1:]
+                response = client.batch_get_item(RequestItems={table: {"Keys": kept}})
+                response["UnprocessedKeys"] = {table: {"Keys": left}}
+            return response
+
+    monkeypatch.setattr(store, "_dynamodb", Throttled)
+    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+    ids = [f"crowd-{n}" for n in range(150)] + ["no-such-action"]
+
+    found = store.fetch(ids)
+
+    assert set(found) == set(ids[:150])
+    assert found["crowd-149"]["args"] == '{"n":149}'
+    assert calls == [100, 1, 51, 1]  # each chunk, then its unprocessed key
+
+
+def test_fetch_gives_up_with_a_transient_error(crowded, monkeypatch):
+    client = store._dynamodb()
+
+    class Stuck:
+        def batch_get_item(self, RequestItems):  # noqa: N803 - boto3's name
+            return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+        def __getattr__(self, name):
+            return getattr(client, name)
+
+    monkeypatch.setattr(store, "_dynamodb", Stuck)
+    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+
+    with pytest.raises(TransientError, match="1 action"):
+        store.fetch(["crowd-1"])
