@@ -3,8 +3,8 @@
 On AWS an execution environment is a process that imports the handler once (the cold
 start) and then serves one invocation at a time; concurrency means more environments.
 ``ProcessRuntime`` does the same on this machine: per function, up to ``concurrency``
-child processes (``spawn``: nothing inherited but what we pass), each with the
-function's environment and its own modules. So, unlike the in-process runtime
+child processes (a fresh interpreter each: nothing inherited but what we pass), each
+with the function's environment and its own modules. So, unlike the in-process runtime
 (infra/local/runtime.py), which swaps module namespaces under one lock:
 
 * functions run concurrently: a webhook is served while the worker runs a batch;
@@ -26,23 +26,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import queue
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from infra.local.runtime import DEFAULT_PACKAGES, FunctionNotFound, FunctionSpec, InvokeResult
 
-_CONTEXT = multiprocessing.get_context("spawn")
 _CLOCK_TOLERANCE = 0.5  # seconds of difference that are not a moved clock
 
 
@@ -63,13 +63,15 @@ def _real_time() -> float:
 # -- the child ------------------------------------------------------------------------
 
 
-def _serve(spec: FunctionSpec, environment: dict[str, str], connection: Connection) -> None:
-    """An execution environment: import the handler once, then serve invocations."""
+def _serve(spec: FunctionSpec, connection: Connection) -> None:
+    """An execution environment: import the handler once, then serve invocations.
+
+    The process was started with the function's environment (``env=`` of its exec),
+    so even import-time reads of ``os.environ`` see what Lambda would give them.
+    """
     # Ctrl-C reaches the whole process group: the parent stops the environments itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.clear()
-    os.environ.update(environment)
-    if environment.get("LOCAL_LOG", "readable") != "json":
+    if os.environ.get("LOCAL_LOG", "readable") != "json":
         from infra.local.live_log import LiveLog
 
         sys.stdout = LiveLog(sys.__stdout__)  # before the handler's Logger binds its stream
@@ -136,24 +138,37 @@ def _moved_clock(offset: float) -> Any:
         yield
 
 
+def main() -> None:
+    """``python -m infra.local.process_runtime FD``: the child's entry point.
+
+    A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the
+    parent's ``__main__`` in the child before anything else runs, which would import
+    our modules with the parent's environment and break the isolation.
+    """
+    connection = Connection(int(sys.argv[1]))
+    spec = FunctionSpec(**connection.recv())
+    _serve(spec, connection)
+
+
 # -- the parent -----------------------------------------------------------------------
 
 
 @dataclass
 class _Environment:
-    process: Any
+    process: subprocess.Popen
     connection: Connection
     init_ms: float | None  # reported with the first invocation, then None
 
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
             self.connection.close()
-        if self.process.is_alive():
+        if self.alive():
             self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
 
 
 @dataclass
@@ -291,20 +306,24 @@ class ProcessRuntime:
 
     def _start(self, function: _Function) -> _Environment | InvokeResult:
         spec = function.spec
-        parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(
-            target=_serve,
-            args=(spec, self.environment_for(spec), child),
-            name=f"lambda-{spec.name}",
-            daemon=True,
+        ours, theirs = socket.socketpair()
+        variables = self.environment_for(spec)
+        # The same imports as this process: the project, pytest's rootdir, the venv.
+        variables["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+            [sys.executable, "-m", "infra.local.process_runtime", str(theirs.fileno())],
+            env=variables,
+            pass_fds=[theirs.fileno()],
         )
-        process.start()
-        child.close()
+        theirs.close()
+        parent = Connection(ours.detach())
         try:
+            parent.send(asdict(spec))
             kind, value, trace = parent.recv()
-        except EOFError:
-            process.join(5)
-            message = f"the environment exited during init (exit code {process.exitcode})"
+        except (EOFError, OSError):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(5)
+            message = f"the environment exited during init (exit code {process.returncode})"
             return InvokeResult(None, _error("Runtime.ExitError", message), 0.0)
         environment = _Environment(process, parent, value if kind == "ready" else None)
         if kind != "ready":
@@ -332,8 +351,9 @@ class ProcessRuntime:
 
     @staticmethod
     def _exit_code(environment: _Environment) -> str:
-        environment.process.join(5)
-        code = environment.process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            environment.process.wait(5)
+        code = environment.process.returncode
         environment.kill()
         return f"Runtime exited with error: exit status {code}"
 
@@ -349,3 +369,7 @@ class ProcessRuntime:
         self._log(line)
         if result.stack_trace:
             self._log("".join(result.stack_trace).rstrip())
+
+
+if __name__ == "__main__":
+    main()

@@ -47,3 +47,10 @@ def fail(event, context):
 
 def unserializable(event, context):
     return {1, 2}
+
+
+def service(event, context):
+    """What an import-time read of the environment saw (as Powertools' singletons do)."""
+    from functions.observability import SERVICE
+
+    return SERVICE

@@ -131,3 +131,11 @@ def test_a_moved_clock_is_moved_in_the_environment_too(runtime):
 
     assert moved.payload["now"] == pytest.approx(later.timestamp(), abs=30)
     assert back.payload["now"] < later.timestamp() - 3600
+
+
+def test_import_time_reads_of_the_environment_see_the_functions_own(runtime):
+    runtime.register(_spec("Worker", "service", POWERTOOLS_SERVICE_NAME="worker"))
+    runtime.register(_spec("Webhook", "service", POWERTOOLS_SERVICE_NAME="webhook"))
+
+    assert runtime.invoke("Worker", {}).payload == "worker"
+    assert runtime.invoke("Webhook", {}).payload == "webhook"
