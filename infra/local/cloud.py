@@ -98,6 +98,9 @@ class LocalCloud:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         server.start()
         self._stops.append(server.stop)
+        # moto's state lives in this process, not in the server: forget it on stop, so a
+        # later cloud in the same process starts as empty as a new process would.
+        self._stops.append(self._reset_moto)
         self.log(f"AWS (moto) on http://127.0.0.1:{self.aws_port}")
 
         template = self.template or synthesize()
@@ -119,6 +122,15 @@ class LocalCloud:
         if saved is not None:
             os.environ.clear()
             os.environ.update(saved)
+
+    def _reset_moto(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.aws_port}/moto-api/reset", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
 
     @property
     def webhook_url(self) -> str:
