@@ -207,6 +207,7 @@ class LocalCloud:
         # Lambda runs up to a mapping's maximum concurrency of batches at once; locally,
         # as many as there are environments to run them.
         parallel = self.concurrency if self.runtime_kind == "process" else 1
+        pollers: list[SqsPoller] = []
         for source in self.deployment.event_sources:
             mapping = Mapping(
                 function=source.function,
@@ -219,7 +220,8 @@ class LocalCloud:
             for _ in range(max(1, min(parallel, source.max_concurrency))):
                 poller = SqsPoller(mapping, self._invoke, log=self.log)
                 poller.start()
-                self._stops.append(poller.stop)
+                pollers.append(poller)
+        self._stops.append(lambda: SqsPoller.stop_all(pollers))
 
     def _start_scheduler(self) -> None:
         from infra.local.scheduler_clock import SchedulerClock, SystemClock

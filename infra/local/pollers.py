@@ -66,6 +66,15 @@ class SqsPoller:
         self._stop.set()
         self._thread.join(timeout)
 
+    @staticmethod
+    def stop_all(pollers: list[SqsPoller], timeout: float = 5.0) -> None:
+        """Tell every poller to stop, then wait for each: the waits overlap."""
+        for poller in pollers:
+            poller._stop.set()
+        deadline = time.monotonic() + timeout
+        for poller in pollers:
+            poller._thread.join(max(0.0, deadline - time.monotonic()))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
