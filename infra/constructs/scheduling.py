@@ -3,7 +3,7 @@ dead letters, and the stack's own recurring action (the daily report)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -111,10 +111,20 @@ class Scheduling(Construct):
             grantee=grantee, actions=["iam:PassRole"], resource_arns=[self.role.role_arn]
         )
         group = self.group.schedule_group_name
+        # cdk-nag names the resource as synthesized: tokens for an environment-agnostic
+        # stack, literals once `cdk deploy` (or CDK_DEFAULT_*) gives an account and region.
+        partition, region, account = (
+            f"<AWS::{name}>" if Token.is_unresolved(value) else value
+            for name, value in (
+                ("Partition", stack.partition),
+                ("Region", stack.region),
+                ("AccountId", stack.account),
+            )
+        )
         acknowledge(
             grantee.grant_principal,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:"
-            f"<AWS::AccountId>:schedule/{group}/*]",
+            f"AwsSolutions-IAM5[Resource::arn:{partition}:scheduler:{region}:"
+            f"{account}:schedule/{group}/*]",
             "Schedule names are made per action at run time (action-<id>); the grant is "
             "limited to the stack's own schedule group.",
         )

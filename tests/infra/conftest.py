@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -26,6 +28,9 @@ VARIANT_CONTEXT = {
 }
 
 
+DEPLOY_ENVIRONMENT = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}
+
+
 @pytest.fixture(scope="session")
 def variant(tmp_path_factory) -> dict:
     """Resources of the stack synthesized with VARIANT_CONTEXT (prod, WAF, e-mail)."""
@@ -34,6 +39,17 @@ def variant(tmp_path_factory) -> dict:
     from infra.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out.variant")
-    app, stack = build_app(outdir=str(outdir), context=VARIANT_CONTEXT)
-    app.synth()
+    # With an account and region, as `cdk synth` and `cdk deploy` set them: ARNs and
+    # cdk-nag's finding ids come out as literals instead of tokens.
+    saved = {name: os.environ.get(name) for name in DEPLOY_ENVIRONMENT}
+    os.environ.update(DEPLOY_ENVIRONMENT)
+    try:
+        app, stack = build_app(outdir=str(outdir), context=VARIANT_CONTEXT)
+        app.synth()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())["Resources"]
