@@ -277,16 +277,33 @@ class Monitoring(Construct):
         )
 
     def _api_alarm(self, api: apigw.RestApi) -> None:
-        """5xx per request at the stage: the receiver failing, or API Gateway itself."""
+        """5xx per webhook request: the receiver failing, or API Gateway itself.
+
+        The webhook method's own metrics (the stage has detailed metrics on), not the
+        stage's: ``GET /health`` answers 503 whenever the system is unhealthy, and a
+        monitor polling it would otherwise turn every dead letter into a "webhooks
+        failing" alarm.
+        """
+
+        def webhook_metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map={
+                    "ApiName": api.rest_api_name,
+                    "Stage": api.deployment_stage.stage_name,
+                    "Resource": "/webhooks/{source}",
+                    "Method": "POST",
+                },
+                statistic=statistic,
+                period=FIVE_MINUTES,
+            )
+
         rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
             using_metrics={
-                "errors": api.deployment_stage.metric_server_error(
-                    statistic="Sum", period=FIVE_MINUTES
-                ),
-                "requests": api.deployment_stage.metric_count(
-                    statistic="SampleCount", period=FIVE_MINUTES
-                ),
+                "errors": webhook_metric("5XXError", "Sum"),
+                "requests": webhook_metric("Count", "SampleCount"),
             },
             label="API 5xx rate (%)",
             period=FIVE_MINUTES,

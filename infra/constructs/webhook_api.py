@@ -123,7 +123,12 @@ class WebhookApi(Construct):
                     "/webhooks/{source}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=config.api_webhook_rate_limit,
                         throttling_burst_limit=config.api_webhook_burst_limit,
-                    )
+                    ),
+                    # Public and unauthenticated: a flood must not scale the health
+                    # function out (each cold one makes a fresh check of AWS calls).
+                    "/health/GET": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=5, throttling_burst_limit=10
+                    ),
                 },
                 tracing_enabled=True,
                 metrics_enabled=True,

@@ -76,6 +76,14 @@ def test_the_webhook_route_has_its_own_throttle_within_the_stages(resources):
     assert (everything["ThrottlingRateLimit"], everything["ThrottlingBurstLimit"]) == (100, 200)
 
 
+def test_the_public_health_route_is_throttled_hard(resources):
+    [stage] = _of_type(resources, "AWS::ApiGateway::Stage").values()
+    settings = stage["Properties"]["MethodSettings"]
+    [health] = [s for s in settings if s["ResourcePath"] == "/~1health"]
+    assert health["HttpMethod"] == "GET"
+    assert (health["ThrottlingRateLimit"], health["ThrottlingBurstLimit"]) == (5, 10)
+
+
 def test_the_receiver_is_told_its_request_body_limit(resources):
     # API Gateway has no body limit below 10 MB of its own: the receiver refuses larger
     # bodies with 413 before any work (functions/webhooks/receiver.py).

@@ -141,14 +141,18 @@ def test_worker_error_rate_is_errors_over_invocations(resources):
     assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2)
 
 
-def test_api_5xx_rate_is_errors_over_requests_at_the_stage(resources):
+def test_api_5xx_rate_is_the_webhook_methods_errors_over_its_requests(resources):
+    # Not the stage's: GET /health answers 503 whenever the system is unhealthy.
     alarm = _alarm(resources, "Api5xxRate")
     assert _expression(alarm) == "IF(requests > 0, 100 * errors / requests, 0)"
     assert _metric_names(alarm) == {"5XXError", "Count"}
     for metric in alarm["Metrics"]:
         if "MetricStat" in metric:
-            names = {d["Name"] for d in metric["MetricStat"]["Metric"]["Dimensions"]}
-            assert names == {"ApiName", "Stage"}
+            dimensions = {
+                d["Name"]: d["Value"] for d in metric["MetricStat"]["Metric"]["Dimensions"]
+            }
+            assert set(dimensions) == {"ApiName", "Stage", "Resource", "Method"}
+            assert (dimensions["Resource"], dimensions["Method"]) == ("/webhooks/{source}", "POST")
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanThreshold")
 
 
