@@ -26,6 +26,8 @@ import boto3
 
 from infra.local.sqs_poller import sqs_event
 
+_FIRST_PAUSE = 0.1  # seconds; doubled while the queue stays empty, up to wait_seconds
+
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
 
@@ -46,7 +48,7 @@ class SqsPoller:
         invoke: Invoke,
         *,
         log: Callable[[str], None] = print,
-        wait_seconds: int = 1,
+        wait_seconds: float = 1.0,
         sqs: Any = None,
     ) -> None:
         self.mapping = mapping
@@ -76,18 +78,31 @@ class SqsPoller:
             poller._thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
+        # Short polls and a pause of our own when the queue is empty, not SQS's long
+        # poll: moto times a long poll on the wall clock, which the end-to-end tests move
+        # (a poll begun hours ahead would block for hours once the clock comes back),
+        # and our pause, on the monotonic clock, ends the moment stop() is called.
+        pause = _FIRST_PAUSE
         while not self._stop.is_set():
             try:
-                self.poll()
+                received = self.poll()
             except Exception as exc:  # keep polling, as Lambda does; say what went wrong
                 self._log(f"poller {self.mapping.queue_arn}: {type(exc).__name__}: {exc}")
                 self._stop.wait(1)
+                continue
+            if received:
+                pause = _FIRST_PAUSE
+            else:
+                self._stop.wait(min(pause, self._wait))
+                pause = min(pause * 2, self._wait)
 
     def poll(self) -> int:
         """One batch: receive (within the window), invoke, delete; returns messages received."""
         messages = self._receive()
         if not messages:
             return 0
+        if self._stop.is_set():  # stopping: they come back after their visibility timeout
+            return len(messages)
         name = self.mapping.queue_arn.rsplit(":", 1)[-1]
         try:
             response = self._invoke(
@@ -124,7 +139,7 @@ class SqsPoller:
             batch = self._sqs.receive_message(
                 QueueUrl=self.mapping.queue_url,
                 MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
-                WaitTimeSeconds=self._wait if not messages else 0,
+                WaitTimeSeconds=0,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])

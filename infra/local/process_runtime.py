@@ -44,6 +44,9 @@ from typing import Any
 from infra.local.runtime import DEFAULT_PACKAGES, FunctionNotFound, FunctionSpec, InvokeResult
 
 _CLOCK_TOLERANCE = 0.5  # seconds of difference that are not a moved clock
+# Lambda gives an init 10 s; a laptop importing boto3 and Powertools under load may
+# need more, and a hung import must still not hold a concurrency slot for ever.
+INIT_TIMEOUT = 30.0
 
 
 def _error(error_type: str, message: str) -> dict[str, str]:
@@ -145,7 +148,9 @@ def main() -> None:
     parent's ``__main__`` in the child before anything else runs, which would import
     our modules with the parent's environment and break the isolation.
     """
-    connection = Connection(int(sys.argv[1]))
+    fd = int(sys.argv[1])
+    os.set_inheritable(fd, False)  # what a hook spawns must not hold our end open
+    connection = Connection(fd)
     spec = FunctionSpec(**connection.recv())
     _serve(spec, connection)
 
@@ -157,7 +162,8 @@ def main() -> None:
 class _Environment:
     process: subprocess.Popen
     connection: Connection
-    init_ms: float | None  # reported with the first invocation, then None
+    generation: int  # the function's generation it was started in: its code's age
+    init_ms: float | None = None  # reported with the first invocation, then None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -196,7 +202,8 @@ class ProcessRuntime:
         self._concurrency = max(1, concurrency)
         self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()
-        self._all: list[_Environment] = []  # every live environment, for stop()
+        self._all: list[_Environment] = []  # every environment started, for stop()
+        self._closed = False
 
     # -- registration ---------------------------------------------------------------
 
@@ -224,10 +231,10 @@ class ProcessRuntime:
             self._retire(function)
 
     def stop(self) -> None:
-        """End every environment."""
-        for function in list(self._functions.values()):
-            self._retire(function)
+        """End every environment, those starting and those running included; later
+        invocations fail (the runtime is gone, as after a local cloud's stop)."""
         with self._lock:
+            self._closed = True
             environments, self._all = self._all, []
         for environment in environments:
             environment.kill()
@@ -256,6 +263,9 @@ class ProcessRuntime:
             event = json.loads(json.dumps(event))
         except (TypeError, ValueError) as exc:
             return InvokeResult(None, _error("InvalidRequestContentException", str(exc)), 0.0)
+        if self._closed:
+            error = _error("ServiceException", "the local runtime has stopped")
+            return InvokeResult(None, error, 0.0, request_id)
         with function.slots:
             result = self._invoke_in(function, request_id, event)
         self._report(function.spec, result)
@@ -269,7 +279,7 @@ class ProcessRuntime:
 
     def _invoke_in(self, function: _Function, request_id: str, event: Any) -> InvokeResult:
         spec = function.spec
-        environment, generation = self._take(function)
+        environment = self._take(function)
         if isinstance(environment, InvokeResult):  # the init failed
             environment.request_id = request_id
             return environment
@@ -287,22 +297,22 @@ class ProcessRuntime:
             code = self._exit_code(environment)
             error = _error("Runtime.ExitError", f"RequestId: {request_id} Error: {code}")
             return InvokeResult(None, error, 0.0, request_id, init_ms)
-        self._give_back(function, generation, environment)
+        self._give_back(function, environment)
         if kind == "ok":
             return InvokeResult(value, None, duration, request_id, init_ms)
         return InvokeResult(None, value, duration, request_id, init_ms, trace)
 
-    def _take(self, function: _Function) -> tuple[_Environment | InvokeResult, int]:
-        generation = function.generation
+    def _take(self, function: _Function) -> _Environment | InvokeResult:
+        """A warm environment of the current code, or a new one."""
         while True:
             try:
                 environment = function.idle.get_nowait()
             except queue.Empty:
                 break
-            if environment.alive():
-                return environment, generation
+            if environment.alive() and environment.generation == function.generation:
+                return environment
             environment.kill()
-        return self._start(function), generation
+        return self._start(function)
 
     def _start(self, function: _Function) -> _Environment | InvokeResult:
         spec = function.spec
@@ -316,38 +326,54 @@ class ProcessRuntime:
             pass_fds=[theirs.fileno()],
         )
         theirs.close()
-        parent = Connection(ours.detach())
+        environment = _Environment(process, Connection(ours.detach()), function.generation)
+        with self._lock:  # known to stop() from now on, even while it imports
+            closed = self._closed
+            self._all = [e for e in self._all if e.alive()]
+            self._all.append(environment)
+        if closed:
+            environment.kill()
+            return InvokeResult(None, _error("ServiceException", "the runtime has stopped"), 0.0)
         try:
-            parent.send(asdict(spec))
-            kind, value, trace = parent.recv()
+            environment.connection.send(asdict(spec))
+            if not environment.connection.poll(INIT_TIMEOUT):
+                environment.kill()
+                message = f"Init timed out after {INIT_TIMEOUT:.0f} seconds"
+                return InvokeResult(None, _error("Sandbox.Timedout", message), 0.0)
+            kind, value, trace = environment.connection.recv()
         except (EOFError, OSError):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-            message = f"the environment exited during init (exit code {process.returncode})"
+            code = self._exit_code(environment)
+            message = f"the environment exited during init: {code}"
             return InvokeResult(None, _error("Runtime.ExitError", message), 0.0)
-        environment = _Environment(process, parent, value if kind == "ready" else None)
         if kind != "ready":
             environment.kill()
             return InvokeResult(None, value, 0.0, stack_trace=trace or None)
-        with self._lock:
-            self._all = [e for e in self._all if e.alive()]
-            self._all.append(environment)
+        environment.init_ms = value
         return environment
 
-    def _give_back(self, function: _Function, generation: int, environment: _Environment) -> None:
-        current = self._functions.get(function.spec.name)
-        if current is function and function.generation == generation:
-            function.idle.put(environment)
-        else:  # reloaded or replaced while it ran
-            environment.kill()
+    def _give_back(self, function: _Function, environment: _Environment) -> None:
+        with self._lock:
+            current = (
+                not self._closed
+                and self._functions.get(function.spec.name) is function
+                and environment.generation == function.generation
+            )
+            if current:
+                function.idle.put(environment)
+                return
+        environment.kill()  # reloaded, replaced or stopped while it ran
 
     def _retire(self, function: _Function) -> None:
-        function.generation += 1
-        while True:
-            try:
-                function.idle.get_nowait().kill()
-            except queue.Empty:
-                return
+        with self._lock:
+            function.generation += 1
+            stale = []
+            while True:
+                try:
+                    stale.append(function.idle.get_nowait())
+                except queue.Empty:
+                    break
+        for environment in stale:
+            environment.kill()
 
     @staticmethod
     def _exit_code(environment: _Environment) -> str:

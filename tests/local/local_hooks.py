@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from functions.actions.exceptions import TransientError
 from functions.actions.hooks import hook
 
@@ -19,5 +21,5 @@ def local_flaky(args, action) -> str:
 
 @hook("local_tick")
 def local_tick(args, action) -> str:
-    """Does nothing but say when it ran: the schedule tests read it from the action's log."""
-    return f"tick {args.get('n')} as {action.action_id}"
+    """Says what ran it, and where: the tests read it from the action's log."""
+    return f"tick {args.get('n')} as {action.action_id} in process {os.getpid()}"

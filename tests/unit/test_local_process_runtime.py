@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime
 
@@ -139,3 +140,26 @@ def test_import_time_reads_of_the_environment_see_the_functions_own(runtime):
 
     assert runtime.invoke("Worker", {}).payload == "worker"
     assert runtime.invoke("Webhook", {}).payload == "webhook"
+
+
+def test_a_hung_init_times_out_and_frees_its_slot(runtime, monkeypatch):
+    from infra.local import process_runtime
+
+    monkeypatch.setattr(process_runtime, "INIT_TIMEOUT", 1.0)
+    runtime.register(FunctionSpec("Hang", "tests.unit.process_hang.handler"), concurrency=1)
+
+    first, second = runtime.invoke("Hang", {}), runtime.invoke("Hang", {})
+
+    assert first.error["errorType"] == second.error["errorType"] == "Sandbox.Timedout"
+    assert "Init timed out" in first.error["errorMessage"]
+
+
+def test_after_stop_nothing_runs_and_no_environment_is_left(runtime):
+    runtime.register(_spec("Fn", "describe"))
+    pid = runtime.invoke("Fn", {}).payload["pid"]
+
+    runtime.stop()
+
+    assert runtime.invoke("Fn", {}).error["errorType"] == "ServiceException"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
