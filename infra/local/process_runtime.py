@@ -41,7 +41,13 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from infra.local.runtime import DEFAULT_PACKAGES, FunctionNotFound, FunctionSpec, InvokeResult
+from infra.local.runtime import (
+    DEFAULT_PACKAGES,
+    FunctionNotFound,
+    FunctionSpec,
+    InvokeResult,
+    RuntimeBase,
+)
 
 _CLOCK_TOLERANCE = 0.5  # seconds of difference that are not a moved clock
 # Lambda gives an init 10 s; a laptop importing boto3 and Powertools under load may
@@ -185,7 +191,7 @@ class _Function:
     generation: int = 0  # bumped by reload(): older environments are retired
 
 
-class ProcessRuntime:
+class ProcessRuntime(RuntimeBase):
     """Runs registered functions in child processes, up to ``concurrency`` each."""
 
     def __init__(
@@ -216,14 +222,6 @@ class ProcessRuntime:
         if old is not None:
             self._retire(old)
 
-    @property
-    def functions(self) -> dict[str, FunctionSpec]:
-        return {name: f.spec for name, f in self._functions.items()}
-
-    @property
-    def packages(self) -> tuple[str, ...]:
-        return self._packages
-
     def reload(self, name: str | None = None) -> None:
         """Retire the environments (of one function, or all): the next invoke is a cold start."""
         targets = [self._functions[name]] if name else list(self._functions.values())
@@ -240,17 +238,6 @@ class ProcessRuntime:
             environment.kill()
 
     # -- invocation -----------------------------------------------------------------
-
-    def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
-        base = dict(os.environ) if self._base_environment is None else dict(self._base_environment)
-        lambda_vars = {
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "_HANDLER": spec.handler,
-        }
-        return {**base, **lambda_vars, **{k: str(v) for k, v in spec.environment.items()}}
 
     def invoke(self, name: str, event: Any) -> InvokeResult:
         """Invoke ``name`` synchronously; waits for a free environment. Never raises for
@@ -270,12 +257,6 @@ class ProcessRuntime:
             result = self._invoke_in(function, request_id, event)
         self._report(function.spec, result)
         return result
-
-    def invoke_payload(self, name: str, event: Any) -> Any:
-        result = self.invoke(name, event)
-        if result.error is None:
-            return result.payload
-        return {**result.error, "stackTrace": result.stack_trace or []}
 
     def _invoke_in(self, function: _Function, request_id: str, event: Any) -> InvokeResult:
         spec = function.spec
@@ -382,19 +363,6 @@ class ProcessRuntime:
         code = environment.process.returncode
         environment.kill()
         return f"Runtime exited with error: exit status {code}"
-
-    def _report(self, spec: FunctionSpec, result: InvokeResult) -> None:
-        line = (
-            f"REPORT {spec.name} RequestId: {result.request_id} "
-            f"Duration: {result.duration_ms:.1f} ms"
-        )
-        if result.init_duration_ms is not None:
-            line += f" Init Duration: {result.init_duration_ms:.1f} ms"
-        if result.error is not None:
-            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
-        self._log(line)
-        if result.stack_trace:
-            self._log("".join(result.stack_trace).rstrip())
 
 
 if __name__ == "__main__":

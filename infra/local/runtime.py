@@ -121,7 +121,62 @@ def _error(error_type: str, message: str) -> dict[str, str]:
     return {"errorType": error_type, "errorMessage": message}
 
 
-class LocalRuntime:
+class RuntimeBase:
+    """What both local runtimes share: the function list, the environment a function
+    sees, Lambda's error payload and the REPORT line."""
+
+    _base_environment: dict[str, str] | None
+    _log: Callable[[str], None]
+    _packages: tuple[str, ...]
+    _functions: dict[str, Any]
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level packages each function has its own copy of."""
+        return self._packages
+
+    @property
+    def functions(self) -> dict[str, FunctionSpec]:
+        return {name: f.spec for name, f in self._functions.items()}
+
+    def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
+        """The environment the function's code sees."""
+        base = dict(os.environ) if self._base_environment is None else dict(self._base_environment)
+        lambda_vars = {
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "_HANDLER": spec.handler,
+        }
+        return {**base, **lambda_vars, **{k: str(v) for k, v in spec.environment.items()}}
+
+    def invoke(self, name: str, event: Any) -> InvokeResult:
+        raise NotImplementedError
+
+    def invoke_payload(self, name: str, event: Any) -> Any:
+        """The payload, or on error Lambda's function-error payload
+        ``{"errorType", "errorMessage", "stackTrace"}`` (what ``HttpFront`` expects)."""
+        result = self.invoke(name, event)
+        if result.error is None:
+            return result.payload
+        return {**result.error, "stackTrace": result.stack_trace or []}
+
+    def _report(self, spec: FunctionSpec, result: InvokeResult) -> None:
+        line = (
+            f"REPORT {spec.name} RequestId: {result.request_id} "
+            f"Duration: {result.duration_ms:.1f} ms"
+        )
+        if result.init_duration_ms is not None:
+            line += f" Init Duration: {result.init_duration_ms:.1f} ms"
+        if result.error is not None:
+            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
+        self._log(line)
+        if result.stack_trace:
+            self._log("".join(result.stack_trace).rstrip())
+
+
+class LocalRuntime(RuntimeBase):
     """Runs registered functions in this process, each in its own module namespace."""
 
     def __init__(
@@ -146,15 +201,6 @@ class LocalRuntime:
         with _LOCK:
             self._functions[spec.name] = _Function(spec)
 
-    @property
-    def packages(self) -> tuple[str, ...]:
-        """The top-level packages each function has its own copy of."""
-        return self._packages
-
-    @property
-    def functions(self) -> dict[str, FunctionSpec]:
-        return {name: f.spec for name, f in self._functions.items()}
-
     def reload(self, name: str | None = None) -> None:
         """Forget cached modules (of one function, or all): the next invoke is a cold start."""
         with _LOCK:
@@ -165,18 +211,6 @@ class LocalRuntime:
             importlib.invalidate_caches()
 
     # -- invocation -----------------------------------------------------------------
-
-    def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
-        """The environment the function's code sees."""
-        base = dict(os.environ) if self._base_environment is None else dict(self._base_environment)
-        lambda_vars = {
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "_HANDLER": spec.handler,
-        }
-        return {**base, **lambda_vars, **{k: str(v) for k, v in spec.environment.items()}}
 
     def invoke(self, name: str, event: Any) -> InvokeResult:
         """Invoke ``name`` synchronously (RequestResponse). Never raises for handler errors."""
@@ -207,14 +241,6 @@ class LocalRuntime:
 
         self._report(spec, result)
         return result
-
-    def invoke_payload(self, name: str, event: Any) -> Any:
-        """The payload, or on error Lambda's function-error payload
-        ``{"errorType", "errorMessage", "stackTrace"}`` (what ``HttpFront`` expects)."""
-        result = self.invoke(name, event)
-        if result.error is None:
-            return result.payload
-        return {**result.error, "stackTrace": result.stack_trace or []}
 
     def _take_modules(self) -> dict[str, ModuleType]:
         """Remove the isolated packages' entries from sys.modules and return them."""
@@ -272,16 +298,3 @@ class LocalRuntime:
             error = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}")
             return InvokeResult(None, error, duration, request_id, init_ms)
         return InvokeResult(payload, None, duration, request_id, init_ms)
-
-    def _report(self, spec: FunctionSpec, result: InvokeResult) -> None:
-        line = (
-            f"REPORT {spec.name} RequestId: {result.request_id} "
-            f"Duration: {result.duration_ms:.1f} ms"
-        )
-        if result.init_duration_ms is not None:
-            line += f" Init Duration: {result.init_duration_ms:.1f} ms"
-        if result.error is not None:
-            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
-        self._log(line)
-        if result.stack_trace:
-            self._log("".join(result.stack_trace).rstrip())

@@ -24,14 +24,21 @@ class BareHandler:
         self._queue_url = queue_url
         self.sqs = boto3.client("sqs")
 
-    def handle(self, event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
+    def verified(self, event: dict[str, Any]) -> tuple[bytes, str] | None:
+        """The raw body and delivery id of a correctly signed event, else None."""
         body = event.get("body") or ""
         raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         expected = "sha256=" + hmac.new(self._secret, raw, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, headers.get("x-hub-signature-256", "")):
+            return None
+        return raw, headers.get("x-github-delivery", "")
+
+    def handle(self, event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
+        verified = self.verified(event)
+        if verified is None:
             return {"statusCode": 401, "body": '{"error": "invalid_signature"}'}
-        delivery_id = headers.get("x-github-delivery", "")
+        raw, delivery_id = verified
         self.sqs.send_message(
             QueueUrl=self._queue_url,
             MessageBody=json.dumps({"delivery_id": delivery_id, "payload": raw.decode()}),
@@ -56,13 +63,10 @@ class BareSameCalls(BareHandler):
         self._actions = actions_table
 
     def handle(self, event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
-        body = event.get("body") or ""
-        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
-        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-        expected = "sha256=" + hmac.new(self._secret, raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, headers.get("x-hub-signature-256", "")):
+        verified = self.verified(event)
+        if verified is None:
             return {"statusCode": 401, "body": '{"error": "invalid_signature"}'}
-        delivery_id = headers.get("x-github-delivery", "")
+        raw, delivery_id = verified
         key = {"id": {"S": f"github#{delivery_id}"}}
         self.dynamodb.put_item(
             TableName=self._idempotency,
