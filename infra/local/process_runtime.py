@@ -147,6 +147,18 @@ def _moved_clock(offset: float) -> Any:
         yield
 
 
+def _exit_with(parent: int) -> None:
+    """End this environment when its parent is gone, even mid-invocation: an idle one
+    sees the pipe close, a busy one would otherwise run on as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
     """``python -m infra.local.process_runtime FD``: the child's entry point.
 
@@ -156,6 +168,7 @@ def main() -> None:
     """
     fd = int(sys.argv[1])
     os.set_inheritable(fd, False)  # what a hook spawns must not hold our end open
+    _exit_with(os.getppid())
     connection = Connection(fd)
     spec = FunctionSpec(**connection.recv())
     _serve(spec, connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -163,3 +164,59 @@ def test_after_stop_nothing_runs_and_no_environment_is_left(runtime):
     assert runtime.invoke("Fn", {}).error["errorType"] == "ServiceException"
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_an_environment_does_not_outlive_its_parent(tmp_path):
+    """A parent killed outright (no stop()) leaves no environment running on."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "from infra.local.process_runtime import ProcessRuntime\n"
+        "from infra.local.runtime import FunctionSpec\n"
+        "r = ProcessRuntime(base_environment={})\n"
+        "r.register(FunctionSpec('Slow', 'tests.unit.process_handlers.sleep', {}, 600, 128))\n"
+        "import threading\n"
+        "threading.Thread(target=r.invoke, args=('Slow', {'seconds': 600})).start()\n"
+        "import time; time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=Path.cwd())  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        children: list[int] = []
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.5)
+            children = _children_of(parent.pid)
+        assert children, "the environment did not start"
+        time.sleep(3)  # well into its invocation
+    finally:
+        parent.kill()
+        parent.wait()
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(children[0]):
+        time.sleep(0.2)
+    assert not _alive(children[0])
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, if not yet reaped
+        return stat.read().split()[2] != "Z"
