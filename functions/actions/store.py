@@ -659,14 +659,21 @@ def query(
 
 
 def _whole(entries: list[dict[str, Any]], status: str | None) -> list[dict[str, Any]]:
-    """The index entries' items from the table, in the index's order."""
+    """The index entries' items from the table, in the index's order.
+
+    An item that has moved since the index was read (another status, or a recurring
+    action on to its next run) no longer answers the query, and is left out.
+    """
     found = fetch([entry["action_id"] for entry in entries])
-    return [
-        found[entry["action_id"]]
-        for entry in entries
-        if entry["action_id"] in found
-        and (status is None or found[entry["action_id"]].get("status") == status)
-    ]
+
+    def still_matches(entry: dict[str, Any]) -> bool:
+        item = found.get(entry["action_id"])
+        if item is None or (status is not None and item.get("status") != status):
+            return False
+        keys = ("status_scheduled", "scheduled_at")
+        return all(item.get(key) == entry[key] for key in keys if key in entry)
+
+    return [found[entry["action_id"]] for entry in entries if still_matches(entry)]
 
 
 def fetch(action_ids: list[str]) -> dict[str, dict[str, Any]]:

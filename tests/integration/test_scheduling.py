@@ -1129,3 +1129,22 @@ def test_a_started_run_moves_its_recurring_action_to_the_next_run(stack, jobs, r
     assert recurring["status"] == "pending"
     assert recurring["scheduled_at"] == pytest.approx((start + timedelta(hours=2)).timestamp())
     assert get_scheduled_actions(status="past-due").items == []
+
+
+def test_an_action_that_moved_after_the_index_was_read_is_left_out(jobs, hook):
+    """The index is read first, the items after: a recurring action that moved on to its
+    next run in between no longer answers "past-due" and is not returned as such."""
+    from functions.actions import store
+
+    action_id = schedule_single_action(_later(3600), HOOK)
+    item = jobs.action(action_id)
+    entry = {
+        "action_id": action_id,
+        "status_scheduled": item["status_scheduled"],
+        "scheduled_at": item["scheduled_at"],
+    }
+    moved = {**entry, "scheduled_at": item["scheduled_at"] - 7200}  # as read before it moved
+
+    assert [a["action_id"] for a in store._whole([entry], "pending")] == [action_id]
+    assert store._whole([moved], "pending") == []
+    assert store._whole([entry], "complete") == []
