@@ -818,6 +818,9 @@ class Tally:
     sample: list[dict[str, Any]]
 
 
+_TALLY_FILTER_PAGES = 4  # pages a filtered tally reads at most while it has found none
+
+
 def tally(
     status: str,
     *,
@@ -828,13 +831,14 @@ def tally(
 ) -> Tally:
     """Count actions in ``status`` scheduled before a time: ONE query of ``by_status``.
 
-    For health checks polled every minute, so the cost is constant whatever the
+    For health checks polled every minute, so the cost is bounded whatever the
     backlog: the query reads at most ``limit + 1`` index items (``Limit`` bounds what
     DynamoDB reads, before any filter), and a larger set is reported as ``limit``
     with ``more``. ``updated_before`` keeps only items last written before a time
     (an in-progress action is last written when its run claimed it); those older in
     schedule but fresh in claim still count against the bound, so ``more`` may then
-    mean "at least". Without ``sample`` the query selects COUNT: no item leaves
+    mean "at least"; while none has matched, up to ``_TALLY_FILTER_PAGES`` pages are
+    read. Without ``sample`` the query selects COUNT: no item leaves
     DynamoDB at all; with it, only the four fields above are projected.
     """
     params: dict[str, Any] = {
@@ -853,6 +857,12 @@ def tally(
     else:
         params["Select"] = "COUNT"
     response = _dynamodb().query(**params)
+    # With a filter, a page of entries fresh in claim can hide a stuck one behind it (a
+    # backlog being drained): look a few pages further, still bounded, before "none".
+    for _ in range(_TALLY_FILTER_PAGES - 1):
+        if updated_before is None or response.get("Count") or "LastEvaluatedKey" not in response:
+            break
+        response = _dynamodb().query(**params, ExclusiveStartKey=response["LastEvaluatedKey"])
     matched = int(response.get("Count", 0))
     more = matched > limit or (updated_before is not None and "LastEvaluatedKey" in response)
     items = [from_item(item) for item in response.get("Items", [])[:sample]]

@@ -134,6 +134,29 @@ def test_an_action_in_progress_past_its_time_is_stuck(health, register):
     assert report.past_due_pending.count == 0
 
 
+def test_a_stuck_action_behind_a_page_of_freshly_claimed_ones_is_found(health, register):
+    """A backlog being drained: 60 actions due earlier, all claimed just now, come first
+    in the index; the one stuck since long ago is behind them."""
+    register("test_health_slow", lambda args, action: None)
+    fresh = [api.enqueue_async_action("test_health_slow", {"n": n}) for n in range(60)]
+    stuck = api.enqueue_async_action("test_health_slow", {"n": "stuck"})
+    for action_id in [*fresh, stuck]:
+        _claim(action_id)
+    claimed_later = str(_later(301).timestamp())
+    for action_id in fresh:
+        boto3.client("dynamodb").update_item(
+            TableName=store.actions_table(),
+            Key={"action_id": {"S": action_id}},
+            UpdateExpression="SET updated_at = :t",
+            ExpressionAttributeValues={":t": {"N": claimed_later}},
+        )
+
+    report = checks.check_health(_later(301))
+
+    assert report.reasons == ["1 action(s) in progress for more than 300 s"]
+    assert report.stuck_in_progress.count == 1
+
+
 def test_a_pending_action_well_past_its_time_is_past_due(health, register):
     register("test_health_late", lambda args, action: None)
     api.enqueue_async_action("test_health_late", {})
