@@ -133,19 +133,26 @@ def test_both_nag_packs_ran_and_left_nothing_open(synthesized):
     assert "AwsSolutionsChecks(app)" in source and "ServerlessChecks(app)" in source
 
 
-def test_the_serverless_pack_fails_an_unacknowledged_finding(tmp_path):
+@pytest.mark.parametrize(
+    ("pack", "queue_options", "rules"),
+    [
+        ("AwsSolutionsChecks", {"enforce_ssl": False}, ["AwsSolutions-SQS3", "AwsSolutions-SQS4"]),
+        ("ServerlessChecks", {"enforce_ssl": True}, ["Serverless-SQSRedrivePolicy"]),
+    ],
+)
+def test_each_nag_pack_fails_an_unacknowledged_finding(tmp_path, pack, queue_options, rules):
+    import cdk_nag
     from aws_cdk import App, Stack, Validations
     from aws_cdk import aws_sqs as sqs
-    from cdk_nag import ServerlessChecks
 
     app = App(outdir=str(tmp_path))
-    stack = Stack(app, "Bad")
-    sqs.Queue(stack, "NoDeadLetters", enforce_ssl=True)
-    Validations.of(app).add_plugins(ServerlessChecks(app))
+    sqs.Queue(Stack(app, "Bad"), "PlainQueue", **queue_options)
+    Validations.of(app).add_plugins(getattr(cdk_nag, pack)(app))
 
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         app.synth()
-    assert "Serverless-SQSRedrivePolicy" in str(failure.value)
+    for rule in rules:
+        assert rule in str(failure.value)
 
 
 # --- configuration ----------------------------------------------------------------------

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from aws_cdk.assertions import Match
 
 from infra.config import DEFAULT_SOURCES
@@ -373,22 +372,6 @@ def test_cdk_nag_aws_solutions_passes(synthesized):
     _, path = synthesized
     report = json.loads((path.parent / "validation-report.json").read_text())
     assert report["pluginReports"] == []
-
-
-def test_cdk_nag_really_fails_a_non_compliant_stack(tmp_path):
-    from aws_cdk import App, Stack, Validations
-    from aws_cdk import aws_sqs as sqs
-    from cdk_nag import AwsSolutionsChecks
-
-    app = App(outdir=str(tmp_path))
-    stack = Stack(app, "Bad")
-    sqs.Queue(stack, "PlainQueue", enforce_ssl=False)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-
-    with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
-        app.synth()
-    assert "AwsSolutions-SQS3" in str(failure.value)
-    assert "AwsSolutions-SQS4" in str(failure.value)
 
 
 def test_worker_may_do_exactly_what_it_needs(resources):

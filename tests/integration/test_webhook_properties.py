@@ -11,6 +11,20 @@ import json
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+SCHEME_SOURCES = ["github", "stripe", "shopify", "standard", "hmac"]
+
+
+def fuzz(examples: int) -> settings:
+    """Deterministic examples (CI runs the same ones every time), fixtures shared."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 SIGNATURE_HEADERS = [
     "X-Hub-Signature-256",
     "X-GitHub-Delivery",
@@ -36,9 +50,7 @@ headers = st.dictionaries(
     header_values,
     max_size=8,
 )
-sources = st.one_of(
-    st.sampled_from(["github", "stripe", "shopify", "standard", "hmac"]), st.text(max_size=20)
-)
+sources = st.one_of(st.sampled_from(SCHEME_SOURCES), st.text(max_size=20))
 bodies = st.one_of(
     st.binary(max_size=4096),
     st.recursive(
@@ -49,13 +61,7 @@ bodies = st.one_of(
 )
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(300)
 @given(source=sources, request_headers=headers, body=bodies, base64_encoded=st.booleans())
 def test_unsigned_requests_are_rejected_cleanly_and_store_nothing(
     stack, source, request_headers, body, base64_encoded
@@ -72,15 +78,9 @@ def test_unsigned_requests_are_rejected_cleanly_and_store_nothing(
     assert stack.queue_depth() == 0
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(100)
 @given(
-    source=st.sampled_from(["github", "stripe", "shopify", "standard", "hmac"]),
+    source=st.sampled_from(SCHEME_SOURCES),
     flip=st.integers(min_value=0),
 )
 def test_any_single_byte_change_to_a_signed_body_is_rejected(stack, source, flip):
@@ -96,7 +96,6 @@ def test_any_single_byte_change_to_a_signed_body_is_rejected(stack, source, flip
     assert stack.queue_depth() == 0
 
 
-SCHEME_SOURCES = ["github", "stripe", "shopify", "standard", "hmac"]
 delivery_ids = st.one_of(
     st.text(max_size=300),
     st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
@@ -115,13 +114,7 @@ signed_bodies = st.one_of(
 )
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz(100)
 @given(
     source=st.sampled_from(SCHEME_SOURCES),
     delivery_id=delivery_ids,
