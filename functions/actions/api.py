@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from functions.actions import cron, hooks, queues, store, timers
 from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope, Priority
 from functions.actions.exceptions import InvalidAction
+from functions.actions.store import ActionKind, Recurrence
 from functions.observability import add_metric, logger
 
 Timestamp = datetime | int | float
@@ -38,26 +40,43 @@ def as_datetime(timestamp: Timestamp) -> datetime:
     raise InvalidAction("timestamps are timezone-aware datetimes or epoch seconds")
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What every enqueue and schedule function is asked for, besides the time."""
+
+    hook: str
+    args: Any
+    group: str
+    unique: bool
+    priority: Priority | None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How the action recurs, if it does: what its item records besides the envelope."""
+
+    kind: ActionKind
+    recurrence: Recurrence | None = None
+    schedule_name: str | None = None
+
+
 def _prepare(
-    hook: str,
-    args: Any,
-    group: str,
-    priority: Priority | None,
+    request: _Request,
     scheduled_for: datetime,
     *,
     action_id: str | None = None,
     correlation_id: str | None = None,
 ) -> tuple[Envelope, QueueConfig]:
-    spec = hooks.get(hook)
+    spec = hooks.get(request.hook)
     now = datetime.now(UTC)
     action_id = action_id or str(uuid.uuid4())
     try:
         envelope = Envelope(
             action_id=action_id,
-            hook=hook,
-            args=args,
-            group=group,
-            priority=priority or spec.priority,
+            hook=request.hook,
+            args=request.args,
+            group=request.group,
+            priority=request.priority or spec.priority,
             max_attempts=spec.max_attempts,
             scheduled_for=scheduled_for,
             enqueued_at=now,
@@ -72,11 +91,17 @@ def _prepare(
 def _write(
     envelope: Envelope,
     unique: bool,
-    extra: dict[str, Any],
+    shape: _Shape,
     hand_off: Callable[[], object],
 ) -> bool:
     """Write the item, then hand the envelope off; remove the item if the hand-off fails."""
-    created = store.create(envelope, unique=unique, extra=extra)
+    created = store.create(
+        envelope,
+        unique=unique,
+        kind=shape.kind,
+        recurrence=shape.recurrence,
+        schedule_name=shape.schedule_name,
+    )
     try:
         hand_off()
     except (ClientError, BotoCoreError, InvalidAction):
@@ -89,7 +114,7 @@ def _write(
             "action_id": envelope.action_id,
             "hook": envelope.hook,
             "group": envelope.group,
-            "kind": extra.get("kind"),
+            "kind": str(shape.kind),
             "scheduled_for": envelope.scheduled_for.isoformat(),
             "repeat": not created,
         },
@@ -98,7 +123,7 @@ def _write(
         # Counted where the action is made (the webhook function, the worker when a
         # hook enqueues more); a repeat hand-off of the same action is not a new one.
         add_metric(
-            "ActionsEnqueued" if extra.get("kind") == "async" else "ActionsScheduled",
+            "ActionsEnqueued" if shape.kind is ActionKind.ASYNC else "ActionsScheduled",
             hook=envelope.hook,
             priority=envelope.priority,
         )
@@ -124,15 +149,12 @@ def enqueue_async_action(
     action again, which the worker runs once.
     """
     envelope, queue = _prepare(
-        hook,
-        args,
-        group,
-        priority,
+        _Request(hook, args, group, unique, priority),
         datetime.now(UTC),
         action_id=action_id,
         correlation_id=correlation_id,
     )
-    _write(envelope, unique, {"kind": "async"}, lambda: queues.send(envelope, queue))
+    _write(envelope, unique, _Shape(ActionKind.ASYNC), lambda: queues.send(envelope, queue))
     return envelope.action_id
 
 
@@ -150,21 +172,21 @@ def schedule_single_action(
     one-time EventBridge schedule sends it at its time and deletes itself.
     """
     when = as_datetime(timestamp)
-    envelope, queue = _prepare(hook, args, group, priority, when)
+    envelope, queue = _prepare(_Request(hook, args, group, unique, priority), when)
     delay = (when - datetime.now(UTC)).total_seconds()
-    extra: dict[str, Any] = {"kind": "single"}
+    shape = _Shape(ActionKind.SINGLE)
     if delay <= 0 or (delay <= queues.MAX_DELAY_SECONDS and not queue.fifo):
 
         def hand_off() -> object:
             return queues.send(envelope, queue, delay_seconds=max(0.0, delay))
 
     else:
-        extra["schedule_name"] = timers.schedule_name(envelope.action_id)
+        shape = _Shape(ActionKind.SINGLE, schedule_name=timers.schedule_name(envelope.action_id))
 
         def hand_off() -> object:
             return timers.create_at(envelope, queue)
 
-    _write(envelope, unique, extra, hand_off)
+    _write(envelope, unique, shape, hand_off)
     return envelope.action_id
 
 
@@ -188,8 +210,9 @@ def schedule_recurring_action(
     start = as_datetime(timestamp)
     now = datetime.now(UTC)
     first = cron.next_rate_run(start, interval_seconds, now - timedelta(seconds=1))
-    recurrence = {"kind": "rate", "interval_seconds": interval_seconds, "start": start.timestamp()}
-    return _recurring(hook, args, group, unique, priority, first, expression, "UTC", recurrence)
+    request = _Request(hook, args, group, unique, priority)
+    recurrence = Recurrence.rate(interval_seconds, start)
+    return _recurring(request, first, expression, recurrence)
 
 
 def schedule_cron_action(
@@ -213,36 +236,21 @@ def schedule_cron_action(
     first = cron.next_cron_run(expression, timezone, start - timedelta(seconds=1))
     if first is None:
         raise InvalidAction(f"{cron_expression!r} never matches in the next 50 years")
-    recurrence = {"kind": "cron", "cron": expression, "timezone": timezone}
-    return _recurring(
-        hook, args, group, unique, priority, first, cron.to_aws_cron(expression), timezone,
-        recurrence,
-    )  # fmt: skip
+    request = _Request(hook, args, group, unique, priority)
+    recurrence = Recurrence.cron_rule(expression, timezone)
+    return _recurring(request, first, cron.to_aws_cron(expression), recurrence)
 
 
-def _recurring(
-    hook: str,
-    args: Any,
-    group: str,
-    unique: bool,
-    priority: Priority | None,
-    first: datetime,
-    expression: str,
-    timezone: str,
-    recurrence: dict[str, Any],
-) -> str:
-    envelope, queue = _prepare(hook, args, group, priority, first)
-    extra = {
-        "kind": recurrence["kind"],
-        "recurrence": recurrence,
-        "schedule_name": timers.schedule_name(envelope.action_id),
-    }
+def _recurring(request: _Request, first: datetime, expression: str, recurrence: Recurrence) -> str:
+    """Write a recurring action and its EventBridge schedule (``expression``, AWS syntax)."""
+    envelope, queue = _prepare(request, first)
+    shape = _Shape(recurrence.kind, recurrence, timers.schedule_name(envelope.action_id))
     _write(
         envelope,
-        unique,
-        extra,
+        request.unique,
+        shape,
         lambda: timers.create_recurring(
-            envelope, queue, expression=expression, timezone=timezone, start=first
+            envelope, queue, expression=expression, timezone=recurrence.timezone, start=first
         ),
     )
     return envelope.action_id

@@ -20,14 +20,24 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from functions.actions.config import circuits_table
 from functions.clients import lazy_client
+from functions.dynamodb import condition_failed, from_item, to_attribute
 from functions.observability import add_metric, logger
 
-CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+class CircuitState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
 
 _dynamodb = lazy_client("dynamodb")
 
@@ -58,31 +68,32 @@ class Decision:
     trial: bool = False
 
 
-def _n(value: float) -> dict[str, str]:
-    return {"N": repr(value) if isinstance(value, float) else str(value)}
+def _n(value: float) -> dict[str, Any]:
+    return to_attribute(value)
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
+def _s(value: str) -> dict[str, Any]:
+    return to_attribute(str(value))
 
 
 def _conditional(**update) -> bool:
     try:
         _dynamodb().update_item(TableName=circuits_table(), **update)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True
 
 
-def state(name: str) -> dict[str, float | str]:
+def state(name: str) -> dict[str, Any]:
+    """The circuit's item as plain values (``state``, ``failures``, times); {} if none."""
     item = (
         _dynamodb()
         .get_item(TableName=circuits_table(), Key={"name": _s(name)}, ConsistentRead=True)
         .get("Item", {})
     )
-    return {key: (float(v["N"]) if "N" in v else v.get("S", "")) for key, v in item.items()}
+    return from_item(item)
 
 
 def allow(name: str, settings: Settings | None = None) -> Decision:
@@ -221,7 +232,7 @@ def _transition(name: str, new_state: str) -> None:
     add_metric(metric[new_state], circuit=name)
 
 
-def not_closed(limit: int = 100) -> tuple[list[dict[str, float | str]], bool]:
+def not_closed(limit: int = 100) -> tuple[list[dict[str, Any]], bool]:
     """Circuits that are open or half-open (name, state, opened_at), and whether more
     circuits were left unread: ONE bounded Scan.
 
@@ -237,8 +248,5 @@ def not_closed(limit: int = 100) -> tuple[list[dict[str, float | str]], bool]:
         ExpressionAttributeValues={":closed": _s(CLOSED)},
         Limit=limit,
     )
-    circuits = [
-        {key: (float(v["N"]) if "N" in v else v.get("S", "")) for key, v in item.items()}
-        for item in response.get("Items", [])
-    ]
+    circuits = [from_item(item) for item in response.get("Items", [])]
     return circuits, "LastEvaluatedKey" in response

@@ -8,7 +8,6 @@ has, next and unschedule need no more than the indexes hold; the items that
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,62 +15,53 @@ from functions.actions import cron, hooks, queues, store, timers
 from functions.actions.config import queue_named
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction
+from functions.actions.store import Action, ActionKind, ActionStatus, IndexEntry
 from functions.observability import logger
 
 PAST_DUE = "past-due"
+STATUSES = (*(str(status) for status in ActionStatus), PAST_DUE)
 _PAGE = 100
 
 
-def _args(args: Any) -> Any:
-    return store.ANY if args is None else args
+def _criteria(hook: str, args: Any, group: str | None, status: ActionStatus) -> store.Criteria:
+    """Action Scheduler's matching: ``args=None`` matches any args."""
+    return store.Criteria(hook, status, store.ANY if args is None else args, group)
 
 
-def _matches(hook: str, args: Any, group: str | None, status: str) -> list[dict[str, Any]]:
+def _matches(hook: str, args: Any, group: str | None, status: ActionStatus) -> list[IndexEntry]:
     """Every action of ``hook`` in ``status`` matching args and group (all pages).
 
     Index entries only: their id, time, kind and recurrence are all that ``next_run``
     and a cancel need.
     """
-    items: list[dict[str, Any]] = []
+    items: list[IndexEntry] = []
     cursor = None
     while True:
-        page = store.query(
-            hook=hook,
-            status=status,
-            args=_args(args),
-            group=group,
-            per_page=_PAGE,
-            cursor=cursor,
-            full=False,
-        )
+        page = store.entries(_criteria(hook, args, group, status), per_page=_PAGE, cursor=cursor)
         items.extend(page.items)
         if not page.cursor:
             return items
         cursor = page.cursor
 
 
-def next_run(item: dict[str, Any], now: datetime | None = None) -> datetime | None:
+def next_run(action: Action | IndexEntry, now: datetime | None = None) -> datetime | None:
     """When a pending action runs next: its time, or its recurrence's next occurrence."""
     now = now or datetime.now(UTC)
-    recurrence = item.get("recurrence") or {}
-    if recurrence.get("kind") == "rate":
-        start = datetime.fromtimestamp(recurrence["start"], UTC)
-        return cron.next_rate_run(start, int(recurrence["interval_seconds"]), now)
-    if recurrence.get("kind") == "cron":
-        # Not before its first run (``scheduled_at``): a cron action may start later.
-        first = datetime.fromtimestamp(item["scheduled_at"], UTC)
-        after = max(now, first - timedelta(seconds=1))
-        return cron.next_cron_run(recurrence["cron"], recurrence["timezone"], after)
-    return datetime.fromtimestamp(item["scheduled_at"], UTC)
+    recurrence = action.recurrence
+    if recurrence is not None and recurrence.kind is ActionKind.RATE and recurrence.start:
+        return cron.next_rate_run(recurrence.start, recurrence.interval_seconds, now)
+    if recurrence is not None and recurrence.kind is ActionKind.CRON:
+        # Not before its first run (its scheduled time): a cron action may start later.
+        after = max(now, action.scheduled_for - timedelta(seconds=1))
+        return cron.next_cron_run(recurrence.cron, recurrence.timezone, after)
+    return action.scheduled_for
 
 
 def has_scheduled_action(hook: str, args: Any = None, group: str | None = None) -> bool:
     """Is a matching action pending or running?"""
     return any(
-        store.query(
-            hook=hook, status=status, args=_args(args), group=group, per_page=1, full=False
-        ).items
-        for status in (store.PENDING, store.IN_PROGRESS)
+        store.entries(_criteria(hook, args, group, status), per_page=1).items
+        for status in (ActionStatus.PENDING, ActionStatus.IN_PROGRESS)
     )
 
 
@@ -79,22 +69,18 @@ def next_scheduled_action(hook: str, args: Any = None, group: str | None = None)
     """The next run's time (UTC) of the soonest pending match; True if that match is
     async (run as soon as possible) or, with none pending, one is running; else False.
     """
-    pending = _matches(hook, args, group, store.PENDING)
+    pending = _matches(hook, args, group, ActionStatus.PENDING)
     if pending:
-        soonest = min(pending, key=lambda item: next_run(item) or datetime.max.replace(tzinfo=UTC))
-        if soonest.get("kind") == "async":
+        soonest = min(pending, key=_soonest)
+        if soonest.kind is ActionKind.ASYNC:
             return True
         return next_run(soonest) or False
-    return bool(
-        store.query(
-            hook=hook,
-            status=store.IN_PROGRESS,
-            args=_args(args),
-            group=group,
-            per_page=1,
-            full=False,
-        ).items
-    )
+    running = store.entries(_criteria(hook, args, group, ActionStatus.IN_PROGRESS), per_page=1)
+    return bool(running.items)
+
+
+def _soonest(entry: IndexEntry) -> datetime:
+    return next_run(entry) or datetime.max.replace(tzinfo=UTC)
 
 
 def cancel_action(action_id: str, reason: str = "canceled") -> bool:
@@ -102,30 +88,26 @@ def cancel_action(action_id: str, reason: str = "canceled") -> bool:
     old = store.cancel(action_id, reason)
     if old is None:
         return False
-    if old.get("schedule_name"):
-        timers.delete(old["schedule_name"])
-    logger.info("action canceled", extra={"action_id": action_id, "hook": old.get("hook")})
+    if old.schedule_name:
+        timers.delete(old.schedule_name)
+    logger.info("action canceled", extra={"action_id": action_id, "hook": old.hook})
     return True
 
 
 def unschedule_action(hook: str, args: Any = None, group: str | None = None) -> str | None:
     """Cancel the soonest pending match (a recurring one: all its future runs)."""
-    pending = sorted(
-        _matches(hook, args, group, store.PENDING),
-        key=lambda item: next_run(item) or datetime.max.replace(tzinfo=UTC),
-    )
-    for item in pending:
-        if cancel_action(item["action_id"], "unscheduled"):
-            return item["action_id"]
+    for entry in sorted(_matches(hook, args, group, ActionStatus.PENDING), key=_soonest):
+        if cancel_action(entry.action_id, "unscheduled"):
+            return entry.action_id
     return None
 
 
 def unschedule_all_actions(hook: str, args: Any = None, group: str | None = None) -> list[str]:
     """Cancel every pending match; return the ids canceled."""
     return [
-        item["action_id"]
-        for item in _matches(hook, args, group, store.PENDING)
-        if cancel_action(item["action_id"], "unscheduled")
+        entry.action_id
+        for entry in _matches(hook, args, group, ActionStatus.PENDING)
+        if cancel_action(entry.action_id, "unscheduled")
     ]
 
 
@@ -140,7 +122,7 @@ def get_scheduled_actions(
     per_page: int = 25,
     cursor: str | None = None,
     order: str = "asc",
-) -> store.Page:
+) -> store.Page[Action]:
     """Actions by hook and/or status (``past-due`` = pending and due), soonest first.
 
     Pages: pass back ``page.cursor`` for the next one; None means the last page.
@@ -149,26 +131,20 @@ def get_scheduled_actions(
         raise InvalidAction("order is 'asc' or 'desc'")
     if not 1 <= per_page <= 1000:
         raise InvalidAction("per_page is 1..1000")
-    if status is not None and status not in (*store.STATUSES, PAST_DUE):
-        raise InvalidAction(f"status is one of {(*store.STATUSES, PAST_DUE)}")
+    if status is not None and status not in STATUSES:
+        raise InvalidAction(f"status is one of {STATUSES}")
     low, high = _epoch(date_from), _epoch(date_to)
+    wanted = None if status is None or status == PAST_DUE else ActionStatus(status)
     if status == PAST_DUE:
-        status = store.PENDING
+        wanted = ActionStatus.PENDING
         now = datetime.now(UTC).timestamp()
         high = now if high is None else min(high, now)
-    if hook is None and status is None:
-        status = store.PENDING
-    return store.query(
-        hook=hook,
-        status=status,
-        args=_args(args),
-        group=group,
-        date_from=low,
-        date_to=high,
-        per_page=per_page,
-        cursor=cursor,
-        descending=order == "desc",
+    if hook is None and wanted is None:
+        wanted = ActionStatus.PENDING
+    criteria = store.Criteria(
+        hook, wanted, store.ANY if args is None else args, group, date_from=low, date_to=high
     )
+    return store.query(criteria, per_page=per_page, cursor=cursor, descending=order == "desc")
 
 
 def count_scheduled_actions(
@@ -180,33 +156,37 @@ def count_scheduled_actions(
     queries of an index, no item read from the table. With ``limit`` the count stops
     once it is reached (and may pass it by up to a page of 1000).
     """
-    if status not in (*store.STATUSES, PAST_DUE):
-        raise InvalidAction(f"status is one of {(*store.STATUSES, PAST_DUE)}")
-    before = None
+    if status not in STATUSES:
+        raise InvalidAction(f"status is one of {STATUSES}")
     if status == PAST_DUE:
-        status, before = store.PENDING, datetime.now(UTC).timestamp()
-    return store.count(status=status, hook=hook, scheduled_before=before, limit=limit)
+        return store.count(
+            status=ActionStatus.PENDING,
+            hook=hook,
+            scheduled_before=datetime.now(UTC).timestamp(),
+            limit=limit,
+        )
+    return store.count(status=ActionStatus(status), hook=hook, limit=limit)
 
 
 def run_action_now(action_id: str) -> bool:
     """Send a pending action to its queue now (its schedule, if any, is deleted)."""
-    item = store.get(action_id)
-    if not item or item.get("status") != store.PENDING or item.get("recurrence"):
+    action = store.get(action_id)
+    if action is None or action.status is not ActionStatus.PENDING or action.is_recurring:
         return False
-    if item.get("schedule_name"):
-        timers.delete(item["schedule_name"])
+    if action.schedule_name:
+        timers.delete(action.schedule_name)
     now = datetime.now(UTC)
     envelope = Envelope(
         action_id=action_id,
-        hook=item["hook"],
-        args=json.loads(item["args"]),
-        group=item.get("group", ""),
-        priority=item.get("priority", "default"),
-        attempt=int(item.get("attempts", 0)) + 1,
-        max_attempts=int(item.get("max_attempts", 5)),
+        hook=action.hook,
+        args=action.args,
+        group=action.group,
+        priority=action.priority,
+        attempt=action.attempts + 1,
+        max_attempts=action.max_attempts,
         scheduled_for=now - timedelta(seconds=1),
         enqueued_at=now,
-        correlation_id=item.get("correlation_id") or action_id,
+        correlation_id=action.correlation_id or action_id,
     )
     spec = hooks.get(envelope.hook)
     queues.send(envelope, queue_named("fifo" if spec.ordered else envelope.priority))

@@ -1,30 +1,12 @@
 """Dead letters: look at what a job queue's dead-letter queue holds, and send it back.
 
-``inspect`` lists dead letters without removing them. ``redrive`` moves the ones
-that match back to their job queue, one by one, with fresh attempts: the envelope
-starts again at attempt 1, due now, and the action goes back to ``pending`` with
-no attempts used and a ``redriven`` log entry that names the dead-letter queue
-and the error it failed with. A dead letter is deleted only after its envelope
-was sent, so a failure at any point leaves it where it was (at worst the action
-is sent twice, and the worker runs it once).
+``inspect`` lists dead letters without removing them. ``redrive`` sends each match
+back to its job queue with fresh attempts (the action back to ``pending`` with a
+``redriven`` log entry), then deletes it: a failure at any point leaves it in place.
+Malformed dead letters and those of complete or canceled actions are skipped.
+``native=True`` hands the whole queue to SQS's move task: attempts are not reset.
 
-Left in place, and counted as skipped:
-
-- malformed dead letters (the body is not an envelope): nothing could run them;
-- dead letters of actions that are ``complete`` or ``canceled``: running them again
-  is not what a redrive is for.
-
-``redrive(..., native=True)`` with no filter hands the whole queue to SQS's
-``StartMessageMoveTask`` instead. SQS moves the messages as they are: **attempts
-are not reset**, the worker sees the old attempt numbers (an exhausted action
-fails again at once) and the table is not told. Where the API is missing (moto),
-the one-by-one redrive runs instead.
-
-Both walk the dead-letter queue by receiving batches and keep what they looked
-at invisible until they are done, then make it visible again; SQS offers no
-other way to read a queue. On a FIFO dead-letter queue, SQS hands out at most a
-batch of one message group while that batch is in flight, so ``inspect`` may
-not see all of a long group; ``redrive`` sees it all when it moves what it reads.
+Why: docs/decisions/0011-redrive-one-by-one-with-fresh-attempts.md.
 """
 
 from __future__ import annotations
@@ -54,7 +36,7 @@ INSPECT_VISIBILITY_SECONDS = 60
 RECEIVE_WAIT_SECONDS = 1
 BATCH = 10
 # Actions in these states are not run again by a redrive.
-FINISHED = (store.COMPLETE, store.CANCELED)
+FINISHED = (store.ActionStatus.COMPLETE, store.ActionStatus.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -187,11 +169,11 @@ def _move(
         return False
     try:
         current = store.get(letter.action_id)
-        if current is not None and current.get("status") in FINISHED:
+        if current is not None and current.status in FINISHED:
             result.skipped += 1
             result.problems.append(
                 f"{letter.message_id}: action {letter.action_id} is already "
-                f"{current['status']}, left in place"
+                f"{current.status}, left in place"
             )
             return False
         throttle.wait()

@@ -1,29 +1,14 @@
 """The worker: run each SQS record's action once, then record complete, retry or dead letter.
 
-Per record:
+Per record: parse the envelope (malformed or unknown versions are dead-lettered, never
+looped), find the hook, send it on if not yet due, defer it behind an open circuit,
+claim it, run the hook, then record the outcome. Every message that continues the
+action (a retry, a hop, a dead letter) is sent before the status is written and before
+SQS deletes the record, so a crash repeats work rather than losing it. Standard queues
+retry with ``DelaySeconds``; the FIFO queue waits in place, holding back only its group.
 
-1. Parse the envelope. A malformed body or an unknown version goes to the queue's
-   dead-letter queue with the reason; it never fails the batch, so it cannot loop.
-2. Find the hook. An unknown hook is a permanent failure.
-3. Not yet due (a retry whose wait is longer than SQS's 15-minute delay, hopping)?
-   Send it on with the rest of the wait.
-4. A circuit the hook needs is open? Defer it until the circuit may close, without
-   using an attempt.
-5. Claim the action (conditional ``pending -> in-progress``). A completed, failed or
-   canceled action, or a duplicate of an attempt that already ran, is skipped and
-   said so in the log. One still running elsewhere is handed back to SQS for later.
-6. Run the hook; on success record ``complete``. ``TransientError`` and any
-   unexpected exception retry after exponential backoff with full jitter while
-   attempts remain; ``PermanentError`` or exhaustion dead-letters the action with
-   its hook, args, attempts and error, status ``failed``.
-
-Every message that continues the action (a retry, a hop, a dead letter) is sent
-before the record's status is written and before SQS deletes the message being
-processed, so a crash at any point repeats work rather than losing it.
-
-Standard queues retry by sending the next attempt's envelope with ``DelaySeconds``.
-The FIFO queue retries in place: the message is hidden for the backoff and reported
-as failed, which holds back its group (and only its group) until it succeeds.
+Why: docs/decisions/0003-long-retry-waits-hop-through-sqs.md,
+0005-fifo-queue-waits-in-place.md, 0006-continue-before-recording.md.
 """
 
 from __future__ import annotations
@@ -124,13 +109,15 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
     if not claim.claimed:
         if decision is not None and decision.trial:
             circuit.release_trial(spec.circuit)
-        logger.info("skipped", extra={"reason": claim.reason, "status": claim.item.get("status")})
+        status = claim.action.status if claim.action else None
+        logger.info("skipped", extra={"reason": claim.reason, "status": status})
         _count(envelope, "ActionsSkipped")
-        if claim.reason == "already running":
+        if claim.outcome is store.ClaimOutcome.RUNNING_ELSEWHERE:
             raise RetryLater("the action is running elsewhere; look again after it")
         return
 
-    item = claim.item
+    action = claim.action
+    assert action is not None  # noqa: S101 - a claim that succeeded holds the action
     logger.append_keys(attempt=attempt)
     _advance_recurrence(claim, attempt)
     context = hooks.ActionContext(
@@ -150,19 +137,19 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         _ran(envelope, started, failed=True)
         # A permanent error is about the input: the dependency itself answered.
         _note_circuit(circuit.record_success, spec.circuit, decision)
-        _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
+        _dead_letter(queue, record, envelope, action, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
         _ran(envelope, started, failed=True)
         _note_circuit(circuit.record_failure, spec.circuit, decision)
-        _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
+        _retry_or_dead_letter(queue, record, envelope, action, spec, attempt, exc)
         return
     _ran(envelope, started, failed=False)
 
     # A hook's return value (say, the saga execution it started) goes into the log.
     # Recorded before the circuit's bookkeeping: once the hook's effect happened, only
     # a failure of this write may run it again (tests/integration/test_faults_worker.py).
-    store.complete(item, "" if result is None else str(result)[:500])
+    store.complete(action, "" if result is None else str(result)[:500])
     _count(envelope, "ActionsCompleted")
     logger.info("action completed")
     _note_circuit(circuit.record_success, spec.circuit, decision)
@@ -212,33 +199,33 @@ def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
     would read as past-due forever. The claim already read the recurring action.
     """
     recurring = claim.recurring
-    if attempt != 1 or not recurring or recurring.get("status") != store.PENDING:
+    if attempt != 1 or recurring is None or recurring.status is not store.ActionStatus.PENDING:
         return
     following = queries.next_run(recurring)
     if following is not None:
-        store.reschedule(recurring["action_id"], following.timestamp())
+        store.reschedule(recurring, following)
 
 
 def _attempt(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> int:
     """Standard queues carry the attempt in the envelope; FIFO counts receives."""
     if not queue.fifo:
         return envelope.attempt
-    current = store.get(envelope.action_id) or {}
-    return int(current.get("attempts", 0)) + 1
+    current = store.get(envelope.action_id)
+    return (current.attempts if current else 0) + 1
 
 
 def _retry_or_dead_letter(
     queue: QueueConfig,
     record: SQSRecord,
     envelope: Envelope,
-    item: dict[str, Any],
+    action: store.Action,
     spec: hooks.HookSpec,
     attempt: int,
     exc: Exception,
 ) -> None:
     error = f"{type(exc).__name__}: {exc}"
     if attempt >= envelope.max_attempts:
-        _dead_letter(queue, record, envelope, item, error, "exhausted")
+        _dead_letter(queue, record, envelope, action, error, "exhausted")
         return
     retry_after = exc.retry_after if isinstance(exc, TransientError) else None
     delay = (
@@ -252,7 +239,7 @@ def _retry_or_dead_letter(
     _count(envelope, "ActionsRetried")
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, delay)
-        store.retry_later(item, error, delay)
+        store.retry_later(action, error, delay)
         raise RetryLater(error)
     following = envelope.model_copy(
         update={
@@ -261,14 +248,14 @@ def _retry_or_dead_letter(
         }
     )
     queues.send(following, queue, delay_seconds=delay)
-    store.retry_later(item, error, delay)
+    store.retry_later(action, error, delay)
 
 
 def _dead_letter(
     queue: QueueConfig,
     record: SQSRecord,
     envelope: Envelope,
-    item: dict[str, Any],
+    action: store.Action,
     error: str,
     reason: str,
 ) -> None:
@@ -280,11 +267,11 @@ def _dead_letter(
         error=error,
         hook=envelope.hook,
         action_id=envelope.action_id,
-        attempts=int(item.get("attempts", envelope.attempt)),
+        attempts=action.attempts,
         group=envelope.group,
         message_id=record.message_id,
     )
-    store.fail(item, error)
+    store.fail(action, error)
     _count(envelope, "ActionsDeadLettered")
 
 
@@ -323,7 +310,7 @@ def _has_other_version(body: str) -> bool:
 
 def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, error: str) -> None:
     claim = store.claim(envelope, _attempt(queue, record, envelope), claim_seconds())
-    if not claim.claimed and claim.reason != "already running":
+    if not claim.claimed and claim.outcome is not store.ClaimOutcome.RUNNING_ELSEWHERE:
         return
     queues.dead_letter(
         queue,
@@ -336,8 +323,8 @@ def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, err
         group=envelope.group,
         message_id=record.message_id,
     )
-    if claim.claimed:
-        store.fail(claim.item, error)
+    if claim.claimed and claim.action is not None:
+        store.fail(claim.action, error)
     # Not by hook: a name no hook is registered under would be a new billed metric.
     add_metric("ActionsDeadLettered")
 

@@ -130,7 +130,9 @@ class HealthReport:
             return None
         shown: dict[str, Any] = {"count": tally.count, "more": tally.more}
         if self.detail:
-            shown["sample"] = tally.sample
+            shown["sample"] = [
+                {key: entry.to_document()[key] for key in _SAMPLED} for entry in tally.sample
+            ]
         return shown
 
 
@@ -157,6 +159,8 @@ def check_health(
 
 
 _last: tuple[float, HealthReport] | None = None
+# What a sampled action shows: never its args, log or error.
+_SAMPLED = ("action_id", "hook", "scheduled_for", "updated_at")
 
 
 def latest(max_age_seconds: float) -> HealthReport:
@@ -261,22 +265,18 @@ def _check_actions(report: HealthReport) -> None:
     # Claimed before the cutoff means scheduled before it too (a run never starts before
     # its time), so the key condition narrows the read and the filter decides.
     stuck_cutoff = now - limits.stuck_seconds
-    report.stuck_in_progress = _readable(
-        store.tally(
-            store.IN_PROGRESS,
-            scheduled_before=stuck_cutoff,
-            updated_before=stuck_cutoff,
-            limit=COUNT_LIMIT,
-            sample=sample,
-        )
+    report.stuck_in_progress = store.tally(
+        store.ActionStatus.IN_PROGRESS,
+        scheduled_before=stuck_cutoff,
+        updated_before=stuck_cutoff,
+        limit=COUNT_LIMIT,
+        sample=sample,
     )
-    report.past_due_pending = _readable(
-        store.tally(
-            store.PENDING,
-            scheduled_before=now - limits.past_due_seconds,
-            limit=COUNT_LIMIT,
-            sample=sample,
-        )
+    report.past_due_pending = store.tally(
+        store.ActionStatus.PENDING,
+        scheduled_before=now - limits.past_due_seconds,
+        limit=COUNT_LIMIT,
+        sample=sample,
     )
     if report.stuck_in_progress.count:
         report.reasons.append(
@@ -288,18 +288,6 @@ def _check_actions(report: HealthReport) -> None:
             f"{_counted(report.past_due_pending)} pending action(s) more than "
             f"{limits.past_due_seconds} s past due"
         )
-
-
-def _readable(tally: store.Tally) -> store.Tally:
-    """Times in a sample as ISO strings, as an operator reads them."""
-    sample = [
-        {
-            key: _iso(value) if key in ("scheduled_at", "updated_at") else value
-            for key, value in item.items()
-        }
-        for item in tally.sample
-    ]
-    return store.Tally(count=tally.count, more=tally.more, sample=sample)
 
 
 def _counted(tally: store.Tally) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.clients import lazy_client
+from functions.dynamodb import condition_failed, from_item, to_item, to_values
 
 _dynamodb = lazy_client("dynamodb")
 
@@ -25,15 +26,12 @@ def _table() -> str:
 
 
 def _key(order_id: str) -> dict[str, Any]:
-    return {"order_id": {"S": order_id}}
+    return to_item({"order_id": order_id})
 
 
 def get(order_id: str) -> dict[str, Any]:
     item = _dynamodb().get_item(TableName=_table(), Key=_key(order_id), ConsistentRead=True)
-    return {
-        key: (float(value["N"]) if "N" in value else value.get("S", value.get("BOOL")))
-        for key, value in item.get("Item", {}).items()
-    }
+    return from_item(item.get("Item", {}))
 
 
 def apply_once(order_id: str, effect: str, value: str, *, requires: str | None = None) -> str:
@@ -51,14 +49,10 @@ def apply_once(order_id: str, effect: str, value: str, *, requires: str | None =
             Key=_key(order_id),
             UpdateExpression=f"SET {effect} = :value, updated_at = :now ADD times_{effect} :one",
             ConditionExpression=condition,
-            ExpressionAttributeValues={
-                ":value": {"S": value},
-                ":now": {"N": str(time.time())},
-                ":one": {"N": "1"},
-            },
+            ExpressionAttributeValues=to_values({"value": value, "now": time.time(), "one": 1}),
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         current = get(order_id)
         return str(current.get(effect, ""))
@@ -71,7 +65,7 @@ def count_call(order_id: str, task: str) -> int:
         TableName=_table(),
         Key=_key(order_id),
         UpdateExpression=f"ADD calls_{task} :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
+        ExpressionAttributeValues=to_values({"one": 1}),
         ReturnValues="UPDATED_NEW",
     )
-    return int(response["Attributes"][f"calls_{task}"]["N"])
+    return int(from_item(response["Attributes"])[f"calls_{task}"])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.errors import CliError
 from infra.cli.output import timestamp
 from infra.cli.settings import configure, require_scheduler
+
+if TYPE_CHECKING:
+    from functions.actions.store import Action
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -44,30 +47,30 @@ def get_command(args: argparse.Namespace) -> int:
     configure(args.stack)
     from functions.actions import store
 
-    item = store.get(args.action_id)
-    if item is None:
+    action = store.get(args.action_id)
+    if action is None:
         raise CliError(f"no action {args.action_id!r} in the actions table")
     if args.json:
-        print(json.dumps(item, default=str, ensure_ascii=False, sort_keys=True))
+        print(json.dumps(action.to_document(), ensure_ascii=False, sort_keys=True))
         return 0
     fields = [
-        ("action", item.get("action_id", "")),
-        ("hook", item.get("hook", "")),
-        ("group", item.get("group") or "-"),
-        ("status", item.get("status", "")),
-        ("attempts", f"{item.get('attempts', 0)} of {item.get('max_attempts', '?')}"),
-        ("scheduled", timestamp(item.get("scheduled_at"))),
-        ("priority", item.get("priority", "")),
-        ("args", item.get("args", "")),
-        ("last error", item.get("last_error") or "-"),
+        ("action", action.action_id),
+        ("hook", action.hook),
+        ("group", action.group or "-"),
+        ("status", action.status),
+        ("attempts", f"{action.attempts} of {action.max_attempts}"),
+        ("scheduled", timestamp(action.scheduled_for)),
+        ("priority", action.priority),
+        ("args", json.dumps(action.args, separators=(",", ":"), ensure_ascii=False)),
+        ("last error", action.last_error or "-"),
     ]
     for name, value in fields:
         print(f"{name + ':':<12}{_indented(str(value), 12)}")
     print("log:")
-    for entry in item.get("log", []):
-        attempt = f" (attempt {entry['attempt']})" if entry.get("attempt") else ""
-        message = f": {entry['message']}" if entry.get("message") else ""
-        line = f"{entry.get('at', '')}  {entry.get('event', '')}{attempt}{message}"
+    for entry in action.log:
+        attempt = f" (attempt {entry.attempt})" if entry.attempt else ""
+        message = f": {entry.message}" if entry.message else ""
+        line = f"{entry.to_plain()['at']}  {entry.event}{attempt}{message}"
         print("  " + _indented(line, 4))
     return 0
 
@@ -86,11 +89,11 @@ def cancel_command(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     source = configure(args.stack)
-    item = _pending(args.action_id, "run now", source)
-    recurrence = (item.get("recurrence") or {}).get("kind")
-    if recurrence:
+    action = _pending(args.action_id, "run now", source)
+    if action.recurrence is not None:
         raise CliError(
-            f"action {args.action_id!r} is recurring ({recurrence}); only one-off actions "
+            f"action {args.action_id!r} is recurring ({action.recurrence.kind}); only one-off "
+            "actions "
             "can be run now"
         )
     from functions.actions import run_action_now
@@ -102,24 +105,24 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pending(action_id: str, doing: str, source: str) -> dict[str, Any]:
+def _pending(action_id: str, doing: str, source: str) -> Action:
     """The action, if it is pending; else a CliError saying what it is.
 
     An action with a schedule to delete needs the scheduler's configuration.
     """
     from functions.actions import store
 
-    item = store.get(action_id)
-    if item is None or not item.get("status"):  # none, or a uniqueness lock
+    action = store.get(action_id)  # None for a uniqueness lock's id too
+    if action is None:
         raise CliError(f"no action {action_id!r} in the actions table")
-    status = item["status"]
-    if status != store.PENDING:
+    if action.status is not store.ActionStatus.PENDING:
         raise CliError(
-            f"action {action_id!r} is {status}, not pending; only pending actions can be {doing}"
+            f"action {action_id!r} is {action.status}, not pending; only pending actions can "
+            f"be {doing}"
         )
-    if item.get("schedule_name"):
+    if action.schedule_name:
         require_scheduler(source)
-    return item
+    return action
 
 
 def _indented(text: str, width: int) -> str:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.arguments import json_value, moment, positive_int
 from infra.cli.output import iso, shorten, table
 from infra.cli.settings import configure
+
+if TYPE_CHECKING:
+    from functions.actions.store import Action
 
 # What the operator types -> the status the API knows.
 STATUS_CHOICES = {
@@ -83,7 +86,7 @@ def list_command(args: argparse.Namespace) -> int:
     from functions.actions import get_scheduled_actions
 
     status = STATUS_CHOICES[args.status] if args.status else None
-    items: list[dict[str, Any]] = []
+    items: list[Action] = []
     cursor = None
     while True:
         page = get_scheduled_actions(
@@ -103,7 +106,7 @@ def list_command(args: argparse.Namespace) -> int:
             break
     if args.json:
         for item in items:
-            print(json.dumps(item, default=str, ensure_ascii=False, sort_keys=True))
+            print(json.dumps(item.to_document(), ensure_ascii=False, sort_keys=True))
         return 0
     what = _described(args, status)
     if not items:
@@ -111,14 +114,14 @@ def list_command(args: argparse.Namespace) -> int:
         return 0
     rows = [
         [
-            item.get("action_id", ""),
-            item.get("hook", "") or "-",
-            item.get("group") or "-",
-            item.get("status", ""),
-            iso(item.get("scheduled_at")),
+            item.action_id,
+            item.hook or "-",
+            item.group or "-",
+            str(item.status),
+            iso(item.scheduled_for),
             _kind(item),
-            f"{item.get('attempts', 0)}/{item.get('max_attempts', '?')}",
-            shorten(item.get("last_error") or "-", 50),
+            f"{item.attempts}/{item.max_attempts}",
+            shorten(item.last_error or "-", 50),
         ]
         for item in items
     ]
@@ -143,15 +146,15 @@ def counts_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kind(item: dict[str, Any]) -> str:
-    recurrence = item.get("recurrence") or {}
-    if recurrence.get("kind") == "rate":
-        return f"every {recurrence.get('interval_seconds')}s"
-    if recurrence.get("kind") == "cron":
-        return shorten(f"cron {recurrence.get('cron')} {recurrence.get('timezone', 'UTC')}", 40)
-    if "@" in item.get("action_id", "") and not item.get("kind"):
+def _kind(action: Action) -> str:
+    recurrence = action.recurrence
+    if recurrence is not None and recurrence.interval_seconds:
+        return f"every {recurrence.interval_seconds}s"
+    if recurrence is not None:
+        return shorten(f"cron {recurrence.cron} {recurrence.timezone}", 40)
+    if "@" in action.action_id and action.kind is None:
         return "run"  # one run of a recurring action
-    return item.get("kind") or "-"
+    return str(action.kind) if action.kind else "-"
 
 
 def _described(args: argparse.Namespace, status: str | None) -> str:

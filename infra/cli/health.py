@@ -107,7 +107,7 @@ def render(body: dict[str, Any]) -> str:
         count = f"{tally['count']}{'+' if tally['more'] else ''}"
         lines.append(f"actions {label}: {count}")
         lines += [
-            f"  {item['action_id']}  {item['hook']}  scheduled {item['scheduled_at']}"
+            f"  {item['action_id']}  {item['hook']}  scheduled {item['scheduled_for']}"
             f"  last written {item['updated_at']}"
             for item in tally.get("sample", [])
         ]

@@ -20,7 +20,7 @@ class ActionStore(Construct):
     Both tables hold state an operator relies on, so they are retained on stack
     deletion and have point-in-time recovery. The indexes answer, without scans and
     soonest first: "actions of this hook in this status" (``by_hook``: hook,
-    ``<status>#<scheduled_at>``), "the same, with these args and group" (``by_match``: a
+    ``<status>#<scheduled_for>``), "the same, with these args and group" (``by_match``: a
     hash of the three) and "actions in this status" (``by_status``).
 
     Each index projects its keys and the few attributes its queries filter on or read
@@ -47,7 +47,7 @@ class ActionStore(Construct):
         self.actions.add_global_secondary_index(
             index_name="by_status",
             partition_key=dynamodb.Attribute(name="status", type=_S),
-            sort_key=dynamodb.Attribute(name="scheduled_at", type=_N),
+            sort_key=dynamodb.Attribute(name="scheduled_for", type=_N),
             **_projection("by_status"),
         )
         self.circuits = self._table("CircuitsTable", "name")

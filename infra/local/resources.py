@@ -131,7 +131,7 @@ def provision(
         [
             ("by_hook", "hook", "status_scheduled", "S"),
             ("by_match", "match_key", "status_scheduled", "S"),
-            ("by_status", "status", "scheduled_at", "N"),
+            ("by_status", "status", "scheduled_for", "N"),
         ],
     )
     circuits_table = f"{STACK}-circuits"

@@ -113,14 +113,17 @@ def _work(resources, expected: int) -> int:
             pass
     failures = 0
     for action_id in action_ids:
-        item = store.get(action_id) or {}
-        args = json.loads(item.get("args", "{}"))
-        events = " > ".join(entry["event"] for entry in item.get("log", []))
+        action = store.get(action_id)
+        if action is None:
+            failures += 1
+            continue
+        args = action.args if isinstance(action.args, dict) else {}
+        events = " > ".join(entry.event for entry in action.log)
         print(
-            f"  {action_id}  {item.get('hook')}  {item.get('status'):<9} "
+            f"  {action_id}  {action.hook}  {action.status:<9} "
             f"{args.get('source', ''):<9} {args.get('event_type', ''):<25} [{events}]"
         )
-        failures += item.get("status") != "complete"
+        failures += action.status != "complete"
     if len(action_ids) != expected:
         failures += 1
         print(f"  <-- expected {expected}: one per accepted delivery")

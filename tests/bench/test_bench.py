@@ -78,12 +78,12 @@ def _write_counts(**overrides):
             "match_key",
             "status",
             "status_scheduled",
-            "scheduled_at",
+            "scheduled_for",
         ],
         "action_indexes": [
             ["hook", "status_scheduled"],
             ["match_key", "status_scheduled"],
-            ["status", "scheduled_at"],
+            ["status", "scheduled_for"],
         ],
     }
     return {**counts, **overrides}
@@ -101,7 +101,7 @@ def test_dynamodb_units_count_each_index_entry_at_its_projected_size():
     assert "index entries 1+1+1" in text
 
     # An item without an index's key (a sparse index) has no entry in it.
-    keys = ["action_id", "hook", "status", "status_scheduled", "scheduled_at"]
+    keys = ["action_id", "hook", "status", "status_scheduled", "scheduled_for"]
     sparse, _ = _dynamodb_units(
         _write_counts(action_index_entry_bytes=[330, 240, 300], action_item_keys=keys)
     )

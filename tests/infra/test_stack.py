@@ -207,7 +207,7 @@ def test_actions_table_has_its_indexes_ttl_and_recovery(template):
                         "IndexName": "by_status",
                         "KeySchema": [
                             {"AttributeName": "status", "KeyType": "HASH"},
-                            {"AttributeName": "scheduled_at", "KeyType": "RANGE"},
+                            {"AttributeName": "scheduled_for", "KeyType": "RANGE"},
                         ],
                     }
                 ),

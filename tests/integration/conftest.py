@@ -113,7 +113,7 @@ class Jobs:
             results.append(result)
         return results
 
-    def action(self, action_id: str) -> dict:
+    def action(self, action_id: str):
         from functions.actions import store
 
         return store.get(action_id)

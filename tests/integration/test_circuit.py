@@ -43,7 +43,7 @@ def breaker(monkeypatch):
 
 
 def _events(item: dict) -> list[str]:
-    return [entry["event"] for entry in item["log"]]
+    return [entry.event for entry in item.log]
 
 
 def _counts(jobs, queue: str = "default") -> dict[str, int]:
@@ -126,8 +126,8 @@ def test_failures_open_the_circuit_at_the_threshold(jobs, register, breaker):
     assert opened["failures"] == THRESHOLD
     assert before - 1 <= opened["opened_at"] <= time.time()
     item = jobs.action(action_id)
-    assert item["status"] == "pending"
-    assert item["attempts"] == 2
+    assert item.status == "pending"
+    assert item.attempts == 2
     assert _events(item) == ["created", "started", "retry", "started", "retry"]
     assert _counts(jobs) == {"visible": 0, "in_flight": 0, "delayed": 1}
 
@@ -145,8 +145,8 @@ def test_while_open_new_work_is_deferred_without_using_an_attempt(
     assert result.failed == []  # handled: sent on with a delay, the original deleted
     assert hook.calls == []
     item = jobs.action(action_id)
-    assert item["status"] == "pending"
-    assert item["attempts"] == 0
+    assert item.status == "pending"
+    assert item.attempts == 0
     assert _events(item) == ["created"]
     assert circuit.state(DEP)["state"] == OPEN
     assert _counts(jobs) == {"visible": 0, "in_flight": 0, "delayed": 1}
@@ -184,8 +184,8 @@ def test_after_the_cool_down_one_trial_runs_and_its_success_closes_the_circuit(
     assert "trial_expires_at" not in closed
     for action_id in deferred:
         item = jobs.action(action_id)
-        assert item["status"] == "complete"
-        assert item["attempts"] == 1
+        assert item.status == "complete"
+        assert item.attempts == 1
         assert _events(item) == ["created", "started", "completed"]
     assert jobs.depth() == 0
 
@@ -218,8 +218,8 @@ def test_a_failing_trial_opens_the_circuit_again(jobs, register, breaker, sqs_cl
     assert before - 1 <= reopened["opened_at"] <= time.time()
     assert "trial_expires_at" not in reopened
     item = jobs.action(action_id)
-    assert item["status"] == "pending"
-    assert item["attempts"] == 1
+    assert item.status == "pending"
+    assert item.attempts == 1
     assert _events(item) == ["created", "started", "retry"]
     assert _counts(jobs) == {"visible": 0, "in_flight": 0, "delayed": 1}
 
@@ -234,7 +234,7 @@ def test_while_a_trial_runs_elsewhere_other_work_waits_for_it(jobs, register, br
     jobs.work()
 
     assert hook.calls == []
-    assert jobs.action(action_id)["attempts"] == 0
+    assert jobs.action(action_id).attempts == 0
     assert circuit.state(DEP)["state"] == HALF_OPEN
     assert _counts(jobs)["delayed"] == 1
 
@@ -250,8 +250,8 @@ def test_hooks_without_the_circuit_are_not_held_back(jobs, register, breaker):
 
     assert len(hook.calls) == 1
     assert len(other.calls) == 1
-    assert jobs.action(free_id)["status"] == "complete"
-    assert jobs.action(other_id)["status"] == "complete"
+    assert jobs.action(free_id).status == "complete"
+    assert jobs.action(other_id).status == "complete"
 
 
 def test_an_ordered_hook_behind_an_open_circuit_waits_in_place(jobs, register, breaker, sqs_clock):
@@ -266,7 +266,7 @@ def test_an_ordered_hook_behind_an_open_circuit_waits_in_place(jobs, register, b
     assert hook.calls == []
     assert len(result.failed) == 1  # reported failed and hidden: it keeps its place in the group
     item = jobs.action(action_id)
-    assert (item["status"], item["attempts"]) == ("pending", 0)
+    assert (item.status, item.attempts) == ("pending", 0)
     assert _counts(jobs, "fifo") == {"visible": 0, "in_flight": 1, "delayed": 0}
     sqs_clock.advance(COOLDOWN - 15)
     assert jobs.work("fifo") == []  # hidden for the rest of the cool-down

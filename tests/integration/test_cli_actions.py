@@ -78,7 +78,7 @@ def test_schedule_now_prints_only_the_id_and_the_action_is_listed(jobs, mail, ca
     )
 
     item = store.get(action_id)
-    assert (item["hook"], json.loads(item["args"]), item["group"], item["kind"]) == (
+    assert (item.hook, item.args, item.group, item.kind) == (
         "test_cli_mail",
         {"to": "a@example.com"},
         "eu",
@@ -121,7 +121,7 @@ def test_the_functions_logs_do_not_bury_the_output(jobs, mail, capsys, monkeypat
 def test_schedule_now_takes_the_priority(jobs, mail, capsys):
     action_id = _scheduled(capsys, "now", "test_cli_mail", "--priority", "low")
 
-    assert store.get(action_id)["priority"] == "low"
+    assert store.get(action_id).priority == "low"
     assert jobs.depth("low") == 1
     assert jobs.depth("default") == 0
 
@@ -133,9 +133,9 @@ def test_schedule_at_an_iso_time_with_an_offset(jobs, mail, capsys):
     action_id = _scheduled(capsys, "at", local, "test_cli_mail", "--args", "[1, 2]")
 
     item = store.get(action_id)
-    assert item["scheduled_at"] == when.timestamp()
-    assert json.loads(item["args"]) == [1, 2]
-    schedule = timers.get(item["schedule_name"])
+    assert item.scheduled_for.timestamp() == when.timestamp()
+    assert item.args == [1, 2]
+    schedule = timers.get(item.schedule_name)
     assert schedule["ScheduleExpression"] == f"at({when:%Y-%m-%dT%H:%M:%S})"
     assert schedule["GroupName"] == jobs.resources.schedule_group
     code, out, _ = _run(capsys, "actions", "list", "--hook", "test_cli_mail")
@@ -153,8 +153,8 @@ def test_schedule_at_epoch_seconds_and_at_z(jobs, mail, capsys):
         capsys, "at", when.strftime("%Y-%m-%dT%H:%M:%SZ"), "test_cli_mail", "--group", "z"
     )
 
-    assert store.get(by_epoch)["scheduled_at"] == when.timestamp()
-    assert store.get(by_z)["scheduled_at"] == when.timestamp()
+    assert store.get(by_epoch).scheduled_for.timestamp() == when.timestamp()
+    assert store.get(by_z).scheduled_for.timestamp() == when.timestamp()
     assert set(_ids(capsys, "--hook", "test_cli_mail")) == {by_epoch, by_z}
 
 
@@ -166,12 +166,12 @@ def test_schedule_every_from_a_start(jobs, mail, capsys):
     )
 
     item = store.get(action_id)
-    assert item["recurrence"] == {
+    assert item.recurrence.to_plain() == {
         "kind": "rate",
         "interval_seconds": 3600,
         "start": start.timestamp(),
     }
-    schedule = timers.get(item["schedule_name"])
+    schedule = timers.get(item.schedule_name)
     assert schedule["ScheduleExpression"] == "rate(1 hour)"
     code, out, _ = _run(capsys, "actions", "list", "--group", "g", "--status", "pending")
     assert code == 0
@@ -186,11 +186,15 @@ def test_schedule_cron_in_a_time_zone(jobs, mail, capsys):
     )
 
     item = store.get(action_id)
-    assert item["recurrence"] == {"kind": "cron", "cron": "30 3 * * 1", "timezone": "Europe/Paris"}
-    schedule = timers.get(item["schedule_name"])
+    assert item.recurrence.to_plain() == {
+        "kind": "cron",
+        "cron": "30 3 * * 1",
+        "timezone": "Europe/Paris",
+    }
+    schedule = timers.get(item.schedule_name)
     assert schedule["ScheduleExpression"] == "cron(30 3 ? * 2 *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
-    first = datetime.fromtimestamp(item["scheduled_at"], UTC)
+    first = item.scheduled_for
     paris = first.astimezone(ZoneInfo("Europe/Paris"))
     assert (paris.weekday(), paris.hour, paris.minute) == (0, 3, 30)
     code, out, _ = _run(capsys, "actions", "list")
@@ -205,7 +209,7 @@ def test_schedule_cron_from_a_later_start(jobs, mail, capsys):
 
     action_id = _scheduled(capsys, "cron", "0 12 * * *", "test_cli_mail", "--start", str(start))
 
-    first = datetime.fromtimestamp(store.get(action_id)["scheduled_at"], UTC)
+    first = store.get(action_id).scheduled_for
     assert start <= first <= start + timedelta(days=1)
     assert (first.hour, first.minute) == (12, 0)
 
@@ -496,7 +500,7 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
 
 
 def test_counts_page_through_every_page(jobs, mail, capsys, monkeypatch):
-    monkeypatch.setattr(store, "COUNT_PAGE", 2)
+    monkeypatch.setattr(store.reads, "COUNT_PAGE", 2)
     for n in range(5):
         _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
 
@@ -511,7 +515,7 @@ def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
     _scheduled(capsys, "now", "test_cli_mail")
     from functions.actions import store as actions_store
 
-    client = actions_store._dynamodb()
+    client = actions_store.table.dynamodb()
     calls: list[str] = []
 
     class Spy:
@@ -519,7 +523,7 @@ def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
             calls.append(name)
             return getattr(client, name)
 
-    monkeypatch.setattr(actions_store, "_dynamodb", Spy)
+    monkeypatch.setattr(actions_store.table, "dynamodb", Spy)
 
     assert _run(capsys, "actions", "counts")[0] == 0
     assert _run(capsys, "actions", "list", "--status", "complete")[0] == 0
@@ -533,15 +537,15 @@ def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
 
 def test_cancel_a_later_action_deletes_its_schedule(jobs, mail, capsys):
     action_id = _scheduled(capsys, "at", _future(hours=2).isoformat(), "test_cli_mail")
-    schedule_name = store.get(action_id)["schedule_name"]
+    schedule_name = store.get(action_id).schedule_name
     assert timers.get(schedule_name) is not None
 
     code, out, err = _run(capsys, "action", "cancel", action_id)
 
     assert (code, out.strip(), err) == (0, f"canceled {action_id}", "")
     item = store.get(action_id)
-    assert item["status"] == "canceled"
-    assert item["log"][-1]["event"] == "canceled"
+    assert item.status == "canceled"
+    assert item.log[-1].event == "canceled"
     assert timers.get(schedule_name) is None
     assert _ids(capsys, "--status", "canceled") == [action_id]
     assert _ids(capsys) == []
@@ -556,25 +560,25 @@ def test_cancel_a_later_action_deletes_its_schedule(jobs, mail, capsys):
 
 def test_cancel_a_recurring_action_stops_its_runs(jobs, mail, capsys):
     action_id = _scheduled(capsys, "every", "300", "test_cli_mail")
-    schedule_name = store.get(action_id)["schedule_name"]
+    schedule_name = store.get(action_id).schedule_name
 
     assert _run(capsys, "action", "cancel", action_id)[0] == 0
 
     assert timers.get(schedule_name) is None
-    assert store.get(action_id)["status"] == "canceled"
+    assert store.get(action_id).status == "canceled"
 
 
 def test_cancel_of_a_completed_action_is_refused(jobs, mail, capsys):
     action_id = _scheduled(capsys, "now", "test_cli_mail")
     jobs.work()
-    assert store.get(action_id)["status"] == "complete"
+    assert store.get(action_id).status == "complete"
 
     code, out, err = _run(capsys, "action", "cancel", action_id)
 
     assert (code, out) == (1, "")
     [line] = err.splitlines()
     assert f"action {action_id!r} is complete, not pending" in line
-    assert store.get(action_id)["status"] == "complete"
+    assert store.get(action_id).status == "complete"
 
 
 def test_cancel_of_an_unknown_action_is_refused(jobs, capsys):
@@ -588,7 +592,7 @@ def test_run_now_sends_a_later_action_and_deletes_its_schedule(jobs, mail, capsy
     action_id = _scheduled(
         capsys, "at", _future(days=3).isoformat(), "test_cli_mail", "--args", '"soon"'
     )
-    schedule_name = store.get(action_id)["schedule_name"]
+    schedule_name = store.get(action_id).schedule_name
     jobs.work()
     assert mail.calls == []
 
@@ -599,7 +603,7 @@ def test_run_now_sends_a_later_action_and_deletes_its_schedule(jobs, mail, capsy
     assert timers.get(schedule_name) is None
     jobs.work()
     assert mail.calls == ["soon"]
-    assert store.get(action_id)["status"] == "complete"
+    assert store.get(action_id).status == "complete"
 
     code, out, err = _run(capsys, "action", "run", action_id)
     assert (code, out) == (1, "")
@@ -620,7 +624,7 @@ def test_run_now_refuses_a_recurring_action(jobs, mail, capsys, kind):
     assert "is recurring" in line
     assert "only one-off actions" in line
     assert jobs.depth() == 0
-    assert store.get(action_id)["status"] == "pending"
+    assert store.get(action_id).status == "pending"
 
 
 def test_run_now_of_an_unknown_action_is_refused(jobs, capsys):
@@ -668,7 +672,7 @@ def test_the_scheduler_configuration_comes_from_the_stack_outputs(jobs, mail, ca
         capsys, "at", _future(hours=2).isoformat(), "test_cli_mail", "--stack", "Ops"
     )
 
-    schedule = timers.get(store.get(action_id)["schedule_name"])
+    schedule = timers.get(store.get(action_id).schedule_name)
     assert schedule["GroupName"] == env["SCHEDULE_GROUP"]
     assert schedule["Target"]["RoleArn"] == env["SCHEDULER_ROLE_ARN"]
     assert schedule["Target"]["DeadLetterConfig"]["Arn"] == env["SCHEDULER_DEAD_LETTER_ARN"]
@@ -687,10 +691,10 @@ def test_the_scheduler_configuration_comes_from_the_stack_outputs(jobs, mail, ca
     code, out, err = _run(capsys, "action", "cancel", action_id, "--stack", "Old")
     assert code == 1
     assert "has no output ScheduleGroupName" in err
-    assert store.get(action_id)["status"] == "pending"
+    assert store.get(action_id).status == "pending"
     # An async action has no schedule: canceling it needs no scheduler.
     now_id = _scheduled(capsys, "now", "test_cli_mail", "--stack", "Old")
     assert _run(capsys, "action", "cancel", now_id, "--stack", "Old")[0] == 0
 
     assert _run(capsys, "action", "cancel", action_id, "--stack", "Ops")[0] == 0
-    assert timers.get(store.get(action_id)["schedule_name"]) is None
+    assert timers.get(store.get(action_id).schedule_name) is None

@@ -94,8 +94,8 @@ def _assert_one_delivery(stack, jobs, *, exact_messages: bool) -> None:
         assert len(messages) == 1, messages
     jobs.work()
     item = jobs.action(action_id)
-    assert item["status"] == "complete"
-    assert [e["event"] for e in item["log"]].count("started") == 1, item["log"]
+    assert item.status == "complete"
+    assert [e.event for e in item.log].count("started") == 1, item.log
     assert jobs.depth() == 0
 
 

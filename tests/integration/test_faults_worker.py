@@ -228,7 +228,7 @@ def test_a_fault_at_each_call_fails_the_record_and_the_action_ends_once(
     world.work_until_settled()
 
     item = jobs.action(world.action_id)
-    assert item["status"] == scenario.status, item
+    assert item.status == scenario.status, item
     dead = [d for d in jobs.dead_letters() if d["attributes"].get("action_id") == world.action_id]
     if scenario.status == "failed":
         repeated = (scenario.name, what) in REPEATS_DEAD_LETTER and kind != "lost_response"
@@ -237,5 +237,5 @@ def test_a_fault_at_each_call_fails_the_record_and_the_action_ends_once(
     else:
         assert dead == []
         repeated = (scenario.name, what) in REPEATS_EFFECT and kind != "lost_response"
-        assert world.hook.effects == (2 if repeated else 1), (world.hook.runs, item["log"])
+        assert world.hook.effects == (2 if repeated else 1), (world.hook.runs, item.log)
     assert jobs.depth() == 0

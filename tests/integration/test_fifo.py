@@ -79,7 +79,7 @@ def _peek(jobs) -> list[dict]:
 
 
 def _events(item: dict) -> list[str]:
-    return [entry["event"] for entry in item["log"]]
+    return [entry.event for entry in item.log]
 
 
 def _enqueue(group: str, n: int) -> str:
@@ -111,7 +111,7 @@ def test_each_group_runs_in_enqueue_order(jobs, register, batch_size):
 
     assert hook.order("g1") == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]
     assert hook.order("g2") == [(1, 1), (2, 1), (3, 1)]
-    assert all(jobs.action(a)["status"] == "complete" for a in ids)
+    assert all(jobs.action(a).status == "complete" for a in ids)
     assert jobs.depth("fifo") == 0
 
 
@@ -135,9 +135,9 @@ def test_a_failing_head_holds_back_its_group_until_it_succeeds(jobs, register, b
 
     # Nothing later in g1 ran before the earlier action had succeeded.
     assert hook.order("g1") == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1)]
-    attempts = [jobs.action(a)["attempts"] for a in g1]
+    attempts = [jobs.action(a).attempts for a in g1]
     assert attempts == [3, 2, 1]
-    assert all(jobs.action(a)["status"] == "complete" for a in g1)
+    assert all(jobs.action(a).status == "complete" for a in g1)
     assert _events(jobs.action(g1[0])) == [
         "created",
         "started",
@@ -168,8 +168,8 @@ def test_another_group_is_not_held_back_by_a_failing_group(jobs, register):
     assert len(first.failed) == 3  # g1's head and the two held behind it
     assert hook.order("g2") == [(1, 1), (2, 1)]
     assert hook.order("g1") == [(1, 1)]
-    assert all(jobs.action(a)["status"] == "complete" for a in g2)
-    assert [(jobs.action(a)["status"], jobs.action(a)["attempts"]) for a in g1] == [
+    assert all(jobs.action(a).status == "complete" for a in g2)
+    assert [(jobs.action(a).status, jobs.action(a).attempts) for a in g1] == [
         ("pending", 1),
         ("pending", 0),
         ("pending", 0),
@@ -180,7 +180,7 @@ def test_another_group_is_not_held_back_by_a_failing_group(jobs, register):
 
     assert hook.order("g1") == [(1, 1), (1, 2), (2, 1), (3, 1)]
     assert hook.order("g2") == [(1, 1), (2, 1)]
-    assert all(jobs.action(a)["status"] == "complete" for a in g1)
+    assert all(jobs.action(a).status == "complete" for a in g1)
 
 
 def test_while_the_head_waits_out_its_backoff_its_group_waits_and_others_run(
@@ -204,7 +204,7 @@ def test_while_the_head_waits_out_its_backoff_its_group_waits_and_others_run(
     jobs.work("fifo")
 
     assert hook.order("g2") == [(1, 1)]
-    assert jobs.action(later)["status"] == "complete"
+    assert jobs.action(later).status == "complete"
     assert hook.order("g1") == [(1, 1)]  # the follower did not overtake its hidden head
     assert _counts(jobs) == {"visible": 1, "in_flight": 1}
 
@@ -229,8 +229,8 @@ def test_a_retry_with_no_delay_is_visible_again_at_once(jobs, register):
     assert results[1].failed == []  # ...and the next receive runs it again
     assert hook.order("g1") == [(1, 1), (1, 2)]
     item = jobs.action(action_id)
-    assert (item["status"], item["attempts"]) == ("complete", 2)
-    assert "TransientError: busy" in item["last_error"]
+    assert (item.status, item.attempts) == ("complete", 2)
+    assert "TransientError: busy" in item.last_error
     assert jobs.depth("fifo") == 0
 
 
@@ -247,9 +247,9 @@ def test_a_retry_waits_in_place_for_its_backoff(jobs, register, sqs_clock):
     jobs.work("fifo")
     assert _counts(jobs) == {"visible": 0, "in_flight": 1}  # the same message, hidden
     item = jobs.action(action_id)
-    assert (item["status"], item["attempts"]) == ("pending", 1)
-    [retry] = [e for e in item["log"] if e["event"] == "retry"]
-    assert "attempt 2 in 30.0 s" in retry["message"]
+    assert (item.status, item.attempts) == ("pending", 1)
+    [retry] = [e for e in item.log if e.event == "retry"]
+    assert "attempt 2 in 30.0 s" in retry.message
 
     sqs_clock.advance(25)
     assert jobs.work("fifo") == []
@@ -257,7 +257,7 @@ def test_a_retry_waits_in_place_for_its_backoff(jobs, register, sqs_clock):
     jobs.work("fifo")
 
     assert hook.order("g1") == [(1, 1), (1, 2)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def _dead_letter_groups(jobs) -> list[str]:
@@ -289,9 +289,9 @@ def test_an_exhausted_ordered_action_goes_to_the_fifo_dead_letters_and_frees_its
 
     assert hook.order("g1") == [(1, 1), (1, 2), (1, 3), (2, 1)]
     item = jobs.action(doomed)
-    assert (item["status"], item["attempts"]) == ("failed", 3)
+    assert (item.status, item.attempts) == ("failed", 3)
     assert _events(item)[-2:] == ["failed", "dead-lettered"]
-    assert jobs.action(after)["status"] == "complete"
+    assert jobs.action(after).status == "complete"
     [letter] = jobs.dead_letters("fifo")
     assert letter["body"]["action_id"] == doomed
     assert letter["body"]["group"] == "g1"
@@ -321,8 +321,8 @@ def test_a_permanent_error_dead_letters_an_ordered_action_at_once(jobs, register
     jobs.work("fifo")
 
     assert hook.order("g1") == [(1, 1), (2, 1)]
-    assert jobs.action(doomed)["status"] == "failed"
-    assert jobs.action(after)["status"] == "complete"
+    assert jobs.action(doomed).status == "failed"
+    assert jobs.action(after).status == "complete"
     assert _dead_letter_groups(jobs) == ["g1"]
 
 
@@ -336,7 +336,7 @@ def test_the_same_action_sent_twice_within_the_window_is_deduplicated(jobs, regi
     assert jobs.depth("fifo") == 1  # SQS dropped the second send
     jobs.work("fifo")
     assert hook.calls == [("g1", 1, 1)]
-    assert jobs.action("dup-1")["status"] == "complete"
+    assert jobs.action("dup-1").status == "complete"
 
 
 def test_a_repeated_send_of_one_envelope_is_deduplicated_by_sqs(jobs, register):
@@ -351,7 +351,7 @@ def test_a_repeated_send_of_one_envelope_is_deduplicated_by_sqs(jobs, register):
     assert jobs.depth("fifo") == 1
     jobs.work("fifo")
     assert hook.calls == [("g1", 1, 1)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def test_different_actions_with_equal_args_are_not_deduplicated(jobs, register):
@@ -377,7 +377,7 @@ def test_a_redelivery_after_the_first_was_processed_still_runs_once(jobs, regist
     jobs.work("fifo")
 
     assert hook.calls == [("g1", 1, 1)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     assert jobs.depth("fifo") == 0
 
 

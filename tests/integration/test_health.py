@@ -58,9 +58,9 @@ def _claim(action_id: str) -> None:
     item = store.get(action_id)
     envelope = Envelope(
         action_id=action_id,
-        hook=item["hook"],
-        args=json.loads(item["args"]),
-        scheduled_for=datetime.fromtimestamp(item["scheduled_at"], UTC),
+        hook=item.hook,
+        args=item.args,
+        scheduled_for=item.scheduled_for,
         enqueued_at=datetime.now(UTC),
     )
     assert store.claim(envelope, 1, 90).claimed
@@ -145,7 +145,7 @@ def test_a_stuck_action_behind_a_page_of_freshly_claimed_ones_is_found(health, r
     claimed_later = str(_later(301).timestamp())
     for action_id in fresh:
         boto3.client("dynamodb").update_item(
-            TableName=store.actions_table(),
+            TableName=store.table.name(),
             Key={"action_id": {"S": action_id}},
             UpdateExpression="SET updated_at = :t",
             ExpressionAttributeValues={":t": {"N": claimed_later}},
@@ -358,7 +358,7 @@ def test_detail_shows_operators_ids_and_circuit_names_but_never_args(health, reg
     [sample] = body["actions"]["stuck_in_progress"]["sample"]
     assert sample["action_id"] == action_id
     assert sample["hook"] == "test_health_detail"
-    assert set(sample) == {"action_id", "hook", "scheduled_at", "updated_at"}
+    assert set(sample) == {"action_id", "hook", "scheduled_for", "updated_at"}
     [named] = body["circuits"]["circuits"]
     assert (named["name"], named["state"]) == ("payments-api", "open")
     assert "hunter2" not in json.dumps(body)

@@ -23,6 +23,8 @@ from functions.actions import (
 )
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import TransientError
+from functions.actions.store import reads as store_reads
+from functions.actions.store import table as store_table
 from functions.clients import each_client
 
 OTHERS = 400
@@ -92,14 +94,14 @@ def test_a_page_by_status_reads_the_page(crowded, reads):
     page = get_scheduled_actions(status="pending", per_page=10)
 
     assert len(page.items) == 10
-    assert all(item["args"] for item in page.items)  # whole items, from the table
+    assert all(item.args for item in page.items)  # whole items, from the table
     assert reads == [10, 10]  # the page's index entries, then its items in one batch
 
 
 def test_a_page_of_a_match_reads_the_match(crowded, reads):
     [item] = get_scheduled_actions(hook="test_crowd", args={"n": 12}, group="g").items
 
-    assert item["action_id"] == "crowd-12"
+    assert item.action_id == "crowd-12"
     assert reads == [1, 1]
 
 
@@ -111,7 +113,7 @@ def test_a_count_reads_no_item(crowded, reads):
 
 def test_index_entries_carry_no_args_log_or_error(crowded):
     """What keeps the writes cheap: each entry is its keys and a few small attributes."""
-    client = store._dynamodb()
+    client = store_table.dynamodb()
     for index, attributes in store.INDEX_ATTRIBUTES.items():
         key, value = {
             "by_hook": ("hook", "test_crowd"),
@@ -119,7 +121,7 @@ def test_index_entries_carry_no_args_log_or_error(crowded):
             "by_status": ("#s", "pending"),
         }[index]
         params = {
-            "TableName": store.actions_table(),
+            "TableName": store_table.name(),
             "IndexName": index,
             "KeyConditionExpression": f"{key} = :v",
             "ExpressionAttributeValues": {":v": {"S": value}},
@@ -130,7 +132,7 @@ def test_index_entries_carry_no_args_log_or_error(crowded):
         entries = client.query(**params)["Items"]
         assert entries, index
         for entry in entries:
-            assert set(entry) <= store._index_keys(index) | set(attributes), index
+            assert set(entry) <= {"action_id", *store.INDEX_KEYS[index], *attributes}, index
             assert not {"args", "log", "last_error"} & set(entry)
 
 
@@ -140,7 +142,7 @@ def test_unschedule_of_specific_args_reads_only_the_match(crowded, reads):
 
 
 def test_fetch_reads_in_chunks_of_100_and_asks_again_for_unprocessed_keys(crowded, monkeypatch):
-    client = store._dynamodb()
+    client = store_table.dynamodb()
     calls: list[int] = []
 
     class Throttled:
@@ -156,19 +158,19 @@ def test_fetch_reads_in_chunks_of_100_and_asks_again_for_unprocessed_keys(crowde
                 response["UnprocessedKeys"] = {table: {"Keys": left}}
             return response
 
-    monkeypatch.setattr(store, "_dynamodb", Throttled)
-    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(store_table, "dynamodb", Throttled)
+    monkeypatch.setattr(store_reads.time, "sleep", lambda seconds: None)
     ids = [f"crowd-{n}" for n in range(150)] + ["no-such-action"]
 
     found = store.fetch(ids)
 
     assert set(found) == set(ids[:150])
-    assert found["crowd-149"]["args"] == '{"n":149}'
+    assert found["crowd-149"].args == {"n": 149}
     assert calls == [100, 1, 51, 1]  # each chunk, then its unprocessed key
 
 
 def test_fetch_gives_up_with_a_transient_error(crowded, monkeypatch):
-    client = store._dynamodb()
+    client = store_table.dynamodb()
 
     class Stuck:
         def batch_get_item(self, RequestItems):  # noqa: N803 - boto3's name
@@ -177,8 +179,8 @@ def test_fetch_gives_up_with_a_transient_error(crowded, monkeypatch):
         def __getattr__(self, name):
             return getattr(client, name)
 
-    monkeypatch.setattr(store, "_dynamodb", Stuck)
-    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(store_table, "dynamodb", Stuck)
+    monkeypatch.setattr(store_reads.time, "sleep", lambda seconds: None)
 
     with pytest.raises(TransientError, match="1 action"):
         store.fetch(["crowd-1"])

@@ -47,7 +47,7 @@ def failed(jobs, register):
         "sms_eu": enqueue_async_action("test_sms", {"to": "c"}, group="eu"),
     }
     jobs.work()
-    assert all(jobs.action(i)["status"] == "failed" for i in ids.values())
+    assert all(jobs.action(i).status == "failed" for i in ids.values())
     return mail, sms, ids
 
 
@@ -65,7 +65,7 @@ def _on_queue(jobs, queue: str = "default") -> list[dict]:
 
 
 def _events(item: dict) -> list[str]:
-    return [entry["event"] for entry in item["log"]]
+    return [entry.event for entry in item.log]
 
 
 def _still_dead(jobs, queue: str = "default") -> list[str]:
@@ -153,10 +153,10 @@ def test_redrive_by_hook_moves_only_those_with_fresh_attempts(jobs, failed):
         )
     assert bodies[ids["mail_eu"]]["group"] == "eu"
     item = jobs.action(ids["mail_eu"])
-    assert (item["status"], item["attempts"]) == ("pending", 0)
+    assert (item.status, item.attempts) == ("pending", 0)
     assert _events(item)[-1] == "redriven"
-    assert "default dead-letter queue" in item["log"][-1]["message"]
-    assert "mailbox full" in item["log"][-1]["message"]
+    assert "default dead-letter queue" in item.log[-1].message
+    assert "mailbox full" in item.log[-1].message
     assert _still_dead(jobs) == [ids["sms_eu"]]
 
     mail.error = None
@@ -165,9 +165,9 @@ def test_redrive_by_hook_moves_only_those_with_fresh_attempts(jobs, failed):
     assert sorted(mail.calls[-2:], key=str) == [({"to": "a"}, 1), ({"to": "b"}, 1)]
     for action_id in (ids["mail_eu"], ids["mail_us"]):
         item = jobs.action(action_id)
-        assert item["status"] == "complete"
+        assert item.status == "complete"
         assert _events(item)[-3:] == ["redriven", "started", "completed"]
-    assert jobs.action(ids["sms_eu"])["status"] == "failed"
+    assert jobs.action(ids["sms_eu"]).status == "failed"
     assert len(sms.calls) == 2
 
 
@@ -181,7 +181,7 @@ def test_an_exhausted_action_starts_again_at_attempt_one(jobs, failed):
 
     assert [attempt for _, attempt in sms.calls] == [1, 2, 1]
     item = jobs.action(ids["sms_eu"])
-    assert (item["status"], item["attempts"]) == ("complete", 1)
+    assert (item.status, item.attempts) == ("complete", 1)
 
 
 def test_redrive_by_group(jobs, failed):
@@ -193,7 +193,7 @@ def test_redrive_by_group(jobs, failed):
     moved = {json.loads(m["Body"])["action_id"] for m in _on_queue(jobs)}
     assert moved == {ids["mail_eu"], ids["sms_eu"]}
     assert _still_dead(jobs) == [ids["mail_us"]]
-    assert jobs.action(ids["mail_us"])["status"] == "failed"
+    assert jobs.action(ids["mail_us"]).status == "failed"
 
 
 def test_redrive_by_error_substring(jobs, failed):
@@ -206,7 +206,7 @@ def test_redrive_by_error_substring(jobs, failed):
     assert _still_dead(jobs) == sorted([ids["mail_eu"], ids["mail_us"]])
     sms.error = None
     jobs.work()
-    assert jobs.action(ids["sms_eu"])["status"] == "complete"
+    assert jobs.action(ids["sms_eu"]).status == "complete"
 
 
 def test_a_malformed_dead_letter_is_skipped_and_stays(jobs, failed):
@@ -245,7 +245,7 @@ def test_a_dead_letter_of_a_completed_action_is_not_run_again(jobs, failed):
 
     assert (result.moved, result.skipped) == (1, 1)
     assert "already complete" in result.problems[0]
-    assert jobs.action(ids["mail_us"])["status"] == "complete"
+    assert jobs.action(ids["mail_us"]).status == "complete"
     assert ids["mail_us"] in _still_dead(jobs)
 
 
@@ -312,7 +312,7 @@ def test_a_native_redrive_falls_back_to_one_by_one_where_sqs_cannot_move(jobs, f
     assert result.task_handle is None
     assert result.moved == 3
     assert all(json.loads(m["Body"])["attempt"] == 1 for m in _on_queue(jobs))
-    assert all(jobs.action(i)["status"] == "pending" for i in ids.values())
+    assert all(jobs.action(i).status == "pending" for i in ids.values())
 
 
 def test_a_native_redrive_starts_the_sqs_move_task(jobs, monkeypatch):
@@ -370,7 +370,7 @@ def test_an_ordered_action_redrives_into_its_fifo_group(jobs, register):
     hook.error = None
     jobs.work("fifo")
     assert hook.calls[-1] == ({"sku": 1}, 1)
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     assert redrive.inspect("fifo") == []
 
 
@@ -415,7 +415,7 @@ def test_cli_redrive_by_hook_moves_them(jobs, failed, capsys):
 
     assert "moved 2, skipped 0, failed 0" in capsys.readouterr().out
     assert _still_dead(jobs) == [ids["sms_eu"]]
-    assert jobs.action(ids["mail_eu"])["status"] == "pending"
+    assert jobs.action(ids["mail_eu"]).status == "pending"
 
 
 def test_cli_full_redrive_without_yes_and_without_a_terminal_refuses(

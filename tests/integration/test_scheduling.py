@@ -118,8 +118,8 @@ def _later(seconds: float) -> datetime:
     return _now() + timedelta(seconds=seconds)
 
 
-def _events(item: dict) -> list[str]:
-    return [entry["event"] for entry in item["log"]]
+def _events(item) -> list[str]:
+    return [entry.event for entry in item.log]
 
 
 def _scheduler():
@@ -140,15 +140,18 @@ def _schedules(jobs) -> list[str]:
 
 
 def _items(jobs) -> list[dict]:
-    from functions.actions import store
+    """Every item of the actions table, unique locks included, as plain values."""
+    from functions.dynamodb import from_item
 
     rows = boto3.client("dynamodb").scan(TableName=jobs.resources.actions_table)["Items"]
-    return [store.from_item(row) for row in rows]
+    return [from_item(row) for row in rows]
 
 
-def _actions(jobs) -> list[dict]:
-    """Action items, without unique locks."""
-    return [item for item in _items(jobs) if not item["action_id"].startswith("unique#")]
+def _actions(jobs) -> list:
+    """The table's actions, as records (unique locks left out)."""
+    from functions.actions.store.record import from_item, is_action
+
+    return [from_item(item) for item in _items(jobs) if is_action(item)]
 
 
 def _iso(when: datetime) -> str:
@@ -212,19 +215,19 @@ SCHEDULED = {"single-far", "rate", "cron"}
 def test_each_schedule_function_returns_the_id_and_writes_one_pending_item(jobs, hook, kind):
     action_id = KINDS[kind]({"k": kind}, group="g1")
 
-    [item] = _items(jobs)
-    assert item["action_id"] == action_id
-    assert item["status"] == "pending"
-    assert item["kind"] == KIND_OF.get(kind, kind)
-    assert (item["hook"], json.loads(item["args"]), item["group"]) == (HOOK, {"k": kind}, "g1")
-    assert item["attempts"] == 0
+    [item] = _actions(jobs)
+    assert item.action_id == action_id
+    assert item.status == "pending"
+    assert item.kind == KIND_OF.get(kind, kind)
+    assert (item.hook, item.args, item.group) == (HOOK, {"k": kind}, "g1")
+    assert item.attempts == 0
     assert _events(item) == ["created"]
     if kind in SCHEDULED:
-        assert item["schedule_name"] == f"action-{action_id}"
+        assert item.schedule_name == f"action-{action_id}"
         assert _schedules(jobs) == [f"action-{action_id}"]
         assert jobs.depth() == 0
     else:
-        assert "schedule_name" not in item
+        assert item.schedule_name is None
         assert _schedules(jobs) == []
         assert jobs.depth() == 1
 
@@ -237,9 +240,9 @@ def test_timestamps_are_aware_datetimes_or_epoch_seconds(jobs, hook):
     by_float = schedule_single_action(when.timestamp() + 0.5, HOOK, {"n": 2})
     by_zone = schedule_single_action(in_tokyo, HOOK, {"n": 3})
 
-    assert jobs.action(by_epoch)["scheduled_at"] == when.timestamp()
-    assert jobs.action(by_float)["scheduled_at"] == when.timestamp() + 0.5
-    assert jobs.action(by_zone)["scheduled_at"] == when.timestamp()
+    assert jobs.action(by_epoch).scheduled_for.timestamp() == when.timestamp()
+    assert jobs.action(by_float).scheduled_for.timestamp() == when.timestamp() + 0.5
+    assert jobs.action(by_zone).scheduled_for.timestamp() == when.timestamp()
     expression = _schedule(jobs, f"action-{by_zone}")["ScheduleExpression"]
     assert expression == f"at({when:%Y-%m-%dT%H:%M:%S})"  # in UTC, not Tokyo time
 
@@ -265,18 +268,18 @@ def test_a_past_timestamp_runs_as_soon_as_possible_and_says_past_due(jobs, hook,
     action_id = schedule_single_action(when.timestamp() if as_epoch else when, HOOK, {"x": 1})
 
     item = jobs.action(action_id)
-    assert item["log"][0]["event"] == "created"
-    assert item["log"][0]["message"] == "past-due"
+    assert item.log[0].event == "created"
+    assert item.log[0].message == "past-due"
     assert _schedules(jobs) == []
     assert _receivable(jobs) == 1  # on the queue, no delay
     jobs.work()
     assert hook.calls == [({"x": 1}, action_id)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def test_a_future_timestamp_is_not_past_due(jobs, hook):
     action_id = schedule_single_action(_later(120), HOOK)
-    assert jobs.action(action_id)["log"][0]["message"] != "past-due"
+    assert jobs.action(action_id).log[0].message != "past-due"
 
 
 def _invalid_cases():
@@ -347,7 +350,7 @@ def test_a_single_action_within_15_minutes_waits_on_sqs(jobs, hook, clock, sent)
 
     assert hook.calls == [({"near": True}, action_id)]
     item = jobs.action(action_id)
-    assert item["status"] == "complete"
+    assert item.status == "complete"
     assert _events(item) == ["created", "started", "completed"]
     assert jobs.depth() == 0
 
@@ -388,7 +391,7 @@ def test_a_fired_one_time_schedule_runs_the_action_once(jobs, hook, clock):
     jobs.work()
 
     assert hook.calls == [({"far": 2}, action_id)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     # A second delivery of the same message (at-least-once) does not run it again.
     jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=json.dumps(body))
     jobs.work()
@@ -430,13 +433,13 @@ def test_a_recurring_action_is_a_rate_schedule(jobs, hook, interval, expression)
     assert template["scheduled_for"] == SCHEDULED_TIME
     assert (template["hook"], template["args"], template["group"]) == (HOOK, {"r": 1}, "g")
     item = jobs.action(action_id)
-    assert item["kind"] == "rate"
-    assert item["recurrence"] == {
+    assert item.kind == "rate"
+    assert item.recurrence.to_plain() == {
         "kind": "rate",
         "interval_seconds": interval,
         "start": start.timestamp(),
     }
-    assert item["scheduled_at"] == start.timestamp()
+    assert item.scheduled_for.timestamp() == start.timestamp()
     assert next_scheduled_action(HOOK) == start
     assert jobs.depth() == 0
 
@@ -453,7 +456,7 @@ def test_a_rate_started_in_the_past_stays_on_its_grid(jobs, hook):
     assert now < expected <= now + timedelta(seconds=interval)
     assert next_scheduled_action(HOOK) == expected
     assert _schedule(jobs, f"action-{action_id}")["StartDate"] == expected
-    assert jobs.action(action_id)["recurrence"]["start"] == start.timestamp()
+    assert jobs.action(action_id).recurrence.start == start
 
 
 def test_each_run_of_a_recurring_action_is_an_action_of_its_own(jobs, hook, clock):
@@ -468,11 +471,11 @@ def test_each_run_of_a_recurring_action_is_an_action_of_its_own(jobs, hook, cloc
     run_id = f"{action_id}@{_iso(start)}"
     assert hook.calls == [({"r": 2}, run_id)]
     run = jobs.action(run_id)
-    assert run["status"] == "complete"
-    assert (run["hook"], json.loads(run["args"]), run["group"]) == (HOOK, {"r": 2}, "reports")
-    assert run["scheduled_at"] == start.timestamp()
+    assert run.status == "complete"
+    assert (run.hook, run.args, run.group) == (HOOK, {"r": 2}, "reports")
+    assert run.scheduled_for.timestamp() == start.timestamp()
     assert _events(run) == ["started", "completed"]
-    assert jobs.action(action_id)["status"] == "pending"  # the recurrence goes on
+    assert jobs.action(action_id).status == "pending"  # the recurrence goes on
     assert _schedule(jobs, name) is not None
 
     # EventBridge delivers at least once: the same run again does not run twice.
@@ -516,8 +519,8 @@ def test_a_cron_action_is_a_cron_schedule_in_its_time_zone(jobs, hook):
     template = json.loads(schedule["Target"]["Input"])
     assert template["action_id"] == f"{action_id}@{SCHEDULED_TIME}"
     item = jobs.action(action_id)
-    assert item["kind"] == "cron"
-    assert item["recurrence"] == {
+    assert item.kind == "cron"
+    assert item.recurrence.to_plain() == {
         "kind": "cron",
         "cron": "0 9 * * 1-5",
         "timezone": "America/New_York",
@@ -543,7 +546,7 @@ def test_a_cron_start_on_a_spring_forward_day_skips_the_missing_time(jobs, hook)
 
     expected = datetime(2027, 3, 15, 6, 30, tzinfo=UTC)  # 02:30 EDT the next day
     assert _schedule(jobs, f"action-{action_id}")["StartDate"] == expected
-    assert jobs.action(action_id)["scheduled_at"] == expected.timestamp()
+    assert jobs.action(action_id).scheduled_for.timestamp() == expected.timestamp()
     assert next_scheduled_action(HOOK) == expected
 
 
@@ -558,7 +561,7 @@ def test_a_fired_cron_run_completes_as_its_own_action(jobs, hook, clock):
     jobs.work()
 
     assert hook.calls == [(None, f"{action_id}@{_iso(first)}")]
-    assert jobs.action(f"{action_id}@{_iso(first)}")["status"] == "complete"
+    assert jobs.action(f"{action_id}@{_iso(first)}").status == "complete"
 
 
 # --- unique ----------------------------------------------------------------------------
@@ -572,7 +575,7 @@ def test_unique_refuses_a_second_pending_action_of_each_kind(jobs, hook, kind):
         KINDS[kind]({"u": 1}, group="g", unique=True)
 
     assert refused.value.existing_action_id == first
-    assert [item["action_id"] for item in _actions(jobs)] == [first]
+    assert [item.action_id for item in _actions(jobs)] == [first]
     assert _schedules(jobs) == ([f"action-{first}"] if kind in SCHEDULED else [])
     # Other args, or another group, are other actions.
     other_args = KINDS[kind]({"u": 2}, group="g", unique=True)
@@ -586,7 +589,7 @@ def test_unique_holds_across_kinds(jobs, hook):
         enqueue_async_action(HOOK, {"u": 1}, unique=True)
     with pytest.raises(DuplicateAction):
         schedule_cron_action(_now(), "0 9 * * *", HOOK, {"u": 1}, unique=True)
-    assert [item["action_id"] for item in _actions(jobs)] == [first]
+    assert [item.action_id for item in _actions(jobs)] == [first]
 
 
 @pytest.fixture
@@ -622,8 +625,8 @@ def test_concurrent_unique_enqueues_create_exactly_one_action(jobs, hook, atomic
     created = [outcome for outcome in outcomes if not outcome.startswith("refused:")]
     assert len(created) == 1
     assert outcomes.count(f"refused:{created[0]}") == 7
-    racing = [item for item in _actions(jobs) if json.loads(item["args"]) == {"race": 1}]
-    assert [item["action_id"] for item in racing] == created
+    racing = [item for item in _actions(jobs) if item.args == {"race": 1}]
+    assert [item.action_id for item in racing] == created
     assert jobs.depth() == 2  # the warm-up and the one created
 
 
@@ -642,7 +645,7 @@ def test_after_cancel_a_unique_action_may_be_scheduled_again(jobs, hook, kind):
 def test_after_it_ran_a_unique_single_action_may_be_scheduled_again(jobs, hook):
     first = schedule_single_action(_now() - timedelta(seconds=5), HOOK, {"u": 1}, unique=True)
     jobs.work()
-    assert jobs.action(first)["status"] == "complete"
+    assert jobs.action(first).status == "complete"
 
     again = schedule_single_action(_later(7200), HOOK, {"u": 1}, unique=True)
     assert again != first
@@ -679,7 +682,7 @@ def test_has_scheduled_action_is_true_while_running_and_false_after(jobs, regist
     jobs.work()
 
     assert probe.seen == [True]  # in-progress
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     assert has_scheduled_action(HOOK) is False
 
 
@@ -752,11 +755,11 @@ def test_unschedule_action_cancels_only_the_soonest_match(jobs, hook):
     assert unschedule_action(HOOK, {"same": True}) == first
 
     item = jobs.action(first)
-    assert item["status"] == "canceled"
-    assert item["log"][-1]["event"] == "canceled"
+    assert item.status == "canceled"
+    assert item.log[-1].event == "canceled"
     assert _schedule(jobs, f"action-{first}") is None
     assert _schedules(jobs) == sorted([f"action-{second}", f"action-{third}"])
-    assert [jobs.action(i)["status"] for i in (second, third)] == ["pending", "pending"]
+    assert [jobs.action(i).status for i in (second, third)] == ["pending", "pending"]
 
     assert unschedule_action(HOOK) == second
     assert unschedule_action(HOOK) == third
@@ -778,7 +781,7 @@ def test_unschedule_action_of_none_pending_is_none(jobs, hook):
     action_id = enqueue_async_action(HOOK)
     jobs.work()
     assert unschedule_action(HOOK) is None
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def test_an_unscheduled_async_action_is_skipped_by_the_worker(jobs, hook):
@@ -790,7 +793,7 @@ def test_an_unscheduled_async_action_is_skipped_by_the_worker(jobs, hook):
 
     assert hook.calls == []
     item = jobs.action(action_id)
-    assert item["status"] == "canceled"
+    assert item.status == "canceled"
     assert _events(item) == ["created", "canceled"]
     assert jobs.depth() == 0
 
@@ -808,8 +811,8 @@ def test_unschedule_all_actions_cancels_every_pending_match(jobs, hook):
     canceled = unschedule_all_actions(HOOK, {"m": 1})
 
     assert sorted(canceled) == sorted(matching)
-    assert all(jobs.action(i)["status"] == "canceled" for i in matching)
-    assert jobs.action(other)["status"] == "pending"
+    assert all(jobs.action(i).status == "canceled" for i in matching)
+    assert jobs.action(other).status == "pending"
     assert _schedules(jobs) == [f"action-{other}"]
     assert unschedule_all_actions(HOOK, {"m": 1}) == []
     assert unschedule_all_actions(HOOK) == [other]
@@ -823,9 +826,9 @@ def test_cancel_each_kind(jobs, hook, clock, kind):
     assert cancel_action(action_id) is True
 
     item = jobs.action(action_id)
-    assert item["status"] == "canceled"
-    assert item["log"][-1]["event"] == "canceled"
-    assert 30 * 86400 < item["expires_at"] - time.time() <= 31 * 86400
+    assert item.status == "canceled"
+    assert item.log[-1].event == "canceled"
+    assert 30 * 86400 < item.expires_at.timestamp() - time.time() <= 31 * 86400
     assert _schedules(jobs) == []
     assert cancel_action(action_id) is False  # only a pending action can be canceled
     assert has_scheduled_action(HOOK) is False
@@ -870,8 +873,8 @@ def test_a_run_that_started_before_the_cancel_finishes_its_retries(jobs, registe
     jobs.work()
 
     assert calls == [1, 2]
-    assert jobs.action(action_id)["status"] == "canceled"
-    assert jobs.action(f"{action_id}@{_iso(first)}")["status"] == "complete"
+    assert jobs.action(action_id).status == "canceled"
+    assert jobs.action(f"{action_id}@{_iso(first)}").status == "complete"
 
 
 def test_cancel_of_an_unknown_or_finished_action_is_false(jobs, hook):
@@ -879,14 +882,14 @@ def test_cancel_of_an_unknown_or_finished_action_is_false(jobs, hook):
     action_id = enqueue_async_action(HOOK)
     jobs.work()
     assert cancel_action(action_id) is False
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 # --- get_scheduled_actions -------------------------------------------------------------
 
 
 def _ids(page) -> list[str]:
-    return [item["action_id"] for item in page.items]
+    return [item.action_id for item in page.items]
 
 
 def test_get_scheduled_actions_filters(jobs, hook, register):
@@ -936,7 +939,7 @@ def test_canceled_actions_keep_their_scheduled_time_in_every_index(jobs, hook):
     assert _ids(get_scheduled_actions(hook=HOOK, args={"n": 0}, group="", status="canceled")) == [
         ids[0]
     ]
-    assert [jobs.action(i)["scheduled_at"] for i in ids] == [
+    assert [jobs.action(i).scheduled_for.timestamp() for i in ids] == [
         (base + timedelta(hours=n)).timestamp() for n in range(3)
     ]
 
@@ -962,7 +965,7 @@ def test_get_scheduled_actions_orders_by_scheduled_time(jobs, hook):
     assert _ids(get_scheduled_actions(hook=HOOK, status="pending")) == ascending
     assert _ids(get_scheduled_actions(hook=HOOK, status="pending", order="desc")) == ascending[::-1]
     assert _ids(get_scheduled_actions(status="pending", order="desc")) == ascending[::-1]
-    times = [item["scheduled_at"] for item in get_scheduled_actions(hook=HOOK).items]
+    times = [item.scheduled_for.timestamp() for item in get_scheduled_actions(hook=HOOK).items]
     assert times == sorted(times)
 
 
@@ -987,7 +990,7 @@ def test_pages_visit_every_action_exactly_once(jobs, hook, query, order):
     for n in range(7):  # others, in between, that the group filter leaves out
         schedule_single_action(base + timedelta(minutes=n, seconds=30), HOOK, {"o": n})
     if "group" not in query:
-        created = [item["action_id"] for item in _actions(jobs)]
+        created = [item.action_id for item in _actions(jobs)]
 
     seen: list[str] = []
     sizes: list[int] = []
@@ -1003,7 +1006,7 @@ def test_pages_visit_every_action_exactly_once(jobs, hook, query, order):
     assert sorted(seen) == sorted(created)
     assert len(seen) == len(set(seen))
     assert all(size == 5 for size in sizes[:-1])
-    times = [jobs.action(action_id)["scheduled_at"] for action_id in seen]
+    times = [jobs.action(action_id).scheduled_for.timestamp() for action_id in seen]
     assert times == sorted(times, reverse=order == "desc")
 
 
@@ -1079,7 +1082,7 @@ def test_run_action_now_sends_a_scheduled_action_at_once(jobs, hook):
     assert _receivable(jobs) == 1
     jobs.work()
     assert hook.calls == [({"now": True}, action_id)]
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     assert run_action_now(action_id) is False  # no longer pending
 
 
@@ -1098,7 +1101,8 @@ def test_run_action_now_refuses_what_it_cannot_run(jobs, hook):
 def test_a_started_run_moves_its_recurring_action_to_the_next_run(stack, jobs, register):
     """Not past-due forever: the recurring action's time follows its runs."""
     from functions.actions import get_scheduled_actions, schedule_recurring_action
-    from functions.actions import store as action_store
+    from functions.actions.store import ActionStatus
+    from functions.actions.store.record import status_scheduled
 
     register("test_hourly", lambda args, action: None)
     start = datetime.now(UTC) - timedelta(minutes=90)
@@ -1106,15 +1110,13 @@ def test_a_started_run_moves_its_recurring_action_to_the_next_run(stack, jobs, r
     boto3.client("dynamodb").update_item(  # as if it were created 90 minutes ago
         TableName=stack.resources.actions_table,
         Key={"action_id": {"S": recurring_id}},
-        UpdateExpression="SET scheduled_at = :t, status_scheduled = :ss",
+        UpdateExpression="SET scheduled_for = :t, status_scheduled = :ss",
         ExpressionAttributeValues={
             ":t": {"N": str(start.timestamp())},
-            ":ss": {"S": action_store.status_scheduled("pending", start.timestamp())},
+            ":ss": {"S": status_scheduled(ActionStatus.PENDING, start)},
         },
     )
-    assert [a["action_id"] for a in get_scheduled_actions(status="past-due").items] == [
-        recurring_id
-    ]
+    assert [a.action_id for a in get_scheduled_actions(status="past-due").items] == [recurring_id]
     run_time = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     schedule = boto3.client("scheduler").get_schedule(
         Name=f"action-{recurring_id}", GroupName=stack.resources.schedule_group
@@ -1124,27 +1126,25 @@ def test_a_started_run_moves_its_recurring_action_to_the_next_run(stack, jobs, r
 
     jobs.work()
 
-    assert jobs.action(f"{recurring_id}@{run_time}")["status"] == "complete"
+    assert jobs.action(f"{recurring_id}@{run_time}").status == "complete"
     recurring = jobs.action(recurring_id)
-    assert recurring["status"] == "pending"
-    assert recurring["scheduled_at"] == pytest.approx((start + timedelta(hours=2)).timestamp())
+    assert recurring.status == "pending"
+    assert recurring.scheduled_for == start + timedelta(hours=2)
     assert get_scheduled_actions(status="past-due").items == []
 
 
 def test_an_action_that_moved_after_the_index_was_read_is_left_out(jobs, hook):
     """The index is read first, the items after: a recurring action that moved on to its
     next run in between no longer answers "past-due" and is not returned as such."""
-    from functions.actions import store
+    from dataclasses import replace
+
+    from functions.actions.store import ActionStatus, reads
 
     action_id = schedule_single_action(_later(3600), HOOK)
     item = jobs.action(action_id)
-    entry = {
-        "action_id": action_id,
-        "status_scheduled": item["status_scheduled"],
-        "scheduled_at": item["scheduled_at"],
-    }
-    moved = {**entry, "scheduled_at": item["scheduled_at"] - 7200}  # as read before it moved
+    entry = reads.IndexEntry(action_id, item.scheduled_for, ActionStatus.PENDING)
+    moved = replace(entry, scheduled_for=item.scheduled_for - timedelta(hours=2))  # read before
 
-    assert [a["action_id"] for a in store._whole([entry], "pending")] == [action_id]
-    assert store._whole([moved], "pending") == []
-    assert store._whole([entry], "complete") == []
+    assert [a.action_id for a in reads._whole([entry], ActionStatus.PENDING)] == [action_id]
+    assert reads._whole([moved], ActionStatus.PENDING) == []
+    assert reads._whole([entry], ActionStatus.COMPLETE) == []

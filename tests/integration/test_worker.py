@@ -29,7 +29,7 @@ class Recorder:
 
 
 def _events(item: dict) -> list[str]:
-    return [entry["event"] for entry in item["log"]]
+    return [entry.event for entry in item.log]
 
 
 def test_a_hook_runs_once_and_its_action_completes(jobs, register):
@@ -40,10 +40,10 @@ def test_a_hook_runs_once_and_its_action_completes(jobs, register):
 
     assert hook.calls == [({"n": 1}, 1)]
     item = jobs.action(action_id)
-    assert item["status"] == "complete"
-    assert item["attempts"] == 1
+    assert item.status == "complete"
+    assert item.attempts == 1
     assert _events(item) == ["created", "started", "completed"]
-    assert 30 * 86400 < item["expires_at"] - time.time() <= 31 * 86400
+    assert 30 * 86400 < item.expires_at.timestamp() - time.time() <= 31 * 86400
     assert jobs.depth() == 0
 
 
@@ -55,9 +55,9 @@ def test_a_transient_failure_retries_with_the_next_attempt_then_completes(jobs, 
 
     assert hook.calls == [([1, 2], 1), ([1, 2], 2)]
     item = jobs.action(action_id)
-    assert item["status"] == "complete"
+    assert item.status == "complete"
     assert _events(item) == ["created", "started", "retry", "started", "completed"]
-    assert "TransientError: busy" in item["last_error"]
+    assert "TransientError: busy" in item.last_error
 
 
 def test_unexpected_exceptions_are_transient_by_default(jobs, register):
@@ -67,7 +67,7 @@ def test_unexpected_exceptions_are_transient_by_default(jobs, register):
     jobs.work()
 
     assert len(hook.calls) == 2
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def test_retry_waits_for_the_backoff_and_the_log_says_how_long(jobs, register):
@@ -77,10 +77,10 @@ def test_retry_waits_for_the_backoff_and_the_log_says_how_long(jobs, register):
     jobs.work()
 
     item = jobs.action(action_id)
-    assert item["status"] == "pending"
-    assert item["scheduled_at"] > time.time()
-    [retry] = [entry for entry in item["log"] if entry["event"] == "retry"]
-    assert "attempt 2 in" in retry["message"]
+    assert item.status == "pending"
+    assert item.scheduled_for.timestamp() > time.time()
+    [retry] = [entry for entry in item.log if entry.event == "retry"]
+    assert "attempt 2 in" in retry.message
     # The next attempt is on the queue, delayed: nothing to receive yet.
     assert jobs.work() == []
     assert jobs.depth() == 1
@@ -114,9 +114,9 @@ def test_exhausted_attempts_dead_letter_the_action_with_its_error(jobs, register
 
     assert [attempt for _, attempt in hook.calls] == [1, 2, 3]
     item = jobs.action(action_id)
-    assert item["status"] == "failed"
+    assert item.status == "failed"
     assert _events(item)[-2:] == ["failed", "dead-lettered"]
-    assert 92 * 86400 < item["expires_at"] - time.time() <= 93 * 86400
+    assert 92 * 86400 < item.expires_at.timestamp() - time.time() <= 93 * 86400
     [letter] = jobs.dead_letters()
     assert letter["body"]["action_id"] == action_id
     assert letter["body"]["args"] == {"order": 7}
@@ -139,7 +139,7 @@ def test_a_permanent_error_dead_letters_at_once(jobs, register):
     jobs.work()
 
     assert len(hook.calls) == 1
-    assert jobs.action(action_id)["status"] == "failed"
+    assert jobs.action(action_id).status == "failed"
     [letter] = jobs.dead_letters()
     assert letter["attributes"]["reason"] == "permanent"
     assert letter["attributes"]["error"] == "PermanentError: no such user"
@@ -174,7 +174,7 @@ def test_an_unknown_hook_is_dead_lettered(jobs):
 
     [letter] = jobs.dead_letters()
     assert letter["attributes"]["reason"] == "unknown_hook"
-    assert jobs.action("u-1")["status"] == "failed"
+    assert jobs.action("u-1").status == "failed"
 
 
 def test_a_redelivered_message_of_a_completed_action_is_skipped(jobs, register):
@@ -188,7 +188,7 @@ def test_a_redelivered_message_of_a_completed_action_is_skipped(jobs, register):
     jobs.work()
 
     assert len(hook.calls) == 1
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
     assert jobs.depth() == 0
 
 
@@ -206,7 +206,7 @@ def test_a_canceled_action_does_not_run(jobs, register):
     jobs.work()
 
     assert hook.calls == []
-    assert jobs.action(action_id)["status"] == "canceled"
+    assert jobs.action(action_id).status == "canceled"
     assert jobs.depth() == 0
 
 
@@ -222,13 +222,13 @@ def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(jobs, reg
 
     [crashed] = jobs.work(rounds=1)
     assert isinstance(crashed.crashed, WorkerDied)
-    assert jobs.action(action_id)["status"] == "in-progress"
+    assert jobs.action(action_id).status == "in-progress"
     # Lambda deleted nothing; SQS shows the message again after its visibility timeout.
     _expire_visibility(jobs, crashed.kept)
     jobs.work()
 
     assert len(hook.calls) == 2
-    assert jobs.action(action_id)["status"] == "complete"
+    assert jobs.action(action_id).status == "complete"
 
 
 def test_a_run_still_in_progress_elsewhere_is_handed_back_not_run_twice(jobs, register):
@@ -265,7 +265,7 @@ def test_a_partial_batch_reports_only_the_failed_record(jobs, register):
     assert result.received == 3
     assert len(result.failed) == 1
     assert sorted(args["n"] for args, _ in hook.calls) == [1, 2]
-    assert all(jobs.action(a)["status"] == "complete" for a in others)
+    assert all(jobs.action(a).status == "complete" for a in others)
     # The two that succeeded were deleted; only the busy one is left.
     _expire_visibility(jobs, result.kept)
     assert (
@@ -350,9 +350,9 @@ def test_the_webhook_action_runs_process_webhook(stack, jobs):
     jobs.work()
 
     item = jobs.action(accepted.body["action_id"])
-    assert item["hook"] == "process_webhook"
-    assert item["group"] == "github"
-    assert item["status"] == "complete"
+    assert item.hook == "process_webhook"
+    assert item.group == "github"
+    assert item.status == "complete"
 
 
 def test_aws_requests_per_completed_action(jobs, register):

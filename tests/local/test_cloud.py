@@ -312,7 +312,7 @@ def test_a_recurring_schedule_fires_at_each_of_its_times(cloud, capsys):
     # The recurring action stays pending, pointed at its next run; its schedule stays.
     recurring = _action(cloud, action_id)
     assert recurring["status"] == "pending"
-    assert float(recurring["scheduled_at"]) == (start + timedelta(hours=3)).timestamp()
+    assert float(recurring["scheduled_for"]) == (start + timedelta(hours=3)).timestamp()
     assert _schedule_of(cloud, name) is not None
 
     # Canceled, it stops: its schedule is deleted with it.

@@ -1,0 +1,386 @@
+"""The action as a typed record, and its one conversion to and from the table's item.
+
+Only this module knows what an action's item looks like: attribute names, JSON text
+for args, epoch seconds for times, the derived index keys. Everything else reads and
+writes ``Action`` records. Times are UTC datetimes; the store writes them as
+``datetime.timestamp()``, which reads back to the same datetime, so a conditional
+write on a time it read matches exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, cast, get_args
+
+from functions.actions.envelope import Envelope, Priority, dump_args
+
+
+class ActionStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in-progress"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class ActionKind(StrEnum):
+    """How the action was made; a run of a recurring action has none of its own."""
+
+    ASYNC = "async"
+    SINGLE = "single"
+    RATE = "rate"
+    CRON = "cron"
+
+
+class LogEvent(StrEnum):
+    CREATED = "created"
+    STARTED = "started"
+    COMPLETED = "completed"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead-lettered"
+    CANCELED = "canceled"
+    REDRIVEN = "redriven"
+
+
+LOG_LIMIT = 50  # log entries an item keeps, the newest
+LOG_MESSAGE_LIMIT = 1000
+ERROR_LIMIT = 2000
+# How long a finished action's item stays (its TTL), by status.
+RETENTION_SECONDS = {
+    ActionStatus.COMPLETE: 31 * 86400,
+    ActionStatus.CANCELED: 31 * 86400,
+    ActionStatus.FAILED: 93 * 86400,
+}
+# What each index holds besides its own and the table's keys: what its queries filter
+# on or read without going back to the table (docs/decisions: the index projections).
+INDEX_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "by_hook": ("args_hash", "group", "scheduled_for", "kind", "recurrence"),
+    "by_match": ("scheduled_for", "kind", "recurrence"),
+    "by_status": ("hook", "args_hash", "group", "updated_at"),
+}
+# Each index's key, with the table's: (partition, sort).
+INDEX_KEYS: dict[str, tuple[str, str]] = {
+    "by_hook": ("hook", "status_scheduled"),
+    "by_match": ("match_key", "status_scheduled"),
+    "by_status": ("status", "scheduled_for"),
+}
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def now() -> datetime:
+    """The current time at the store's precision (whole microseconds)."""
+    return datetime.now(UTC)
+
+
+def args_hash(args: Any) -> str:
+    """A stable hash of args: sorted keys, no whitespace. Used to match queries and uniqueness."""
+    canonical = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def match_key(hook: str, args: Any, group: str) -> str:
+    """The ``by_match`` index's key: one partition per hook, args and group."""
+    return hashlib.sha256(f"{hook}\n{args_hash(args)}\n{group}".encode()).hexdigest()
+
+
+def unique_key(hook: str, args: Any, group: str) -> str:
+    """The id of the lock item that keeps a unique action unique."""
+    return "unique#" + match_key(hook, args, group)
+
+
+def status_scheduled(status: ActionStatus, scheduled_for: datetime) -> str:
+    """The sort key of ``by_hook`` and ``by_match``: status, then time."""
+    return status_key(status, epoch(scheduled_for))
+
+
+def status_key(status: ActionStatus, seconds: float) -> str:
+    """``status_scheduled`` for epoch seconds (a query's bound may be past year 9999)."""
+    return f"{status}#{seconds:020.6f}"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: datetime
+    event: LogEvent
+    message: str = ""
+    attempt: int = 0
+
+    @classmethod
+    def new(cls, event: LogEvent, message: str = "", attempt: int = 0) -> LogEntry:
+        """An entry stamped now, to the millisecond (as the item keeps it)."""
+        at = now()
+        at = at.replace(microsecond=at.microsecond // 1000 * 1000)
+        return cls(at, event, message[:LOG_MESSAGE_LIMIT], attempt)
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="milliseconds"),
+            "event": str(self.event),
+            "message": self.message,
+            "attempt": self.attempt,
+        }
+
+    @classmethod
+    def from_plain(cls, value: dict[str, Any]) -> LogEntry:
+        return cls(
+            at=datetime.fromisoformat(value["at"]).astimezone(UTC),
+            event=LogEvent(value["event"]),
+            message=value.get("message", ""),
+            attempt=int(value.get("attempt", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A recurring action's rule: every ``interval_seconds`` from ``start``, or a cron."""
+
+    kind: ActionKind
+    interval_seconds: int = 0
+    start: datetime | None = None
+    cron: str = ""
+    timezone: str = "UTC"
+
+    @classmethod
+    def rate(cls, interval_seconds: int, start: datetime) -> Recurrence:
+        return cls(ActionKind.RATE, interval_seconds=interval_seconds, start=start)
+
+    @classmethod
+    def cron_rule(cls, expression: str, timezone: str) -> Recurrence:
+        return cls(ActionKind.CRON, cron=expression, timezone=timezone)
+
+    def to_plain(self) -> dict[str, Any]:
+        if self.kind is ActionKind.RATE:
+            assert self.start is not None  # noqa: S101 - rate() always sets it
+            return {
+                "kind": str(self.kind),
+                "interval_seconds": self.interval_seconds,
+                "start": epoch(self.start),
+            }
+        return {"kind": str(self.kind), "cron": self.cron, "timezone": self.timezone}
+
+    @classmethod
+    def from_plain(cls, value: dict[str, Any]) -> Recurrence:
+        kind = ActionKind(value["kind"])
+        if kind is ActionKind.RATE:
+            return cls.rate(int(value["interval_seconds"]), moment(value["start"]))
+        return cls.cron_rule(value["cron"], value.get("timezone", "UTC"))
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action as the actions table holds it. Frozen: a change is a store write."""
+
+    action_id: str
+    hook: str
+    args: Any
+    group: str
+    priority: Priority
+    status: ActionStatus
+    attempts: int  # runs started
+    max_attempts: int
+    scheduled_for: datetime
+    created_at: datetime
+    updated_at: datetime
+    correlation_id: str = ""
+    kind: ActionKind | None = None
+    recurrence: Recurrence | None = None
+    schedule_name: str | None = None
+    unique_key: str | None = None
+    last_error: str | None = None
+    claim_expires_at: datetime | None = None
+    expires_at: datetime | None = None  # the item's TTL
+    log: tuple[LogEntry, ...] = field(default=())
+
+    @classmethod
+    def new(
+        cls,
+        envelope: Envelope,
+        *,
+        status: ActionStatus = ActionStatus.PENDING,
+        at: datetime | None = None,
+        **optional: Any,
+    ) -> Action:
+        """The action an envelope describes, as first written (``optional``: kind,
+        recurrence, schedule_name, unique_key, log)."""
+        created = at or now()
+        return cls(
+            action_id=envelope.action_id,
+            hook=envelope.hook,
+            args=envelope.args,
+            group=envelope.group,
+            priority=envelope.priority,
+            status=status,
+            attempts=0,
+            max_attempts=envelope.max_attempts,
+            scheduled_for=envelope.scheduled_for,
+            created_at=created,
+            updated_at=created,
+            correlation_id=envelope.correlation_id,
+            **optional,
+        )
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurrence is not None
+
+    def but(self, **changes: Any) -> Action:
+        """A copy with ``changes`` (what a write made of it)."""
+        return replace(self, **changes)
+
+    def to_document(self) -> dict[str, Any]:
+        """As JSON for people and other programs: ISO times, args as they were given."""
+        document: dict[str, Any] = {}
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, Recurrence):
+                value = value.to_plain()
+                if "start" in value:
+                    value["start"] = moment(value["start"]).isoformat()
+            elif name == "log":
+                value = [entry.to_plain() for entry in value]
+            elif isinstance(value, StrEnum):
+                value = str(value)
+            document[name] = value
+        return document
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Action))
+_TIMES = frozenset({"scheduled_for", "created_at", "updated_at", "claim_expires_at"})
+# Attributes the item holds for the indexes and uniqueness, derived from the record.
+DERIVED = ("args_hash", "match_key", "status_scheduled")
+
+
+def to_item(action: Action) -> dict[str, Any]:
+    """The action as the table's item, in plain values (``functions.dynamodb`` types them).
+
+    Absent optional fields are left out of the item, not written as null.
+    """
+    item: dict[str, Any] = {}
+    for name in _FIELD_NAMES:
+        value = getattr(action, name)
+        if value is None:
+            continue
+        if name in _TIMES:
+            value = epoch(value)
+        elif name == "expires_at":
+            value = int(epoch(value))
+        elif name == "args":
+            value = dump_args(value)
+        elif name == "recurrence":
+            value = value.to_plain()
+        elif name == "log":
+            value = [entry.to_plain() for entry in value]
+        elif isinstance(value, StrEnum):
+            value = str(value)
+        item[name] = value
+    item["args_hash"] = args_hash(action.args)
+    item["match_key"] = match_key(action.hook, action.args, action.group)
+    item["status_scheduled"] = status_scheduled(action.status, action.scheduled_for)
+    return item
+
+
+def is_action(item: dict[str, Any]) -> bool:
+    """Is this item an action (not a uniqueness lock, which shares the table)?"""
+    return "status" in item and "hook" in item
+
+
+def from_item(item: dict[str, Any]) -> Action:
+    """The record of an action's item (plain values, as ``functions.dynamodb`` reads them)."""
+    return Action(
+        action_id=item["action_id"],
+        hook=item["hook"],
+        args=json.loads(item["args"]) if "args" in item else None,
+        group=item.get("group", ""),
+        priority=_priority(item.get("priority", "default")),
+        status=ActionStatus(item["status"]),
+        attempts=int(item.get("attempts", 0)),
+        max_attempts=int(item.get("max_attempts", 1)),
+        scheduled_for=moment(item["scheduled_for"]),
+        created_at=moment(item.get("created_at", item["scheduled_for"])),
+        updated_at=moment(item.get("updated_at", item["scheduled_for"])),
+        correlation_id=item.get("correlation_id", ""),
+        kind=ActionKind(item["kind"]) if item.get("kind") else None,
+        recurrence=Recurrence.from_plain(item["recurrence"]) if item.get("recurrence") else None,
+        schedule_name=item.get("schedule_name"),
+        unique_key=item.get("unique_key"),
+        last_error=item.get("last_error"),
+        claim_expires_at=_optional_moment(item.get("claim_expires_at")),
+        expires_at=_optional_moment(item.get("expires_at")),
+        log=tuple(LogEntry.from_plain(entry) for entry in item.get("log", [])),
+    )
+
+
+def _priority(value: str) -> Priority:
+    if value not in get_args(Priority):
+        raise ValueError(f"not a priority: {value!r}")
+    return cast(Priority, value)
+
+
+def _optional_moment(seconds: float | None) -> datetime | None:
+    return None if seconds is None else moment(seconds)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """An action as an index holds it: its keys and the index's few attributes.
+
+    What has/next/unschedule and the health check's samples need, at a fraction of the
+    item's read cost. Fields an index does not project are None.
+    """
+
+    action_id: str
+    scheduled_for: datetime
+    status: ActionStatus | None = None
+    hook: str | None = None
+    group: str | None = None
+    kind: ActionKind | None = None
+    recurrence: Recurrence | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurrence is not None
+
+    def to_document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"action_id": self.action_id}
+        for name in ("hook", "group", "status", "kind"):
+            if getattr(self, name) is not None:
+                document[name] = str(getattr(self, name))
+        document["scheduled_for"] = self.scheduled_for.isoformat(timespec="seconds")
+        if self.updated_at is not None:
+            document["updated_at"] = self.updated_at.isoformat(timespec="seconds")
+        return document
+
+
+def entry_from_item(item: dict[str, Any]) -> IndexEntry:
+    """An index entry (plain values) as a record."""
+    status = item.get("status")
+    if status is None and "status_scheduled" in item:
+        status = item["status_scheduled"].partition("#")[0]
+    scheduled = item.get("scheduled_for")
+    if scheduled is None:  # by_hook/by_match without the time projected: from the sort key
+        scheduled = float(item["status_scheduled"].partition("#")[2])
+    return IndexEntry(
+        action_id=item["action_id"],
+        scheduled_for=moment(scheduled),
+        status=ActionStatus(status) if status else None,
+        hook=item.get("hook"),
+        group=item.get("group"),
+        kind=ActionKind(item["kind"]) if item.get("kind") else None,
+        recurrence=Recurrence.from_plain(item["recurrence"]) if item.get("recurrence") else None,
+        updated_at=_optional_moment(item.get("updated_at")),
+    )

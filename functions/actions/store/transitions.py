@@ -1,0 +1,432 @@
+"""The action's state machine: create, claim, finish (complete, retry, fail), cancel, redrive.
+
+Every status change is a conditional write, so concurrent workers, duplicate
+deliveries and cancellations never race an action into two states:
+
+    pending --claim--> in-progress --complete--> complete
+                                   --retry_later--> pending
+                                   --fail--> failed --reset_for_redrive--> pending
+    pending --cancel--> canceled
+
+A unique action holds a lock item (``unique#<match key>``) from create until it
+finishes, fails or is canceled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.actions.envelope import Envelope
+from functions.actions.exceptions import DuplicateAction
+from functions.actions.store import table
+from functions.actions.store.record import (
+    ERROR_LIMIT,
+    LOG_LIMIT,
+    RETENTION_SECONDS,
+    Action,
+    ActionStatus,
+    LogEntry,
+    LogEvent,
+    epoch,
+    from_item,
+    is_action,
+    now,
+    status_scheduled,
+    to_item,
+    unique_key,
+)
+from functions.dynamodb import condition_failed, to_attribute
+from functions.dynamodb import from_item as plain
+from functions.dynamodb import to_item as typed
+
+PENDING, IN_PROGRESS = ActionStatus.PENDING, ActionStatus.IN_PROGRESS
+
+
+class _Update:
+    """An UpdateItem's expressions, every attribute behind a ``#name`` placeholder."""
+
+    def __init__(self) -> None:
+        self.sets: list[str] = []
+        self.removes: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, attribute: str) -> str:
+        self.names[f"#{attribute}"] = attribute
+        return f"#{attribute}"
+
+    def value(self, label: str, value: Any) -> str:
+        self.values[f":{label}"] = to_attribute(value)
+        return f":{label}"
+
+    def set(self, attribute: str, value: Any) -> _Update:
+        self.sets.append(f"{self.name(attribute)} = {self.value(attribute, value)}")
+        return self
+
+    def set_if_absent(self, attribute: str, value: Any) -> _Update:
+        name, label = self.name(attribute), self.value(attribute, value)
+        self.sets.append(f"{name} = if_not_exists({name}, {label})")
+        return self
+
+    def append(self, attribute: str, entries: list[Any]) -> _Update:
+        name = self.name(attribute)
+        empty, new = self.value("empty", []), self.value(f"new_{attribute}", entries)
+        self.sets.append(f"{name} = list_append(if_not_exists({name}, {empty}), {new})")
+        return self
+
+    def remove(self, *attributes: str) -> _Update:
+        self.removes.extend(self.name(attribute) for attribute in attributes)
+        return self
+
+    def params(self, action_id: str, condition: str) -> dict[str, Any]:
+        expression = f"SET {', '.join(self.sets)}"
+        if self.removes:
+            expression += f" REMOVE {', '.join(self.removes)}"
+        return {
+            "TableName": table.name(),
+            "Key": table.key(action_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": self.values,
+        }
+
+
+def _status_change(status: ActionStatus, scheduled_for: datetime) -> _Update:
+    """A write that moves the action to ``status``: its sort keys move with it."""
+    update = _Update()
+    update.set("status", str(status)).set("updated_at", epoch(now()))
+    update.set("status_scheduled", status_scheduled(status, scheduled_for))
+    return update
+
+
+class ClaimOutcome(StrEnum):
+    """What a claim found. Only ``CLAIMED`` runs the hook."""
+
+    CLAIMED = "claimed"
+    RUNNING_ELSEWHERE = "already running"
+    ATTEMPT_ALREADY_RAN = "this attempt already ran (a duplicate delivery)"
+    FINISHED = "already finished"
+    RECURRENCE_CANCELED = "its recurring action is canceled"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of trying to start a run, and the action as it now is."""
+
+    outcome: ClaimOutcome
+    action: Action | None
+    # A run of a recurring action (``<recurring id>@<time>``): that recurring action.
+    recurring: Action | None = None
+
+    @property
+    def claimed(self) -> bool:
+        return self.outcome is ClaimOutcome.CLAIMED
+
+    @property
+    def reason(self) -> str:
+        """The outcome for a log line (a finished action says its status)."""
+        if self.outcome is ClaimOutcome.FINISHED and self.action is not None:
+            return f"already {self.action.status}"
+        return str(self.outcome)
+
+
+def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool:
+    """Write the action as pending. False if an action with this id already exists.
+
+    ``optional`` are the record's optional fields (kind, recurrence, schedule_name).
+    With ``unique``, a lock item keyed by hook, args and group is written in the same
+    transaction, so two concurrent calls create one action; ``DuplicateAction`` names
+    the one that exists.
+    """
+    created = now()
+    due = (
+        "past-due"
+        if epoch(envelope.scheduled_for) < epoch(created) - 1
+        else f"scheduled for {envelope.scheduled_for}"
+    )
+    lock = unique_key(envelope.hook, envelope.args, envelope.group) if unique else None
+    action = Action.new(
+        envelope,
+        at=created,
+        unique_key=lock,
+        log=(LogEntry.new(LogEvent.CREATED, due),),
+        **optional,
+    )
+    put = {
+        "TableName": table.name(),
+        "Item": typed(to_item(action)),
+        "ConditionExpression": "attribute_not_exists(action_id)",
+    }
+    if lock is None:
+        try:
+            table.dynamodb().put_item(**put)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    holder = {
+        "TableName": table.name(),
+        "Item": typed({"action_id": lock, "holder": envelope.action_id}),
+        "ConditionExpression": "attribute_not_exists(action_id)",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    try:
+        table.dynamodb().transact_write_items(TransactItems=[{"Put": put}, {"Put": holder}])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons", [])
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            holding = plain(reasons[1].get("Item", {})).get("holder", "")
+            raise DuplicateAction(
+                f"a pending or running {envelope.hook!r} action with these args and group "
+                f"exists: {holding}",
+                holding,
+            ) from None
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def discard(action_id: str) -> None:
+    """Undo ``create`` when the message could not be sent: no pending action without one."""
+    try:
+        response = table.dynamodb().delete_item(
+            TableName=table.name(),
+            Key=table.key(action_id),
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":pending": to_attribute(str(PENDING))},
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        if condition_failed(exc):
+            return
+        raise
+    lock = plain(response.get("Attributes", {})).get("unique_key")
+    if lock:
+        _release_lock(lock, action_id)
+
+
+def get(action_id: str) -> Action | None:
+    """The action (strongly consistent read), or None: none, or a uniqueness lock's id."""
+    item = table.get_item(action_id)
+    values = plain(item) if item else None
+    return from_item(values) if values and is_action(values) else None
+
+
+def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
+    """Move the action to in-progress for run number ``attempt``, or say why not.
+
+    Claims a pending action whose recorded runs are fewer than ``attempt`` (a stale
+    duplicate of an earlier attempt is refused), or an in-progress one whose claim
+    expired (its worker died) or that an attempt newer than its own supersedes. An
+    action that does not exist yet (a recurring run, or one created by a scheduler
+    straight onto the queue) is created in-progress, unless it is a run of a recurring
+    action that has been canceled since the run was sent.
+    """
+    started = now()
+    recurring = _recurring_of(envelope.action_id)
+    canceled = recurring is not None and recurring.status is ActionStatus.CANCELED
+    update = _status_change(IN_PROGRESS, envelope.scheduled_for)
+    update.set("attempts", attempt).set("claim_expires_at", epoch(started) + claim_seconds)
+    started_entry = LogEntry.new(LogEvent.STARTED, _of(attempt, envelope), attempt)
+    update.append("log", [started_entry.to_plain()])
+    # Everything the envelope says of the action, for an item this claim creates.
+    for attribute, value in to_item(Action.new(envelope, at=started)).items():
+        if attribute not in _CLAIM_WRITES:
+            update.set_if_absent(attribute, value)
+    update.remove("expires_at")
+    update.value("pending", str(PENDING))
+    update.value("now", epoch(started))
+    # A canceled recurrence starts no new run; a run already recorded goes on.
+    create = "" if canceled else "attribute_not_exists(action_id) OR "
+    condition = (
+        f"{create}(#status = :pending AND #attempts < :attempts) OR (#status = :status "
+        "AND (#claim_expires_at < :now OR #attempts < :attempts))"
+    )
+    try:
+        response = table.dynamodb().update_item(
+            **update.params(envelope.action_id, condition),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise
+        old = plain(exc.response.get("Item", {}))
+        if not old and canceled:
+            return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
+        current = from_item(old)
+        return Claim(_why_not(current), current, recurring)
+    return Claim(ClaimOutcome.CLAIMED, from_item(plain(response["Attributes"])), recurring)
+
+
+# What a claim writes itself; the rest of the item only if absent.
+_CLAIM_WRITES = frozenset(
+    {"action_id", "status", "status_scheduled", "attempts", "updated_at", "log"}
+)
+
+
+def _of(attempt: int, envelope: Envelope) -> str:
+    return f"attempt {attempt} of {envelope.max_attempts}"
+
+
+def _why_not(current: Action) -> ClaimOutcome:
+    if current.status is IN_PROGRESS:
+        return ClaimOutcome.RUNNING_ELSEWHERE
+    if current.status is PENDING:
+        return ClaimOutcome.ATTEMPT_ALREADY_RAN
+    return ClaimOutcome.FINISHED
+
+
+def _recurring_of(action_id: str) -> Action | None:
+    """The recurring action of a run (``<recurring id>@<time>``), read once per claim."""
+    recurring_id, separator, _ = action_id.partition("@")
+    if not separator:
+        return None
+    recurring = get(recurring_id)
+    return recurring if recurring and recurring.is_recurring else None
+
+
+def reschedule(action: Action, scheduled_for: datetime) -> bool:
+    """Move a pending recurring action's time to its next run (its sort keys follow)."""
+    update = _status_change(PENDING, scheduled_for).set("scheduled_for", epoch(scheduled_for))
+    update.value("pending", str(PENDING))
+    try:
+        table.dynamodb().update_item(
+            **update.params(action.action_id, "#status = :pending AND attribute_exists(recurrence)")
+        )
+    except ClientError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def _finish(
+    action: Action,
+    status: ActionStatus,
+    entries: list[LogEntry],
+    *,
+    error: str | None = None,
+    scheduled_for: datetime | None = None,
+) -> None:
+    """Write the run's outcome, on condition that this run still holds the claim."""
+    scheduled = action.scheduled_for if scheduled_for is None else scheduled_for
+    update = _status_change(status, scheduled).set("scheduled_for", epoch(scheduled))
+    log = [*action.log, *entries][-LOG_LIMIT:]
+    update.set("log", [entry.to_plain() for entry in log]).remove("claim_expires_at")
+    if error is not None:
+        update.set("last_error", error[:ERROR_LIMIT])
+    if status in RETENTION_SECONDS:
+        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[status]))
+    update.name("attempts")
+    update.value("running", str(IN_PROGRESS))
+    update.value("held", action.attempts)
+    params = update.params(action.action_id, "#status = :running AND #attempts = :held")
+    if action.unique_key and status in RETENTION_SECONDS:
+        table.dynamodb().transact_write_items(
+            TransactItems=[
+                {"Update": params},
+                {"Delete": _lock_delete(action.unique_key, action.action_id)},
+            ]
+        )
+    else:
+        table.dynamodb().update_item(**params)
+
+
+def complete(action: Action, message: str = "") -> None:
+    entry = LogEntry.new(LogEvent.COMPLETED, message, action.attempts)
+    _finish(action, ActionStatus.COMPLETE, [entry])
+
+
+def retry_later(action: Action, error: str, delay: float) -> None:
+    """Back to pending; the next attempt's message is already on its way."""
+    attempt = action.attempts
+    message = f"{error} - attempt {attempt + 1} in {delay:.1f} s"
+    _finish(
+        action,
+        PENDING,
+        [LogEntry.new(LogEvent.RETRY, message, attempt)],
+        error=error,
+        scheduled_for=now() + timedelta(seconds=delay),
+    )
+
+
+def fail(action: Action, error: str, *, dead_lettered: bool = True) -> None:
+    entries = [LogEntry.new(LogEvent.FAILED, error, action.attempts)]
+    if dead_lettered:
+        entries.append(
+            LogEntry.new(LogEvent.DEAD_LETTERED, "sent to the dead-letter queue", action.attempts)
+        )
+    _finish(action, ActionStatus.FAILED, entries, error=error)
+
+
+def reset_for_redrive(action_id: str, note: str) -> None:
+    """A failed action back to pending with fresh attempts, as a redrive starts it again."""
+    due = now()
+    update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
+    update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
+    update.remove("expires_at", "claim_expires_at")
+    params = update.params(action_id, "")
+    del params["ConditionExpression"]
+    table.dynamodb().update_item(**params)
+
+
+def cancel(action_id: str, reason: str = "canceled") -> Action | None:
+    """Pending -> canceled, releasing a unique lock; the action as it was, or None if
+    it was not pending.
+
+    The indexes' sort keys keep the action's scheduled time, as every other status
+    change does, so canceled actions sort and filter by it like the rest. That needs
+    the item's time: read it, then write on condition it has not changed.
+    """
+    for _ in range(3):
+        current = get(action_id)
+        if current is None or current.status is not PENDING:
+            return None
+        canceled = ActionStatus.CANCELED
+        update = _status_change(canceled, current.scheduled_for)
+        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[canceled]))
+        update.append("log", [LogEntry.new(LogEvent.CANCELED, reason).to_plain()])
+        update.value("pending", str(PENDING))
+        update.value("scheduled_for", epoch(current.scheduled_for))
+        update.name("scheduled_for")
+        params = update.params(action_id, "#status = :pending AND #scheduled_for = :scheduled_for")
+        try:
+            table.dynamodb().update_item(**params)
+        except ClientError as exc:
+            if condition_failed(exc):
+                continue  # it changed since it was read: look again
+            raise
+        if current.unique_key:
+            _release_lock(current.unique_key, action_id)
+        return current
+    return None
+
+
+def _lock_delete(lock: str, action_id: str) -> dict[str, Any]:
+    return {
+        "TableName": table.name(),
+        "Key": table.key(lock),
+        "ConditionExpression": "attribute_not_exists(action_id) OR holder = :holder",
+        "ExpressionAttributeValues": {":holder": to_attribute(action_id)},
+    }
+
+
+def _release_lock(lock: str, action_id: str) -> None:
+    try:
+        table.dynamodb().delete_item(**_lock_delete(lock, action_id))
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise

@@ -1,0 +1,71 @@
+"""The one conversion between Python values and DynamoDB's typed attribute values.
+
+Every module that talks to DynamoDB with the low-level client (the actions store, the
+circuit breaker, the saga state) converts through here, so a number reads back as the
+same ``int`` or ``float`` everywhere and a float is never refused (boto3's serializer
+wants ``Decimal``). Condition failures are recognized here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {key: _to_dynamo(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(inner) for inner in value]
+    return value
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _to_plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_to_plain(inner) for inner in value]
+    return value
+
+
+def to_attribute(value: Any) -> AttributeValue:
+    """One Python value (str, int, float, bool, None, list, dict) as an attribute value."""
+    return _serializer.serialize(_to_dynamo(value))  # type: ignore[no-any-return]
+
+
+def to_item(values: Mapping[str, Any]) -> Item:
+    """A mapping of plain values as a DynamoDB item (or key)."""
+    return {name: to_attribute(value) for name, value in values.items()}
+
+
+def to_values(values: Mapping[str, Any]) -> Item:
+    """``ExpressionAttributeValues``: each name gets its ``:`` prefix."""
+    return {f":{name}": to_attribute(value) for name, value in values.items()}
+
+
+def from_attribute(value: AttributeValue) -> Any:
+    return _to_plain(_deserializer.deserialize(value))
+
+
+def from_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """A DynamoDB item as plain values: integral numbers as ``int``, others as ``float``."""
+    return {name: from_attribute(value) for name, value in item.items()}
+
+
+def condition_failed(exc: ClientError) -> bool:
+    """Did this write fail only because its condition did not hold?"""
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
