@@ -1,12 +1,9 @@
-"""Lazily created AWS clients, one per service and process.
+"""Lazily created AWS clients, one per service and process, shared by the modules that use it.
 
-Modules that own a service declare their client here-through (``_sqs = lazy_client("sqs")``)
-so that importing a module never needs a region or credentials, and so that tests
-running each case in a fresh moto world can drop every cached client in one call.
-
-Modules that declare the same service share one client (the actions store, the
-circuit breaker and the idempotency layer all use DynamoDB): a botocore client is
-thread-safe, and each one more costs a cold start milliseconds to build.
+A module that owns a service declares its client (``_sqs = lazy_client("sqs")``);
+importing a module never needs a region or credentials, and ``reset_clients()`` drops every
+cached client (a fresh moto world per test).
+Why: docs/decisions/0013-pay-at-cold-start-only-for-what-is-used.md
 """
 
 from __future__ import annotations

@@ -1,27 +1,12 @@
-"""Logger, Tracer and Metrics singletons shared by every module of a function.
+"""Logger, Tracer and Metrics shared by every module of a function.
 
-The stack sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE per
-function; the defaults keep the CLI, the local cloud and tests working without them.
-
-``tracer`` is Powertools' X-Ray Tracer only where traces can go anywhere: on Lambda
-(``LAMBDA_TASK_ROOT``, where the stack turns active tracing on) unless
-``POWERTOOLS_TRACE_DISABLED`` says otherwise. There it patches botocore (a subsegment
-per AWS call, and the trace header SQS carries on to the worker's trace) and httplib
-(hooks that call HTTP services), not every library X-Ray knows. Everywhere else
-(tests, the local cloud, the CLI) it is ``Untraced``, whose decorators return the
-function as it is: a disabled Powertools Tracer would still import the X-Ray SDK,
-whose recorder, off Lambda, builds a botocore client for sampling rules at import
-(150 ms or more of a cold start, for traces that are never sent).
-
-Metrics go through ``add_metric`` below rather than the ``metrics`` singleton,
-because Powertools' singleton publishes one EMF blob with one set of dimension
-values per invocation, while one worker batch holds actions of several hooks. Each
-metric is published twice from the same value: under ``[service]`` (the total an
-alarm watches) and under ``[service, <its dimensions>]`` (the breakdown a dashboard
-shows). Metrics are buffered per invocation and printed when the handler returns
-(``publish_metrics``); outside a handler (the operator CLI, feature code called
-directly) nothing is buffered or printed, so emitting can never get in the way of
-a command's output or leak memory in a long-running process.
+The stack sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE per function; the
+defaults keep the CLI, the local cloud and tests working. ``tracer`` is X-Ray's on Lambda
+only, ``Untraced`` elsewhere. ``add_metric`` buffers per invocation and publishes each value
+under ``[service]`` and ``[service, <its dimensions>]`` when the handler returns; outside a
+handler it records nothing.
+Why: docs/decisions/0014-x-ray-only-on-lambda.md,
+docs/decisions/0015-metrics-buffered-per-invocation-and-published-twice.md
 """
 
 from __future__ import annotations

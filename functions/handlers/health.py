@@ -1,14 +1,9 @@
 """API Gateway entry point for ``GET /health``. No logic lives here.
 
-``200`` with the report when healthy, ``503`` with the same report (its ``reasons``
-filled in) when not, so a plain HTTP monitor needs no parsing. Public by design: the
-report holds counts and reasons only (see ``functions.health.checks``). Never cached
-by anyone in between (``Cache-Control: no-store``); a warm function reuses its own
-report for ``HEALTH_CACHE_SECONDS`` so a burst of requests costs one check.
-
-One route needs no router: API Gateway sends this function ``GET /health`` only, and
-anything else is answered 404 here. Powertools' event handler would add some 60 ms
-to every cold start (it imports every resolver and event class it has) to do that.
+``200`` with the report when healthy, ``503`` with the same report when not;
+``Cache-Control: no-store``; a warm function reuses its report for
+``HEALTH_CACHE_SECONDS``. Any other route is answered 404 here, without a router.
+Why: docs/decisions/0017-the-health-check-is-a-lambda-of-its-own.md
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """Is the action scheduler keeping up? One bounded look at every queue, table and circuit.
 
-``check_health()`` answers the questions an operator (or an uptime monitor polling
-``GET /health`` every minute) asks, each with a constant number of AWS calls however
-large the backlog:
-
-- each job queue's depth (waiting, in flight, delayed: one GetQueueAttributes each) and
-  the age of its oldest message (one GetMetricData for all queues, made only when some
-  queue holds messages: an idle system makes no CloudWatch call);
-- each dead-letter queue's depth (the job queues' and EventBridge Scheduler's);
-- circuits open or half-open (one bounded Scan of the small circuits table);
-- actions in progress for longer than a run can last, and pending actions well past
-  their time (one bounded Query of the ``by_status`` index each; never a scan).
-
-What it reveals: counts, the job queues' names (``high``, ``default``...), thresholds,
-and reasons built only from those. What it never reveals, even to the CLI: an action's
-args, log or error, a dead letter's body or attributes, queue URLs or ARNs (they name
-the account), and AWS error messages. Action ids, hooks and circuit names are internal
-names an attacker could use to probe; they are read and shown only with
-``detail=True``, which the CLI passes and the public endpoint never does. A check that
-fails (AWS refused or timed out) is a reason of its own, "the <check> check failed",
-so a health check that cannot see is never healthy.
+``check_health()`` reports queue depths and ages, dead letters, open circuits, and stuck or
+past-due actions, each with a constant number of AWS calls however large the backlog. It
+reveals counts, the job queues' names, thresholds and reasons only; action ids, hooks and
+circuit names only with ``detail=True`` (the CLI). A check that fails is a reason of its own.
+Why: docs/decisions/0017-the-health-check-is-a-lambda-of-its-own.md
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """CloudWatch reads for the health check. This module owns the CloudWatch client.
 
-SQS has no attribute for the age of a queue's oldest message; the only way to learn it
-without receiving (which would count towards the redrive policy's ``maxReceiveCount``
-and hide the message from the worker) is SQS's own CloudWatch metric,
-``AWS/SQS ApproximateAgeOfOldestMessage``, published once a minute.
+The age of each job queue's oldest message, from SQS's ``ApproximateAgeOfOldestMessage``
+metric (published once a minute), so that no message is received to look at it.
+Why: docs/decisions/0017-the-health-check-is-a-lambda-of-its-own.md
 """
 
 from __future__ import annotations

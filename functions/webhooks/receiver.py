@@ -1,10 +1,10 @@
 """The webhook receiver: verify, accept each delivery once, enqueue, answer at once.
 
-Order of checks, cheapest and least trusting first: the source must exist (404),
-the body must fit (413), the signature must verify (401), the body must be what
-the source sends (400). Only then is anything stored: the idempotent part writes
-the Powertools record and enqueues ``process_webhook``. A failure inside it removes
-the record (Powertools does), so the sender's retry starts clean.
+Checks, in order: the source exists (404), the body fits (413), the signature verifies
+(401), the body is what the source sends (400). Only then does the idempotent part write
+the Powertools record and enqueue ``process_webhook``; a failure inside it removes the
+record, so the sender's retry starts clean.
+Why: docs/decisions/0002-verify-webhooks-over-the-raw-bytes.md
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """Signature schemes, each exactly as its sender signs.
 
-A scheme answers three questions about a request, in this order:
-
-1. ``verify``: did a holder of one of our secrets sign these exact bytes, recently?
-   Raises ``InvalidSignature`` or ``TimestampOutOfTolerance``. Fails closed: a
-   missing header, an unparsable signature or an empty secret list is a rejection.
-2. ``parse``: is the body what this sender sends? Returns the decoded payload or
-   raises ``MalformedPayload``. Runs only after ``verify``, so unsigned input never
-   reaches the JSON parser's edge cases.
-3. ``identify``: which delivery is this (the idempotency key) and what event type?
-
-``sign`` produces the headers a sender would send; the CLI and the local cloud use
-it to send sample webhooks. Every comparison of signatures is constant-time
-(``hmac.compare_digest`` over decoded bytes) and no method logs a secret.
+A scheme answers, in order: ``verify`` (did a holder of one of our secrets sign these exact
+bytes, recently? fails closed), ``parse`` (is the body what this sender sends? only after
+``verify``) and ``identify`` (the delivery id and event type); ``sign`` makes a sender's
+headers. Comparisons are constant-time, and no method logs a secret.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Signing secrets from Secrets Manager, through Powertools Parameters with caching.
 
-Each source's secret holds a JSON list of strings, newest first, for example
-``["whsec_new...", "whsec_old..."]``. Any listed secret verifies a request, which
-is how a rotation works without dropping deliveries: add the new secret, switch
-the sender, remove the old one. A value that is not a JSON list is one secret as
-it stands (the stack's generated value is such a string).
+Each source's secret holds a JSON list of strings, newest first; any listed secret
+verifies, which is how a rotation works without dropping deliveries. A value that is not a
+JSON list is one secret as it stands (the stack's generated value is such a string).
 """
 
 from __future__ import annotations

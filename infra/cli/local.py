@@ -1,8 +1,8 @@
 """``actionsctl local up``: the local cloud, as ``make run`` starts it.
 
 The same as ``python -m infra.local.cloud``: the synthesized stack on moto's server on
-127.0.0.1, the functions run in-process, the API served, schedules fired; Ctrl-C or
-SIGTERM stops it. It runs in the foreground and prints the live log.
+127.0.0.1, each function in processes of its own, the API served, schedules fired; it runs
+in the foreground, prints the live log, and stops on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 """Where the CLI finds the stack: the environment, or the stack's CloudFormation outputs.
 
-The functions read ``JOB_QUEUES`` and ``ACTIONS_TABLE_NAME`` from the environment, as
-they do in Lambda. The CLI takes them, in this order:
-
-1. from the outputs of the stack named with ``--stack``;
-2. from the environment, when both are set there (the local cloud, a shell);
-3. from the outputs of the stack named by ``ACTIONS_STACK``, or ``ActionScheduler``.
-
-Outputs are ``JobQueues`` (a JSON object shaped like ``JOB_QUEUES``) and
-``ActionsTableName``; ``ScheduleGroupName``, ``SchedulerRoleArn``,
-``SchedulerDeadLetterArn`` and ``CircuitsTableName`` are read too when the stack has
-them. All the configuration comes from one place: from a stack, a variable whose
-output is missing is removed from the environment; from the environment, the
-scheduler's variables are the environment's. Commands that create or delete
-EventBridge schedules ask for the scheduler's three with ``require_scheduler``.
-The endpoint is boto3's: ``AWS_ENDPOINT_URL`` points it at the local cloud.
+In this order: the outputs of the stack named with ``--stack``; the environment, when
+``JOB_QUEUES`` and ``ACTIONS_TABLE_NAME`` are both set there; the outputs of the stack named
+by ``ACTIONS_STACK``, or ``ActionScheduler``. All the configuration comes from one of them.
+``require_scheduler`` asks for the scheduler's settings. boto3's ``AWS_ENDPOINT_URL`` applies.
+Why: docs/decisions/0029-the-cli-finds-the-stack-from-its-outputs.md
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """``actionsctl webhook send``: sign and POST a webhook the way the source's sender would.
 
-Without ``--body`` it sends one of the sample events of ``infra/local/sample_events.py``
-(``<SOURCE>.valid`` by default, or ``--sample NAME``), signed now with the local demo
-secrets. With ``--body`` it signs that body with the source's scheme (from the
-stack's default sources) and ``--secret``, or the source's local demo secret.
-
-The receiver's URL is ``--url``, else ``ACTIONS_WEBHOOK_URL``, else the stack's
-``WebhookUrl`` output (``--stack``, ``ACTIONS_STACK`` or ``ActionScheduler``; boto3's
-``AWS_ENDPOINT_URL`` points that at the local cloud). The request goes to
-``<url>/<SOURCE>``. The command prints the HTTP status and the response body, and
-exits 0 on a 2xx answer, 1 on any other answer or when nothing answers.
+Sends a sample event (``--sample``, ``<SOURCE>.valid`` by default) signed now with the local
+demo secrets, or ``--body`` signed with ``--secret``. The URL is ``--url``, else
+``ACTIONS_WEBHOOK_URL``, else the stack's ``WebhookUrl`` output, plus ``/<SOURCE>``. Prints
+the status and body; exits 0 on a 2xx answer, 1 otherwise or when nothing answers.
 """
 
 from __future__ import annotations

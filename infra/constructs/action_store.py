@@ -24,9 +24,10 @@ class ActionStore(Construct):
     hash of the three) and "actions in this status" (``by_status``).
 
     Each index projects its keys and the few attributes its queries filter on or read
-    (``INDEX_ATTRIBUTES``, next to the code that queries them), not the whole item:
-    every write of an action pays for each index entry it changes, at the entry's
-    size, and a webhook's action is ~1.5 KB. Whole items are read from the table.
+    (``INDEX_ATTRIBUTES``, next to the code that queries them), not the whole item; whole
+    items are read from the table.
+    Why: docs/decisions/0009-a-third-index-by-match.md,
+    docs/decisions/0010-indexes-project-only-small-attributes.md
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:

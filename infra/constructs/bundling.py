@@ -1,12 +1,9 @@
 """The Lambda asset: ``functions/`` plus its runtime dependencies, built without Docker.
 
-Every function ships the same asset (one build, one upload). Dependencies are the
-transitive closure of pyproject's ``runtime`` group at the versions installed in
-this environment (which the lock file pins), minus what the Lambda runtime
-provides itself (boto3 and everything it pulls in). pip downloads them as
-manylinux wheels for the Lambda architecture and Python version; the result is
-cached per requirement set in ``.cache/`` so a synth after the first needs no
-network and takes no time.
+One asset for every function: pyproject's ``runtime`` group at the locked versions, minus
+what the Lambda runtime provides (boto3), downloaded as manylinux wheels for Lambda's
+architecture and Python, and cached per requirement set in ``.cache/``.
+Why: docs/decisions/0020-lambda-asset-built-without-docker.md
 """
 
 from __future__ import annotations

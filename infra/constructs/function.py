@@ -1,13 +1,9 @@
 """A Lambda function as every function of this stack is built.
 
-Python on arm64 from the shared asset, X-Ray tracing, a log group of its own with
-a retention, and a role that may write to that log group and nothing else until
-the caller grants more. The role is ours rather than the AWS-managed basic
-execution policy, whose log permissions cover every log group in the account.
-
-Every function here is invoked synchronously, so none has a dead-letter queue (cdk-nag's
-Serverless-LambdaDLQ is acknowledged below): a function invoked asynchronously (by
-EventBridge, S3, SNS...) needs an on-failure destination instead of that acknowledgment.
+Python on arm64 from the shared asset, X-Ray tracing, a log group of its own with a
+retention, and a role of its own that may write to that log group and nothing else until
+the caller grants more. No dead-letter queue: every function here is invoked synchronously.
+Why: docs/decisions/0019-each-function-has-its-own-role-and-log-group.md
 """
 
 from __future__ import annotations

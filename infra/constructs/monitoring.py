@@ -1,21 +1,10 @@
 """Monitoring: the alarm topic, every alarm of the stack, and its CloudWatch dashboard.
 
-The dashboard is built with cdk-monitoring-constructs (pinned in pyproject.toml's infra
-group). Evaluated before adoption: it needs aws-cdk-lib >= 2.160 and jsii >= 1.142, both
-met by our pins, and brings no other dependency; importing it adds about half a second
-to a synth of about ten; it creates only dashboards, which no cdk-nag rule concerns. It
-serves the standard parts well: its API Gateway, SQS-with-dead-letters, Lambda and Step
-Functions sections are the widgets an operator expects (rates, percentiles, ages,
-throttles) laid out consistently, where hand-built widgets would be a page of
-GraphWidget plumbing to keep up to date.
-
-The alarms are hand-built with aws_cloudwatch instead, where the library does not serve:
-several are metric math the library has no factory for (the circuit held open, the
-scheduler's failures), and each alarm here has its own name, description, missing-data
-treatment and threshold key from cdk.json, matched one for one by the README's runbook.
-The library's alarm factories would name, describe and evaluate them in their own way.
-Every alarm, the saga's existing compensation alarm included, notifies the topic when
-it fires and when it recovers.
+The dashboard is built with cdk-monitoring-constructs; the alarms are built here with
+aws_cloudwatch, each with its own name, description, missing-data treatment and threshold
+key from cdk.json (matched one for one by the README's runbook). Every alarm notifies the
+topic when it fires and when it recovers.
+Why: docs/decisions/0018-dashboard-from-cdk-monitoring-constructs-alarms-by-hand.md
 """
 
 from __future__ import annotations

@@ -3,17 +3,13 @@
     Saga(self, "OrderSaga", function=fn, steps=[
         SagaStep("reserve_inventory", compensation="release_inventory"),
         SagaStep("charge_payment", compensation="refund_payment"),
-        SagaStep("create_shipment", compensation="cancel_shipment"),
     ])
 
-Every step and compensation is a task of one Lambda function (``{"task": name}``).
-A step retries ``TransientError`` and Lambda's own transient errors with exponential
-backoff. When a step fails for good, the compensations of every step that ran, the
-failed one included (it may have partly happened), run from the last to the first;
-the execution then fails with the original error, and its cause lists the
-compensations that ran. Compensations retry any error; one that still fails ends
-the execution with ``Saga.CompensationFailed``, which an alarm watches: the order is
-then in a state only an operator can settle.
+Every step and compensation is a task of one Lambda function (``{"task": name}``). A step
+that fails for good runs the compensations of every step that ran, the failed one included,
+last to first, then fails with the original error; a compensation that still fails after
+its retries ends the execution with ``Saga.CompensationFailed``, which an alarm watches.
+Why: docs/decisions/0022-sagas-compensate-the-failed-step-too.md
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """An optional AWS WAF web ACL in front of the webhook API's stage (context ``wafRateLimit``).
 
-Off by default: a web ACL costs per ACL, rule and million requests, and every webhook
-is already throttled at the stage and rejected unless its signature verifies. When on,
-it holds one rate-based rule: a client IP sending more than ``wafRateLimit`` requests in
-five minutes is blocked until it slows down, before API Gateway or Lambda bill for it.
-AWS's managed rule groups are left out on purpose: the common rule set blocks bodies
-over 8 KB (SizeRestrictions_BODY), and webhook payloads are often larger.
+Off by default. When on, it holds one rate-based rule: a client IP sending more than
+``wafRateLimit`` requests in five minutes is blocked until it slows down.
+Why: docs/decisions/0021-waf-optional-rate-rule-only.md
 """
 
 from __future__ import annotations
