@@ -13,7 +13,8 @@ function as it is: a disabled Powertools Tracer would still import the X-Ray SDK
 whose recorder, off Lambda, builds a botocore client for sampling rules at import
 (150 ms or more of a cold start, for traces that are never sent).
 
-Metrics go through ``add_metric`` below rather than the ``metrics`` singleton,
+Metrics go through ``add_metric`` below rather than the ``metrics`` singleton, and
+only the names and units declared in ``functions/metrics.py`` (the vocabulary),
 because Powertools' singleton publishes one EMF blob with one set of dimension
 values per invocation, while one worker batch holds actions of several hooks. Each
 metric is published twice from the same value: under ``[service]`` (the total an
@@ -34,6 +35,8 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from functions.metrics import DEFINITIONS, Metric
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "action-scheduler")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ActionScheduler")
@@ -91,7 +94,7 @@ __all__ = [
     "NAMESPACE",
     "SERVICE",
     "TRACED_MODULES",
-    "MetricUnit",
+    "Metric",
     "Untraced",
     "add_metric",
     "logger",
@@ -109,20 +112,25 @@ _pending: ContextVar[dict[_Key, EphemeralMetrics] | None] = ContextVar(
 )
 
 
-def add_metric(
-    name: str, unit: MetricUnit = MetricUnit.Count, value: float = 1, **dimensions: str
-) -> None:
-    """Record one value of ``name`` for this invocation, with ``dimensions`` as its breakdown.
+def add_metric(metric: Metric, value: float = 1, **dimensions: str) -> None:
+    """Record one value of ``metric`` for this invocation, with ``dimensions`` as its breakdown.
 
-    Dimension values must come from a small, closed set (hook names, priorities,
-    configured sources, rejection reasons): every distinct combination is a custom
-    metric CloudWatch bills for, so never pass anything a caller controls. A metric
-    must never fail the work it measures: errors are logged and swallowed.
+    The unit, and the dimensions allowed, are the metric's in the vocabulary
+    (``functions.metrics.DEFINITIONS``): a name or dimension it does not declare is
+    logged and dropped, never published. Dimension values must come from a small,
+    closed set (hook names, priorities, configured sources, rejection reasons): every
+    distinct combination is a custom metric CloudWatch bills for, so never pass
+    anything a caller controls. A metric must never fail the work it measures: errors
+    are logged and swallowed.
     """
     pending = _pending.get()
     if pending is None:
         return
     try:
+        spec = DEFINITIONS[Metric(metric)]
+        undeclared = set(dimensions) - set(spec.dimensions)
+        if undeclared:
+            raise ValueError(f"{metric} has no dimension {sorted(undeclared)}")
         key = tuple(dimensions.items())
         blob = pending.get(key)
         if blob is None:
@@ -130,9 +138,9 @@ def add_metric(
             if dimensions:
                 blob.add_dimensions(service=SERVICE, **dimensions)
             pending[key] = blob
-        blob.add_metric(name=name, unit=unit, value=value)
+        blob.add_metric(name=str(metric), unit=MetricUnit(spec.unit.value), value=value)
     except Exception:
-        logger.warning("metric not recorded", extra={"metric": name}, exc_info=True)
+        logger.warning("metric not recorded", extra={"metric": str(metric)}, exc_info=True)
 
 
 def publish_metrics(handler: Handler) -> Handler:

@@ -19,6 +19,7 @@ from functions.actions import cron, hooks, queues, store, timers
 from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope, Priority
 from functions.actions.exceptions import InvalidAction
+from functions.metrics import Metric
 from functions.observability import add_metric, logger
 
 Timestamp = datetime | int | float
@@ -98,7 +99,7 @@ def _write(
         # Counted where the action is made (the webhook function, the worker when a
         # hook enqueues more); a repeat hand-off of the same action is not a new one.
         add_metric(
-            "ActionsEnqueued" if extra.get("kind") == "async" else "ActionsScheduled",
+            Metric.ACTIONS_ENQUEUED if extra.get("kind") == "async" else Metric.ACTIONS_SCHEDULED,
             hook=envelope.hook,
             priority=envelope.priority,
         )

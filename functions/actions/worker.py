@@ -5,8 +5,8 @@ Per record:
 1. Parse the envelope. A malformed body or an unknown version goes to the queue's
    dead-letter queue with the reason; it never fails the batch, so it cannot loop.
 2. Find the hook. An unknown hook is a permanent failure.
-3. Not yet due (a retry whose wait is longer than SQS's 15-minute delay, hopping)?
-   Send it on with the rest of the wait.
+3. Not yet due (a retry whose delay is longer than SQS's 15-minute maximum, hopping)?
+   Send it on with the rest of the delay.
 4. A circuit the hook needs is open? Defer it until the circuit may close, without
    using an attempt.
 5. Claim the action (conditional ``pending -> in-progress``). A completed, failed or
@@ -49,7 +49,8 @@ from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
 from functions.actions.retry import backoff_delay
-from functions.observability import MetricUnit, add_metric, logger
+from functions.metrics import Metric
+from functions.observability import add_metric, logger
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
@@ -96,9 +97,9 @@ def process_record(record: SQSRecord) -> None:
         logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
 
 
-def _count(envelope: Envelope, name: str) -> None:
-    """Count ``name`` for this action, by hook and priority (and in total)."""
-    add_metric(name, hook=envelope.hook, priority=envelope.priority)
+def _count(envelope: Envelope, metric: Metric) -> None:
+    """Count ``metric`` for this action, by hook and priority (and in total)."""
+    add_metric(metric, hook=envelope.hook, priority=envelope.priority)
 
 
 def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
@@ -108,15 +109,15 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         _unknown_hook(queue, record, envelope, str(exc))
         return
 
-    wait = envelope.scheduled_for.timestamp() - time.time()
-    if not queue.fifo and wait > DUE_TOLERANCE_SECONDS:
-        queues.send(envelope, queue, delay_seconds=wait)
-        logger.info("not due yet: sent on", extra={"wait_seconds": round(wait, 1)})
+    delay = envelope.scheduled_for.timestamp() - time.time()
+    if not queue.fifo and delay > DUE_TOLERANCE_SECONDS:
+        queues.send(envelope, queue, delay_seconds=delay)
+        logger.info("not due yet: sent on", extra={"delay_seconds": round(delay, 1)})
         return
 
     decision = circuit.allow(spec.circuit) if spec.circuit else None
     if decision is not None and not decision.allowed:
-        _defer(queue, record, envelope, decision.retry_in, f"circuit {spec.circuit} is open")
+        _defer(queue, record, envelope, decision.delay, f"circuit {spec.circuit} is open")
         return
 
     attempt = _attempt(queue, record, envelope)
@@ -125,7 +126,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         if decision is not None and decision.trial:
             circuit.release_trial(spec.circuit)
         logger.info("skipped", extra={"reason": claim.reason, "status": claim.item.get("status")})
-        _count(envelope, "ActionsSkipped")
+        _count(envelope, Metric.ACTIONS_SKIPPED)
         if claim.reason == "already running":
             raise RetryLater("the action is running elsewhere; look again after it")
         return
@@ -142,28 +143,28 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         correlation_id=envelope.correlation_id,
     )
     _record_latency(envelope)
-    _count(envelope, "ActionsStarted")
+    _count(envelope, Metric.ACTIONS_STARTED)
     started = time.monotonic()
     try:
         result = spec.function(envelope.args, context)
     except PermanentError as exc:
-        _ran(envelope, started, failed=True)
+        _ran(envelope, started, raised=True)
         # A permanent error is about the input: the dependency itself answered.
         _note_circuit(circuit.record_success, spec.circuit, decision)
         _dead_letter(queue, record, envelope, item, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
-        _ran(envelope, started, failed=True)
+        _ran(envelope, started, raised=True)
         _note_circuit(circuit.record_failure, spec.circuit, decision)
         _retry_or_dead_letter(queue, record, envelope, item, spec, attempt, exc)
         return
-    _ran(envelope, started, failed=False)
+    _ran(envelope, started, raised=False)
 
     # A hook's return value (say, the saga execution it started) goes into the log.
     # Recorded before the circuit's bookkeeping: once the hook's effect happened, only
     # a failure of this write may run it again (tests/integration/test_faults_worker.py).
     store.complete(item, "" if result is None else str(result)[:500])
-    _count(envelope, "ActionsCompleted")
+    _count(envelope, Metric.ACTIONS_COMPLETED)
     logger.info("action completed")
     _note_circuit(circuit.record_success, spec.circuit, decision)
 
@@ -187,22 +188,16 @@ def _note_circuit(
         logger.warning("circuit not updated", extra={"circuit": name, "error": type(exc).__name__})
 
 
-def _ran(envelope: Envelope, started: float, *, failed: bool) -> None:
-    """A run of the hook ended: its duration, and whether it raised (ActionsFailed).
+def _ran(envelope: Envelope, started: float, *, raised: bool) -> None:
+    """A run of the hook ended: its duration, and whether it raised (ActionsRaised).
 
-    Every run counts, whatever follows it, so ``started = completed + failed`` and
-    ``failed = retried + dead-lettered after a run`` hold for any period.
+    Every run counts, whatever follows it, so ``started = completed + raised`` and
+    ``raised = retried + dead-lettered after a run`` hold for any period.
     """
     duration = (time.monotonic() - started) * 1000
-    add_metric(
-        "ActionDuration",
-        MetricUnit.Milliseconds,
-        duration,
-        hook=envelope.hook,
-        priority=envelope.priority,
-    )
-    if failed:
-        _count(envelope, "ActionsFailed")
+    add_metric(Metric.ACTION_DURATION, duration, hook=envelope.hook, priority=envelope.priority)
+    if raised:
+        _count(envelope, Metric.ACTIONS_RAISED)
 
 
 def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
@@ -240,16 +235,12 @@ def _retry_or_dead_letter(
     if attempt >= envelope.max_attempts:
         _dead_letter(queue, record, envelope, item, error, "exhausted")
         return
-    retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-    delay = (
-        retry_after
-        if retry_after is not None
-        else backoff_delay(attempt, spec.base_delay, spec.max_delay)
-    )
+    asked = exc.delay if isinstance(exc, TransientError) else None
+    delay = asked if asked is not None else backoff_delay(attempt, spec.base_delay, spec.max_delay)
     logger.warning(
-        "attempt failed; retrying", extra={"error": error, "retry_in_seconds": round(delay, 1)}
+        "attempt raised; retrying", extra={"error": error, "delay_seconds": round(delay, 1)}
     )
-    _count(envelope, "ActionsRetried")
+    _count(envelope, Metric.ACTIONS_RETRIED)
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, delay)
         store.retry_later(item, error, delay)
@@ -285,18 +276,18 @@ def _dead_letter(
         message_id=record.message_id,
     )
     store.fail(item, error)
-    _count(envelope, "ActionsDeadLettered")
+    _count(envelope, Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _defer(
-    queue: QueueConfig, record: SQSRecord, envelope: Envelope, wait: float, why: str
+    queue: QueueConfig, record: SQSRecord, envelope: Envelope, delay: float, why: str
 ) -> None:
-    logger.info("deferred", extra={"reason": why, "retry_in_seconds": round(wait, 1)})
-    _count(envelope, "ActionsDeferred")
+    logger.info("deferred", extra={"reason": why, "delay_seconds": round(delay, 1)})
+    _count(envelope, Metric.ACTIONS_DEFERRED)
     if queue.fifo:
-        queues.change_visibility(queue, record.receipt_handle, wait)
+        queues.change_visibility(queue, record.receipt_handle, delay)
         raise RetryLater(why)
-    queues.send(envelope, queue, delay_seconds=wait)
+    queues.send(envelope, queue, delay_seconds=delay)
 
 
 def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
@@ -310,7 +301,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         message_id=record.message_id,
     )
     # No hook to break it down by: counted in the total only.
-    add_metric("ActionsDeadLettered")
+    add_metric(Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _has_other_version(body: str) -> bool:
@@ -339,19 +330,18 @@ def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, err
     if claim.claimed:
         store.fail(claim.item, error)
     # Not by hook: a name no hook is registered under would be a new billed metric.
-    add_metric("ActionsDeadLettered")
+    add_metric(Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _record_latency(envelope: Envelope) -> None:
     """From when the action was due to its start: queueing lag, not the chosen delay.
 
     For an async action the due time is its enqueue time; for a scheduled action or
-    a retry it is the time asked for, so an intended wait never reads as lag.
+    a retry it is the time asked for, so an intended delay never reads as lag.
     """
     lag = (datetime.now(UTC) - envelope.scheduled_for).total_seconds()
     add_metric(
-        "ActionStartLatency",
-        MetricUnit.Milliseconds,
+        Metric.ACTION_START_LATENCY,
         max(0.0, lag) * 1000,
         hook=envelope.hook,
         priority=envelope.priority,
