@@ -78,7 +78,7 @@ class Resolver:
             if bound:
                 return set().union(*(self.members(value, scope) for value in bound))
         raise LookupError(
-            f"metric {ast.unparse(expr)!r} is not a functions.metrics.Metric member "
+            f"metric {ast.unparse(expr)} is not a functions.metrics.Metric member "
             "(emit from the vocabulary, not a string)"
         )
 
