@@ -13,9 +13,9 @@ function as it is: a disabled Powertools Tracer would still import the X-Ray SDK
 whose recorder, off Lambda, builds a botocore client for sampling rules at import
 (150 ms or more of a cold start, for traces that are never sent).
 
-Metrics go through ``add_metric`` below rather than the ``metrics`` singleton, and
-only the names and units declared in ``functions/metrics.py`` (the vocabulary),
-because Powertools' singleton publishes one EMF blob with one set of dimension
+Metrics go through ``add_metric`` below, which takes only a metric of the vocabulary
+(``functions/metrics.py``: its name, unit and dimensions), rather than the ``metrics``
+singleton, because Powertools' singleton publishes one EMF blob with one set of dimension
 values per invocation, while one worker batch holds actions of several hooks. Each
 metric is published twice from the same value: under ``[service]`` (the total an
 alarm watches) and under ``[service, <its dimensions>]`` (the breakdown a dashboard
@@ -94,7 +94,6 @@ __all__ = [
     "NAMESPACE",
     "SERVICE",
     "TRACED_MODULES",
-    "Metric",
     "Untraced",
     "add_metric",
     "logger",

@@ -445,7 +445,7 @@ class Monitoring(Construct):
     ) -> list[cmc.CustomMetricSearch | cloudwatch.Metric]:
         """A metric's lines: each service's total by each statistic, or one per value of
         the dimension it is split by."""
-        # Circuit transitions are rare and brief: by the minute, as their alarm reads them.
+        # Circuit transitions are rare and brief: drawn by the minute.
         period = ONE_MINUTE if spec.family is Family.CIRCUITS else FIVE_MINUTES
         lines: list[cmc.CustomMetricSearch | cloudwatch.Metric] = []
         for service in spec.services:
