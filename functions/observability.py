@@ -2,9 +2,10 @@
 
 The stack sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE per function; the
 defaults keep the CLI, the local cloud and tests working. ``tracer`` is X-Ray's on Lambda
-only, ``Untraced`` elsewhere. ``add_metric`` buffers per invocation and publishes each value
-under ``[service]`` and ``[service, <its dimensions>]`` when the handler returns; outside a
-handler it records nothing.
+only, ``Untraced`` elsewhere. ``add_metric`` takes only a metric of the vocabulary
+(``functions/metrics.py``: name, unit, dimensions), buffers per invocation and publishes
+each value under ``[service]`` and ``[service, <its dimensions>]`` when the handler returns;
+outside a handler it records nothing.
 Why: docs/decisions/0014-x-ray-only-on-lambda.md,
 docs/decisions/0015-metrics-buffered-per-invocation-and-published-twice.md
 """
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from functions.metrics import DEFINITIONS, Metric
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "action-scheduler")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ActionScheduler")
@@ -76,7 +79,6 @@ __all__ = [
     "NAMESPACE",
     "SERVICE",
     "TRACED_MODULES",
-    "MetricUnit",
     "Untraced",
     "add_metric",
     "logger",
@@ -94,20 +96,25 @@ _pending: ContextVar[dict[_Key, EphemeralMetrics] | None] = ContextVar(
 )
 
 
-def add_metric(
-    name: str, unit: MetricUnit = MetricUnit.Count, value: float = 1, **dimensions: str
-) -> None:
-    """Record one value of ``name`` for this invocation, with ``dimensions`` as its breakdown.
+def add_metric(metric: Metric, value: float = 1, **dimensions: str) -> None:
+    """Record one value of ``metric`` for this invocation, with ``dimensions`` as its breakdown.
 
-    Dimension values must come from a small, closed set (hook names, priorities,
-    configured sources, rejection reasons): every distinct combination is a custom
-    metric CloudWatch bills for, so never pass anything a caller controls. A metric
-    must never fail the work it measures: errors are logged and swallowed.
+    The unit, and the dimensions allowed, are the metric's in the vocabulary
+    (``functions.metrics.DEFINITIONS``): a name or dimension it does not declare is
+    logged and dropped, never published. Dimension values must come from a small,
+    closed set (hook names, priorities, configured sources, rejection reasons): every
+    distinct combination is a custom metric CloudWatch bills for, so never pass
+    anything a caller controls. A metric must never fail the work it measures: errors
+    are logged and swallowed.
     """
     pending = _pending.get()
     if pending is None:
         return
     try:
+        spec = DEFINITIONS[Metric(metric)]
+        undeclared = set(dimensions) - set(spec.dimensions)
+        if undeclared:
+            raise ValueError(f"{metric} has no dimension {sorted(undeclared)}")
         key = tuple(dimensions.items())
         blob = pending.get(key)
         if blob is None:
@@ -115,9 +122,9 @@ def add_metric(
             if dimensions:
                 blob.add_dimensions(service=SERVICE, **dimensions)
             pending[key] = blob
-        blob.add_metric(name=name, unit=unit, value=value)
+        blob.add_metric(name=str(metric), unit=MetricUnit(spec.unit.value), value=value)
     except Exception:
-        logger.warning("metric not recorded", extra={"metric": name}, exc_info=True)
+        logger.warning("metric not recorded", extra={"metric": str(metric)}, exc_info=True)
 
 
 def publish_metrics(handler: Handler) -> Handler:

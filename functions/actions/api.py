@@ -21,6 +21,7 @@ from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope, Priority
 from functions.actions.exceptions import InvalidAction
 from functions.actions.store import ActionKind, Recurrence
+from functions.metrics import Metric
 from functions.observability import add_metric, logger
 
 Timestamp = datetime | int | float
@@ -123,7 +124,7 @@ def _write(
         # Counted where the action is made (the webhook function, the worker when a
         # hook enqueues more); a repeat hand-off of the same action is not a new one.
         add_metric(
-            "ActionsEnqueued" if shape.kind is ActionKind.ASYNC else "ActionsScheduled",
+            Metric.ACTIONS_ENQUEUED if shape.kind is ActionKind.ASYNC else Metric.ACTIONS_SCHEDULED,
             hook=envelope.hook,
             priority=envelope.priority,
         )

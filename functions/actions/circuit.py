@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from functions.actions.config import circuits_table
 from functions.clients import lazy_client
 from functions.dynamodb import condition_failed, from_item, to_attribute
+from functions.metrics import Metric
 from functions.observability import add_metric, logger
 
 
@@ -38,6 +39,12 @@ class CircuitState(StrEnum):
 
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
+# The metric each transition counts (into the state named).
+_TRANSITIONS = {
+    OPEN: Metric.CIRCUIT_OPENED,
+    HALF_OPEN: Metric.CIRCUIT_HALF_OPENED,
+    CLOSED: Metric.CIRCUIT_CLOSED,
+}
 
 _dynamodb = lazy_client("dynamodb")
 
@@ -62,9 +69,11 @@ class Settings:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether a run may go ahead; if not, ``delay``: seconds to wait before asking again."""
+
     allowed: bool
     state: str
-    retry_in: float = 0.0
+    delay: float = 0.0
     trial: bool = False
 
 
@@ -106,9 +115,9 @@ def allow(name: str, settings: Settings | None = None) -> Decision:
         return Decision(True, CLOSED)
     if status == OPEN:
         opened_at = float(current.get("opened_at", 0))
-        wait = opened_at + settings.cooldown - now
-        if wait > 0:
-            return Decision(False, OPEN, retry_in=wait)
+        delay = opened_at + settings.cooldown - now
+        if delay > 0:
+            return Decision(False, OPEN, delay=delay)
         taken = _conditional(
             Key={"name": _s(name)},
             UpdateExpression="SET #s = :half, trial_expires_at = :expires",
@@ -124,11 +133,11 @@ def allow(name: str, settings: Settings | None = None) -> Decision:
         if taken:
             _transition(name, HALF_OPEN)
             return Decision(True, HALF_OPEN, trial=True)
-        return Decision(False, HALF_OPEN, retry_in=max(1.0, settings.cooldown / 2))
+        return Decision(False, HALF_OPEN, delay=max(1.0, settings.cooldown / 2))
     # Half-open: one trial at a time; a trial that vanished (its worker died) expires.
     expires = float(current.get("trial_expires_at", 0))
     if expires > now:
-        return Decision(False, HALF_OPEN, retry_in=max(1.0, expires - now))
+        return Decision(False, HALF_OPEN, delay=max(1.0, expires - now))
     taken = _conditional(
         Key={"name": _s(name)},
         UpdateExpression="SET trial_expires_at = :new",
@@ -142,7 +151,7 @@ def allow(name: str, settings: Settings | None = None) -> Decision:
     )
     if taken:
         return Decision(True, HALF_OPEN, trial=True)
-    return Decision(False, HALF_OPEN, retry_in=max(1.0, settings.trial))
+    return Decision(False, HALF_OPEN, delay=max(1.0, settings.trial))
 
 
 def record_success(name: str, decision: Decision) -> None:
@@ -227,9 +236,8 @@ def _open(name: str, now: float, *, condition: str, values: dict) -> None:
 
 def _transition(name: str, new_state: str) -> None:
     logger.warning("circuit state changed", extra={"circuit": name, "state": new_state})
-    metric = {OPEN: "CircuitOpened", CLOSED: "CircuitClosed", HALF_OPEN: "CircuitHalfOpened"}
     # Circuits are named in hook registrations: a small, closed set of dimension values.
-    add_metric(metric[new_state], circuit=name)
+    add_metric(_TRANSITIONS[new_state], circuit=name)
 
 
 def not_closed(limit: int = 100) -> tuple[list[dict[str, Any]], bool]:

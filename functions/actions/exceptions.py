@@ -26,13 +26,15 @@ class DuplicateAction(ActionError):
 class TransientError(Exception):
     """Raise from a hook when a retry may succeed (a timeout, a 503, a lock held elsewhere).
 
-    ``retry_after`` (seconds), when given, replaces the computed backoff for this retry.
-    Any exception that is neither this nor ``PermanentError`` is treated as transient.
+    ``delay`` (seconds), when given, is how long to wait before the next attempt: it
+    replaces the computed backoff for this retry only (say, a provider's ``Retry-After``).
+    The action still uses an attempt. Any exception that is neither this nor
+    ``PermanentError`` is treated as transient, with the computed backoff.
     """
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str = "", *, delay: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.delay = delay
 
 
 class PermanentError(Exception):

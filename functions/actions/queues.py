@@ -10,7 +10,7 @@ from functions.actions.envelope import Envelope
 from functions.clients import lazy_client
 
 _sqs = lazy_client("sqs")
-# SQS's own ceiling on DelaySeconds; a longer wait is made of several hops.
+# SQS's own ceiling on DelaySeconds; a longer delay is made of several hops.
 MAX_DELAY_SECONDS = 900
 
 

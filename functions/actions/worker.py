@@ -34,7 +34,8 @@ from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
 from functions.actions.retry import backoff_delay
-from functions.observability import MetricUnit, add_metric, logger
+from functions.metrics import Metric
+from functions.observability import add_metric, logger
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
@@ -81,9 +82,9 @@ def process_record(record: SQSRecord) -> None:
         logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
 
 
-def _count(envelope: Envelope, name: str) -> None:
-    """Count ``name`` for this action, by hook and priority (and in total)."""
-    add_metric(name, hook=envelope.hook, priority=envelope.priority)
+def _count(envelope: Envelope, metric: Metric) -> None:
+    """Count ``metric`` for this action, by hook and priority (and in total)."""
+    add_metric(metric, hook=envelope.hook, priority=envelope.priority)
 
 
 def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
@@ -93,15 +94,15 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         _unknown_hook(queue, record, envelope, str(exc))
         return
 
-    wait = envelope.scheduled_for.timestamp() - time.time()
-    if not queue.fifo and wait > DUE_TOLERANCE_SECONDS:
-        queues.send(envelope, queue, delay_seconds=wait)
-        logger.info("not due yet: sent on", extra={"wait_seconds": round(wait, 1)})
+    delay = envelope.scheduled_for.timestamp() - time.time()
+    if not queue.fifo and delay > DUE_TOLERANCE_SECONDS:
+        queues.send(envelope, queue, delay_seconds=delay)
+        logger.info("not due yet: sent on", extra={"delay_seconds": round(delay, 1)})
         return
 
     decision = circuit.allow(spec.circuit) if spec.circuit else None
     if decision is not None and not decision.allowed:
-        _defer(queue, record, envelope, decision.retry_in, f"circuit {spec.circuit} is open")
+        _defer(queue, record, envelope, decision.delay, f"circuit {spec.circuit} is open")
         return
 
     attempt = _attempt(queue, record, envelope)
@@ -111,7 +112,7 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
             circuit.release_trial(spec.circuit)
         status = claim.action.status if claim.action else None
         logger.info("skipped", extra={"reason": claim.reason, "status": status})
-        _count(envelope, "ActionsSkipped")
+        _count(envelope, Metric.ACTIONS_SKIPPED)
         if claim.outcome is store.ClaimOutcome.RUNNING_ELSEWHERE:
             raise RetryLater("the action is running elsewhere; look again after it")
         return
@@ -129,28 +130,28 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         correlation_id=envelope.correlation_id,
     )
     _record_latency(envelope)
-    _count(envelope, "ActionsStarted")
+    _count(envelope, Metric.ACTIONS_STARTED)
     started = time.monotonic()
     try:
         result = spec.function(envelope.args, context)
     except PermanentError as exc:
-        _ran(envelope, started, failed=True)
+        _ran(envelope, started, raised=True)
         # A permanent error is about the input: the dependency itself answered.
         _note_circuit(circuit.record_success, spec.circuit, decision)
         _dead_letter(queue, record, envelope, action, f"PermanentError: {exc}", "permanent")
         return
     except Exception as exc:
-        _ran(envelope, started, failed=True)
+        _ran(envelope, started, raised=True)
         _note_circuit(circuit.record_failure, spec.circuit, decision)
         _retry_or_dead_letter(queue, record, envelope, action, spec, attempt, exc)
         return
-    _ran(envelope, started, failed=False)
+    _ran(envelope, started, raised=False)
 
     # A hook's return value (say, the saga execution it started) goes into the log.
     # Recorded before the circuit's bookkeeping: once the hook's effect happened, only
     # a failure of this write may run it again (tests/integration/test_faults_worker.py).
     store.complete(action, "" if result is None else str(result)[:500])
-    _count(envelope, "ActionsCompleted")
+    _count(envelope, Metric.ACTIONS_COMPLETED)
     logger.info("action completed")
     _note_circuit(circuit.record_success, spec.circuit, decision)
 
@@ -174,22 +175,16 @@ def _note_circuit(
         logger.warning("circuit not updated", extra={"circuit": name, "error": type(exc).__name__})
 
 
-def _ran(envelope: Envelope, started: float, *, failed: bool) -> None:
-    """A run of the hook ended: its duration, and whether it raised (ActionsFailed).
+def _ran(envelope: Envelope, started: float, *, raised: bool) -> None:
+    """A run of the hook ended: its duration, and whether it raised (ActionsRaised).
 
-    Every run counts, whatever follows it, so ``started = completed + failed`` and
-    ``failed = retried + dead-lettered after a run`` hold for any period.
+    Every run counts, whatever follows it, so ``started = completed + raised`` and
+    ``raised = retried + dead-lettered after a run`` hold for any period.
     """
     duration = (time.monotonic() - started) * 1000
-    add_metric(
-        "ActionDuration",
-        MetricUnit.Milliseconds,
-        duration,
-        hook=envelope.hook,
-        priority=envelope.priority,
-    )
-    if failed:
-        _count(envelope, "ActionsFailed")
+    add_metric(Metric.ACTION_DURATION, duration, hook=envelope.hook, priority=envelope.priority)
+    if raised:
+        _count(envelope, Metric.ACTIONS_RAISED)
 
 
 def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
@@ -227,16 +222,12 @@ def _retry_or_dead_letter(
     if attempt >= envelope.max_attempts:
         _dead_letter(queue, record, envelope, action, error, "exhausted")
         return
-    retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-    delay = (
-        retry_after
-        if retry_after is not None
-        else backoff_delay(attempt, spec.base_delay, spec.max_delay)
-    )
+    asked = exc.delay if isinstance(exc, TransientError) else None
+    delay = asked if asked is not None else backoff_delay(attempt, spec.base_delay, spec.max_delay)
     logger.warning(
-        "attempt failed; retrying", extra={"error": error, "retry_in_seconds": round(delay, 1)}
+        "attempt raised; retrying", extra={"error": error, "delay_seconds": round(delay, 1)}
     )
-    _count(envelope, "ActionsRetried")
+    _count(envelope, Metric.ACTIONS_RETRIED)
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, delay)
         store.retry_later(action, error, delay)
@@ -272,18 +263,18 @@ def _dead_letter(
         message_id=record.message_id,
     )
     store.fail(action, error)
-    _count(envelope, "ActionsDeadLettered")
+    _count(envelope, Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _defer(
-    queue: QueueConfig, record: SQSRecord, envelope: Envelope, wait: float, why: str
+    queue: QueueConfig, record: SQSRecord, envelope: Envelope, delay: float, why: str
 ) -> None:
-    logger.info("deferred", extra={"reason": why, "retry_in_seconds": round(wait, 1)})
-    _count(envelope, "ActionsDeferred")
+    logger.info("deferred", extra={"reason": why, "delay_seconds": round(delay, 1)})
+    _count(envelope, Metric.ACTIONS_DEFERRED)
     if queue.fifo:
-        queues.change_visibility(queue, record.receipt_handle, wait)
+        queues.change_visibility(queue, record.receipt_handle, delay)
         raise RetryLater(why)
-    queues.send(envelope, queue, delay_seconds=wait)
+    queues.send(envelope, queue, delay_seconds=delay)
 
 
 def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
@@ -297,7 +288,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         message_id=record.message_id,
     )
     # No hook to break it down by: counted in the total only.
-    add_metric("ActionsDeadLettered")
+    add_metric(Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _has_other_version(body: str) -> bool:
@@ -326,19 +317,18 @@ def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, err
     if claim.claimed and claim.action is not None:
         store.fail(claim.action, error)
     # Not by hook: a name no hook is registered under would be a new billed metric.
-    add_metric("ActionsDeadLettered")
+    add_metric(Metric.ACTIONS_DEAD_LETTERED)
 
 
 def _record_latency(envelope: Envelope) -> None:
     """From when the action was due to its start: queueing lag, not the chosen delay.
 
     For an async action the due time is its enqueue time; for a scheduled action or
-    a retry it is the time asked for, so an intended wait never reads as lag.
+    a retry it is the time asked for, so an intended delay never reads as lag.
     """
     lag = (datetime.now(UTC) - envelope.scheduled_for).total_seconds()
     add_metric(
-        "ActionStartLatency",
-        MetricUnit.Milliseconds,
+        Metric.ACTION_START_LATENCY,
         max(0.0, lag) * 1000,
         hook=envelope.hook,
         priority=envelope.priority,

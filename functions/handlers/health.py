@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.health import checks
 from functions.health.config import cache_seconds
+from functions.metrics import Metric
 from functions.observability import add_metric, logger, publish_metrics, tracer
 
 ROUTE = ("GET", "/health")
@@ -37,7 +38,7 @@ def _json(status_code: int, body: dict) -> dict[str, Any]:
 def get_health() -> dict[str, Any]:
     report = checks.latest(cache_seconds())
     # 1 per unhealthy answer, 0 per healthy one: its average is the unhealthy share.
-    add_metric("HealthCheckUnhealthy", value=0 if report.healthy else 1)
+    add_metric(Metric.HEALTH_CHECK_UNHEALTHY, value=0 if report.healthy else 1)
     if not report.healthy:
         logger.warning("unhealthy", extra={"reasons": report.reasons})
     return _json(200 if report.healthy else 503, report.to_dict())

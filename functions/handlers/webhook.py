@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import functions.hooks  # noqa: F401 - registers hooks, so enqueue knows them
+from functions.metrics import Metric
 from functions.observability import add_metric, logger, publish_metrics, tracer
 from functions.webhooks import receiver
 from functions.webhooks.exceptions import WebhookRejected
@@ -76,7 +77,7 @@ _RESPONSES = {
 )
 def post_webhook(source: str) -> Response[dict]:
     # In total only: the source is not known to be one of ours yet.
-    add_metric("WebhooksReceived")
+    add_metric(Metric.WEBHOOKS_RECEIVED)
     event = app.current_event
     receipt = receiver.receive(
         source,
@@ -92,7 +93,7 @@ def rejected(exc: WebhookRejected) -> Response:
     logger.info("webhook rejected", extra={"reason": exc.error, "status_code": exc.status_code})
     # By reason (a fixed set of codes), never by source: an unknown source is whatever
     # a caller put in the path, and each distinct value would be a new billed metric.
-    add_metric("WebhooksRejected", reason=exc.error)
+    add_metric(Metric.WEBHOOKS_REJECTED, reason=exc.error)
     return _json(exc.status_code, {"error": exc.error, "message": exc.message}, exc.headers)
 
 
@@ -105,7 +106,7 @@ def not_found(exc: Exception) -> Response:
 def unexpected(exc: Exception) -> Response:
     logger.exception("unexpected error")
     # Counted as a rejection too, so received = accepted + duplicated + rejected.
-    add_metric("WebhooksRejected", reason="internal_error")
+    add_metric(Metric.WEBHOOKS_REJECTED, reason="internal_error")
     return _json(500, {"error": "internal_error", "message": "an unexpected error occurred"})
 
 

@@ -4,8 +4,8 @@ A step raises ``TransientError`` when a retry may help (the state machine retrie
 with backoff) and ``PermanentError`` when it cannot; anything else counts as
 transient. A compensation returns normally once its effect is undone.
 
-Each run is counted by task: ``SagaStepsCompleted``/``SagaStepsFailed`` for steps,
-``SagaCompensationsCompleted``/``SagaCompensationErrors`` for compensations. A task
+Each run is counted by task: ``SagaStepsCompleted``/``SagaStepsRaised`` for steps,
+``SagaCompensationsCompleted``/``SagaCompensationsRaised`` for compensations. A task
 cannot know how its execution ends (the state machine decides what follows, and
 retries); the executions' outcomes are Step Functions' own ``AWS/States`` metrics.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.actions.exceptions import InvalidAction
+from functions.metrics import Metric
 from functions.observability import add_metric
 
 # Where the starter of a saga puts what correlates its executions' logs with the
@@ -71,14 +72,15 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     if function is None:
         raise InvalidAction(f"no saga task is registered as {name!r}")
     compensation = bool(event.get("compensation"))
-    kind = "Compensations" if compensation else "Steps"
     try:
         result = function(event.get("input") or {}) or {}
     except Exception:
         # ``name`` is a registered task here: a small, closed set of dimension values.
-        add_metric("SagaCompensationErrors" if compensation else "SagaStepsFailed", task=name)
+        raised = Metric.SAGA_COMPENSATIONS_RAISED if compensation else Metric.SAGA_STEPS_RAISED
+        add_metric(raised, task=name)
         raise
-    add_metric(f"Saga{kind}Completed", task=name)
+    completed = Metric.SAGA_COMPENSATIONS_COMPLETED if compensation else Metric.SAGA_STEPS_COMPLETED
+    add_metric(completed, task=name)
     if compensation:
         return {"compensated": [*(event.get("compensated") or []), name]}
     return result

@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.actions import ActionTooLarge, enqueue_async_action
 from functions.clients import lazy_client
+from functions.metrics import Metric
 from functions.observability import add_metric, logger
 from functions.webhooks.config import settings
 from functions.webhooks.exceptions import (
@@ -102,7 +103,7 @@ def receive(
     result = _accept_once(delivery, lambda_context)
     replayed = bool(result.pop(_REPLAY_MARK, False))
     # By source: the source is one the configuration names (an unknown one is a 404).
-    add_metric("WebhooksDuplicated" if replayed else "WebhooksAccepted", source=source)
+    add_metric(Metric.WEBHOOKS_DUPLICATED if replayed else Metric.WEBHOOKS_ACCEPTED, source=source)
     logger.info(
         "webhook duplicate" if replayed else "webhook accepted",
         extra={"event_type": identity.event_type, "action_id": result.get("action_id")},

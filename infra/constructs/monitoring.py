@@ -26,6 +26,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.metrics import DEFINITIONS, Definition, Family, Metric, Unit
 from infra.config import DeploymentConfig
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
@@ -38,19 +39,13 @@ _NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
 FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)
 
-# The custom metrics the functions publish (Powertools EMF), by the service that sends
-# them: POWERTOOLS_SERVICE_NAME is their one dimension.
-WEBHOOK_METRICS = ("WebhooksReceived", "WebhooksAccepted", "WebhooksDuplicated")
-ACTION_METRICS = (
-    "ActionsStarted",
-    "ActionsCompleted",
-    "ActionsRetried",
-    "ActionsDeferred",
-    "ActionsSkipped",
-    "ActionsDeadLettered",
-)
-ACTION_TIMINGS = ("ActionStartLatency", "ActionDuration")
-CIRCUIT_METRICS = ("CircuitOpened", "CircuitHalfOpened", "CircuitClosed")
+# The custom metrics the functions publish are the vocabulary's (functions/metrics.py).
+# The circuit alarm's metric math names its three transitions.
+CIRCUIT_TRANSITIONS = {
+    "opened": Metric.CIRCUIT_OPENED,
+    "halfopened": Metric.CIRCUIT_HALF_OPENED,
+    "closed": Metric.CIRCUIT_CLOSED,
+}
 # EventBridge Scheduler's metrics by schedule group.
 SCHEDULER_METRICS = (
     "InvocationAttemptCount",
@@ -365,7 +360,7 @@ class Monitoring(Construct):
         )
         # Built by the saga beside its metric filter; routed here, not duplicated.
         self._route(saga.compensation_failed_alarm)
-        self.alarms[f"SagaCompensationFailed-{name}"] = saga.compensation_failed_alarm
+        self.alarms[f"SagaCompensationsFailed-{name}"] = saga.compensation_failed_alarm
 
     def _circuit_alarm(self) -> None:
         """A circuit held open for ``alarmCircuitOpenSeconds``, from its transition counts.
@@ -382,8 +377,8 @@ class Monitoring(Construct):
         cooldown = self._config.circuit_cooldown_seconds
         period = Duration.minutes(max(1, math.ceil(cooldown / 60)))
         metrics = {
-            name.removeprefix("Circuit").lower(): self._custom_metric("worker", name, "Sum", period)
-            for name in CIRCUIT_METRICS
+            key: self._custom_metric("worker", metric, "Sum", period)
+            for key, metric in CIRCUIT_TRANSITIONS.items()
         }
         held_open = cloudwatch.MathExpression(
             expression="IF(FILL(opened, 0) + FILL(halfopened, 0) > 0 AND FILL(closed, 0) == 0,"
@@ -405,16 +400,66 @@ class Monitoring(Construct):
     # --- the dashboard ---------------------------------------------------------------------
 
     def _custom_metric(
-        self, service: str, name: str, statistic: str, period: Duration = FIVE_MINUTES
+        self, service: str, metric: Metric, statistic: str, period: Duration = FIVE_MINUTES
     ) -> cloudwatch.Metric:
+        """A function's metric in total (under its ``service`` alone), as alarms watch it."""
         return cloudwatch.Metric(
             namespace=self._config.metrics_namespace,
-            metric_name=name,
+            metric_name=metric.value,
             dimensions_map={"service": service},
             statistic=statistic,
             period=period,
-            label=name,
+            label=metric.value,
         )
+
+    def _vocabulary_groups(self) -> list[cmc.CustomMetricGroup]:
+        """One graph per family and unit of the metric vocabulary, with every metric a
+        function publishes; the saga's metric filter is drawn with its saga."""
+        groups = []
+        for family in Family:
+            for unit in Unit:
+                lines = [
+                    line
+                    for metric, spec in DEFINITIONS.items()
+                    if spec.family is family and spec.unit is unit
+                    for line in self._lines(metric, spec)
+                ]
+                if lines:
+                    title = family.value if unit is Unit.COUNT else f"{family}: timings (ms)"
+                    groups.append(cmc.CustomMetricGroup(title=title, metrics=lines))
+        return groups
+
+    def _lines(
+        self, metric: Metric, spec: Definition
+    ) -> list[cmc.CustomMetricSearch | cloudwatch.Metric]:
+        """A metric's lines: each service's total by each statistic, or one per value of
+        the dimension it is split by."""
+        # Circuit transitions are rare and brief: drawn by the minute.
+        period = ONE_MINUTE if spec.family is Family.CIRCUITS else FIVE_MINUTES
+        lines: list[cmc.CustomMetricSearch | cloudwatch.Metric] = []
+        for service in spec.services:
+            suffix = f" ({service})" if len(spec.services) > 1 else ""
+            if spec.split_by:
+                [statistic] = spec.statistics
+                lines.append(
+                    cmc.CustomMetricSearch(
+                        namespace=self._config.metrics_namespace,
+                        search_query=f'MetricName="{metric}"',
+                        dimensions_map={"service": service, spec.split_by: ""},
+                        statistic=cmc.MetricStatistic[statistic.upper()],
+                        period=period,
+                        label=f"{metric}{suffix}: ${{PROP('Dim.{spec.split_by}')}}",
+                    )
+                )
+                continue
+            for statistic in spec.statistics:
+                label = metric.value + suffix
+                if len(spec.statistics) > 1:
+                    label += f" {statistic}"
+                lines.append(
+                    self._custom_metric(service, metric, statistic, period).with_(label=label)
+                )
+        return lines
 
     def _dashboard(
         self,
@@ -537,41 +582,7 @@ class Monitoring(Construct):
         facade.monitor_custom(
             human_readable_name=f"Custom metrics ({self._config.metrics_namespace})",
             alarm_friendly_name="CustomMetrics",
-            metric_groups=[
-                cmc.CustomMetricGroup(
-                    title="Webhooks",
-                    metrics=[
-                        *(self._custom_metric("webhook", name, "Sum") for name in WEBHOOK_METRICS),
-                        cmc.CustomMetricSearch(
-                            namespace=self._config.metrics_namespace,
-                            search_query='MetricName="WebhooksRejected"',
-                            dimensions_map={"service": "webhook", "reason": ""},
-                            statistic=cmc.MetricStatistic.SUM,
-                            period=FIVE_MINUTES,
-                            label="rejected: ${PROP('Dim.reason')}",
-                        ),
-                    ],
-                ),
-                cmc.CustomMetricGroup(
-                    title="Actions",
-                    metrics=[self._custom_metric("worker", name, "Sum") for name in ACTION_METRICS],
-                ),
-                cmc.CustomMetricGroup(
-                    title="Action start latency and run time (p50, p99)",
-                    metrics=[
-                        self._custom_metric("worker", name, stat).with_(label=f"{name} {stat}")
-                        for name in ACTION_TIMINGS
-                        for stat in ("p50", "p99")
-                    ],
-                ),
-                cmc.CustomMetricGroup(
-                    title="Circuit transitions",
-                    metrics=[
-                        self._custom_metric("worker", name, "Sum", ONE_MINUTE)
-                        for name in CIRCUIT_METRICS
-                    ],
-                ),
-            ],
+            metric_groups=self._vocabulary_groups(),
         )
         dashboard = factory.dashboard
         if dashboard is None:  # only if create_dashboard were False

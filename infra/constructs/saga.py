@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from functions.metrics import Metric
 from infra.constructs.nag import acknowledge
 
 COMPENSATION_FAILED = "Saga.CompensationFailed"
@@ -143,10 +144,10 @@ class Saga(Construct):
         )
         failed_compensations = logs.MetricFilter(
             self,
-            "CompensationFailures",
+            "CompensationsFailed",
             log_group=self.log_group,
             metric_namespace=metrics_namespace,
-            metric_name="SagaCompensationFailed",
+            metric_name=Metric.SAGA_COMPENSATIONS_FAILED.value,
             filter_pattern=logs.FilterPattern.all(
                 logs.FilterPattern.string_value("$.type", "=", "ExecutionFailed"),
                 logs.FilterPattern.string_value("$.details.error", "=", COMPENSATION_FAILED),

@@ -313,7 +313,7 @@ def test_the_threshold_opens_the_circuit(stack):
     decision = circuit.allow(DEP, settings)
     assert not decision.allowed
     assert decision.state == OPEN
-    assert 29 < decision.retry_in <= 30
+    assert 29 < decision.delay <= 30
 
 
 def test_failures_outside_the_window_do_not_accumulate(stack):
@@ -348,7 +348,7 @@ def test_an_open_circuit_refuses_until_the_cool_down_ends(stack):
     decision = circuit.allow(DEP, _settings())
 
     assert (decision.allowed, decision.state, decision.trial) == (False, OPEN, False)
-    assert 9 < decision.retry_in <= opened_at + 30 - time.time() + 0.5
+    assert 9 < decision.delay <= opened_at + 30 - time.time() + 0.5
     assert circuit.state(DEP)["state"] == OPEN
 
 
@@ -360,7 +360,7 @@ def test_the_end_of_the_cool_down_gives_one_trial(stack):
 
     assert trial == Decision(True, HALF_OPEN, trial=True)
     assert (second.allowed, second.state, second.trial) == (False, HALF_OPEN, False)
-    assert second.retry_in >= 1
+    assert second.delay >= 1
     current = circuit.state(DEP)
     assert current["state"] == HALF_OPEN
     assert time.time() + 55 < current["trial_expires_at"] <= time.time() + 60
@@ -385,7 +385,7 @@ def test_only_one_of_two_concurrent_allows_takes_the_trial(stack, monkeypatch):
     assert [d.allowed for d in decisions.values()].count(True) == 1
     assert decisions["second"] == Decision(True, HALF_OPEN, trial=True)
     assert not decisions["first"].allowed
-    assert decisions["first"].retry_in >= 1
+    assert decisions["first"].delay >= 1
     assert circuit.state(DEP)["state"] == HALF_OPEN
 
 
@@ -451,7 +451,7 @@ def test_a_failed_trial_opens_the_circuit_for_a_fresh_cool_down(stack):
     assert "trial_expires_at" not in reopened
     refused = circuit.allow(DEP, _settings())
     assert not refused.allowed
-    assert refused.retry_in > 29
+    assert refused.delay > 29
 
 
 def test_a_success_while_closed_changes_nothing(stack):

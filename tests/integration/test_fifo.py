@@ -188,7 +188,7 @@ def test_while_the_head_waits_out_its_backoff_its_group_waits_and_others_run(
 ):
     hook = register(
         HOOK,
-        Ordered({("g1", 1): [TransientError("rate limited", retry_after=120)]}),
+        Ordered({("g1", 1): [TransientError("rate limited", delay=120)]}),
         ordered=True,
         base_delay=0,
         max_delay=0,
@@ -237,7 +237,7 @@ def test_a_retry_with_no_delay_is_visible_again_at_once(jobs, register):
 def test_a_retry_waits_in_place_for_its_backoff(jobs, register, sqs_clock):
     hook = register(
         HOOK,
-        Ordered({("g1", 1): [TransientError("slow down", retry_after=30)]}),
+        Ordered({("g1", 1): [TransientError("slow down", delay=30)]}),
         ordered=True,
         base_delay=0,
         max_delay=0,

@@ -20,6 +20,7 @@ import pytest
 
 from functions.actions import enqueue_async_action
 from functions.actions.exceptions import PermanentError, TransientError
+from functions.metrics import Metric
 from functions.observability import NAMESPACE, SERVICE, add_metric, logger, publish_metrics
 
 
@@ -234,7 +235,7 @@ def test_a_completed_action_counts_start_completion_latency_and_duration(jobs, r
     assert latency.unit == duration.unit == "Milliseconds"
     assert 0 <= latency.values[0] < 60_000
     assert 0 <= duration.values[0] < 60_000
-    assert {"ActionsFailed", "ActionsRetried", "ActionsDeadLettered"}.isdisjoint(out.names())
+    assert {"ActionsRaised", "ActionsRetried", "ActionsDeadLettered"}.isdisjoint(out.names())
 
 
 def test_one_blob_per_hook_and_priority_when_a_batch_mixes_hooks(jobs, register, output):
@@ -251,7 +252,7 @@ def test_one_blob_per_hook_and_priority_when_a_batch_mixes_hooks(jobs, register,
     assert out.metric("ActionsStarted", hook="test_obs_b", priority="default").values == [1]
 
 
-def test_a_retry_counts_a_failed_run_and_a_retry(jobs, register, output):
+def test_a_retry_counts_a_raised_run_and_a_retry(jobs, register, output):
     register("test_obs_flaky", Recorder(TransientError("busy")), base_delay=0, max_delay=0)
     enqueue_async_action("test_obs_flaky")
     output.clear()
@@ -262,13 +263,13 @@ def test_a_retry_counts_a_failed_run_and_a_retry(jobs, register, output):
     by = {"hook": "test_obs_flaky", "priority": "default"}
     # Two invocations (the retry is a new message): a blob each.
     assert out.total("ActionsStarted", **by) == 2
-    assert out.total("ActionsFailed", **by) == 1
+    assert out.total("ActionsRaised", **by) == 1
     assert out.total("ActionsRetried", **by) == 1
     assert out.total("ActionsCompleted", **by) == 1
     assert len(out.metrics("ActionDuration", **by)) == 2
 
 
-def test_a_dead_letter_counts_a_failed_run_and_a_dead_letter(jobs, register, output):
+def test_a_dead_letter_counts_a_raised_run_and_a_dead_letter(jobs, register, output):
     register("test_obs_broken", Recorder(PermanentError("no such order")))
     enqueue_async_action("test_obs_broken")
     output.clear()
@@ -277,7 +278,7 @@ def test_a_dead_letter_counts_a_failed_run_and_a_dead_letter(jobs, register, out
 
     out = output.read()
     by = {"hook": "test_obs_broken", "priority": "default"}
-    assert out.metric("ActionsFailed", **by).values == [1.0]
+    assert out.metric("ActionsRaised", **by).values == [1.0]
     assert out.metric("ActionsDeadLettered", **by).values == [1.0]
     assert {"ActionsCompleted", "ActionsRetried"}.isdisjoint(out.names())
 
@@ -312,7 +313,7 @@ def test_outside_a_handler_nothing_is_published(jobs, register, output):
     register("test_obs_cli", Recorder())
 
     enqueue_async_action("test_obs_cli")
-    add_metric("ActionsEnqueued", hook="test_obs_cli", priority="default")
+    add_metric(Metric.ACTIONS_ENQUEUED, hook="test_obs_cli", priority="default")
 
     assert output.read().points == []
 
@@ -320,13 +321,31 @@ def test_outside_a_handler_nothing_is_published(jobs, register, output):
 def test_a_handler_that_fails_still_publishes_what_it_counted(output):
     @publish_metrics
     def handler(event: Any, context: Any) -> None:
-        add_metric("WebhooksReceived")
+        add_metric(Metric.WEBHOOKS_RECEIVED)
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         handler({}, None)
 
     assert output.read().metric("WebhooksReceived").values == [1.0]
+
+
+def test_a_name_or_a_dimension_the_vocabulary_does_not_declare_is_dropped(output):
+    """Only the vocabulary's metrics reach CloudWatch, and the work goes on regardless."""
+
+    @publish_metrics
+    def handler(event: Any, context: Any) -> str:
+        add_metric("ActionsExploded")  # type: ignore[arg-type]
+        add_metric(Metric.WEBHOOKS_RECEIVED, hook="not_a_breakdown_of_it")
+        add_metric(Metric.WEBHOOKS_ACCEPTED, source="github")
+        return "done"
+
+    assert handler({}, None) == "done"
+
+    out = output.read()
+    assert out.names() == {"WebhooksAccepted"}
+    dropped = [line["metric"] for line in out.log_lines if line["message"] == "metric not recorded"]
+    assert dropped == ["ActionsExploded", "WebhooksReceived"]
 
 
 def test_every_line_of_a_record_carries_the_delivery_id_and_the_action_id(stack, jobs, output):
@@ -397,7 +416,7 @@ def test_a_saga_task_logs_the_originating_delivery_and_counts_by_task(saga_table
 
     out = output.read()
     assert out.metric("SagaStepsCompleted", task="reserve_inventory").values == [1.0]
-    assert out.metric("SagaStepsFailed", task="charge_payment").values == [1.0]
+    assert out.metric("SagaStepsRaised", task="charge_payment").values == [1.0]
     assert out.metric("SagaCompensationsCompleted", task="release_inventory").values == [1.0]
     lines = out.log_lines
     assert lines
