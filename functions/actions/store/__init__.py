@@ -3,6 +3,8 @@
 ``record`` is the typed action and its one conversion to and from the item;
 ``transitions`` the state machine (every status change a conditional write);
 ``reads`` the index queries, cursors, batch reads and counts. Import from here.
+Why: docs/decisions/0030-the-action-is-a-typed-record.md,
+0010-indexes-project-only-small-attributes.md.
 """
 
 from functions.actions.store.reads import (
