@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from functions.actions.config import circuits_table
 from functions.clients import lazy_client
-from functions.dynamodb import condition_failed, from_item, to_attribute
+from functions.dynamodb import condition_failed, from_item, to_item, to_values
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
 
@@ -77,17 +77,19 @@ class Decision:
     trial: bool = False
 
 
-def _n(value: float) -> dict[str, Any]:
-    return to_attribute(value)
-
-
-def _s(value: str) -> dict[str, Any]:
-    return to_attribute(str(value))
-
-
-def _conditional(**update) -> bool:
+def _conditional(name: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+    """Apply ``update`` to the circuit if ``condition`` holds (``#s`` is its state)."""
+    params: dict[str, Any] = {
+        "TableName": circuits_table(),
+        "Key": to_item({"name": name}),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_values(values),
+    }
+    if "#s" in update or "#s" in condition:
+        params["ExpressionAttributeNames"] = {"#s": "state"}
     try:
-        _dynamodb().update_item(TableName=circuits_table(), **update)
+        _dynamodb().update_item(**params)
     except ClientError as exc:
         if condition_failed(exc):
             return False
@@ -99,7 +101,7 @@ def state(name: str) -> dict[str, Any]:
     """The circuit's item as plain values (``state``, ``failures``, times); {} if none."""
     item = (
         _dynamodb()
-        .get_item(TableName=circuits_table(), Key={"name": _s(name)}, ConsistentRead=True)
+        .get_item(TableName=circuits_table(), Key=to_item({"name": name}), ConsistentRead=True)
         .get("Item", {})
     )
     return from_item(item)
@@ -119,15 +121,14 @@ def allow(name: str, settings: Settings | None = None) -> Decision:
         if delay > 0:
             return Decision(False, OPEN, delay=delay)
         taken = _conditional(
-            Key={"name": _s(name)},
-            UpdateExpression="SET #s = :half, trial_expires_at = :expires",
-            ConditionExpression="#s = :open AND opened_at = :opened",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={
-                ":half": _s(HALF_OPEN),
-                ":open": _s(OPEN),
-                ":opened": _n(current["opened_at"]),
-                ":expires": _n(now + settings.trial),
+            name,
+            "SET #s = :half, trial_expires_at = :expires",
+            "#s = :open AND opened_at = :opened",
+            {
+                "half": str(HALF_OPEN),
+                "open": str(OPEN),
+                "opened": current["opened_at"],
+                "expires": now + settings.trial,
             },
         )
         if taken:
@@ -139,14 +140,13 @@ def allow(name: str, settings: Settings | None = None) -> Decision:
     if expires > now:
         return Decision(False, HALF_OPEN, delay=max(1.0, expires - now))
     taken = _conditional(
-        Key={"name": _s(name)},
-        UpdateExpression="SET trial_expires_at = :new",
-        ConditionExpression="#s = :half AND trial_expires_at = :old",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={
-            ":half": _s(HALF_OPEN),
-            ":old": _n(current.get("trial_expires_at", 0)),
-            ":new": _n(now + settings.trial),
+        name,
+        "SET trial_expires_at = :new",
+        "#s = :half AND trial_expires_at = :old",
+        {
+            "half": str(HALF_OPEN),
+            "old": current.get("trial_expires_at", 0),
+            "new": now + settings.trial,
         },
     )
     if taken:
@@ -159,16 +159,15 @@ def record_success(name: str, decision: Decision) -> None:
     if decision.state == CLOSED:
         return
     closed = _conditional(
-        Key={"name": _s(name)},
-        UpdateExpression="SET #s = :closed, failures = :zero, window_start = :now "
+        name,
+        "SET #s = :closed, failures = :zero, window_start = :now "
         "REMOVE opened_at, trial_expires_at",
-        ConditionExpression="#s = :half",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={
-            ":closed": _s(CLOSED),
-            ":half": _s(HALF_OPEN),
-            ":zero": _n(0),
-            ":now": _n(time.time()),
+        "#s = :half",
+        {
+            "closed": str(CLOSED),
+            "half": str(HALF_OPEN),
+            "zero": 0,
+            "now": time.time(),
         },
     )
     if closed:
@@ -178,11 +177,10 @@ def record_success(name: str, decision: Decision) -> None:
 def release_trial(name: str) -> None:
     """Give the half-open trial back unused (its action was skipped): another may take it."""
     _conditional(
-        Key={"name": _s(name)},
-        UpdateExpression="SET trial_expires_at = :zero",
-        ConditionExpression="#s = :half",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":half": _s(HALF_OPEN), ":zero": _n(0)},
+        name,
+        "SET trial_expires_at = :zero",
+        "#s = :half",
+        {"half": str(HALF_OPEN), "zero": 0},
     )
 
 
@@ -191,44 +189,41 @@ def record_failure(name: str, decision: Decision, settings: Settings | None = No
     settings = settings or Settings.from_env()
     now = time.time()
     if decision.trial:
-        _open(name, now, condition="#s = :half", values={":half": _s(HALF_OPEN)})
+        _open(name, now, condition="#s = :half", values={"half": str(HALF_OPEN)})
         return
     counted = _conditional(
-        Key={"name": _s(name)},
-        UpdateExpression="ADD failures :one",
-        ConditionExpression="window_start > :since AND (#s = :closed)",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={
-            ":one": _n(1),
-            ":since": _n(now - settings.window),
-            ":closed": _s(CLOSED),
+        name,
+        "ADD failures :one",
+        "window_start > :since AND (#s = :closed)",
+        {
+            "one": 1,
+            "since": now - settings.window,
+            "closed": str(CLOSED),
         },
     )
     if not counted:
         # No circuit yet, or its window has passed: start a new window at one failure.
         _conditional(
-            Key={"name": _s(name)},
-            UpdateExpression="SET #s = :closed, failures = :one, window_start = :now",
-            ConditionExpression="attribute_not_exists(#s) OR #s = :closed",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={
-                ":one": _n(1),
-                ":now": _n(now),
-                ":closed": _s(CLOSED),
+            name,
+            "SET #s = :closed, failures = :one, window_start = :now",
+            "attribute_not_exists(#s) OR #s = :closed",
+            {
+                "one": 1,
+                "now": now,
+                "closed": str(CLOSED),
             },
         )
     failures = float(state(name).get("failures", 0))
     if failures >= settings.threshold:
-        _open(name, now, condition="#s = :closed", values={":closed": _s(CLOSED)})
+        _open(name, now, condition="#s = :closed", values={"closed": str(CLOSED)})
 
 
 def _open(name: str, now: float, *, condition: str, values: dict) -> None:
     opened = _conditional(
-        Key={"name": _s(name)},
-        UpdateExpression="SET #s = :open, opened_at = :now REMOVE trial_expires_at",
-        ConditionExpression=condition,
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":open": _s(OPEN), ":now": _n(now), **values},
+        name,
+        "SET #s = :open, opened_at = :now REMOVE trial_expires_at",
+        condition,
+        {"open": str(OPEN), "now": now, **values},
     )
     if opened:
         _transition(name, OPEN)
@@ -253,7 +248,7 @@ def not_closed(limit: int = 100) -> tuple[list[dict[str, Any]], bool]:
         ProjectionExpression="#n, #s, opened_at",
         FilterExpression="#s <> :closed",
         ExpressionAttributeNames={"#n": "name", "#s": "state"},
-        ExpressionAttributeValues={":closed": _s(CLOSED)},
+        ExpressionAttributeValues=to_values({"closed": str(CLOSED)}),
         Limit=limit,
     )
     circuits = [from_item(item) for item in response.get("Items", [])]

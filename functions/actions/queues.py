@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Any
 
 from functions.actions.config import QueueConfig, queue_named
@@ -48,11 +49,21 @@ def send(
     return _sqs().send_message(**params)["MessageId"]
 
 
+class DeadLetterReason(StrEnum):
+    """Why a message is on a dead-letter queue (its ``reason`` attribute)."""
+
+    PERMANENT = "permanent"  # the hook raised PermanentError
+    EXHAUSTED = "exhausted"  # the last attempt raised
+    UNKNOWN_HOOK = "unknown_hook"
+    MALFORMED = "malformed"  # the body is not an envelope
+    UNSUPPORTED_VERSION = "unsupported_version"
+
+
 def dead_letter(
     queue: QueueConfig,
     body: str,
     *,
-    reason: str,
+    reason: DeadLetterReason,
     error: str,
     hook: str = "",
     action_id: str = "",
@@ -66,8 +77,8 @@ def dead_letter(
     own id: a redriven action is a new message, so failing again is never dropped.
     """
     attributes = {
-        "reason": reason,
-        "error": error[:1000] or reason,
+        "reason": str(reason),
+        "error": error[:1000] or str(reason),
         "hook": hook,
         "action_id": action_id,
         "attempts": str(attempts),

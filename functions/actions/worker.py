@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,12 +34,22 @@ from functions.actions import circuit, hooks, queries, queues, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
+from functions.actions.queues import DeadLetterReason
 from functions.actions.retry import backoff_delay
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """The record being worked: the queue it came from, the SQS record, its envelope."""
+
+    queue: QueueConfig
+    record: SQSRecord
+    envelope: Envelope
 
 
 class RetryLater(Exception):
@@ -77,7 +88,7 @@ def process_record(record: SQSRecord) -> None:
             return
         logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
         logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
-        _process(queue, record, envelope)
+        _process(_Delivery(queue, record, envelope))
     finally:
         logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
 
@@ -87,11 +98,12 @@ def _count(envelope: Envelope, metric: Metric) -> None:
     add_metric(metric, hook=envelope.hook, priority=envelope.priority)
 
 
-def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
+def _process(delivery: _Delivery) -> None:
+    queue, envelope = delivery.queue, delivery.envelope
     try:
         spec = hooks.get(envelope.hook)
     except InvalidAction as exc:
-        _unknown_hook(queue, record, envelope, str(exc))
+        _unknown_hook(delivery, str(exc))
         return
 
     delay = envelope.scheduled_for.timestamp() - time.time()
@@ -102,10 +114,10 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
 
     decision = circuit.allow(spec.circuit) if spec.circuit else None
     if decision is not None and not decision.allowed:
-        _defer(queue, record, envelope, decision.delay, f"circuit {spec.circuit} is open")
+        _defer(delivery, decision.delay, f"circuit {spec.circuit} is open")
         return
 
-    attempt = _attempt(queue, record, envelope)
+    attempt = _attempt(delivery)
     claim = store.claim(envelope, attempt, claim_seconds())
     if not claim.claimed:
         if decision is not None and decision.trial:
@@ -138,12 +150,13 @@ def _process(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> None:
         _ran(envelope, started, raised=True)
         # A permanent error is about the input: the dependency itself answered.
         _note_circuit(circuit.record_success, spec.circuit, decision)
-        _dead_letter(queue, record, envelope, action, f"PermanentError: {exc}", "permanent")
+        error = f"PermanentError: {exc}"
+        _dead_letter(delivery, action, error, DeadLetterReason.PERMANENT)
         return
     except Exception as exc:
         _ran(envelope, started, raised=True)
         _note_circuit(circuit.record_failure, spec.circuit, decision)
-        _retry_or_dead_letter(queue, record, envelope, action, spec, attempt, exc)
+        _retry_or_dead_letter(delivery, action, spec, attempt, exc)
         return
     _ran(envelope, started, raised=False)
 
@@ -201,26 +214,21 @@ def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
         store.reschedule(recurring, following)
 
 
-def _attempt(queue: QueueConfig, record: SQSRecord, envelope: Envelope) -> int:
+def _attempt(delivery: _Delivery) -> int:
     """Standard queues carry the attempt in the envelope; FIFO counts receives."""
-    if not queue.fifo:
-        return envelope.attempt
-    current = store.get(envelope.action_id)
+    if not delivery.queue.fifo:
+        return delivery.envelope.attempt
+    current = store.get(delivery.envelope.action_id)
     return (current.attempts if current else 0) + 1
 
 
 def _retry_or_dead_letter(
-    queue: QueueConfig,
-    record: SQSRecord,
-    envelope: Envelope,
-    action: store.Action,
-    spec: hooks.HookSpec,
-    attempt: int,
-    exc: Exception,
+    delivery: _Delivery, action: store.Action, spec: hooks.HookSpec, attempt: int, exc: Exception
 ) -> None:
+    queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
     error = f"{type(exc).__name__}: {exc}"
     if attempt >= envelope.max_attempts:
-        _dead_letter(queue, record, envelope, action, error, "exhausted")
+        _dead_letter(delivery, action, error, DeadLetterReason.EXHAUSTED)
         return
     asked = exc.delay if isinstance(exc, TransientError) else None
     delay = asked if asked is not None else backoff_delay(attempt, spec.base_delay, spec.max_delay)
@@ -243,14 +251,19 @@ def _retry_or_dead_letter(
 
 
 def _dead_letter(
-    queue: QueueConfig,
-    record: SQSRecord,
-    envelope: Envelope,
-    action: store.Action,
-    error: str,
-    reason: str,
+    delivery: _Delivery, action: store.Action, error: str, reason: DeadLetterReason
 ) -> None:
     logger.error("action failed: dead-lettered", extra={"error": error, "reason": reason})
+    _send_dead_letter(delivery, error, reason, action.attempts)
+    store.fail(action, error)
+    _count(delivery.envelope, Metric.ACTIONS_DEAD_LETTERED)
+
+
+def _send_dead_letter(
+    delivery: _Delivery, error: str, reason: DeadLetterReason, attempts: int
+) -> None:
+    """The record's envelope, with its error, onto the queue's dead-letter queue."""
+    queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
     queues.dead_letter(
         queue,
         queues.dead_letter_body(record.body, error),
@@ -258,17 +271,14 @@ def _dead_letter(
         error=error,
         hook=envelope.hook,
         action_id=envelope.action_id,
-        attempts=action.attempts,
+        attempts=attempts,
         group=envelope.group,
         message_id=record.message_id,
     )
-    store.fail(action, error)
-    _count(envelope, Metric.ACTIONS_DEAD_LETTERED)
 
 
-def _defer(
-    queue: QueueConfig, record: SQSRecord, envelope: Envelope, delay: float, why: str
-) -> None:
+def _defer(delivery: _Delivery, delay: float, why: str) -> None:
+    queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
     logger.info("deferred", extra={"reason": why, "delay_seconds": round(delay, 1)})
     _count(envelope, Metric.ACTIONS_DEFERRED)
     if queue.fifo:
@@ -278,7 +288,11 @@ def _defer(
 
 
 def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
-    reason = "unsupported_version" if _has_other_version(record.body) else "malformed"
+    reason = (
+        DeadLetterReason.UNSUPPORTED_VERSION
+        if _has_other_version(record.body)
+        else DeadLetterReason.MALFORMED
+    )
     logger.error("malformed message: dead-lettered", extra={"reason": reason})
     queues.dead_letter(
         queue,
@@ -299,21 +313,11 @@ def _has_other_version(body: str) -> bool:
     return isinstance(document, dict) and "v" in document and document["v"] != 1
 
 
-def _unknown_hook(queue: QueueConfig, record: SQSRecord, envelope: Envelope, error: str) -> None:
-    claim = store.claim(envelope, _attempt(queue, record, envelope), claim_seconds())
+def _unknown_hook(delivery: _Delivery, error: str) -> None:
+    claim = store.claim(delivery.envelope, _attempt(delivery), claim_seconds())
     if not claim.claimed and claim.outcome is not store.ClaimOutcome.RUNNING_ELSEWHERE:
         return
-    queues.dead_letter(
-        queue,
-        queues.dead_letter_body(record.body, error),
-        reason="unknown_hook",
-        error=error,
-        hook=envelope.hook,
-        action_id=envelope.action_id,
-        attempts=envelope.attempt,
-        group=envelope.group,
-        message_id=record.message_id,
-    )
+    _send_dead_letter(delivery, error, DeadLetterReason.UNKNOWN_HOOK, delivery.envelope.attempt)
     if claim.claimed and claim.action is not None:
         store.fail(claim.action, error)
     # Not by hook: a name no hook is registered under would be a new billed metric.
