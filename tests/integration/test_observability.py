@@ -21,6 +21,7 @@ import pytest
 from functions.actions import enqueue_async_action
 from functions.actions.exceptions import PermanentError, TransientError
 from functions.observability import NAMESPACE, SERVICE, add_metric, logger, publish_metrics
+from functions.settings import reset as reset_settings
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,7 @@ def saga_table(aws, monkeypatch) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     monkeypatch.setenv("SAGA_TABLE_NAME", "saga-state-obs")
+    reset_settings()
 
 
 def _saga_event(task: str, **extra: Any) -> dict[str, Any]:
