@@ -13,7 +13,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
-from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 
@@ -76,10 +76,9 @@ class HealthCheck(Construct):
             # Twelve or thirteen sequential reads, each with the clients' retries.
             timeout=Duration.seconds(20),
             memory_size=256,
-            log_retention=log_retention(config.log_retention_days),
+            settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "health",
-                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "JOB_QUEUES": queues.environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,
