@@ -11,14 +11,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.actions.config import ActionSettings
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 
-# The worker's claim outlives its timeout by this much (functions/actions/config.py).
-CLAIM_MARGIN_SECONDS = 30
+# The worker's claim outlives its timeout by this much: the functions' default, which the
+# stack does not change.
+CLAIM_MARGIN_SECONDS = ActionSettings.model_fields["claim_margin_seconds"].default
 
 
 class HealthCheck(Construct):
