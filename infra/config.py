@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from functions.webhooks.config import parse_sources
 
@@ -32,9 +33,33 @@ DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 
 
-@dataclass(frozen=True)
-class DeploymentConfig:
-    webhook_sources: dict[str, dict[str, Any]] = field(default_factory=lambda: DEFAULT_SOURCES)
+QUEUES = ("high", "default", "low", "fifo")
+
+
+def _from_command_line(value: Any) -> Any:
+    """Values given with -c on the command line arrive as strings; objects as JSON."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class FunctionSettings(BaseModel):
+    """What every function of the stack shares: its logs' retention and sampling, and
+    the namespace of its metrics (infra/constructs/function.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    log_retention_days: int
+    log_sample_rate: float
+    metrics_namespace: str
+
+
+class DeploymentConfig(BaseModel):
+    """The stack's settings; each field's context key is its name in camelCase."""
+
+    model_config = ConfigDict(
+        frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid"
+    )
+
+    webhook_sources: dict[str, dict[str, Any]] = Field(default_factory=lambda: DEFAULT_SOURCES)
     webhook_max_body_bytes: int = 196_608
     webhook_idempotency_ttl_seconds: int = 7 * 24 * 3600
     webhook_secret_cache_seconds: int = 300
@@ -43,7 +68,8 @@ class DeploymentConfig:
     log_retention_days: int = 30
     metrics_namespace: str = "ActionScheduler"
     worker_memory_mb: int = 512
-    worker_concurrency: dict[str, int] = field(
+    # Merged over the defaults: a key given sets that queue only.
+    worker_concurrency: dict[str, int] = Field(
         default_factory=lambda: {"high": 20, "default": 10, "low": 2, "fifo": 5}
     )
     circuit_failure_threshold: int = 5
@@ -56,12 +82,13 @@ class DeploymentConfig:
     stage: str = "dev"
     alarm_email: str | None = None
     # Oldest message per job queue, in seconds: high work is expected within minutes,
-    # low may wait. A plain number sets every queue.
-    alarm_queue_age_seconds: dict[str, int] = field(
+    # low may wait. A plain number sets every queue; an object is merged over the defaults.
+    alarm_queue_age_seconds: dict[str, int] = Field(
         default_factory=lambda: {"high": 300, "default": 900, "low": 3600, "fifo": 900}
     )
     alarm_worker_error_rate_percent: float = 5.0
-    alarm_api_5xx_rate_percent: float = 1.0
+    # Named by hand: to_camel would spell it alarmApi5XxRatePercent.
+    alarm_api_5xx_rate_percent: float = Field(default=1.0, alias="alarmApi5xxRatePercent")
     alarm_schedule_target_errors: int = 5
     alarm_saga_failures: int = 1
     alarm_circuit_open_seconds: int = 300
@@ -85,108 +112,86 @@ class DeploymentConfig:
 
         return RemovalPolicy.RETAIN if self.stage == "prod" else RemovalPolicy.DESTROY
 
+    @property
+    def functions(self) -> FunctionSettings:
+        """The settings every PythonFunction of the stack receives."""
+        return FunctionSettings(
+            log_retention_days=self.log_retention_days,
+            log_sample_rate=self.log_sample_rate,
+            metrics_namespace=self.metrics_namespace,
+        )
+
+    @classmethod
+    def context_keys(cls) -> dict[str, str]:
+        """Field name -> its context key in cdk.json."""
+        return {name: field.alias or name for name, field in cls.model_fields.items()}
+
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentConfig:
-        def get(key: str, default: Any) -> Any:
-            value = scope.node.try_get_context(key)
-            if value is None:
-                return default
-            # Values given with -c on the command line arrive as strings.
-            if isinstance(default, int) and isinstance(value, str):
-                return int(value)
-            if isinstance(default, dict) and isinstance(value, str):
-                return json.loads(value)
-            return value
+        """Every key is optional: a key not given keeps the default above."""
+        given = {
+            key: value
+            for key in cls.context_keys().values()
+            if (value := scope.node.try_get_context(key)) is not None
+        }
+        return cls.model_validate(given)
 
-        defaults = cls()
-        config = cls(
-            webhook_sources=get("webhookSources", defaults.webhook_sources),
-            webhook_max_body_bytes=get("webhookMaxBodyBytes", defaults.webhook_max_body_bytes),
-            webhook_idempotency_ttl_seconds=get(
-                "webhookIdempotencyTtlSeconds", defaults.webhook_idempotency_ttl_seconds
-            ),
-            webhook_secret_cache_seconds=get(
-                "webhookSecretCacheSeconds", defaults.webhook_secret_cache_seconds
-            ),
-            api_throttle_rate_limit=get("apiThrottleRateLimit", defaults.api_throttle_rate_limit),
-            api_throttle_burst_limit=get(
-                "apiThrottleBurstLimit", defaults.api_throttle_burst_limit
-            ),
-            log_retention_days=get("logRetentionDays", defaults.log_retention_days),
-            metrics_namespace=get("metricsNamespace", defaults.metrics_namespace),
-            worker_memory_mb=get("workerMemoryMb", defaults.worker_memory_mb),
-            worker_concurrency={
-                **defaults.worker_concurrency,
-                **get("workerConcurrency", defaults.worker_concurrency),
-            },
-            circuit_failure_threshold=get(
-                "circuitFailureThreshold", defaults.circuit_failure_threshold
-            ),
-            circuit_window_seconds=get("circuitWindowSeconds", defaults.circuit_window_seconds),
-            circuit_cooldown_seconds=get(
-                "circuitCooldownSeconds", defaults.circuit_cooldown_seconds
-            ),
-            log_sample_rate=float(get("logSampleRate", defaults.log_sample_rate)),
-            **_monitoring_settings(get, defaults),
-            **_health_settings(get, defaults),
+    @field_validator("webhook_sources", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        return _from_command_line(value)
+
+    @field_validator("worker_concurrency", mode="before")
+    @classmethod
+    def _over_default_concurrency(cls, value: Any) -> Any:
+        value = _from_command_line(value)
+        defaults = cls.model_fields["worker_concurrency"].get_default(call_default_factory=True)
+        return {**defaults, **value} if isinstance(value, dict) else value
+
+    @field_validator("alarm_queue_age_seconds", mode="before")
+    @classmethod
+    def _over_default_ages(cls, value: Any) -> Any:
+        value = _from_command_line(value)
+        defaults = cls.model_fields["alarm_queue_age_seconds"].get_default(
+            call_default_factory=True
         )
-        _validate_monitoring(config)
-        _validate_health(config)
-        if not 0 <= config.log_sample_rate <= 1:
-            raise ValueError(f"logSampleRate must be 0..1: {config.log_sample_rate}")
-        bad = {q: n for q, n in config.worker_concurrency.items() if not 2 <= int(n) <= 1000}
-        if bad or set(config.worker_concurrency) != {"high", "default", "low", "fifo"}:
+        if isinstance(value, dict):
+            return {**defaults, **value}
+        return dict.fromkeys(defaults, value)  # one number for every queue
+
+    @field_validator("alarm_email", mode="before")
+    @classmethod
+    def _no_email(cls, value: Any) -> Any:
+        return value or None
+
+    @model_validator(mode="after")
+    def _valid(self) -> DeploymentConfig:
+        _validate_monitoring(self)
+        _validate_health(self)
+        if not 0 <= self.log_sample_rate <= 1:
+            raise ValueError(f"logSampleRate must be 0..1: {self.log_sample_rate}")
+        bad = {q: n for q, n in self.worker_concurrency.items() if not 2 <= n <= 1000}
+        if bad or set(self.worker_concurrency) != set(QUEUES):
             raise ValueError(
                 "workerConcurrency needs high, default, low and fifo, each 2..1000 "
-                f"(Lambda's limits for an SQS mapping): {config.worker_concurrency}"
+                f"(Lambda's limits for an SQS mapping): {self.worker_concurrency}"
             )
-        if config.log_retention_days not in RETENTION_DAYS:
+        if self.log_retention_days not in RETENTION_DAYS:
             raise ValueError(f"logRetentionDays must be one of {RETENTION_DAYS}")
         # The secret is filled in by the stack when a source does not name one.
         parse_sources(
             json.dumps(
                 {
                     name: {"secret": "placeholder", **spec}
-                    for name, spec in config.webhook_sources.items()
+                    for name, spec in self.webhook_sources.items()
                 }
             )
         )
-        return config
+        return self
 
 
 STAGES = ("dev", "prod")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _monitoring_settings(get: Callable[[str, Any], Any], defaults: DeploymentConfig) -> dict:
-    """The stage, alarm and hardening keys of cdk.json, as DeploymentConfig fields."""
-    queue_age = get("alarmQueueAgeSeconds", defaults.alarm_queue_age_seconds)
-    if not isinstance(queue_age, dict):  # one number for every queue
-        queue_age = dict.fromkeys(defaults.alarm_queue_age_seconds, int(queue_age))
-    return {
-        "stage": str(get("stage", defaults.stage)),
-        "alarm_email": get("alarmEmail", defaults.alarm_email) or None,
-        "alarm_queue_age_seconds": {
-            **defaults.alarm_queue_age_seconds,
-            **{name: int(age) for name, age in queue_age.items()},
-        },
-        "alarm_worker_error_rate_percent": float(
-            get("alarmWorkerErrorRatePercent", defaults.alarm_worker_error_rate_percent)
-        ),
-        "alarm_api_5xx_rate_percent": float(
-            get("alarmApi5xxRatePercent", defaults.alarm_api_5xx_rate_percent)
-        ),
-        "alarm_schedule_target_errors": get(
-            "alarmScheduleTargetErrors", defaults.alarm_schedule_target_errors
-        ),
-        "alarm_saga_failures": get("alarmSagaFailures", defaults.alarm_saga_failures),
-        "alarm_circuit_open_seconds": get(
-            "alarmCircuitOpenSeconds", defaults.alarm_circuit_open_seconds
-        ),
-        "api_webhook_rate_limit": get("apiWebhookRateLimit", defaults.api_webhook_rate_limit),
-        "api_webhook_burst_limit": get("apiWebhookBurstLimit", defaults.api_webhook_burst_limit),
-        "waf_rate_limit": get("wafRateLimit", defaults.waf_rate_limit),
-    }
 
 
 def _validate_monitoring(config: DeploymentConfig) -> None:
@@ -196,9 +201,7 @@ def _validate_monitoring(config: DeploymentConfig) -> None:
     if config.alarm_email is not None and not _EMAIL.match(config.alarm_email):
         raise ValueError(f"alarmEmail is not an e-mail address: {config.alarm_email!r}")
     ages = config.alarm_queue_age_seconds
-    if set(ages) != {"high", "default", "low", "fifo"} or not all(
-        60 <= age <= 14 * 24 * 3600 for age in ages.values()
-    ):
+    if set(ages) != set(QUEUES) or not all(60 <= age <= 14 * 24 * 3600 for age in ages.values()):
         raise ValueError(
             "alarmQueueAgeSeconds needs high, default, low and fifo, each 60 s..14 days "
             f"(the queues' retention): {ages}"
@@ -230,17 +233,6 @@ def _validate_monitoring(config: DeploymentConfig) -> None:
     # WAF's rate-based rules count over 5 minutes and accept 10..2,000,000,000.
     if config.waf_rate_limit and not 10 <= config.waf_rate_limit <= 2_000_000_000:
         raise ValueError(f"wafRateLimit must be 0 (off) or 10..2000000000: {config.waf_rate_limit}")
-
-
-def _health_settings(get: Callable[[str, Any], Any], defaults: DeploymentConfig) -> dict:
-    """The health check's keys of cdk.json, as DeploymentConfig fields."""
-    return {
-        "health_max_queue_depth": get("healthMaxQueueDepth", defaults.health_max_queue_depth),
-        "health_max_dead_letters": get("healthMaxDeadLetters", defaults.health_max_dead_letters),
-        "health_stuck_seconds": get("healthStuckSeconds", defaults.health_stuck_seconds),
-        "health_past_due_seconds": get("healthPastDueSeconds", defaults.health_past_due_seconds),
-        "health_cache_seconds": get("healthCacheSeconds", defaults.health_cache_seconds),
-    }
 
 
 def _validate_health(config: DeploymentConfig) -> None:

@@ -40,10 +40,11 @@ class ActionSchedulerStack(Stack):
             queues=self.queues,
             store=self.store,
             scheduling=self.scheduling,
-            order_saga=self.order_saga,
             config=config,
             timeout=WORKER_TIMEOUT,
         )
+        # The example saga: its start_order_saga hook runs on the worker.
+        self.order_saga.let_start(self.worker.handler.function)
         self.health = HealthCheck(
             self,
             "Health",

@@ -24,14 +24,12 @@ os.environ.pop("AWS_PROFILE", None)
 
 def reset_process_state() -> None:
     """Forget what a warm Lambda process caches: clients, settings, secrets, wrappers."""
-    from functions.actions.config import queues
+    from functions import settings
     from functions.clients import reset_clients
     from functions.webhooks import receiver, secrets
-    from functions.webhooks.config import settings
 
     reset_clients()
-    settings.cache_clear()
-    queues.cache_clear()
+    settings.reset()
     secrets.reset_cache()
     receiver.reset()
 

@@ -10,14 +10,11 @@ While a circuit is open, actions that need it are deferred until it may close;
 they do not use up attempts. Every transition is conditional, so two workers
 never both take the half-open trial.
 
-Settings (environment): ``CIRCUIT_FAILURE_THRESHOLD`` (5), ``CIRCUIT_WINDOW_SECONDS``
-(60), ``CIRCUIT_COOLDOWN_SECONDS`` (30), ``CIRCUIT_TRIAL_SECONDS`` (how long a trial
-may hold the half-open state before another worker may try: 60).
+Settings: ``CircuitSettings`` in functions/actions/config.py (``CIRCUIT_*`` variables).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.actions.config import circuits_table
+from functions.actions.config import CircuitSettings, circuits_table
+from functions.actions.config import settings as action_settings
 from functions.clients import lazy_client
 from functions.dynamodb import condition_failed, from_item, to_item, to_values
 from functions.metrics import Metric
@@ -47,24 +45,6 @@ _TRANSITIONS = {
 }
 
 _dynamodb = lazy_client("dynamodb")
-
-
-@dataclass(frozen=True)
-class Settings:
-    threshold: int
-    window: float
-    cooldown: float
-    trial: float
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        return cls(
-            threshold=int(env.get("CIRCUIT_FAILURE_THRESHOLD", "5")),
-            window=float(env.get("CIRCUIT_WINDOW_SECONDS", "60")),
-            cooldown=float(env.get("CIRCUIT_COOLDOWN_SECONDS", "30")),
-            trial=float(env.get("CIRCUIT_TRIAL_SECONDS", "60")),
-        )
 
 
 @dataclass(frozen=True)
@@ -107,9 +87,9 @@ def state(name: str) -> dict[str, Any]:
     return from_item(item)
 
 
-def allow(name: str, settings: Settings | None = None) -> Decision:
+def allow(name: str, settings: CircuitSettings | None = None) -> Decision:
     """May an action that needs ``name`` run now? Takes the half-open trial when due."""
-    settings = settings or Settings.from_env()
+    settings = settings or action_settings().circuit
     now = time.time()
     current = state(name)
     status = str(current.get("state", CLOSED))
@@ -184,9 +164,9 @@ def release_trial(name: str) -> None:
     )
 
 
-def record_failure(name: str, decision: Decision, settings: Settings | None = None) -> None:
+def record_failure(name: str, decision: Decision, settings: CircuitSettings | None = None) -> None:
     """A run that needed ``name`` failed transiently: count it; open on the threshold."""
-    settings = settings or Settings.from_env()
+    settings = settings or action_settings().circuit
     now = time.time()
     if decision.trial:
         _open(name, now, condition="#s = :half", values={"half": str(HALF_OPEN)})

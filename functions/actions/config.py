@@ -1,4 +1,4 @@
-"""Where actions live and go, from the environment the stack sets.
+"""Where actions live and go, from the environment the stack sets (README lists it).
 
 ``JOB_QUEUES`` is a JSON object from queue name (``high``, ``default``, ``low``,
 ``fifo``) to ``{"url", "arn", "dead_letter_url", "dead_letter_arn"}``. The worker
@@ -9,12 +9,14 @@ from the same entry. ``ACTIONS_TABLE_NAME`` names the actions table and
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from functions.actions.exceptions import InvalidAction
+from functions.settings import EnvSettings, cached
 
 QUEUE_NAMES = ("high", "default", "low", "fifo")
 
@@ -32,10 +34,49 @@ class QueueConfig:
         return self.url.endswith(".fifo")
 
 
-@functools.cache
+class CircuitSettings(EnvSettings):
+    """The circuit breakers' settings (functions/actions/circuit.py)."""
+
+    threshold: int = Field(default=5, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
+    window: float = Field(default=60, ge=0, alias="CIRCUIT_WINDOW_SECONDS")
+    cooldown: float = Field(default=30, ge=0, alias="CIRCUIT_COOLDOWN_SECONDS")
+    # How long a trial may hold the half-open state before another worker may try.
+    trial: float = Field(default=60, ge=0, alias="CIRCUIT_TRIAL_SECONDS")
+
+
+class ActionSettings(EnvSettings):
+    queues: dict[str, QueueConfig] = Field(default_factory=dict, alias="JOB_QUEUES")
+    actions_table: str = Field(default="", alias="ACTIONS_TABLE_NAME")
+    circuits_table: str = Field(default="", alias="CIRCUITS_TABLE_NAME")
+    # How long one run may take; claims expire after it so a crashed run is retried.
+    worker_timeout_seconds: int = Field(default=60, ge=0, alias="WORKER_TIMEOUT_SECONDS")
+    claim_margin_seconds: float = Field(default=30, ge=0, alias="CLAIM_MARGIN_SECONDS")
+    # The EventBridge Scheduler group holding the stack's schedules, the role its
+    # schedules send with, and where it puts what it could not deliver.
+    schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
+    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
+    scheduler_dead_letter_arn: str = Field(default="", alias="SCHEDULER_DEAD_LETTER_ARN")
+    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _named_queues(cls, raw: Any) -> Any:
+        """``JOB_QUEUES`` names each queue by its key; its entry holds the rest."""
+        if isinstance(raw, str):
+            raw = json.loads(raw)
+        if not isinstance(raw, dict):
+            return raw
+        return {
+            name: spec if isinstance(spec, QueueConfig) else {**spec, "name": name}
+            for name, spec in raw.items()
+        }
+
+
+settings = cached(ActionSettings)
+
+
 def queues() -> dict[str, QueueConfig]:
-    raw = json.loads(os.environ.get("JOB_QUEUES", "{}") or "{}")
-    return {name: QueueConfig(name=name, **spec) for name, spec in raw.items()}
+    return settings().queues
 
 
 def queue_named(name: str) -> QueueConfig:
@@ -50,16 +91,11 @@ def queue_by_arn(arn: str) -> QueueConfig | None:
 
 
 def actions_table() -> str:
-    return os.environ.get("ACTIONS_TABLE_NAME", "")
+    return settings().actions_table
 
 
 def circuits_table() -> str:
-    return os.environ.get("CIRCUITS_TABLE_NAME", "")
-
-
-def worker_timeout_seconds() -> int:
-    """How long one run may take; claims expire after it so a crashed run is retried."""
-    return int(os.environ.get("WORKER_TIMEOUT_SECONDS", "60"))
+    return settings().circuits_table
 
 
 def claim_seconds() -> float:
@@ -68,19 +104,17 @@ def claim_seconds() -> float:
     Only a run that died (timed out, crashed) lets its claim expire, and then a
     redelivered message may start the action again.
     """
-    return worker_timeout_seconds() + float(os.environ.get("CLAIM_MARGIN_SECONDS", "30"))
+    config = settings()
+    return config.worker_timeout_seconds + config.claim_margin_seconds
 
 
 def schedule_group() -> str:
-    """The EventBridge Scheduler group holding the stack's schedules."""
-    return os.environ.get("SCHEDULE_GROUP", "default")
+    return settings().schedule_group
 
 
 def scheduler_role_arn() -> str:
-    """The role EventBridge Scheduler assumes to send to the job queues."""
-    return os.environ.get("SCHEDULER_ROLE_ARN", "")
+    return settings().scheduler_role_arn
 
 
 def scheduler_dead_letter_arn() -> str:
-    """Where EventBridge Scheduler puts what it could not deliver."""
-    return os.environ.get("SCHEDULER_DEAD_LETTER_ARN", "")
+    return settings().scheduler_dead_letter_arn

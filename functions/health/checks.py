@@ -25,6 +25,7 @@ from functions.health.config import (
     SAMPLE_SIZE,
     Thresholds,
     dead_letter_queues,
+    settings,
 )
 from functions.observability import logger
 
@@ -131,7 +132,7 @@ def check_health(
     """
     now = now or datetime.now(UTC)
     report = HealthReport(
-        checked_at=now, thresholds=thresholds or Thresholds.from_env(), detail=detail
+        checked_at=now, thresholds=thresholds or settings().thresholds, detail=detail
     )
     for name, check in (
         ("queues", _check_queues),

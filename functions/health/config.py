@@ -15,41 +15,34 @@ job queue's own, name -> URL: the stack passes EventBridge Scheduler's as ``sche
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass
 from typing import Any
+
+from pydantic import Field, field_validator
+
+from functions.settings import EnvSettings, cached
 
 # Fixed, not configurable: they bound what one check reads, so its cost is constant.
 COUNT_LIMIT = 50  # actions counted per question; more reads as "50+"
 SAMPLE_SIZE = 5  # action ids the CLI shows per question (the public endpoint shows none)
 CIRCUIT_LIMIT = 100  # circuit items one check reads
 
+DEFAULT_AGE = 600
 
-@dataclass(frozen=True)
-class Thresholds:
-    max_queue_depth: int = 1000
+
+class Thresholds(EnvSettings):
+    max_queue_depth: int = Field(default=1000, alias="HEALTH_MAX_QUEUE_DEPTH")
     # One number for every job queue, or per queue (a queue not named gets DEFAULT_AGE).
-    max_queue_age_seconds: int | dict[str, int] = 600
-    max_dead_letters: int = 0
-    stuck_seconds: int = 300
-    past_due_seconds: int = 600
+    max_queue_age_seconds: int | dict[str, int] = Field(
+        default=DEFAULT_AGE, alias="HEALTH_MAX_QUEUE_AGE_SECONDS"
+    )
+    max_dead_letters: int = Field(default=0, alias="HEALTH_MAX_DEAD_LETTERS")
+    stuck_seconds: int = Field(default=300, alias="HEALTH_STUCK_SECONDS")
+    past_due_seconds: int = Field(default=600, alias="HEALTH_PAST_DUE_SECONDS")
 
+    @field_validator("max_queue_age_seconds", mode="before")
     @classmethod
-    def from_env(cls) -> Thresholds:
-        env = os.environ
-        defaults = cls()
-        age = json.loads(env.get("HEALTH_MAX_QUEUE_AGE_SECONDS", "") or "null")
-        return cls(
-            max_queue_depth=_int("HEALTH_MAX_QUEUE_DEPTH", defaults.max_queue_depth),
-            max_queue_age_seconds=(
-                {str(name): int(value) for name, value in age.items()}
-                if isinstance(age, dict)
-                else int(age if age is not None else DEFAULT_AGE)
-            ),
-            max_dead_letters=_int("HEALTH_MAX_DEAD_LETTERS", defaults.max_dead_letters),
-            stuck_seconds=_int("HEALTH_STUCK_SECONDS", defaults.stuck_seconds),
-            past_due_seconds=_int("HEALTH_PAST_DUE_SECONDS", defaults.past_due_seconds),
-        )
+    def _number_or_object(cls, raw: Any) -> Any:
+        return json.loads(raw) if isinstance(raw, str) else raw
 
     def queue_age_limit(self, queue: str) -> int:
         """The age in seconds past which ``queue``'s oldest message is a reason."""
@@ -58,21 +51,32 @@ class Thresholds:
         return self.max_queue_age_seconds
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
 
-DEFAULT_AGE = 600
+class HealthSettings(EnvSettings):
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    cache_seconds: float = Field(default=15, ge=0, alias="HEALTH_CACHE_SECONDS")
+    # Dead-letter queues to count besides the job queues' own: name -> URL.
+    dead_letter_queues: dict[str, str] = Field(
+        default_factory=dict, alias="HEALTH_DEAD_LETTER_QUEUES"
+    )
+
+    @field_validator("dead_letter_queues", mode="before")
+    @classmethod
+    def _with_url(cls, raw: Any) -> Any:
+        """A JSON object; a queue without a URL (none deployed) is left out."""
+        raw = json.loads(raw) if isinstance(raw, str) else raw
+        return {name: url for name, url in raw.items() if url} if isinstance(raw, dict) else raw
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, "") or default)
+settings = cached(HealthSettings)
 
 
 def cache_seconds() -> float:
-    return float(os.environ.get("HEALTH_CACHE_SECONDS", "") or 15)
+    return settings().cache_seconds
 
 
 def dead_letter_queues() -> dict[str, str]:
     """Dead-letter queues to count besides the job queues' own: name -> URL."""
-    raw = json.loads(os.environ.get("HEALTH_DEAD_LETTER_QUEUES", "") or "{}")
-    return {str(name): str(url) for name, url in raw.items() if url}
+    return settings().dead_letter_queues

@@ -13,9 +13,10 @@ module names), which every function imports too.
 """
 
 import importlib
-import os
 
 from functions.hooks import email, external_api, images, orders, reports, webhooks  # noqa: F401
+from functions.hooks.config import HookSettings
 
-for _module in filter(None, os.environ.get("ACTION_HOOK_MODULES", "").split(",")):
-    importlib.import_module(_module.strip())
+# Read afresh, not through the cached settings: importing registers, it does not configure.
+for _module in HookSettings.from_env().modules:
+    importlib.import_module(_module)

@@ -6,17 +6,17 @@ to make the dependency fail, and watch the circuit open, defer work and close ag
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from functions.actions.exceptions import TransientError
 from functions.actions.hooks import ActionContext, hook
+from functions.hooks.config import settings
 from functions.observability import logger
 
 
 @hook("sync_external_api", max_attempts=8, base_delay=5, max_delay=300, circuit="external_api")
 def sync_external_api(args: Any, action: ActionContext) -> None:
-    failing = os.environ.get("EXTERNAL_API_FAIL") == "1"
+    failing = settings().external_api_fail
     if failing or (isinstance(args, dict) and args.get("fail")):
         raise TransientError("external API answered 503")
     logger.info("external API synced", extra={"attempt": action.attempt})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from functions.actions.exceptions import PermanentError
 from functions.actions.hooks import ActionContext, hook
+from functions.hooks.config import settings
 from functions.observability import logger
 from functions.sagas import executions, tasks
 
@@ -18,6 +18,6 @@ def start_order_saga(args: Any, action: ActionContext) -> str:
     name = executions.execution_name("order", str(args["order_id"]))
     # The origin lets every task's log lines carry this action's correlation id.
     saga_input = {**args, **tasks.origin_input(action.action_id, action.correlation_id)}
-    arn, started = executions.start(os.environ["ORDER_SAGA_ARN"], name, {"input": saga_input})
+    arn, started = executions.start(settings().saga_arn(), name, {"input": saga_input})
     logger.info("order saga", extra={"execution_arn": arn, "started": started})
     return f"saga {'started' if started else 'already started'}: {arn}"

@@ -9,7 +9,6 @@ tests and operators check.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -17,12 +16,13 @@ from botocore.exceptions import ClientError
 
 from functions.clients import lazy_client
 from functions.dynamodb import condition_failed, from_item, to_item, to_values
+from functions.sagas.config import settings
 
 _dynamodb = lazy_client("dynamodb")
 
 
 def _table() -> str:
-    return os.environ.get("SAGA_TABLE_NAME", "")
+    return settings().table_name
 
 
 def _key(order_id: str) -> dict[str, Any]:

@@ -14,13 +14,12 @@ rather than accepting requests it cannot verify.
 
 from __future__ import annotations
 
-import functools
-import os
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
+from functions.settings import EnvSettings, cached
 from functions.webhooks.schemes import (
     GenericHmac,
     GitHub,
@@ -86,14 +85,19 @@ SourceConfig = Annotated[
 _SOURCES = TypeAdapter(dict[str, SourceConfig])
 
 
-class WebhookSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class WebhookSettings(EnvSettings):
+    sources: dict[str, SourceConfig] = Field(default_factory=dict, alias="WEBHOOK_SOURCES")
+    max_body_bytes: int = Field(default=196_608, ge=1, alias="WEBHOOK_MAX_BODY_BYTES")
+    secret_cache_seconds: int = Field(default=300, ge=0, alias="WEBHOOK_SECRET_CACHE_SECONDS")
+    idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
+    idempotency_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, alias="WEBHOOK_IDEMPOTENCY_TTL_SECONDS"
+    )
 
-    sources: dict[str, SourceConfig]
-    max_body_bytes: int = Field(default=196_608, ge=1)
-    secret_cache_seconds: int = Field(default=300, ge=0)
-    idempotency_table: str = ""
-    idempotency_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _parse(cls, raw: Any) -> Any:
+        return parse_sources(raw) if isinstance(raw, str) else raw
 
 
 def parse_sources(raw: str) -> dict[str, SourceConfig]:
@@ -105,13 +109,4 @@ def parse_sources(raw: str) -> dict[str, SourceConfig]:
     return sources
 
 
-@functools.cache
-def settings() -> WebhookSettings:
-    env = os.environ
-    return WebhookSettings(
-        sources=parse_sources(env.get("WEBHOOK_SOURCES", "{}")),
-        max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", "196608")),
-        secret_cache_seconds=int(env.get("WEBHOOK_SECRET_CACHE_SECONDS", "300")),
-        idempotency_table=env.get("IDEMPOTENCY_TABLE_NAME", ""),
-        idempotency_ttl_seconds=int(env.get("WEBHOOK_IDEMPOTENCY_TTL_SECONDS", str(7 * 24 * 3600))),
-    )
+settings = cached(WebhookSettings)

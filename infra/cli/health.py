@@ -39,7 +39,10 @@ def health_command(args: argparse.Namespace) -> int:
     source = configure(args.stack)
     if source.startswith("stack "):
         apply_health_settings(all_outputs(source.removeprefix("stack ")))
+    from functions import settings
     from functions.health.checks import check_health
+
+    settings.reset()  # the functions cache what they read; the stack's values came after
 
     report = check_health(detail=True)
     body = report.to_dict()

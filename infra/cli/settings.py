@@ -52,9 +52,9 @@ def configure(stack: str | None, environ: MutableMapping[str, str] | None = None
         source = f"stack {name}"
     check_job_queues(environ["JOB_QUEUES"], source)
     # The functions cache what they read from the environment; read it again.
-    from functions.actions.config import queues
+    from functions import settings
 
-    queues.cache_clear()
+    settings.reset()
     return source
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import DeploymentConfig
+from infra.config import FunctionSettings
 from infra.constructs.bundling import ARCHITECTURE, RUNTIME
 from infra.constructs.nag import acknowledge
 
@@ -33,6 +33,9 @@ def log_retention(days: int) -> logs.RetentionDays:
 
 
 class PythonFunction(Construct):
+    """``settings`` are what every function shares (logs, sampling, metrics namespace);
+    ``environment`` adds the function's own variables, and wins on a name in both."""
+
     def __init__(
         self,
         scope: Construct,
@@ -44,11 +47,14 @@ class PythonFunction(Construct):
         environment: dict[str, str],
         timeout: Duration,
         memory_size: int,
-        log_retention: logs.RetentionDays,
+        settings: FunctionSettings,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "Logs",
+            retention=log_retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
             self,
@@ -75,9 +81,8 @@ class PythonFunction(Construct):
             # Powertools writes JSON itself, and Lambda's JSON format would add a log-level
             # filter (INFO unless set) that Powertools defers to, dropping sampled DEBUG.
             environment={
-                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(
-                    DeploymentConfig.from_context(self).log_sample_rate
-                ),
+                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(settings.log_sample_rate),
+                "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
                 **environment,
             },
             timeout=timeout,

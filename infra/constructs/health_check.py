@@ -11,14 +11,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.actions.config import ActionSettings
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
-from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 
-# The worker's claim outlives its timeout by this much (functions/actions/config.py).
-CLAIM_MARGIN_SECONDS = 30
+# The worker's claim outlives its timeout by this much: the functions' default, which the
+# stack does not change.
+CLAIM_MARGIN_SECONDS = ActionSettings.model_fields["claim_margin_seconds"].default
 
 
 class HealthCheck(Construct):
@@ -76,10 +78,9 @@ class HealthCheck(Construct):
             # Twelve or thirteen sequential reads, each with the clients' retries.
             timeout=Duration.seconds(20),
             memory_size=256,
-            log_retention=log_retention(config.log_retention_days),
+            settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "health",
-                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "JOB_QUEUES": queues.environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,

@@ -1,4 +1,7 @@
-"""The example saga, order fulfilment: its state table, its task function, its state machine."""
+"""The example saga, order fulfilment: its state table, its task function, its state machine.
+
+An example beside the core: the stack lets the worker start it (``let_start``), and the
+worker construct knows nothing of it."""
 
 from __future__ import annotations
 
@@ -35,7 +38,6 @@ class OrderSaga(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        retention = log_retention(config.log_retention_days)
         self.tasks = PythonFunction(
             self,
             "Tasks",
@@ -44,10 +46,9 @@ class OrderSaga(Construct):
             description="Order saga: runs its steps and compensations",
             timeout=Duration.seconds(30),
             memory_size=256,
-            log_retention=retention,
+            settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "saga",
-                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "SAGA_TABLE_NAME": self.table.table_name,
             },
         )
@@ -61,9 +62,12 @@ class OrderSaga(Construct):
             "Saga",
             function=self.tasks.function,
             steps=ORDER_STEPS,
-            log_retention=retention,
+            log_retention=log_retention(config.log_retention_days),
             metrics_namespace=config.metrics_namespace,
         )
 
-    def grant_start(self, grantee: iam.IGrantable) -> None:
-        self.saga.state_machine.grant_start_execution(grantee)
+    def let_start(self, function: lambda_.Function) -> None:
+        """Let ``function`` start orders (the ``start_order_saga`` hook): it reads the
+        state machine's ARN in ``ORDER_SAGA_ARN`` (functions/hooks/config.py)."""
+        function.add_environment("ORDER_SAGA_ARN", self.saga.state_machine.state_machine_arn)
+        self.saga.state_machine.grant_start_execution(function)

@@ -71,10 +71,9 @@ class WebhookApi(Construct):
             description="Webhook receiver: verifies signatures, de-duplicates, enqueues",
             timeout=Duration.seconds(10),
             memory_size=512,
-            log_retention=retention,
+            settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "webhook",
-                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
                 "JOB_QUEUES": queues.environment(),

@@ -9,10 +9,9 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
-from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
-from infra.constructs.order_saga import OrderSaga
 from infra.constructs.scheduling import Scheduling
 
 
@@ -32,7 +31,6 @@ class Worker(Construct):
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
-        order_saga: OrderSaga,
         config: DeploymentConfig,
         timeout: Duration,
     ) -> None:
@@ -45,10 +43,9 @@ class Worker(Construct):
             description="Worker: runs actions from the job queues",
             timeout=timeout,
             memory_size=config.worker_memory_mb,
-            log_retention=log_retention(config.log_retention_days),
+            settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "worker",
-                "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
                 "JOB_QUEUES": queues.environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,
@@ -57,7 +54,6 @@ class Worker(Construct):
                 "CIRCUIT_WINDOW_SECONDS": str(config.circuit_window_seconds),
                 "CIRCUIT_COOLDOWN_SECONDS": str(config.circuit_cooldown_seconds),
                 **scheduling.environment(),
-                "ORDER_SAGA_ARN": order_saga.saga.state_machine.state_machine_arn,
             },
         )
         function = self.handler.function
@@ -66,7 +62,6 @@ class Worker(Construct):
         # Hooks may schedule and query actions (the daily report counts them).
         store.grant_query_actions(function)
         scheduling.grant_schedule(function)
-        order_saga.grant_start(function)  # the start_order_saga hook
         # Retries and hops go back to the queue they came from; failures to its dead letters.
         queues.grant_send(function)
         acknowledge(

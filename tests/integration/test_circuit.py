@@ -10,7 +10,9 @@ import pytest
 
 from functions.actions import circuit, enqueue_async_action
 from functions.actions.circuit import CLOSED, HALF_OPEN, OPEN, Decision
+from functions.actions.config import CircuitSettings
 from functions.actions.exceptions import TransientError
+from functions.settings import reset as reset_settings
 
 DEP = "test_dep"
 THRESHOLD = 2
@@ -40,6 +42,7 @@ def breaker(monkeypatch):
     monkeypatch.setenv("CIRCUIT_WINDOW_SECONDS", "60")
     monkeypatch.setenv("CIRCUIT_COOLDOWN_SECONDS", str(COOLDOWN))
     monkeypatch.setenv("CIRCUIT_TRIAL_SECONDS", "60")
+    reset_settings()
 
 
 def _events(item: dict) -> list[str]:
@@ -171,6 +174,7 @@ def test_after_the_cool_down_one_trial_runs_and_its_success_closes_the_circuit(
     assert _counts(jobs)["delayed"] == 3
 
     monkeypatch.setenv("CIRCUIT_COOLDOWN_SECONDS", "0")
+    reset_settings()
     sqs_clock.advance(COOLDOWN + 1)
     jobs.work()
 
@@ -277,9 +281,9 @@ def test_an_ordered_hook_behind_an_open_circuit_waits_in_place(jobs, register, b
 # --- The state machine, called directly ---------------------------------------------------
 
 
-def _settings(**overrides: float) -> circuit.Settings:
+def _settings(**overrides: float) -> CircuitSettings:
     values = {"threshold": 2, "window": 60.0, "cooldown": 30.0, "trial": 60.0, **overrides}
-    return circuit.Settings(**values)
+    return CircuitSettings(**values)
 
 
 def _open(stack, *, ago: float) -> float:

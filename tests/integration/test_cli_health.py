@@ -9,6 +9,7 @@ import pytest
 
 from functions.actions import api
 from functions.health import checks
+from functions.settings import reset as reset_settings
 from infra.cli.health import apply_health_settings
 from infra.cli.main import main
 
@@ -64,6 +65,7 @@ def test_json_is_the_endpoints_report_with_samples(cli, register, monkeypatch):
     register("test_cli_health_late", lambda args, action: None)
     action_id = api.enqueue_async_action("test_cli_health_late", {"secret": "s3cr3t"})
     monkeypatch.setenv("HEALTH_PAST_DUE_SECONDS", "0")
+    reset_settings()
 
     code, out, _ = cli("health", "--json")
 

@@ -10,10 +10,12 @@ import pytest
 import time_machine
 
 from functions.actions import api, circuit, store
+from functions.actions.config import CircuitSettings
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import PermanentError
 from functions.handlers.health import lambda_handler
 from functions.health import checks
+from functions.settings import reset as reset_settings
 from infra.local.lambda_runtime import LocalContext, rest_proxy_event
 from tests.conftest import record_aws_calls
 
@@ -29,6 +31,7 @@ def health(jobs, monkeypatch):
         json.dumps({"scheduler": jobs.resources.scheduler_dead_letter_url}),
     )
     monkeypatch.setenv("HEALTH_CACHE_SECONDS", "0")
+    reset_settings()
     checks.forget()
     yield jobs
     checks.forget()
@@ -170,12 +173,12 @@ def test_an_open_circuit_is_a_reason(health):
     circuit.record_failure(
         "payments-api",
         circuit.Decision(True, circuit.CLOSED),
-        circuit.Settings(threshold=1, window=60, cooldown=30, trial=60),
+        CircuitSettings(threshold=1, window=60, cooldown=30, trial=60),
     )
     circuit.record_failure(
         "closed-one",
         circuit.Decision(True, circuit.CLOSED),
-        circuit.Settings(threshold=5, window=60, cooldown=30, trial=60),
+        CircuitSettings(threshold=5, window=60, cooldown=30, trial=60),
     )
 
     report = checks.check_health()
@@ -185,6 +188,7 @@ def test_an_open_circuit_is_a_reason(health):
 
 def test_a_deep_queue_is_a_reason(health, register, monkeypatch):
     monkeypatch.setenv("HEALTH_MAX_QUEUE_DEPTH", "2")
+    reset_settings()
     register("test_health_many", lambda args, action: None)
     for n in range(3):
         api.enqueue_async_action("test_health_many", {"n": n})
@@ -195,6 +199,7 @@ def test_a_deep_queue_is_a_reason(health, register, monkeypatch):
 
 def test_an_old_message_is_a_reason_by_the_queues_own_threshold(health, register, monkeypatch):
     monkeypatch.setenv("HEALTH_MAX_QUEUE_AGE_SECONDS", json.dumps({"default": 900, "low": 3600}))
+    reset_settings()
     register("test_health_aged", lambda args, action: None)
     api.enqueue_async_action("test_health_aged", {})
     # SQS publishes this metric itself; moto lets a test stand in for it.
@@ -254,6 +259,7 @@ def test_an_idle_system_makes_no_cloudwatch_call(health, calls):
 
 def test_a_check_that_fails_is_a_reason_and_names_no_cause(health, monkeypatch):
     monkeypatch.setenv("CIRCUITS_TABLE_NAME", "no-such-table")
+    reset_settings()
 
     status, body, _ = _get()
 
@@ -303,7 +309,7 @@ def test_the_endpoint_reveals_no_args_errors_ids_hooks_circuits_or_urls(health, 
     circuit.record_failure(
         "secret-internal-dependency",
         circuit.Decision(True, circuit.CLOSED),
-        circuit.Settings(threshold=1, window=60, cooldown=30, trial=60),
+        CircuitSettings(threshold=1, window=60, cooldown=30, trial=60),
     )
     assert health.dead_letters()  # the error and args are there to leak
     boto3.client("sqs").send_message(  # and one more with the error in its attributes
@@ -350,7 +356,7 @@ def test_detail_shows_operators_ids_and_circuit_names_but_never_args(health, reg
     circuit.record_failure(
         "payments-api",
         circuit.Decision(True, circuit.CLOSED),
-        circuit.Settings(threshold=1, window=60, cooldown=30, trial=60),
+        CircuitSettings(threshold=1, window=60, cooldown=30, trial=60),
     )
 
     body = checks.check_health(_later(400), detail=True).to_dict()
@@ -366,6 +372,7 @@ def test_detail_shows_operators_ids_and_circuit_names_but_never_args(health, reg
 
 def test_a_warm_function_reuses_its_report_for_the_cache_window(health, monkeypatch, calls):
     monkeypatch.setenv("HEALTH_CACHE_SECONDS", "60")
+    reset_settings()
     first = _get()[1]
     made = len(calls)
     boto3.client("sqs").send_message(QueueUrl=health.queue("high").dead_letter_url, MessageBody="x")

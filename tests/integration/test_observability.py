@@ -22,6 +22,7 @@ from functions.actions import enqueue_async_action
 from functions.actions.exceptions import PermanentError, TransientError
 from functions.metrics import Metric
 from functions.observability import NAMESPACE, SERVICE, add_metric, logger, publish_metrics
+from functions.settings import reset as reset_settings
 
 
 @dataclass(frozen=True)
@@ -388,6 +389,7 @@ def saga_table(aws, monkeypatch) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     monkeypatch.setenv("SAGA_TABLE_NAME", "saga-state-obs")
+    reset_settings()
 
 
 def _saga_event(task: str, **extra: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import pytest
 
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
 from functions.sagas import order, order_state, tasks
+from functions.settings import reset as reset_settings
 
 TABLE = "saga-state-steps"
 ORDER_ID = "o-1"
@@ -32,6 +33,7 @@ def table(aws, monkeypatch) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     monkeypatch.setenv("SAGA_TABLE_NAME", TABLE)
+    reset_settings()
     return TABLE
 
 

@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from functions.sagas.order import COMPENSATIONS, STEPS
+from functions.settings import reset as reset_settings
 from infra.local.stepfunctions import definition_from_template, fake_arn, inprocess_lambdas
 from tests.conftest import reset_process_state
 
@@ -156,6 +157,7 @@ def saga(definition, function_id, monkeypatch):
             BillingMode="PAY_PER_REQUEST",
         )
         monkeypatch.setenv("SAGA_TABLE_NAME", table)
+        reset_settings()
         arn = boto3.client("stepfunctions").create_state_machine(
             name="OrderSaga",
             definition=definition,
@@ -327,6 +329,7 @@ def test_the_hook_starts_one_execution_per_order(saga, monkeypatch):
     from functions.hooks.orders import start_order_saga
 
     monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    reset_settings()
     order = _order()
 
     first = start_order_saga(order, _action(order["order_id"]))
@@ -350,6 +353,7 @@ def test_the_hook_started_again_while_the_saga_runs_starts_nothing_new(
     from functions.hooks.orders import start_order_saga
 
     monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    reset_settings()
     order = _order()
     release = threading.Event()
     entered = threading.Event()
@@ -381,6 +385,7 @@ def test_the_hook_refuses_an_order_without_an_id(saga, monkeypatch):
     from functions.hooks.orders import start_order_saga
 
     monkeypatch.setenv("ORDER_SAGA_ARN", saga.arn)
+    reset_settings()
     with pytest.raises(PermanentError):
         start_order_saga({"amount": 1}, _action("none"))
     assert saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"] == []

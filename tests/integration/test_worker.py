@@ -12,6 +12,7 @@ import pytest
 from functions.actions import DuplicateAction, InvalidAction, enqueue_async_action
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import PermanentError, TransientError
+from functions.settings import reset as reset_settings
 
 
 class Recorder:
@@ -217,6 +218,7 @@ class WorkerDied(BaseException):
 def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(jobs, register, monkeypatch):
     monkeypatch.setenv("WORKER_TIMEOUT_SECONDS", "0")
     monkeypatch.setenv("CLAIM_MARGIN_SECONDS", "0")
+    reset_settings()
     hook = register("test_dies", Recorder(WorkerDied()))
     action_id = enqueue_async_action("test_dies")
 

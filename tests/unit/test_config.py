@@ -1,4 +1,5 @@
-"""WEBHOOK_SOURCES validation and the schemes each source builds."""
+"""The functions' settings: WEBHOOK_SOURCES validation and the schemes each source
+builds, and every package's environment read as one typed model."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from functions import settings
+from functions.actions.config import ActionSettings, CircuitSettings, QueueConfig
+from functions.health.config import HealthSettings
+from functions.sagas.config import SagaSettings
+from functions.sagas.config import settings as saga_settings
+from functions.settings import EnvSettings
 from functions.webhooks.config import (
     GitHubSource,
     HmacSource,
     ShopifySource,
     StandardSource,
     StripeSource,
+    WebhookSettings,
     parse_sources,
 )
 from functions.webhooks.exceptions import InvalidSignature
@@ -213,3 +221,96 @@ def test_sources_are_frozen() -> None:
     source = one({"scheme": "github", "secret": "s"})
     with pytest.raises(ValidationError):
         source.secret = "other"
+
+
+# --- the functions' settings: one model per package, read once per process ---------------
+
+QUEUE = {
+    "url": "https://sqs.us-east-1.amazonaws.com/1/high",
+    "arn": "arn:aws:sqs:us-east-1:1:high",
+    "dead_letter_url": "https://sqs.us-east-1.amazonaws.com/1/high-dlq",
+    "dead_letter_arn": "arn:aws:sqs:us-east-1:1:high-dlq",
+}
+
+
+@pytest.mark.parametrize("model", [ActionSettings, HealthSettings, WebhookSettings, SagaSettings])
+def test_an_empty_environment_is_every_default(model: type[EnvSettings]) -> None:
+    assert model.from_env({}) == model()
+
+
+def test_variables_are_read_by_their_names_and_typed() -> None:
+    config = ActionSettings.from_env(
+        {
+            "JOB_QUEUES": json.dumps({"high": QUEUE}),
+            "ACTIONS_TABLE_NAME": "actions",
+            "WORKER_TIMEOUT_SECONDS": "90",
+            "CLAIM_MARGIN_SECONDS": "5",
+            "CIRCUIT_FAILURE_THRESHOLD": "3",
+            "CIRCUIT_TRIAL_SECONDS": "12.5",
+        }
+    )
+    assert config.queues["high"] == QueueConfig(name="high", **QUEUE)
+    assert config.actions_table == "actions"
+    assert config.worker_timeout_seconds + config.claim_margin_seconds == 95
+    assert config.circuit == CircuitSettings(threshold=3, window=60, cooldown=30, trial=12.5)
+
+
+def test_an_empty_variable_is_the_default() -> None:
+    config = ActionSettings.from_env({"SCHEDULE_GROUP": "", "WORKER_TIMEOUT_SECONDS": ""})
+    assert (config.schedule_group, config.worker_timeout_seconds) == ("default", 60)
+
+
+@pytest.mark.parametrize(
+    ("model", "environ"),
+    [
+        (ActionSettings, {"WORKER_TIMEOUT_SECONDS": "soon"}),
+        (ActionSettings, {"CIRCUIT_FAILURE_THRESHOLD": "0"}),
+        (ActionSettings, {"JOB_QUEUES": '{"high": {"url": "u"}}'}),
+        (HealthSettings, {"HEALTH_MAX_QUEUE_AGE_SECONDS": "[1]"}),
+        (WebhookSettings, {"WEBHOOK_MAX_BODY_BYTES": "0"}),
+    ],
+)
+def test_a_bad_value_fails_loudly(model: type[EnvSettings], environ: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        model.from_env(environ)
+
+
+@pytest.mark.parametrize(("raw", "high", "low"), [("300", 300, 300), ('{"high": 120}', 120, 600)])
+def test_the_health_checks_queue_age_is_a_number_or_one_per_queue(
+    raw: str, high: int, low: int
+) -> None:
+    thresholds = HealthSettings.from_env({"HEALTH_MAX_QUEUE_AGE_SECONDS": raw}).thresholds
+    assert (thresholds.queue_age_limit("high"), thresholds.queue_age_limit("low")) == (high, low)
+
+
+def test_a_dead_letter_queue_without_a_url_is_left_out() -> None:
+    raw = json.dumps({"scheduler": "https://sqs/dlq", "none": ""})
+    config = HealthSettings.from_env({"HEALTH_DEAD_LETTER_QUEUES": raw})
+    assert config.dead_letter_queues == {"scheduler": "https://sqs/dlq"}
+
+
+def test_webhook_sources_are_validated_from_their_variable() -> None:
+    def read(name: str) -> WebhookSettings:
+        raw = json.dumps({name: {"scheme": "github", "secret": "s"}})
+        return WebhookSettings.from_env({"WEBHOOK_SOURCES": raw})
+
+    assert isinstance(read("github").sources["github"], GitHubSource)
+    with pytest.raises(ValidationError, match="source names must match"):
+        read("GitHub")
+
+
+def test_settings_are_read_once_until_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAGA_TABLE_NAME", "first")
+    settings.reset()
+    assert saga_settings().table_name == "first"
+    monkeypatch.setenv("SAGA_TABLE_NAME", "second")
+    assert saga_settings() is saga_settings()
+    assert saga_settings().table_name == "first"  # a warm process keeps what it read
+    settings.reset()
+    assert saga_settings().table_name == "second"
+    settings.reset()
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(ValidationError):
+        SagaSettings(table_name="t").table_name = "other"  # type: ignore[misc]

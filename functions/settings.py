@@ -1,0 +1,64 @@
+"""Settings from the environment the stack sets: one typed model per package, read once.
+
+Each package keeps its settings in its ``config.py`` as an ``EnvSettings`` model whose
+fields are aliased to their environment variables, and reads them through a reader made
+by ``cached``: the first call validates the environment, later calls in the same process
+return the same object (a warm Lambda reads its variables once). ``reset`` forgets every
+reader's value, for tests and for the CLI after it changes the environment.
+
+An empty variable counts as unset (the field's default). Nothing here runs at import
+time, so importing a package needs no environment, region or credentials.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+Settings = TypeVar("Settings", bound="EnvSettings")
+
+_CLEARS: list[Callable[[], None]] = []
+
+
+class EnvSettings(BaseModel):
+    """A frozen model whose field aliases name environment variables.
+
+    Fields whose type is itself an ``EnvSettings`` read the same environment, so a
+    package can group its settings (the circuit breaker's inside the actions' settings).
+    Tests build a model by field name: ``CircuitSettings(threshold=1, ...)``.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, EnvSettings):
+                values[name] = kind.from_env(environ)
+            elif environ.get(variable := field.alias or name):
+                values[variable] = environ[variable]
+        return cls.model_validate(values)
+
+
+def cached(model: type[Settings]) -> Callable[[], Settings]:
+    """A reader of ``model`` from the environment, validated once per process."""
+
+    @functools.cache
+    def read() -> Settings:
+        return model.from_env()
+
+    _CLEARS.append(read.cache_clear)
+    return read
+
+
+def reset() -> None:
+    """Forget what every reader read: the next call reads the environment again."""
+    for clear in _CLEARS:
+        clear()

@@ -1,0 +1,153 @@
+"""The CDK context as the README documents it, read into DeploymentConfig; the settings
+each construct receives instead of reading context itself."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from infra.config import DeploymentConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+# Read by infra/app.py before the stack exists, not a stack setting.
+APP_KEYS = {"stackName"}
+
+
+def _config(**context: object) -> DeploymentConfig:
+    node = SimpleNamespace(try_get_context=context.get)
+    return DeploymentConfig.from_context(SimpleNamespace(node=node))
+
+
+def _documented_keys() -> set[str]:
+    """The context keys in the first column of the README's two tables of them:
+    Configuration, and the health check's thresholds."""
+    readme = (ROOT / "README.md").read_text()
+    configuration = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    health = readme.split("Thresholds (CDK context", 1)[1].split("\n\n", 2)[1]
+    keys: set[str] = set()
+    for table in (configuration.split("\n\n", 2)[1], health):
+        for row in table.splitlines()[2:]:
+            keys.update(re.findall(r"`([a-z][A-Za-z0-9]*)`", row.split("|")[1]))
+    return keys
+
+
+def test_every_setting_is_documented_by_its_context_key():
+    keys = set(DeploymentConfig.context_keys().values())
+    assert _documented_keys() == keys | APP_KEYS
+
+
+def test_cdk_json_sets_documented_keys_to_their_defaults():
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    settings = {key: value for key, value in context.items() if not key.startswith("@")}
+    assert set(settings) - APP_KEYS <= set(DeploymentConfig.context_keys().values())
+    given = {key: value for key, value in settings.items() if key not in APP_KEYS}
+    assert _config(**given) == DeploymentConfig()
+
+
+def test_each_key_reaches_its_setting():
+    config = _config(
+        webhookMaxBodyBytes="1024",
+        alarmApi5xxRatePercent="2.5",  # the one key to_camel would spell otherwise
+        healthCacheSeconds=30,
+        workerConcurrency='{"low": 4}',
+        logSampleRate="0.5",
+        alarmEmail="",
+    )
+    assert config.webhook_max_body_bytes == 1024
+    assert config.alarm_api_5xx_rate_percent == 2.5
+    assert config.health_cache_seconds == 30
+    assert config.worker_concurrency == {"high": 20, "default": 10, "low": 4, "fifo": 5}
+    assert config.functions.log_sample_rate == 0.5
+    assert config.alarm_email is None
+
+
+def test_a_snake_case_key_is_not_a_context_key():
+    assert _config(webhook_max_body_bytes=1024).webhook_max_body_bytes == 196_608
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"workerConcurrency": '{"low": 1}'},
+        {"workerConcurrency": {"urgent": 5}},
+        {"logRetentionDays": 2},
+        {"logSampleRate": 1.5},
+        {"webhookMaxBodyBytes": "big"},
+        {"webhookSources": {"GitHub": {"scheme": "github"}}},
+        {"healthPastDueSeconds": 30},
+    ],
+)
+def test_invalid_values_fail_synth(context):
+    with pytest.raises(ValueError):
+        _config(**context)
+
+
+# --- constructs receive their settings --------------------------------------------------
+
+
+def _worker_alone(config: DeploymentConfig) -> dict:
+    """A stack of the worker and what it needs, and nothing of the example saga."""
+    from aws_cdk import App, Duration, Stack
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Template
+
+    from infra.constructs.action_store import ActionStore
+    from infra.constructs.job_queues import JobQueues
+    from infra.constructs.scheduling import Scheduling
+    from infra.constructs.worker import Worker
+
+    stack = Stack(App(), "WorkerAlone")
+    timeout = Duration.seconds(60)
+    queues = JobQueues(stack, "JobQueues", worker_timeout=timeout)
+    Worker(
+        stack,
+        "Worker",
+        code=lambda_.Code.from_inline("def lambda_handler(event, context): pass"),
+        queues=queues,
+        store=ActionStore(stack, "Actions"),
+        scheduling=Scheduling(stack, "Scheduling", queues=queues),
+        config=config,
+        timeout=timeout,
+    )
+    return Template.from_stack(stack).to_json()["Resources"]
+
+
+def test_the_worker_stands_without_the_example_saga_and_takes_the_settings_it_is_given():
+    config = DeploymentConfig(log_sample_rate=0.25, metrics_namespace="Elsewhere")
+    resources = _worker_alone(config)
+    [worker] = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    env = worker["Properties"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_LOGGER_SAMPLE_RATE"] == "0.25"  # no context: given, not read
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Elsewhere"
+    assert "ORDER_SAGA_ARN" not in env
+    assert not [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+
+
+def test_the_stack_lets_the_worker_start_the_order_saga(resources):
+    [worker] = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"]["Handler"] == "functions.handlers.worker.lambda_handler"
+    ]
+    [(saga, _)] = [
+        (name, r)
+        for name, r in resources.items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    assert worker["Environment"]["Variables"]["ORDER_SAGA_ARN"] == {"Ref": saga}
+    role = worker["Role"]["Fn::GetAtt"][0]
+    starts = [
+        statement
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "states:StartExecution"
+    ]
+    assert starts == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": saga}}
+    ]
