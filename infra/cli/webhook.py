@@ -152,7 +152,7 @@ def sample_request(source: str, name: str | None) -> tuple[dict[str, str], bytes
 
 
 def _sample_source(event: dict[str, Any]) -> str:
-    return (event.get("pathParameters") or {}).get("source", "")
+    return str((event.get("pathParameters") or {}).get("source", ""))
 
 
 def read_body(value: str) -> bytes:
