@@ -92,4 +92,4 @@ lock:
 	rm -rf .cache/lock-venv
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache .mypy_cache

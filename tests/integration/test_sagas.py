@@ -95,6 +95,7 @@ class Saga:
         self.calls = calls
         self.sfn = boto3.client("stepfunctions")
         self.dynamodb = boto3.client("dynamodb")
+        self._threads_before = len(TMP_THREADS)  # moto never empties the list
 
     def start(self, order: dict[str, Any], name: str | None = None) -> str:
         return self.sfn.start_execution(
@@ -106,10 +107,11 @@ class Saga:
     def wait(self, execution_arn: str, timeout: float = 20.0) -> dict:
         """The execution once it has ended: joins the interpreter's threads, no polling.
 
-        moto runs each execution (and each program inside it) on a thread it lists in
-        ``TMP_THREADS``; a thread may start another, so join until none is alive.
+        moto runs each execution (and each program inside it) on a thread it appends to
+        ``TMP_THREADS``; a thread may start another, so join this test's threads until
+        none is alive.
         """
-        while running := [thread for thread in TMP_THREADS if thread.is_alive()]:
+        while running := [t for t in TMP_THREADS[self._threads_before :] if t.is_alive()]:
             for thread in running:
                 thread.join(timeout)
                 if thread.is_alive():
