@@ -9,7 +9,8 @@ PIP_VERSION := 26.3
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run demo test bench soak lint format synth deploy diff lock clean
+.PHONY: setup run demo test test-fast test-unit test-integration test-infra test-local bench soak lint \
+	format synth deploy diff lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -32,9 +33,26 @@ run: setup
 demo: setup
 	$(PY) -m infra.local.samples
 
-## test: lint, then every test suite
+## test: lint, then every test suite (what CI runs)
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-fast: the tests a developer runs on every change (no moto stack, synth or local cloud)
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## test-unit, test-integration, test-infra, test-local: one suite each (tests/<suite>/)
+test-unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: setup
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-infra: setup
+	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
+
+test-local: setup
+	$(PY) -m pytest tests/local $(PYTEST_ARGS)
 
 ## bench: benchmarks beside baselines measured in the same run; prints the table, writes .cache/bench.json
 bench: setup
@@ -44,9 +62,11 @@ bench: setup
 soak: setup
 	$(PY) -m tests.local.soak
 
+## lint: ruff (style and common bugs), then mypy (types, configured in pyproject.toml)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
@@ -72,4 +92,4 @@ lock:
 	rm -rf .cache/lock-venv
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache .mypy_cache

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency, never in the Lambda asset
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 _SERVICES: set[str] = set()
 
@@ -22,11 +30,28 @@ _SERVICES: set[str] = set()
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
+# boto3-stubs types ``boto3.client`` per service name literal; this cache is keyed by
+# any name, and ``lazy_client``'s overloads below give each caller its typed client.
+_make_client: Callable[..., Any] = boto3.client
+
+
 @functools.cache
 def _client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)
+    return _make_client(service, config=_CONFIG)
 
 
+@overload
+def lazy_client(service: Literal["cloudwatch"]) -> Callable[[], CloudWatchClient]: ...
+@overload
+def lazy_client(service: Literal["dynamodb"]) -> Callable[[], DynamoDBClient]: ...
+@overload
+def lazy_client(service: Literal["scheduler"]) -> Callable[[], EventBridgeSchedulerClient]: ...
+@overload
+def lazy_client(service: Literal["secretsmanager"]) -> Callable[[], SecretsManagerClient]: ...
+@overload
+def lazy_client(service: Literal["sqs"]) -> Callable[[], SQSClient]: ...
+@overload
+def lazy_client(service: Literal["stepfunctions"]) -> Callable[[], SFNClient]: ...
 def lazy_client(service: str) -> Callable[[], Any]:
     """Return a function that gives the process's ``service`` client, made on first call."""
     _SERVICES.add(service)

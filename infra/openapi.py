@@ -34,7 +34,7 @@ def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``POST /webhooks/{source}``."""
     from functions.handlers.webhook import app
 
-    doc = json.loads(
+    doc: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,

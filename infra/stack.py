@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
 from constructs import Construct
 
@@ -21,7 +23,7 @@ WORKER_TIMEOUT = Duration.seconds(60)
 
 
 class ActionSchedulerStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         config = DeploymentConfig.from_context(self)
         code = lambda_code()

@@ -21,6 +21,25 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
+TESTS = Path(__file__).resolve().parent
+
+# Each suite's tests carry its name as a marker (`-m integration`), and the suites that
+# build a moto stack, synthesize the CDK app or start the local cloud also carry `slow`:
+# `make test-fast` runs what is left. Marked here by directory, so a test moved between
+# suites changes marker with it and no test file spells one out.
+SUITES = {"unit": False, "bench": False, "integration": True, "infra": True, "local": True}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue
+        suite = item.path.relative_to(TESTS).parts[0]
+        if suite in SUITES:
+            item.add_marker(suite)
+            if SUITES[suite]:
+                item.add_marker("slow")
+
 
 def reset_process_state() -> None:
     """Forget what a warm Lambda process caches: clients, settings, secrets, wrappers."""

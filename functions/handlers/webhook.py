@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,14 +29,14 @@ def _json(status_code: int, body: dict, headers: dict[str, str] | None = None) -
     )
 
 
-def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+def raw_body(body: str | None, is_base64_encoded: bool | None) -> bytes:
     """The exact bytes the sender signed: API Gateway base64-encodes binary bodies."""
     if body is None:
         return b""
     return base64.b64decode(body) if is_base64_encoded else body.encode("utf-8")
 
 
-def _described(description: str, schema: dict) -> dict:
+def _described(description: str, schema: dict[str, Any]) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -55,7 +57,7 @@ _ERROR = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
-_RESPONSES = {
+_RESPONSES: dict[int, OpenAPIResponse] = {
     202: _described("Accepted: the delivery is queued as an action.", _RECEIPT),
     200: _described("A repeat of an accepted delivery: the first answer.", _RECEIPT),
     400: _described("Signed, but not what this source sends.", _ERROR),

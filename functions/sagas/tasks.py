@@ -67,8 +67,8 @@ def origin(event: dict[str, Any]) -> Origin:
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
     """Run the task the event names; a compensation also adds itself to ``compensated``."""
-    name = event.get("task")
-    function = _TASKS.get(name or "")
+    name = str(event.get("task") or "")
+    function = _TASKS.get(name)
     if function is None:
         raise InvalidAction(f"no saga task is registered as {name!r}")
     compensation = bool(event.get("compensation"))

@@ -150,7 +150,7 @@ def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
     return {"delivery_id": delivery["delivery_id"], "action_id": action_id, "status": "queued"}
 
 
-def _mark_replay(response: Any, record: DataRecord) -> Any:
+def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
     """Powertools calls this only when it answers from a stored result."""
     return {**response, _REPLAY_MARK: True}
 

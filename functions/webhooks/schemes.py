@@ -188,7 +188,15 @@ class StandardWebhooks(Scheme):
             event_type=_event_type(payload.get("type")),
         )
 
-    def sign(self, body, secret, *, delivery_id, event_type="", timestamp=None):
+    def sign(
+        self,
+        body: bytes,
+        secret: str,
+        *,
+        delivery_id: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac_sha256(self.decode_secret(secret), f"{delivery_id}.{ts}.".encode() + body)
         return {
@@ -232,7 +240,15 @@ class Stripe(Scheme):
             event_type=_event_type(payload.get("type")),
         )
 
-    def sign(self, body, secret, *, delivery_id, event_type="", timestamp=None):
+    def sign(
+        self,
+        body: bytes,
+        secret: str,
+        *,
+        delivery_id: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac_sha256(self.decode_secret(secret), f"{ts}.".encode() + body)
         return {"stripe-signature": f"t={ts},v1={digest.hex()}"}
@@ -277,7 +293,15 @@ class GitHub(Scheme):
             event_type=_event_type(headers.get("x-github-event")),
         )
 
-    def sign(self, body, secret, *, delivery_id, event_type="", timestamp=None):
+    def sign(
+        self,
+        body: bytes,
+        secret: str,
+        *,
+        delivery_id: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         digest = hmac_sha256(self.decode_secret(secret), body)
         return {
             "x-hub-signature-256": "sha256=" + digest.hex(),
@@ -309,7 +333,15 @@ class Shopify(Scheme):
             event_type=_event_type(headers.get("x-shopify-topic")),
         )
 
-    def sign(self, body, secret, *, delivery_id, event_type="", timestamp=None):
+    def sign(
+        self,
+        body: bytes,
+        secret: str,
+        *,
+        delivery_id: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         digest = hmac_sha256(self.decode_secret(secret), body)
         return {
             "x-shopify-hmac-sha256": base64.b64encode(digest).decode(),
@@ -358,7 +390,15 @@ class GenericHmac(Scheme):
             event_type=_event_type(event_type),
         )
 
-    def sign(self, body, secret, *, delivery_id, event_type="", timestamp=None):
+    def sign(
+        self,
+        body: bytes,
+        secret: str,
+        *,
+        delivery_id: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         digest = hmac_sha256(self.decode_secret(secret), body)
         encoded = digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
         headers = {self.header.lower(): self.prefix + encoded, "x-idempotency-key": delivery_id}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
@@ -62,9 +63,11 @@ def signing_keys(source: str, secret_name: str, scheme: Scheme, max_age: int) ->
     return keys
 
 
-def _secret_list(value: str | bytes | None) -> list[object]:
+def _secret_list(value: str | bytes | dict[Any, Any] | None) -> list[object]:
     """A JSON list as it is; a JSON string as one secret; a JSON object (a key/value
     secret from the console) as nothing usable; any other text as one secret."""
+    if isinstance(value, dict):  # the provider's type allows it; only a transform makes one
+        return []
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value or ""
     try:
         parsed = json.loads(text)

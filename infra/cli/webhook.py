@@ -146,7 +146,7 @@ def sample_request(source: str, name: str | None) -> tuple[dict[str, str], bytes
 
 
 def _sample_source(event: dict[str, Any]) -> str:
-    return (event.get("pathParameters") or {}).get("source", "")
+    return str((event.get("pathParameters") or {}).get("source", ""))
 
 
 def read_body(value: str) -> bytes:
@@ -167,9 +167,8 @@ def signed_request(
     secret: str | None = None,
     delivery_id: str | None = None,
     event_type: str | None = None,
-    now: int | None = None,
 ) -> tuple[dict[str, str], bytes]:
-    """The headers SOURCE's sender puts on ``body``, signed with its scheme at ``now``."""
+    """The headers SOURCE's sender puts on ``body``, signed with its scheme now."""
     from functions.webhooks.config import parse_sources
     from infra.config import DEFAULT_SOURCES
     from infra.local.demo_secrets import DEMO_SECRETS
@@ -197,7 +196,6 @@ def signed_request(
                 secret,
                 delivery_id=delivery_id or str(uuid.uuid4()),
                 event_type=event_type,
-                timestamp=int(time.time()) if now is None else now,
             )
         )
     except ValueError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -103,7 +105,12 @@ class ActionStore(Construct):
         )
 
 
-def _projection(index: str) -> dict[str, object]:
+class _Projection(TypedDict):
+    projection_type: dynamodb.ProjectionType
+    non_key_attributes: list[str]
+
+
+def _projection(index: str) -> _Projection:
     """An index's projection: its keys and ``INDEX_ATTRIBUTES[index]``."""
     return {
         "projection_type": dynamodb.ProjectionType.INCLUDE,

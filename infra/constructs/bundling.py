@@ -15,6 +15,7 @@ import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
@@ -152,6 +153,8 @@ def lambda_code() -> lambda_.Code:
         bundling=BundlingOptions(
             # Required by the API; never pulled, because local bundling always succeeds.
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-            local=_LocalBundling(requirements),
+            # jsii calls try_bundle with the options as one struct, not as the keyword
+            # arguments of ILocalBundling's generated Python signature.
+            local=cast(ILocalBundling, _LocalBundling(requirements)),
         ),
     )

@@ -90,17 +90,26 @@ class JobQueues(Construct):
             if dead_letters:
                 self.pairs[name].dead_letter_queue.grant_send_messages(grantee)
 
-    def _queue(self, construct_id: str, *, fifo: bool, **props) -> sqs.Queue:
+    def _queue(
+        self,
+        construct_id: str,
+        *,
+        fifo: bool,
+        visibility_timeout: Duration | None = None,
+        dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    ) -> sqs.Queue:
         """Every queue here: SSE, TLS-only, 14 days of retention."""
         # EventBridge Scheduler's SQS FIFO targets need content-based deduplication; our own
-        # sends give an explicit deduplication id, which takes precedence.
-        fifo_props = {"fifo": True, "content_based_deduplication": True} if fifo else {}
+        # sends give an explicit deduplication id, which takes precedence. A standard
+        # queue leaves both unset (None), as CloudFormation's default.
         return sqs.Queue(
             self,
             construct_id,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=RETENTION,
-            **fifo_props,
-            **props,
+            fifo=fifo or None,
+            content_based_deduplication=fifo or None,
+            visibility_timeout=visibility_timeout,
+            dead_letter_queue=dead_letter_queue,
         )

@@ -574,7 +574,7 @@ class Monitoring(Construct):
                 metric_groups=[
                     cmc.CustomMetricGroup(
                         title="Failed compensations",
-                        metrics=[saga.compensation_failed_alarm.metric],
+                        metrics=[saga.compensation_failures],
                     )
                 ],
             )

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -154,12 +155,15 @@ class Saga(Construct):
             ),
             metric_value="1",
         )
+        self.compensation_failures = failed_compensations.metric(
+            statistic="Sum", period=Duration.minutes(1)
+        )
         self.compensation_failed_alarm = cloudwatch.Alarm(
             self,
             "CompensationFailedAlarm",
             alarm_description="A saga could not undo its steps: an order needs an operator "
             "(README: 'When a compensation fails').",
-            metric=failed_compensations.metric(statistic="Sum", period=Duration.minutes(1)),
+            metric=self.compensation_failures,
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -181,7 +185,8 @@ class Saga(Construct):
     def _logical_arn(self) -> str:
         """``<LogicalId>.Arn``, as cdk-nag names the function's ARN in its findings."""
         stack = Stack.of(self)
-        return f"{stack.resolve(stack.get_logical_id(self._function.node.default_child))}.Arn"
+        function = cast(CfnElement, self._function.node.default_child)  # the CfnFunction
+        return f"{stack.resolve(stack.get_logical_id(function))}.Arn"
 
     def _task(self, label: str, payload: dict, *, result_path: str) -> tasks.LambdaInvoke:
         return tasks.LambdaInvoke(

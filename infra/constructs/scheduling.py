@@ -3,12 +3,14 @@ dead letters, and the stack's own recurring action (the daily report)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra.constructs.job_queues import RETENTION, JobQueues
 from infra.constructs.nag import acknowledge
@@ -122,7 +124,7 @@ class Scheduling(Construct):
             )
         )
         acknowledge(
-            grantee.grant_principal,
+            cast(IConstruct, grantee.grant_principal),  # a function's principal: its role
             f"AwsSolutions-IAM5[Resource::arn:{partition}:scheduler:{region}:"
             f"{account}:schedule/{group}/*]",
             "Schedule names are made per action at run time (action-<id>); the grant is "

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from typing import Any
 
 import boto3
 import pytest
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from functions.sagas.order import COMPENSATIONS, STEPS
 from functions.settings import reset as reset_settings
@@ -35,14 +35,9 @@ EFFECTS = {
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> dict:
-    """The real stack's template, synthesized once for this module."""
-    from infra.app import build_app
-
-    outdir = tmp_path_factory.mktemp("cdk.out.sagas")
-    app, stack = build_app(outdir=str(outdir))
-    app.synth()
-    return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+def template(synthesized) -> dict:
+    """The real stack's template (the session's one synthesis)."""
+    return synthesized[0]
 
 
 def _only(template: dict, predicate) -> str:
@@ -101,6 +96,7 @@ class Saga:
         self.calls = calls
         self.sfn = boto3.client("stepfunctions")
         self.dynamodb = boto3.client("dynamodb")
+        self._threads_before = len(TMP_THREADS)  # moto never empties the list
 
     def start(self, order: dict[str, Any], name: str | None = None) -> str:
         return self.sfn.start_execution(
@@ -110,14 +106,20 @@ class Saga:
         )["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 20.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            described = self.sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                return described
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{execution_arn} still RUNNING after {timeout}s")
-            time.sleep(0.01)
+        """The execution once it has ended: joins the interpreter's threads, no polling.
+
+        moto runs each execution (and each program inside it) on a thread it appends to
+        ``TMP_THREADS``; a thread may start another, so join this test's threads until
+        none is alive.
+        """
+        while running := [t for t in TMP_THREADS[self._threads_before :] if t.is_alive()]:
+            for thread in running:
+                thread.join(timeout)
+                if thread.is_alive():
+                    raise AssertionError(f"{execution_arn} still RUNNING after {timeout}s")
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        assert described["status"] != "RUNNING", described
+        return described
 
     def run(self, order: dict[str, Any]) -> dict:
         return self.wait(self.start(order))
