@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-AttributeValue = dict[str, Any]
-Item = dict[str, AttributeValue]
+AttributeValue = "AttributeValueTypeDef"
+Item = dict[str, "AttributeValueTypeDef"]
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -42,9 +45,9 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def to_attribute(value: Any) -> AttributeValue:
+def to_attribute(value: Any) -> AttributeValueTypeDef:
     """One Python value (str, int, float, bool, None, list, dict) as an attribute value."""
-    return _serializer.serialize(_to_dynamo(value))  # type: ignore[no-any-return]
+    return _serializer.serialize(_to_dynamo(value))
 
 
 def to_item(values: Mapping[str, Any]) -> Item:
@@ -57,11 +60,11 @@ def to_values(values: Mapping[str, Any]) -> Item:
     return {f":{name}": to_attribute(value) for name, value in values.items()}
 
 
-def from_attribute(value: AttributeValue) -> Any:
-    return _to_plain(_deserializer.deserialize(value))
+def from_attribute(value: Mapping[str, Any]) -> Any:
+    return _to_plain(_deserializer.deserialize(cast("AttributeValueTypeDef", value)))
 
 
-def from_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """A DynamoDB item as plain values: integral numbers as ``int``, others as ``float``."""
     return {name: from_attribute(value) for name, value in item.items()}
 

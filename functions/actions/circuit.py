@@ -209,7 +209,7 @@ def _open(name: str, now: float, *, condition: str, values: dict) -> None:
         _transition(name, OPEN)
 
 
-def _transition(name: str, new_state: str) -> None:
+def _transition(name: str, new_state: CircuitState) -> None:
     logger.warning("circuit state changed", extra={"circuit": name, "state": new_state})
     # Circuits are named in hook registrations: a small, closed set of dimension values.
     add_metric(_TRANSITIONS[new_state], circuit=name)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
 
-VERSION = 1
+VERSION: Literal[1] = 1
 # SQS's limit on a message body, in bytes of UTF-8.
 MAX_MESSAGE_BYTES = 262_144
 HOOK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")

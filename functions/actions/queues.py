@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeFilterType
 
 from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope
@@ -59,29 +63,34 @@ class DeadLetterReason(StrEnum):
     UNSUPPORTED_VERSION = "unsupported_version"
 
 
-def dead_letter(
-    queue: QueueConfig,
-    body: str,
-    *,
-    reason: DeadLetterReason,
-    error: str,
-    hook: str = "",
-    action_id: str = "",
-    attempts: int = 0,
-    group: str = "",
-    message_id: str = "",
-) -> str:
+@dataclass(frozen=True)
+class DeadLetterNote:
+    """Why a message is dead-lettered, and what it was: its message attributes.
+
+    ``message_id`` is the dead-lettered SQS message's own id."""
+
+    reason: DeadLetterReason
+    error: str
+    message_id: str
+    hook: str = ""
+    action_id: str = ""
+    attempts: int = 0
+    group: str = ""
+
+
+def dead_letter(queue: QueueConfig, body: str, note: DeadLetterNote) -> str:
     """Put a message on the queue's dead-letter queue with why it is there.
 
     On a FIFO dead-letter queue the deduplication id is the dead-lettered message's
     own id: a redriven action is a new message, so failing again is never dropped.
     """
+    reason, hook = note.reason, note.hook
     attributes = {
         "reason": str(reason),
-        "error": error[:1000] or str(reason),
+        "error": note.error[:1000] or str(reason),
         "hook": hook,
-        "action_id": action_id,
-        "attempts": str(attempts),
+        "action_id": note.action_id,
+        "attempts": str(note.attempts),
         "source_queue": queue.name,
     }
     params: dict[str, Any] = {
@@ -94,8 +103,8 @@ def dead_letter(
         },
     }
     if queue.dead_letter_url.endswith(".fifo"):
-        params["MessageGroupId"] = group or hook or "dead-letters"
-        params["MessageDeduplicationId"] = f"{message_id or action_id}:{reason}"[:128]
+        params["MessageGroupId"] = note.group or hook or "dead-letters"
+        params["MessageDeduplicationId"] = f"{note.message_id or note.action_id}:{reason}"[:128]
     return _sqs().send_message(**params)["MessageId"]
 
 
@@ -135,7 +144,9 @@ def depth(url: str) -> dict[str, int]:
     SQS's numbers are approximate (eventually consistent within about a minute), which
     is what a health check or a dashboard needs; never use them to decide one message.
     """
-    attributes = _sqs().get_queue_attributes(
-        QueueUrl=url, AttributeNames=list(DEPTH_ATTRIBUTES.values())
-    )["Attributes"]
+    response = _sqs().get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=cast("list[QueueAttributeFilterType]", list(DEPTH_ATTRIBUTES.values())),
+    )
+    attributes = {str(name): value for name, value in response["Attributes"].items()}
     return {name: int(attributes.get(attribute, 0)) for name, attribute in DEPTH_ATTRIBUTES.items()}

@@ -17,7 +17,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -280,7 +283,7 @@ def _walk(queue: QueueConfig, held: dict[str, str], visibility: int) -> Iterator
             yield received
 
 
-def _parse(queue: QueueConfig, message: dict[str, Any]) -> _Received:
+def _parse(queue: QueueConfig, message: MessageTypeDef) -> _Received:
     attributes = {
         name: value.get("StringValue", "")
         for name, value in (message.get("MessageAttributes") or {}).items()

@@ -16,7 +16,7 @@ def backoff_bound(attempt: int, base: float, cap: float) -> float:
     if attempt < 1:
         raise ValueError("attempts are numbered from 1")
     # 2**60 already exceeds any cap: stop the exponent from growing without need.
-    return min(cap, base * 2 ** min(attempt - 1, 60))
+    return float(min(cap, base * 2 ** min(attempt - 1, 60)))
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:

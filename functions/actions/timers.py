@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_scheduler.type_defs import RetryPolicyTypeDef, TargetTypeDef
 
 from botocore.exceptions import ClientError
 
@@ -31,15 +34,15 @@ from functions.clients import lazy_client
 _scheduler = lazy_client("scheduler")
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 # Scheduler retries a failed delivery for up to a day, then dead-letters it.
-RETRY_POLICY = {"MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185}
+RETRY_POLICY: RetryPolicyTypeDef = {"MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185}
 
 
 def schedule_name(action_id: str) -> str:
     return f"action-{action_id}"[:64]
 
 
-def _target(queue: QueueConfig, input_text: str, group: str) -> dict[str, Any]:
-    target: dict[str, Any] = {
+def _target(queue: QueueConfig, input_text: str, group: str) -> TargetTypeDef:
+    target: TargetTypeDef = {
         "Arn": queue.arn,
         "RoleArn": scheduler_role_arn(),
         "Input": input_text,
@@ -108,7 +111,7 @@ def delete(name: str) -> bool:
 
 def get(name: str) -> dict[str, Any] | None:
     try:
-        return _scheduler().get_schedule(Name=name, GroupName=schedule_group())
+        return dict(_scheduler().get_schedule(Name=name, GroupName=schedule_group()))
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ResourceNotFoundException":
             return None

@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.batch import (
     SqsFifoPartialProcessor,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -56,7 +57,7 @@ class RetryLater(Exception):
     """Report the record as failed so SQS delivers it again (FIFO retries, busy claims)."""
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Process an SQS batch; return the partial batch response Lambda expects."""
     records = event.get("Records") or []
     fifo = bool(records) and records[0].get("eventSourceARN", "").endswith(".fifo")
@@ -120,7 +121,7 @@ def _process(delivery: _Delivery) -> None:
     attempt = _attempt(delivery)
     claim = store.claim(envelope, attempt, claim_seconds())
     if not claim.claimed:
-        if decision is not None and decision.trial:
+        if decision is not None and decision.trial and spec.circuit:
             circuit.release_trial(spec.circuit)
         status = claim.action.status if claim.action else None
         logger.info("skipped", extra={"reason": claim.reason, "status": status})
@@ -264,17 +265,16 @@ def _send_dead_letter(
 ) -> None:
     """The record's envelope, with its error, onto the queue's dead-letter queue."""
     queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
-    queues.dead_letter(
-        queue,
-        queues.dead_letter_body(record.body, error),
-        reason=reason,
-        error=error,
+    note = queues.DeadLetterNote(
+        reason,
+        error,
+        record.message_id,
         hook=envelope.hook,
         action_id=envelope.action_id,
         attempts=attempts,
         group=envelope.group,
-        message_id=record.message_id,
     )
+    queues.dead_letter(queue, queues.dead_letter_body(record.body, error), note)
 
 
 def _defer(delivery: _Delivery, delay: float, why: str) -> None:
@@ -294,13 +294,8 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         else DeadLetterReason.MALFORMED
     )
     logger.error("malformed message: dead-lettered", extra={"reason": reason})
-    queues.dead_letter(
-        queue,
-        record.body,
-        reason=reason,
-        error=str(exc)[:1000],
-        message_id=record.message_id,
-    )
+    note = queues.DeadLetterNote(reason, str(exc)[:1000], record.message_id)
+    queues.dead_letter(queue, record.body, note)
     # No hook to break it down by: counted in the total only.
     add_metric(Metric.ACTIONS_DEAD_LETTERED)
 

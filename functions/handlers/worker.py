@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import functions.hooks  # noqa: F401 - registers the project's hooks
@@ -12,5 +15,5 @@ from functions.observability import logger, publish_metrics, tracer
 @logger.inject_lambda_context(clear_state=True)
 @publish_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return worker.handle(event, context)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -158,7 +158,7 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         log=(LogEntry.new(LogEvent.CREATED, due),),
         **optional,
     )
-    put = {
+    put: dict[str, Any] = {
         "TableName": table.name(),
         "Item": typed(to_item(action)),
         "ConditionExpression": "attribute_not_exists(action_id)",
@@ -172,14 +172,15 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
             raise
         return True
 
-    holder = {
+    holder: dict[str, Any] = {
         "TableName": table.name(),
         "Item": typed({"action_id": lock, "holder": envelope.action_id}),
         "ConditionExpression": "attribute_not_exists(action_id)",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
     try:
-        table.dynamodb().transact_write_items(TransactItems=[{"Put": put}, {"Put": holder}])
+        pair: list[Any] = [{"Put": put}, {"Put": holder}]
+        table.dynamodb().transact_write_items(TransactItems=pair)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -263,7 +264,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     except ClientError as exc:
         if not condition_failed(exc):
             raise
-        old = plain(exc.response.get("Item", {}))
+        old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
         if not old and canceled:
             return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
         current = from_item(old)
@@ -335,12 +336,11 @@ def _finish(
     update.value("held", action.attempts)
     params = update.params(action.action_id, "#status = :running AND #attempts = :held")
     if action.unique_key and status in RETENTION_SECONDS:
-        table.dynamodb().transact_write_items(
-            TransactItems=[
-                {"Update": params},
-                {"Delete": _lock_delete(action.unique_key, action.action_id)},
-            ]
-        )
+        both: list[Any] = [
+            {"Update": params},
+            {"Delete": _lock_delete(action.unique_key, action.action_id)},
+        ]
+        table.dynamodb().transact_write_items(TransactItems=both)
     else:
         table.dynamodb().update_item(**params)
 
