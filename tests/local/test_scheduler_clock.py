@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from functions.actions.cron import next_cron_run, to_aws_cron, validate_cron
+from functions.actions.exceptions import InvalidAction
 from infra.local.scheduler_clock import (
     CronSpec,
     ManualClock,
@@ -611,3 +615,54 @@ def test_default_clients_come_from_boto3(world):
     lines: list[str] = []
     assert [f.name for f in SchedulerClock(world.clock, log=lines.append).tick()] == ["defaults"]
     assert lines
+
+
+# --- the API's cron expressions, as the scheduler clock runs them --------------------------
+
+
+def _cron_field(low: int, high: int, *extra: str) -> st.SearchStrategy[str]:
+    """One crontab field: ``*``, or a list of values, ranges and steps within low..high."""
+    pair = st.tuples(st.integers(low, high), st.integers(low, high)).map(sorted)
+    ranged = pair.map(lambda p: f"{p[0]}-{p[1]}")
+    stepped = st.tuples(st.sampled_from(["*", f"{low}"]) | ranged, st.integers(1, high)).map(
+        lambda p: f"{p[0]}/{p[1]}"
+    )
+    part = st.integers(low, high).map(str) | ranged | stepped | st.sampled_from(extra or ["*"])
+    return st.just("*") | st.lists(part, min_size=1, max_size=3).map(",".join)
+
+
+_API_CRONTABS = st.tuples(
+    _cron_field(0, 59),
+    _cron_field(0, 23),
+    st.booleans(),
+    _cron_field(1, 31, "L", "15"),
+    _cron_field(1, 12, "JAN", "DEC"),
+    _cron_field(0, 7, "MON-FRI", "5L", "1#2", "SUN"),
+).map(lambda f: " ".join([f[0], f[1], f[3] if f[2] else "*", f[4], "*" if f[2] else f[5]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    expression=_API_CRONTABS,
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York"]),
+    after=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_the_scheduler_clock_runs_the_api_s_cron_expressions_when_the_api_expects(
+    expression, zone, after
+):
+    """functions.actions.cron translates crontab to AWS cron and predicts the next run; the
+    scheduler clock translates AWS cron back and fires it. The first run after any moment
+    is the same for both, daylight-saving changes included."""
+    try:
+        expression = validate_cron(expression, zone)
+    except InvalidAction:
+        assume(False)
+    expected = next_cron_run(expression, zone, after)
+    assume(expected is not None)
+    spec = aws_cron_to_crontab(to_aws_cron(expression))
+    tz, floor = ZoneInfo(zone), after + timedelta(microseconds=1)
+
+    assert latest_cron_run(spec, tz, expected, floor) == expected
+    assert latest_cron_run(spec, tz, expected - timedelta(microseconds=1), floor) is None
