@@ -28,8 +28,9 @@ HTTP itself (request lines, headers, ``Content-Length`` and chunked bodies, keep
 is werkzeug's development server, the one moto's server runs on too.
 
 Limitations: no integration timeout (API Gateway's 29 s 504), no authorizers, API keys,
-throttling or CORS; path parameters are percent-decoded; routes match literal segments
-before ``{param}`` before ``{proxy+}`` rather than by API Gateway's full precedence rules.
+throttling or CORS; path parameters are percent-decoded; routes are matched by
+werkzeug's routing (literal segments before ``{param}`` before ``{proxy+}``) rather
+than by API Gateway's full precedence rules.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +46,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -67,50 +71,13 @@ class Route:
         self.method = self.method.upper()
         if not self.resource.startswith("/"):
             raise ValueError(f"resource must start with '/': {self.resource!r}")
-        segments = _segments(self.resource)
-        for i, segment in enumerate(segments):
-            if segment.endswith("+}") and i != len(segments) - 1:
-                raise ValueError(f"a greedy {{param+}} must be the last segment: {self.resource}")
-
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        """The path parameters if the (decoded) path segments fit this resource, else None."""
-        template = _segments(self.resource)
-        params: dict[str, str] = {}
-        for i, part in enumerate(template):
-            if part.startswith("{") and part.endswith("+}"):
-                rest = segments[i:]
-                if not rest:
-                    return None
-                params[part[1:-2]] = "/".join(rest)
-                return params
-            if i >= len(segments):
-                return None
-            if part.startswith("{") and part.endswith("}"):
-                if not segments[i]:
-                    return None
-                params[part[1:-1]] = segments[i]
-            elif part != segments[i]:
-                return None
-        return params if len(segments) == len(template) else None
+        if "+}" in self.resource.rstrip("/")[:-2]:
+            raise ValueError(f"a greedy {{param+}} must be the last segment: {self.resource}")
 
     @property
-    def specificity(self) -> tuple[int, ...]:
-        """Sorts literal segments before ``{param}`` before ``{proxy+}``, then longer first."""
-        kinds = []
-        for part in _segments(self.resource):
-            if part.endswith("+}"):
-                kinds.append(2)
-            elif part.startswith("{"):
-                kinds.append(1)
-            else:
-                kinds.append(0)
-        return (*kinds, 3)  # a shorter template sorts after a longer one sharing its prefix
-
-
-def _segments(path: str) -> list[str]:
-    """``/a/b/`` → ``["a", "b"]``; ``/`` → ``[]``. Not decoded."""
-    stripped = path.strip("/")
-    return stripped.split("/") if stripped else []
+    def rule(self) -> str:
+        """The resource as a werkzeug rule: ``/a/{b}/{c+}`` is ``/a/<b>/<path:c>``."""
+        return re.sub(r"\{(\w+)(\+?)\}", lambda m: f"<{'path:' * bool(m[2])}{m[1]}>", self.resource)
 
 
 def _is_function_error(payload: Any) -> bool:
@@ -162,7 +129,19 @@ class HttpFront:
         max_body_bytes: int = 10 * 1024 * 1024,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.routes = sorted(routes, key=lambda r: r.specificity)
+        self.routes = list(routes)
+        # Each route with and without its stage; werkzeug puts literal segments before
+        # {param} before {param+}, as API Gateway does.
+        self._map = Map(
+            [
+                Rule(prefix + route.rule, endpoint=(i, bool(prefix)), methods=methods)
+                for i, route in enumerate(self.routes)
+                for prefix in ("", f"/{route.stage}")
+                for methods in [None if route.method == ANY_METHOD else [route.method]]
+            ],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
         self._invoke = invoke
         self._host = host
         self._port = port
@@ -252,21 +231,13 @@ class HttpFront:
 
     def resolve(self, method: str, path: str) -> tuple[Route, str, dict[str, str]] | None:
         """The route, the stage-less path and the path parameters for a request path."""
-        method = method.upper()
-        raw = _segments(path)
-        for route in self.routes:
-            candidates = []
-            if raw and raw[0] == route.stage:
-                candidates.append(raw[1:])
-            candidates.append(raw)
-            for segments in candidates:
-                params = route.match([unquote(s) for s in segments])
-                if params is None:
-                    continue
-                if route.method not in (ANY_METHOD, method):
-                    continue
-                return route, "/" + "/".join(segments), params
-        return None
+        try:
+            (index, staged), params = self._map.bind("local").match(unquote(path), method.upper())
+        except HTTPException:  # no such path, or not with this method
+            return None
+        route = self.routes[index]
+        path = path.removeprefix(f"/{route.stage}") if staged else path
+        return route, "/" + path.strip("/"), params
 
     def handle(
         self,

@@ -80,10 +80,6 @@ class InvokeResult:
     init_duration_ms: float | None = None  # set on the invocation that imported the handler
     stack_trace: list[str] | None = None  # the traceback of an unhandled exception
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
 
 def _error(error_type: str, message: str) -> dict[str, str]:
     return {"errorType": error_type, "errorMessage": message}
@@ -258,10 +254,6 @@ class ProcessRuntime:
     def packages(self) -> tuple[str, ...]:
         """The top-level packages whose code the environments run (watched for reloads)."""
         return self._packages
-
-    @property
-    def functions(self) -> dict[str, FunctionSpec]:
-        return {name: f.spec for name, f in self._functions.items()}
 
     def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
         """The environment the function's code sees: the base, Lambda's own, the function's."""

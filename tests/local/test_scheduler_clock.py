@@ -15,16 +15,16 @@ from botocore.exceptions import ClientError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from functions.actions.cron import next_cron_run, to_aws_cron, validate_cron
-from functions.actions.exceptions import InvalidAction
-from infra.local.scheduler_clock import (
+from functions.actions.cron import (
     CronSpec,
-    ManualClock,
-    SchedulerClock,
-    SystemClock,
     aws_cron_to_crontab,
     latest_cron_run,
+    next_cron_run,
+    to_aws_cron,
+    validate_cron,
 )
+from functions.actions.exceptions import InvalidAction
+from infra.local.scheduler_clock import ManualClock, SchedulerClock, SystemClock
 
 ROLE = "arn:aws:iam::123456789012:role/scheduler"
 ACCOUNT_ARN = "arn:aws:sqs:us-east-1:123456789012"
