@@ -82,6 +82,8 @@ def _aws_weekday(part: str) -> str:
         start, step = int(ranged.group(1)), ranged.group(2)
         if start == 0:
             return "1-7" + (step or "")
+        if start == 7:  # "7-7": Sunday alone
+            return "1"
         if step:
             raise InvalidAction(f"write {part!r} without the step, or with Sunday as 0")
         return f"{start + 1}-7,1"
