@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run demo test test-fast test-unit test-integration test-infra test-local bench soak lint \
+.PHONY: setup run test test-fast test-unit test-integration test-infra test-local bench soak lint \
 	format synth deploy diff lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -28,10 +28,6 @@ node_modules/.installed: package.json package-lock.json
 ## run: the local cloud: the synthesized stack on moto, served on 127.0.0.1 (Ctrl-C stops it)
 run: setup
 	$(PY) -m infra.local.cloud
-
-## demo: synthesize and check the stack, replay every sample webhook on moto, run the worker; exits
-demo: setup
-	$(PY) -m infra.local.samples
 
 ## test: lint, then every test suite (what CI runs)
 test: setup lint

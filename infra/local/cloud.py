@@ -7,8 +7,7 @@
 2. Deploys the template into it (infra/local/deploy.py), seeding the webhook
    sources' secrets with the local demo secrets.
 3. Runs every function from its template handler and environment in execution
-   environments of its own, child processes (infra/local/process_runtime.py; or
-   in-process, one namespace per function: infra/local/runtime.py); serves the REST API on
+   environments of its own, child processes (infra/local/process_runtime.py); serves the REST API on
    127.0.0.1 (infra/local/http_front.py); polls each SQS event source mapping
    (infra/local/pollers.py); fires EventBridge schedules when due
    (infra/local/scheduler_clock.py); runs Step Functions executions with moto's
@@ -20,9 +19,8 @@
 
 Settings: ``LOCAL_API_PORT`` (default 8000), ``LOCAL_AWS_PORT`` (default 4566),
 ``LOCAL_LOG=json`` (the functions' raw JSON lines and EMF metrics) and
-``LOCAL_RELOAD=0`` (no hot reload), ``LOCAL_RUNTIME`` (``process``, the default: each
-function in processes of its own; ``inprocess``: one process, one invocation at a time)
-and ``LOCAL_CONCURRENCY`` (default 2: environments per function, pollers per queue).
+``LOCAL_RELOAD=0`` (no hot reload) and ``LOCAL_CONCURRENCY`` (default 2: environments
+per function, pollers per queue).
 """
 
 from __future__ import annotations
@@ -74,10 +72,6 @@ class LocalCloud:
     template: dict[str, Any] | None = None
     clock: Any = None
     reload: bool = False
-    # "process": each function in execution environments of its own, concurrently
-    # (infra/local/process_runtime.py); "inprocess": one namespace per function in this
-    # process, one invocation at a time (infra/local/runtime.py).
-    runtime_kind: str = "process"
     concurrency: int = 2  # environments per function, and pollers per queue mapping
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
@@ -137,15 +131,11 @@ class LocalCloud:
         return f"{self.front.url.rstrip('/')}/webhooks/"
 
     def _deploy(self, template: dict[str, Any]):
-        from infra.local.demo_secrets import DEMO_SECRETS
+        from infra.local.demo_secrets import demo_secret_value
         from infra.local.deploy import deploy
 
-        def secret_values(name: str) -> str | None:
-            source = name.rsplit("/", 1)[-1]
-            return json.dumps([DEMO_SECRETS[source]]) if source in DEMO_SECRETS else None
-
         deployment = deploy(
-            template, stack_name=STACK_NAME, region=REGION, secret_values=secret_values
+            template, stack_name=STACK_NAME, region=REGION, secret_values=demo_secret_value
         )
         self.log(
             f"deployed {STACK_NAME}: {len(deployment.functions)} functions, "
@@ -154,23 +144,16 @@ class LocalCloud:
         return deployment
 
     def _runtime(self):
-        from infra.local.process_runtime import ProcessRuntime
-        from infra.local.runtime import FunctionSpec, LocalRuntime
+        from infra.local.process_runtime import FunctionSpec, ProcessRuntime
 
-        # Hook modules named in ACTION_HOOK_MODULES get a namespace per function too.
+        # Hook modules named in ACTION_HOOK_MODULES are watched for reloads too.
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
         packages = {"functions", *(m.strip().split(".")[0] for m in extra.split(",") if m.strip())}
-        if self.runtime_kind == "process":
-            runtime = ProcessRuntime(
-                log=self.log, packages=tuple(sorted(packages)), concurrency=self.concurrency
-            )
-            self._stops.append(runtime.stop)
-        elif self.runtime_kind == "inprocess":
-            runtime = LocalRuntime(log=self.log, packages=tuple(sorted(packages)))
-        else:
-            raise ValueError(f"runtime_kind must be 'process' or 'inprocess': {self.runtime_kind}")
-        if self.runtime_kind == "process":
-            self.log(f"functions run in processes, up to {self.concurrency} environments each")
+        runtime = ProcessRuntime(
+            log=self.log, packages=tuple(sorted(packages)), concurrency=self.concurrency
+        )
+        self._stops.append(runtime.stop)
+        self.log(f"functions run in processes, up to {self.concurrency} environments each")
         for function in self.deployment.functions.values():
             runtime.register(
                 FunctionSpec(
@@ -206,7 +189,6 @@ class LocalCloud:
 
         # Lambda runs up to a mapping's maximum concurrency of batches at once; locally,
         # as many as there are environments to run them.
-        parallel = self.concurrency if self.runtime_kind == "process" else 1
         pollers: list[SqsPoller] = []
         for source in self.deployment.event_sources:
             mapping = Mapping(
@@ -217,7 +199,7 @@ class LocalCloud:
                 batching_window=source.batching_window,
                 report_batch_item_failures=source.report_batch_item_failures,
             )
-            for _ in range(max(1, min(parallel, source.max_concurrency))):
+            for _ in range(max(1, min(self.concurrency, source.max_concurrency))):
                 poller = SqsPoller(mapping, self._invoke, log=self.log)
                 poller.start()
                 pollers.append(poller)
@@ -317,7 +299,6 @@ def main(api_port: int | None = None, aws_port: int | None = None) -> None:
         aws_port=aws_port or int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         log=_log,
         reload=os.environ.get("LOCAL_RELOAD", "1") != "0",
-        runtime_kind=os.environ.get("LOCAL_RUNTIME", "process"),
         concurrency=int(os.environ.get("LOCAL_CONCURRENCY", "2")),
     )
     stopped = threading.Event()

@@ -5,7 +5,7 @@ moto's own CloudFormation skips or cannot run several of our resource types
 machines), so the local cloud walks the template itself. It creates what holds
 state or routes work (queues, tables, secrets, roles, schedule groups and
 schedules, state machines), records what runs code (functions, event source
-mappings, API routes) for the in-process runtime, pollers and HTTP front, and
+mappings, API routes) for the process runtime, pollers and HTTP front, and
 skips what has no local effect (policies, permissions, alarms, log wiring). Every
 intrinsic the CDK emits here (Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split,
 Fn::Sub) is resolved, so functions see the same environment they get on AWS.
@@ -22,35 +22,6 @@ from typing import Any
 import boto3
 
 ACCOUNT = "123456789012"
-SKIPPED = {
-    "AWS::SQS::QueuePolicy",
-    "AWS::IAM::Policy",
-    "AWS::Lambda::Permission",
-    "AWS::ApiGateway::Account",
-    "AWS::ApiGateway::Deployment",
-    "AWS::ApiGateway::GatewayResponse",
-    "AWS::ApiGateway::RequestValidator",
-    "AWS::Logs::MetricFilter",
-    "AWS::CloudWatch::Alarm",
-    "AWS::CDK::Metadata",
-}
-# Creation order: what others refer to first.
-ORDER = [
-    "AWS::IAM::Role",
-    "AWS::Logs::LogGroup",
-    "AWS::SQS::Queue",
-    "AWS::DynamoDB::Table",
-    "AWS::SecretsManager::Secret",
-    "AWS::Lambda::Function",
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::Stage",
-    "AWS::ApiGateway::Method",
-    "AWS::Scheduler::ScheduleGroup",
-    "AWS::Scheduler::Schedule",
-    "AWS::StepFunctions::StateMachine",
-]
 
 
 @dataclass
@@ -92,11 +63,6 @@ class Deployment:
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # ARN -> URL
-    skipped: list[str] = field(default_factory=list)
-
-    def function_by_arn(self, arn: str) -> FunctionResource | None:
-        name = arn.rpartition(":function:")[2].partition(":")[0]
-        return next((f for f in self.functions.values() if name in (f.name, f.arn)), None)
 
 
 class _Resolver:
@@ -164,10 +130,6 @@ class _Resolver:
         return re.sub(r"\$\{([^}]+)\}", replace, text)
 
 
-def _kind_order(resource_type: str) -> int:
-    return ORDER.index(resource_type) if resource_type in ORDER else len(ORDER)
-
-
 def deploy(
     template: dict[str, Any],
     *,
@@ -190,22 +152,18 @@ def deploy(
             clients[service] = boto3.client(service, region_name=region)
         return clients[service]
 
-    pending = sorted(
-        template.get("Resources", {}).items(), key=lambda item: _kind_order(item[1]["Type"])
-    )
-    for logical_id, resource in pending:
-        if resource["Type"] not in _CREATORS:
-            # Skipped resources still answer Ref with a name, as others may refer to them.
+    pending = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource["Type"] in _CREATORS:
+            pending.append((logical_id, resource))
+        else:  # no local effect; still answers Ref with a name, as others may refer to it
             resolve.refs[logical_id] = logical_id
     # Several passes: a resource that refers to one not made yet waits for the next pass.
     while pending:
         waiting = []
         for logical_id, resource in pending:
             kind = resource["Type"]
-            creator = _CREATORS.get(kind)
-            if creator is None:
-                deployment.skipped.append(f"{logical_id} ({kind})")
-                continue
+            creator = _CREATORS[kind]
             try:
                 props = resolve(resource.get("Properties", {}))
             except KeyError:
@@ -371,8 +329,7 @@ def _method(logical_id, props, resolve, deployment, client, secrets) -> None:
     uri = str(integration.get("Uri", ""))
     match = re.search(r"function:([^/:]+)", uri)
     if integration.get("Type") != "AWS_PROXY" or not match:
-        deployment.skipped.append(f"{logical_id} (not a Lambda proxy method)")
-        return
+        return  # not a Lambda proxy method
     deployment.routes.append(
         ApiRoute(method=props["HttpMethod"], resource=props["ResourceId"], function=match.group(1))
     )
@@ -436,5 +393,3 @@ _CREATORS: dict[str, Callable[..., None]] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::StepFunctions::StateMachine": _state_machine,
 }
-for _kind in SKIPPED:
-    _CREATORS.pop(_kind, None)

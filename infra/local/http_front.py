@@ -19,36 +19,43 @@ Paths are accepted with and without the stage prefix (``/v1/webhooks/github`` an
 * a function error is ``502 {"message": "Internal server error"}``: ``invoke`` raised,
   or returned Lambda's function-error payload (a dict with ``errorType`` or
   ``errorMessage`` and no ``statusCode``, which is what
-  :meth:`infra.local.runtime.LocalRuntime.invoke_payload` returns on error), or
+  :meth:`infra.local.process_runtime.ProcessRuntime.invoke_payload` returns on error), or
   returned something that is not a proxy response;
 * bodies are base64-encoded when the request's Content-Type matches a binary media
   type (``*/*``, the stack's setting, matches everything).
 
+HTTP itself (request lines, headers, ``Content-Length`` and chunked bodies, keep-alive)
+is werkzeug's development server, the one moto's server runs on too.
+
 Limitations: no integration timeout (API Gateway's 29 s 504), no authorizers, API keys,
-throttling or CORS; path parameters are percent-decoded; routes match literal segments
-before ``{param}`` before ``{proxy+}`` rather than by API Gateway's full precedence rules.
+throttling or CORS; path parameters are percent-decoded; routes are matched by
+werkzeug's routing (literal segments before ``{param}`` before ``{proxy+}``) rather
+than by API Gateway's full precedence rules.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
 
 from infra.local.lambda_runtime import rest_proxy_event
 
 ANY_METHOD = "ANY"
 # Headers the front computes itself; a function's values for them are ignored.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
-_DRAIN_LIMIT = 16 * 1024 * 1024  # read (and drop) at most this much of a rejected body
 
 
 @dataclass
@@ -64,50 +71,13 @@ class Route:
         self.method = self.method.upper()
         if not self.resource.startswith("/"):
             raise ValueError(f"resource must start with '/': {self.resource!r}")
-        segments = _segments(self.resource)
-        for i, segment in enumerate(segments):
-            if segment.endswith("+}") and i != len(segments) - 1:
-                raise ValueError(f"a greedy {{param+}} must be the last segment: {self.resource}")
-
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        """The path parameters if the (decoded) path segments fit this resource, else None."""
-        template = _segments(self.resource)
-        params: dict[str, str] = {}
-        for i, part in enumerate(template):
-            if part.startswith("{") and part.endswith("+}"):
-                rest = segments[i:]
-                if not rest:
-                    return None
-                params[part[1:-2]] = "/".join(rest)
-                return params
-            if i >= len(segments):
-                return None
-            if part.startswith("{") and part.endswith("}"):
-                if not segments[i]:
-                    return None
-                params[part[1:-1]] = segments[i]
-            elif part != segments[i]:
-                return None
-        return params if len(segments) == len(template) else None
+        if "+}" in self.resource.rstrip("/")[:-2]:
+            raise ValueError(f"a greedy {{param+}} must be the last segment: {self.resource}")
 
     @property
-    def specificity(self) -> tuple[int, ...]:
-        """Sorts literal segments before ``{param}`` before ``{proxy+}``, then longer first."""
-        kinds = []
-        for part in _segments(self.resource):
-            if part.endswith("+}"):
-                kinds.append(2)
-            elif part.startswith("{"):
-                kinds.append(1)
-            else:
-                kinds.append(0)
-        return (*kinds, 3)  # a shorter template sorts after a longer one sharing its prefix
-
-
-def _segments(path: str) -> list[str]:
-    """``/a/b/`` → ``["a", "b"]``; ``/`` → ``[]``. Not decoded."""
-    stripped = path.strip("/")
-    return stripped.split("/") if stripped else []
+    def rule(self) -> str:
+        """The resource as a werkzeug rule: ``/a/{b}/{c+}`` is ``/a/<b>/<path:c>``."""
+        return re.sub(r"\{(\w+)(\+?)\}", lambda m: f"<{'path:' * bool(m[2])}{m[1]}>", self.resource)
 
 
 def _is_function_error(payload: Any) -> bool:
@@ -159,14 +129,26 @@ class HttpFront:
         max_body_bytes: int = 10 * 1024 * 1024,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.routes = sorted(routes, key=lambda r: r.specificity)
+        self.routes = list(routes)
+        # Each route with and without its stage; werkzeug puts literal segments before
+        # {param} before {param+}, as API Gateway does.
+        self._map = Map(
+            [
+                Rule(prefix + route.rule, endpoint=(i, bool(prefix)), methods=methods)
+                for i, route in enumerate(self.routes)
+                for prefix in ("", f"/{route.stage}")
+                for methods in [None if route.method == ANY_METHOD else [route.method]]
+            ],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
         self._invoke = invoke
         self._host = host
         self._port = port
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
         self._log = log
-        self._server: ThreadingHTTPServer | None = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -174,13 +156,9 @@ class HttpFront:
     def start(self) -> None:
         if self._server is not None:
             return
-        front = self
-
-        class Handler(_RequestHandler):
-            pass
-
-        Handler.front = front
-        server = ThreadingHTTPServer((self._host, self._port), Handler)
+        server = make_server(
+            self._host, self._port, self._wsgi, threaded=True, request_handler=_RequestHandler
+        )
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -212,7 +190,7 @@ class HttpFront:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("HttpFront is not started")
-        return self._server.server_address[1]
+        return self._server.server_port
 
     @property
     def stage(self) -> str:
@@ -225,23 +203,41 @@ class HttpFront:
 
     # -- request handling (called from the server's threads) -----------------------------
 
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        request = Request(environ)
+        # werkzeug's server de-chunks a chunked body; a limit it enforces on one would
+        # truncate it, so read one byte past the limit and see.
+        limit = self.max_body_bytes
+        too_long = (request.content_length or 0) > limit
+        body = None if too_long else request.stream.read(limit + 1) or None
+        if too_long or (body is not None and len(body) > limit):
+            reply = _json_reply(413, {"message": "Request Too Long"})
+        else:
+            try:
+                reply = self.handle(
+                    request.method, target, environ["local.headers"], body, request.remote_addr
+                )
+            except Exception as exc:  # a bug here must not kill the connection silently
+                self._log(f"http front error: {type(exc).__name__}: {exc}")
+                reply = _json_reply(500, {"message": "Internal server error"})
+        # Logged before the response goes out, so a client that has its response can rely
+        # on the line being there.
+        elapsed = (time.perf_counter() - started) * 1000
+        self._log(f"{request.method} {target} {reply.status} {elapsed:.1f}ms")
+        response = Response(reply.body, reply.status, reply.headers)
+        return response(environ, start_response)
+
     def resolve(self, method: str, path: str) -> tuple[Route, str, dict[str, str]] | None:
         """The route, the stage-less path and the path parameters for a request path."""
-        method = method.upper()
-        raw = _segments(path)
-        for route in self.routes:
-            candidates = []
-            if raw and raw[0] == route.stage:
-                candidates.append(raw[1:])
-            candidates.append(raw)
-            for segments in candidates:
-                params = route.match([unquote(s) for s in segments])
-                if params is None:
-                    continue
-                if route.method not in (ANY_METHOD, method):
-                    continue
-                return route, "/" + "/".join(segments), params
-        return None
+        try:
+            (index, staged), params = self._map.bind("local").match(unquote(path), method.upper())
+        except HTTPException:  # no such path, or not with this method
+            return None
+        route = self.routes[index]
+        path = path.removeprefix(f"/{route.stage}") if staged else path
+        return route, "/" + path.strip("/"), params
 
     def handle(
         self,
@@ -377,107 +373,16 @@ def _response_body(payload: dict[str, Any]) -> bytes:
     return body
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    front: HttpFront
-    protocol_version = "HTTP/1.1"
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, keeping the headers as sent (WSGI joins repeats and re-cases
+    names; API Gateway does neither) and leaving the logging to the front."""
+
     server_version = "LocalApiGateway"
-    sys_version = ""
 
-    def _serve(self) -> None:
-        started = time.perf_counter()
-        front = self.front
-        status = 500
-        try:
-            body, too_large = self._read_body(front.max_body_bytes)
-            if too_large:
-                reply = _json_reply(413, {"message": "Request Too Long"})
-                self.close_connection = True
-            else:
-                reply = front.handle(
-                    self.command,
-                    self.path,
-                    list(self.headers.items()),
-                    body,
-                    self.client_address[0],
-                )
-            status = reply.status
-            # Logged before the response goes out, so a client that has its response
-            # can rely on the line being there.
-            self._log_request(started, status)
-            self._write(reply)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-        except Exception as exc:  # a bug here must not kill the connection silently
-            front._log(f"http front error: {type(exc).__name__}: {exc}")
-            status = 500
-            self.close_connection = True
-            self._log_request(started, status)
-            with contextlib.suppress(OSError):
-                self._write(_json_reply(500, {"message": "Internal server error"}))
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ["local.headers"] = list(self.headers.items())
+        return environ
 
-    def _log_request(self, started: float, status: int) -> None:
-        elapsed = (time.perf_counter() - started) * 1000
-        self.front._log(f"{self.command} {self.path} {status} {elapsed:.1f}ms")
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
-
-    def _read_body(self, limit: int) -> tuple[bytes | None, bool]:
-        """The request body (None when there is none) and whether it exceeded ``limit``."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(limit)
-        length_header = self.headers.get("Content-Length")
-        if not length_header:
-            return None, False
-        length = int(length_header)
-        if length > limit:
-            self._drain(length)
-            return None, True
-        body = self.rfile.read(length)
-        return (body if body else None), False
-
-    def _read_chunked(self, limit: int) -> tuple[bytes | None, bool]:
-        chunks: list[bytes] = []
-        total = 0
-        too_large = False
-        while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                break
-            data = self.rfile.read(size)
-            self.rfile.readline()  # the CRLF after the chunk
-            total += size
-            if total > limit:
-                too_large = True
-                if total > _DRAIN_LIMIT:
-                    break
-            else:
-                chunks.append(data)
-        if too_large:
-            return None, True
-        body = b"".join(chunks)
-        return (body if body else None), False
-
-    def _drain(self, length: int) -> None:
-        """Read a rejected body (up to a limit) so the client sees the response, not a reset."""
-        remaining = min(length, _DRAIN_LIMIT)
-        while remaining > 0:
-            data = self.rfile.read(min(remaining, 65536))
-            if not data:
-                break
-            remaining -= len(data)
-
-    def _write(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
         """Silenced: the front logs one line per request itself."""

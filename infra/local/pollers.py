@@ -1,17 +1,17 @@
 """SQS event source mappings, run locally: poll, batch, invoke, delete what succeeded.
 
-Each mapping of the template gets a poller thread that does what Lambda's poller
-does: long-polls its queue, gathers up to ``batch_size`` messages within the
-batching window, invokes the function with the SQS event, and deletes the messages
-the function did not report in ``batchItemFailures`` (with
-``ReportBatchItemFailures``; without it, any error keeps the whole batch). Messages
-left behind come back after their visibility timeout, and SQS's redrive policy
-moves them to the dead-letter queue after ``maxReceiveCount`` receives, exactly as
-on AWS, because moto's SQS does that itself.
+``poll_once`` is one round of what Lambda's poller does: it gathers up to
+``batch_size`` messages within the batching window, invokes the function with the
+event Lambda builds (records with ``attributes``, ``messageAttributes`` and
+``eventSourceARN``), and deletes the messages the function did not report in
+``batchItemFailures`` (with ``ReportBatchItemFailures``; without it, any failure keeps
+the whole batch). An invocation that raises deletes nothing. Messages left behind come
+back after their visibility timeout, and SQS's redrive policy moves them to the
+dead-letter queue after ``maxReceiveCount`` receives, because moto's SQS does that.
 
-Maximum concurrency: the local cloud starts one poller per batch it may run at once
-(the mapping's maximum concurrency, capped by the local cloud's own concurrency), as
-Lambda scales its pollers; each poller runs one batch at a time.
+The local cloud runs ``SqsPoller`` threads, one per batch a mapping may run at once (its
+maximum concurrency, capped by the local cloud's own); the integration tests call
+``poll_once`` directly to run the worker as its mapping would.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-
-from infra.local.sqs_poller import sqs_event
 
 _FIRST_PAUSE = 0.1  # seconds; doubled while the queue stays empty, up to wait_seconds
 
@@ -41,7 +39,112 @@ class Mapping:
     report_batch_item_failures: bool = True
 
 
+@dataclass
+class PollResult:
+    received: int = 0
+    failed: list[str] = field(default_factory=list)  # message ids left on the queue
+    crashed: BaseException | None = None  # what the invocation raised
+    kept: list[str] = field(default_factory=list)  # receipt handles left on the queue
+
+
+def _message_attributes(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value["DataType"],
+        }
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping hands the function."""
+    region = queue_arn.split(":")[3]
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": _message_attributes(message),
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }
+
+
+def _receive(sqs: Any, mapping: Mapping) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + mapping.batching_window
+    messages: list[dict[str, Any]] = []
+    while len(messages) < mapping.batch_size:
+        batch = sqs.receive_message(
+            QueueUrl=mapping.queue_url,
+            MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        messages.extend(batch)
+        if not batch or time.monotonic() >= deadline:
+            break
+    return messages
+
+
+def poll_once(
+    mapping: Mapping,
+    invoke: Invoke,
+    *,
+    sqs: Any = None,
+    log: Callable[[str], None] = lambda line: None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> PollResult:
+    """One batch: receive (within the window), invoke, delete; says what happened."""
+    sqs = sqs or boto3.client("sqs")
+    messages = _receive(sqs, mapping)
+    result = PollResult(received=len(messages))
+    if not messages or stopping():  # stopping: they come back after their visibility timeout
+        return result
+    name = mapping.queue_arn.rsplit(":", 1)[-1]
+    try:
+        response = invoke(mapping.function, sqs_event(messages, mapping.queue_arn)) or {}
+    except BaseException as exc:  # an invocation error keeps the whole batch
+        log(f"{name}: {len(messages)} message(s): invocation failed: {exc}")
+        result.crashed = exc
+        result.failed = [m["MessageId"] for m in messages]
+        result.kept = [m["ReceiptHandle"] for m in messages]
+        return result
+    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    if not mapping.report_batch_item_failures and failed:
+        failed = {m["MessageId"] for m in messages}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    result.failed = [m["MessageId"] for m in messages if m["MessageId"] in failed]
+    result.kept = [m["ReceiptHandle"] for m in messages if m["MessageId"] in failed]
+    for start in range(0, len(done), 10):
+        sqs.delete_message_batch(
+            QueueUrl=mapping.queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ],
+        )
+    log(
+        f"{name}: {len(messages)} message(s) -> {mapping.function}: "
+        f"{len(done)} done, {len(failed)} back to the queue"
+    )
+    return result
+
+
 class SqsPoller:
+    """A thread polling one mapping's queue until stopped."""
+
     def __init__(
         self,
         mapping: Mapping,
@@ -97,53 +200,7 @@ class SqsPoller:
                 pause = min(pause * 2, self._wait)
 
     def poll(self) -> int:
-        """One batch: receive (within the window), invoke, delete; returns messages received."""
-        messages = self._receive()
-        if not messages:
-            return 0
-        if self._stop.is_set():  # stopping: they come back after their visibility timeout
-            return len(messages)
-        name = self.mapping.queue_arn.rsplit(":", 1)[-1]
-        try:
-            response = self._invoke(
-                self.mapping.function, sqs_event(messages, self.mapping.queue_arn)
-            )
-            failed = {
-                failure["itemIdentifier"]
-                for failure in (response or {}).get("batchItemFailures", [])
-            }
-            if not self.mapping.report_batch_item_failures and failed:
-                failed = {m["MessageId"] for m in messages}
-        except Exception as exc:  # an invocation error keeps the whole batch
-            self._log(f"{name}: {len(messages)} message(s): invocation failed: {exc}")
-            return len(messages)
-        done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            self._sqs.delete_message_batch(
-                QueueUrl=self.mapping.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(done[start : start + 10])
-                ],
-            )
-        self._log(
-            f"{name}: {len(messages)} message(s) -> {self.mapping.function}: "
-            f"{len(done)} done, {len(failed)} back to the queue"
-        )
-        return len(messages)
-
-    def _receive(self) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + self.mapping.batching_window
-        messages: list[dict[str, Any]] = []
-        while len(messages) < self.mapping.batch_size:
-            batch = self._sqs.receive_message(
-                QueueUrl=self.mapping.queue_url,
-                MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
-                WaitTimeSeconds=0,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            messages.extend(batch)
-            if not batch or time.monotonic() >= deadline:
-                break
-        return messages
+        """One batch; returns how many messages were received."""
+        return poll_once(
+            self.mapping, self._invoke, sqs=self._sqs, log=self._log, stopping=self._stop.is_set
+        ).received

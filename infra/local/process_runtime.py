@@ -4,22 +4,13 @@ On AWS an execution environment is a process that imports the handler once (the 
 start) and then serves one invocation at a time; concurrency means more environments.
 ``ProcessRuntime`` does the same on this machine: per function, up to ``concurrency``
 child processes (a fresh interpreter each: nothing inherited but what we pass), each
-with the function's environment and its own modules. So, unlike the in-process runtime
-(infra/local/runtime.py), which swaps module namespaces under one lock:
+with the function's environment and its own modules. So functions run concurrently, a
+function's timeout kills its environment, and a crash (``sys.exit``, a segfault) fails
+the invocation with ``Runtime.ExitError`` and the next one starts cold, as on Lambda.
+An unhandled exception is not raised but returned as Lambda's error shape.
 
-* functions run concurrently: a webhook is served while the worker runs a batch;
-* a function's timeout is enforced: the environment is killed, as Lambda does;
-* a crash is a crash: ``sys.exit``, ``os._exit`` or a segfault in a hook ends the
-  process; the invocation fails with ``Runtime.ExitError`` and the next invocation
-  gets a fresh environment (a cold start), exactly what SQS then sees on AWS.
-
-It has the interface of ``LocalRuntime`` (register, invoke, invoke_payload, reload,
-functions, packages), so the local cloud can use either.
-
-Time: the children read the machine's clock. When the parent's clock has been moved
-(time-machine, in the end-to-end tests), each invocation carries the offset and the
-child moves its own clock the same way for the call, so the scheduler clock, moto and
-the functions keep one time.
+Time: when the parent's clock has been moved (time-machine, in the end-to-end tests),
+each invocation carries the offset and the child moves its own clock the same way.
 """
 
 from __future__ import annotations
@@ -41,18 +32,53 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from infra.local.runtime import (
-    DEFAULT_PACKAGES,
-    FunctionNotFound,
-    FunctionSpec,
-    InvokeResult,
-    RuntimeBase,
-)
-
 _CLOCK_TOLERANCE = 0.5  # seconds of difference that are not a moved clock
 # Lambda gives an init 10 s; a laptop importing boto3 and Powertools under load may
 # need more, and a hung import must still not hold a concurrency slot for ever.
 INIT_TIMEOUT = 30.0
+
+
+DEFAULT_PACKAGES: tuple[str, ...] = ("functions",)
+
+
+class FunctionNotFound(KeyError):
+    """No function of that name was registered (Lambda's ResourceNotFoundException)."""
+
+
+@dataclass
+class FunctionSpec:
+    """What the template says about one function."""
+
+    name: str
+    handler: str  # "functions.handlers.webhook.lambda_handler"
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout: float = 3.0
+    memory_mb: int = 128
+
+    def __post_init__(self) -> None:
+        module, _, attribute = self.handler.rpartition(".")
+        if not module or not attribute:
+            raise ValueError(f"handler must be 'module.function', got {self.handler!r}")
+
+    @property
+    def module_name(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def function_attribute(self) -> str:
+        return self.handler.rpartition(".")[2]
+
+
+@dataclass
+class InvokeResult:
+    """What an invocation returned: the payload, or Lambda's function-error shape."""
+
+    payload: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+    request_id: str = ""
+    init_duration_ms: float | None = None  # set on the invocation that imported the handler
+    stack_trace: list[str] | None = None  # the traceback of an unhandled exception
 
 
 def _error(error_type: str, message: str) -> dict[str, str]:
@@ -204,7 +230,7 @@ class _Function:
     generation: int = 0  # bumped by reload(): older environments are retired
 
 
-class ProcessRuntime(RuntimeBase):
+class ProcessRuntime:
     """Runs registered functions in child processes, up to ``concurrency`` each."""
 
     def __init__(
@@ -223,6 +249,23 @@ class ProcessRuntime(RuntimeBase):
         self._lock = threading.Lock()
         self._all: list[_Environment] = []  # every environment started, for stop()
         self._closed = False
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level packages whose code the environments run (watched for reloads)."""
+        return self._packages
+
+    def environment_for(self, spec: FunctionSpec) -> dict[str, str]:
+        """The environment the function's code sees: the base, Lambda's own, the function's."""
+        base = dict(os.environ) if self._base_environment is None else dict(self._base_environment)
+        lambda_vars = {
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "_HANDLER": spec.handler,
+        }
+        return {**base, **lambda_vars, **{k: str(v) for k, v in spec.environment.items()}}
 
     # -- registration ---------------------------------------------------------------
 
@@ -270,6 +313,27 @@ class ProcessRuntime(RuntimeBase):
             result = self._invoke_in(function, request_id, event)
         self._report(function.spec, result)
         return result
+
+    def invoke_payload(self, name: str, event: Any) -> Any:
+        """The payload, or on error Lambda's function-error payload
+        ``{"errorType", "errorMessage", "stackTrace"}`` (what ``HttpFront`` expects)."""
+        result = self.invoke(name, event)
+        if result.error is None:
+            return result.payload
+        return {**result.error, "stackTrace": result.stack_trace or []}
+
+    def _report(self, spec: FunctionSpec, result: InvokeResult) -> None:
+        line = (
+            f"REPORT {spec.name} RequestId: {result.request_id} "
+            f"Duration: {result.duration_ms:.1f} ms"
+        )
+        if result.init_duration_ms is not None:
+            line += f" Init Duration: {result.init_duration_ms:.1f} ms"
+        if result.error is not None:
+            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
+        self._log(line)
+        if result.stack_trace:
+            self._log("".join(result.stack_trace).rstrip())
 
     def _invoke_in(self, function: _Function, request_id: str, event: Any) -> InvokeResult:
         spec = function.spec

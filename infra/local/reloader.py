@@ -6,7 +6,7 @@ Lambda picks up new code only on a new deployment; locally, restarting the whole
 tables and schedules a developer is looking at. ``CodeWatcher`` polls the files'
 modification times (no dependency, and nothing to install on any OS) and calls
 ``on_change`` with the changed paths; the local cloud answers with
-``LocalRuntime.reload()``. State in AWS (moto) is kept; module state is not, as on a
+``ProcessRuntime.reload()``. State in AWS (moto) is kept; module state is not, as on a
 new deployment.
 """
 

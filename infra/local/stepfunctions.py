@@ -1,14 +1,10 @@
-"""Step Functions, locally: the synthesized state machine run by moto's interpreter.
+"""Step Functions, locally: the deployed state machine run by moto's interpreter.
 
-Two pieces, shared by the tests and the local cloud:
-
-* ``definition_from_template`` turns a synthesized template's ``DefinitionString``
-  (an ``Fn::Join`` of strings and references) into the JSON definition that
-  ``create_state_machine`` takes, with every referenced resource replaced by a fake ARN.
-* ``inprocess_lambdas`` makes moto's Step Functions interpreter (``mock_aws`` with
-  ``{"stepfunctions": {"execute_state_machine": True}}``) run Lambda tasks by calling
-  Python handlers in this process, and records the retry intervals it would have slept
-  instead of sleeping them.
+``inprocess_lambdas`` makes moto's Step Functions interpreter (``mock_aws`` with
+``{"stepfunctions": {"execute_state_machine": True}}``) run Lambda tasks by calling
+Python handlers (the local cloud's runtime, or a test's) instead of Lambda, and records
+the retry intervals it would have slept instead of sleeping them. The state machine
+itself is deployed from the template like every other resource (infra/local/deploy.py).
 
 Built against moto 5.2.x's ASL parser (module-global ``_invoke_lambda_function`` and
 ``time`` in the retrier); other versions may move them.
@@ -27,62 +23,7 @@ from unittest import mock
 
 from infra.local.lambda_runtime import LocalContext
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-
 Handler = Callable[[Any, Any], Any]
-
-
-def fake_arn(logical_id: str) -> str:
-    """The ARN a referenced resource gets locally: a Lambda function named by its logical id."""
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
-
-
-def _resolve(value: Any, arns: dict[str, str]) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((intrinsic, argument),) = value.items()
-        if intrinsic == "Fn::Join":
-            separator, parts = argument
-            return separator.join(_resolve(part, arns) for part in parts)
-        if intrinsic == "Fn::GetAtt":
-            logical_id, attribute = (
-                argument if isinstance(argument, list) else argument.split(".", 1)
-            )
-            if attribute != "Arn":
-                raise ValueError(f"cannot resolve Fn::GetAtt {logical_id}.{attribute} locally")
-            return arns.get(logical_id) or fake_arn(logical_id)
-        if intrinsic == "Ref":
-            if argument.startswith("AWS::"):
-                return {
-                    "AWS::Region": REGION,
-                    "AWS::AccountId": ACCOUNT,
-                    "AWS::Partition": "aws",
-                    "AWS::URLSuffix": "amazonaws.com",
-                }[argument]
-            return arns.get(argument) or fake_arn(argument)
-    raise ValueError(f"cannot resolve {value!r} locally")
-
-
-def definition_from_template(template: dict, logical_id: str, arns: dict[str, str]) -> str:
-    """The JSON definition of the state machine ``logical_id`` in a synthesized template.
-
-    ``arns`` maps logical ids to the ARNs to use; a reference missing from it gets
-    ``fake_arn(<logical id>)``. The result is checked to be valid JSON.
-    """
-    resource = template["Resources"][logical_id]
-    if resource["Type"] != "AWS::StepFunctions::StateMachine":
-        raise ValueError(f"{logical_id} is a {resource['Type']}, not a state machine")
-    properties = resource["Properties"]
-    if "DefinitionString" in properties:
-        definition = _resolve(properties["DefinitionString"], arns)
-    elif "Definition" in properties:
-        definition = json.dumps(properties["Definition"])
-    else:
-        raise ValueError(f"{logical_id} has no inline definition")
-    json.loads(definition)
-    return definition
 
 
 def _function_name(function: str) -> str:

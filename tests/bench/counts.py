@@ -8,6 +8,7 @@ webhook end to end (for the CloudWatch Logs bill), and warm durations on moto.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -46,22 +47,17 @@ def measure(workdir: Path) -> dict[str, Any]:
     from functions.clients import each_client
     from infra.local.demo_secrets import DEMO_SECRETS
     from infra.local.lambda_runtime import LocalContext
-    from infra.local.resources import provision
-    from infra.local.sqs_poller import sqs_event
+    from infra.local.pollers import sqs_event
     from tests.bench.aws import CallCounter, Recorder, signed_github
     from tests.bench.baseline import BareHandler
     from tests.conftest import record_aws_calls, reset_process_state
+    from tests.deployed import deploy_stack
 
     with mock_aws():
-        resources = provision()
+        # The template the assets section synthesized.
+        resources = deploy_stack(json.loads((workdir / "template.json").read_text()))
         os.environ.update(resources.environment)
-        saga_table = "bench-saga-state"
-        boto3.client("dynamodb").create_table(
-            TableName=saga_table,
-            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        saga_table = resources.saga_table
         os.environ["SAGA_TABLE_NAME"] = saga_table
         reset_process_state()
 

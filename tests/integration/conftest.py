@@ -1,3 +1,6 @@
+"""The stack on moto for the integration tests (tests/deployed.py), with the handlers
+called in this process."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +15,8 @@ from functions.handlers.webhook import lambda_handler
 from functions.webhooks.config import parse_sources
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.local.lambda_runtime import LocalContext, webhook_event
-from infra.local.resources import LocalResources, provision
 from tests.conftest import reset_process_state
+from tests.deployed import Resources, deploy_stack
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Answer:
 class WebhookStack:
     """The webhook receiver on moto, driven through its Lambda handler."""
 
-    def __init__(self, resources: LocalResources) -> None:
+    def __init__(self, resources: Resources) -> None:
         self.resources = resources
         self.sqs = boto3.client("sqs")
         self.dynamodb = boto3.client("dynamodb")
@@ -81,8 +84,9 @@ class WebhookStack:
 
 
 @pytest.fixture
-def stack(aws, monkeypatch) -> WebhookStack:
-    resources = provision()
+def stack(aws, synthesized, monkeypatch) -> WebhookStack:
+    template, _ = synthesized
+    resources = deploy_stack(template)
     for name, value in resources.environment.items():
         monkeypatch.setenv(name, value)
     reset_process_state()
@@ -92,7 +96,7 @@ def stack(aws, monkeypatch) -> WebhookStack:
 class Jobs:
     """The job runtime on moto: enqueue through the API, run the worker as SQS would."""
 
-    def __init__(self, resources: LocalResources) -> None:
+    def __init__(self, resources: Resources) -> None:
         self.resources = resources
         self.sqs = boto3.client("sqs")
         self.calls: list[tuple[str, Any, int]] = []
@@ -103,11 +107,15 @@ class Jobs:
     def work(self, queue: str = "default", *, rounds: int = 20, batch_size: int = 10):
         """Poll the queue until it is empty (or ``rounds`` run out); return each round."""
         from functions.handlers.worker import lambda_handler
-        from infra.local.sqs_poller import poll_once
+        from infra.local.pollers import Mapping, poll_once
 
+        config = self.queue(queue)
+        mapping = Mapping("worker", config.url, config.arn, batch_size=batch_size)
         results = []
         for _ in range(rounds):
-            result = poll_once(self.queue(queue), lambda_handler, batch_size=batch_size)
+            result = poll_once(
+                mapping, lambda name, event: lambda_handler(event, LocalContext(name)), sqs=self.sqs
+            )
             if not result.received:
                 break
             results.append(result)

@@ -17,6 +17,7 @@ list, so a new AWS call fails ``test_the_paths_are_as_declared`` until declared 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -26,7 +27,6 @@ import time_machine
 
 from functions.actions import enqueue_async_action
 from functions.actions.exceptions import PermanentError, TransientError
-from infra.local.resources import WORKER_TIMEOUT_SECONDS
 from tests.integration.faults import Fault, Faults
 
 DEP = "fault_dep"
@@ -148,7 +148,8 @@ class World:
             self.rounds.extend(self.jobs.work())
             if self.jobs.depth() == 0:
                 return
-            self.clock.shift(WORKER_TIMEOUT_SECONDS * 6 + 1)
+            # past the queue's visibility timeout, six times the worker's
+            self.clock.shift(int(os.environ["WORKER_TIMEOUT_SECONDS"]) * 6 + 1)
         raise AssertionError("the queue never settled")
 
 

@@ -1,8 +1,8 @@
 """The order saga end to end: the synthesized state machine, run by moto's interpreter.
 
-The state machine comes from the real stack (``infra.app``), its Lambda tasks run the
-real saga handler in this process (``infra.local.stepfunctions``), and the steps'
-effects land in a moto DynamoDB table.
+The state machine and its state table come from the real stack, deployed as the local
+cloud deploys it (``infra.local.deploy``); its Lambda tasks run the real saga handler in
+this process (``infra.local.stepfunctions``), and the steps' effects land in moto.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from functions.sagas.order import COMPENSATIONS, STEPS
 from functions.settings import reset as reset_settings
-from infra.local.stepfunctions import definition_from_template, fake_arn, inprocess_lambdas
+from infra.local.deploy import deploy
+from infra.local.stepfunctions import inprocess_lambdas
 from tests.conftest import reset_process_state
 
 SAGA_HANDLER = "functions.handlers.saga.lambda_handler"
@@ -51,25 +52,21 @@ def state_machine_id(template) -> str:
     return _only(template, lambda r: r["Type"] == "AWS::StepFunctions::StateMachine")
 
 
-@pytest.fixture(scope="module")
-def function_id(template) -> str:
-    return _only(
-        template,
-        lambda r: (
-            r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == SAGA_HANDLER
-        ),
-    )
+@pytest.fixture
+def function_id(saga) -> str:
+    """The saga function's name, as deployed."""
+    return saga.function
 
 
-@pytest.fixture(scope="module")
-def definition(template, state_machine_id, function_id) -> str:
-    return definition_from_template(template, state_machine_id, {})
+@pytest.fixture
+def definition(saga) -> str:
+    return saga.sfn.describe_state_machine(stateMachineArn=saga.arn)["definition"]
 
 
 def test_the_definition_calls_only_the_saga_function(definition, function_id):
     states = json.loads(definition)["States"]
     resources = {state["Resource"] for state in states.values() if state["Type"] == "Task"}
-    assert resources == {fake_arn(function_id)}
+    assert {resource.rpartition(":function:")[2] for resource in resources} == {function_id}
     tasks = {state["Parameters"]["task"] for state in states.values() if state["Type"] == "Task"}
     assert tasks == set(STEPS) | set(COMPENSATIONS.values())
 
@@ -89,9 +86,12 @@ def test_the_state_machine_logs_everything_and_is_traced(template, state_machine
 class Saga:
     """The order saga's state machine on moto, with its state table."""
 
-    def __init__(self, arn: str, table: str, slept: list[float], calls: list[dict]) -> None:
+    def __init__(
+        self, arn: str, table: str, slept: list[float], calls: list[dict], function: str
+    ) -> None:
         self.arn = arn
         self.table = table
+        self.function = function
         self.slept = slept
         self.calls = calls
         self.sfn = boto3.client("stepfunctions")
@@ -138,7 +138,7 @@ class Saga:
 
 
 @pytest.fixture
-def saga(definition, function_id, monkeypatch):
+def saga(template, monkeypatch):
     from moto import mock_aws
 
     from functions.handlers.saga import lambda_handler
@@ -151,23 +151,14 @@ def saga(definition, function_id, monkeypatch):
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         reset_process_state()
-        table = "saga-state"
-        boto3.client("dynamodb").create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        deployment = deploy(template, stack_name="ActionScheduler")
+        function = next(f for f in deployment.functions.values() if f.handler == SAGA_HANDLER)
+        table = function.environment["SAGA_TABLE_NAME"]
         monkeypatch.setenv("SAGA_TABLE_NAME", table)
         reset_settings()
-        arn = boto3.client("stepfunctions").create_state_machine(
-            name="OrderSaga",
-            definition=definition,
-            roleArn="arn:aws:iam::123456789012:role/order-saga",
-            type="STANDARD",
-        )["stateMachineArn"]
-        with inprocess_lambdas({function_id: handler}) as slept:
-            yield Saga(arn, table, slept, calls)
+        [arn] = [arn for arn in deployment.physical.values() if ":stateMachine:" in arn]
+        with inprocess_lambdas({function.name: handler}) as slept:
+            yield Saga(arn, table, slept, calls, function.name)
     reset_process_state()
 
 
@@ -394,45 +385,6 @@ def test_the_hook_refuses_an_order_without_an_id(saga, monkeypatch):
 
 
 # --- the local seam itself -------------------------------------------------------------------
-
-
-def test_definition_from_template_resolves_references():
-    template = {
-        "Resources": {
-            "Machine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {
-                    "DefinitionString": {
-                        "Fn::Join": [
-                            "",
-                            [
-                                '{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"',
-                                {"Fn::GetAtt": ["Fn1", "Arn"]},
-                                '","Next":"B"},"B":{"Type":"Task","Resource":"',
-                                {"Fn::GetAtt": "Fn2.Arn"},
-                                '","Parameters":{"queue":"',
-                                {"Ref": "Queue"},
-                                '","region":"',
-                                {"Ref": "AWS::Region"},
-                                '"},"End":true}}}',
-                            ],
-                        ]
-                    }
-                },
-            },
-            "Fn1": {"Type": "AWS::Lambda::Function"},
-        }
-    }
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:real-name"
-    definition = json.loads(definition_from_template(template, "Machine", {"Fn2": arn}))
-    assert definition["States"]["A"]["Resource"] == fake_arn("Fn1")
-    assert definition["States"]["B"]["Resource"] == arn
-    assert definition["States"]["B"]["Parameters"] == {
-        "queue": fake_arn("Queue"),
-        "region": "us-east-1",
-    }
-    with pytest.raises(ValueError, match="not a state machine"):
-        definition_from_template(template, "Fn1", {})
 
 
 def test_an_unregistered_function_fails_the_task(saga, function_id):

@@ -1,10 +1,11 @@
 """The scheduling API on moto: SQS delays, EventBridge Scheduler schedules, the actions table.
 
-Moto stores schedules but never fires them. ``_fire`` does what EventBridge Scheduler
-would: it sends the schedule's target input to the target queue, with
-``<aws.scheduler.scheduled-time>`` filled in for a recurring schedule, and deletes a
-one-time schedule afterwards (``ActionAfterCompletion=DELETE``). The ``clock`` fixture
-moves time forward for SQS (delays) and for the worker (is the action due?) alike.
+Moto stores schedules but never fires them. ``_fire`` has the local cloud's scheduler
+clock (``infra.local.scheduler_clock``) do what EventBridge Scheduler would at a given
+time: send the target input of each due schedule to its queue, with
+``<aws.scheduler.scheduled-time>`` filled in, and delete a one-time schedule afterwards
+(``ActionAfterCompletion=DELETE``). The ``clock`` fixture moves time forward for SQS
+(delays) and for the worker (is the action due?) alike.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import copy
-import hashlib
 import json
 import math
 import threading
@@ -43,6 +43,7 @@ from functions.actions import (
 )
 from functions.actions import queues as queues_module
 from functions.actions.exceptions import TransientError
+from infra.local.scheduler_clock import ManualClock, SchedulerClock
 
 HOOK = "test_sched"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -135,8 +136,9 @@ def _schedule(jobs, name: str) -> dict | None:
 
 
 def _schedules(jobs) -> list[str]:
+    """The API's schedules (the stack's own daily report left out)."""
     found = _scheduler().list_schedules(GroupName=jobs.resources.schedule_group)["Schedules"]
-    return sorted(schedule["Name"] for schedule in found)
+    return sorted(s["Name"] for s in found if s["Name"].startswith("action-"))
 
 
 def _items(jobs) -> list[dict]:
@@ -158,23 +160,16 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _fire(jobs, name: str, at: datetime | None = None) -> dict:
-    """What EventBridge Scheduler does when the schedule is due: send its input."""
-    schedule = _schedule(jobs, name)
-    assert schedule is not None, f"no schedule {name}"
-    target = schedule["Target"]
-    body = target["Input"]
-    if at is not None:
-        body = body.replace(SCHEDULED_TIME, _iso(at))
-    queue = next(q for q in jobs.resources.queues.values() if q.arn == target["Arn"])
-    params = {"QueueUrl": queue.url, "MessageBody": body}
-    if queue.fifo:  # what content-based deduplication would do
-        params["MessageGroupId"] = target["SqsParameters"]["MessageGroupId"]
-        params["MessageDeduplicationId"] = hashlib.sha256(body.encode()).hexdigest()
-    jobs.sqs.send_message(**params)
-    if schedule.get("ActionAfterCompletion") == "DELETE":
-        _scheduler().delete_schedule(Name=name, GroupName=jobs.resources.schedule_group)
-    return json.loads(body)
+def _fire(jobs, name: str, at: datetime) -> dict:
+    """EventBridge Scheduler at ``at``: the schedule ``name`` fires (its input as sent).
+
+    A scheduler clock of its own each time, so firing one occurrence twice delivers it
+    twice, as EventBridge's at-least-once delivery may.
+    """
+    fired = SchedulerClock(ManualClock(at), log=lambda line: None).tick()
+    [outcome] = [f for f in fired if f.name == name]
+    assert outcome.status == "delivered", outcome
+    return json.loads(outcome.body)
 
 
 def _receivable(jobs, queue: str = "default") -> int:
@@ -387,7 +382,7 @@ def test_a_fired_one_time_schedule_runs_the_action_once(jobs, hook, clock):
     action_id = schedule_single_action(when, HOOK, {"far": 2})
 
     clock.advance_to(when)
-    body = _fire(jobs, f"action-{action_id}")
+    body = _fire(jobs, f"action-{action_id}", at=when)
     jobs.work()
 
     assert hook.calls == [({"far": 2}, action_id)]

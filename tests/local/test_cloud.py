@@ -47,7 +47,6 @@ def cloud(synthesized):
         log=lines.append,
         template=template,
         reload=True,
-        runtime_kind="process",
     )
     local.start()
     local.lines = lines

@@ -1,15 +1,30 @@
-"""Cron and rate expressions: crontab in, EventBridge forms out, next runs as AWS makes them."""
+"""Cron and rate expressions: crontab in, EventBridge forms out, next runs as AWS makes them,
+and AWS cron read back as the local scheduler clock runs it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from functions.actions import cron
+from functions.actions.cron import (
+    CronSpec,
+    aws_cron_to_crontab,
+    latest_cron_run,
+    next_cron_run,
+    to_aws_cron,
+    validate_cron,
+)
 from functions.actions.exceptions import InvalidAction
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
 
 # --- rate() ------------------------------------------------------------------------------
 
@@ -223,6 +238,7 @@ def test_next_rate_run_is_the_first_grid_point_after(start, interval, after):
         ("0 0 * * 5-7", "cron(0 0 ? * 6-7,1 *)"),  # Friday to Sunday wraps in AWS numbering
         ("0 0 * * 1-7", "cron(0 0 ? * 2-7,1 *)"),
         ("0 0 * * 0-7", "cron(0 0 ? * 1-7 *)"),
+        ("0 0 * * 7-7", "cron(0 0 ? * 1 *)"),  # found by the property test below
         ("0 0 * * 1-5,7", "cron(0 0 ? * 2-6,1 *)"),
     ],
 )
@@ -233,3 +249,131 @@ def test_weekday_ranges_ending_on_sunday_seven_wrap(expression, expected):
 def test_a_stepped_range_ending_on_sunday_seven_is_refused():
     with pytest.raises(InvalidAction, match="Sunday as 0"):
         cron.to_aws_cron("0 0 * * 1-7/2")
+
+
+# --- AWS cron read back (the local scheduler clock) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("aws", "crontab"),
+    [
+        ("cron(0 10 * * ? *)", "0 10 * * *"),
+        ("cron(15 10 ? * * *)", "15 10 * * *"),
+        ("cron(0 8 ? * 2-6 *)", "0 8 * * 1-5"),
+        ("cron(0 8 ? * MON-FRI *)", "0 8 * * MON-FRI"),
+        ("cron(0 8 ? * 1,7 *)", "0 8 * * 0,6"),
+        ("cron(0 10 ? * 6L *)", "0 10 * * 5L"),
+        ("cron(0 10 ? * L *)", "0 10 * * 6"),
+        ("cron(0 10 ? * 3#2 *)", "0 10 * * 2#2"),
+        ("cron(0 10 ? * 2/2 *)", "0 10 * * 1-6/2"),
+        ("cron(0 10 ? * */3 *)", "0 10 * * 0-6/3"),
+        ("cron(0 10 ? * 2-6/2 *)", "0 10 * * 1-5/2"),
+        ("cron(0 18 L * ? *)", "0 18 L * *"),
+        ("cron(0 18 LW * ? *)", "0 18 LW * *"),
+        ("cron(0/5 8-17 ? JAN,FEB * *)", "0/5 8-17 * JAN,FEB *"),
+        ("0 12 1 * ? *", "0 12 1 * *"),
+    ],
+)
+def test_aws_cron_to_crontab(aws, crontab):
+    spec = aws_cron_to_crontab(aws)
+    assert spec.crontab == crontab
+    assert spec.years is None and spec.nearest_weekday is None
+
+
+def test_aws_cron_years_and_nearest_weekday():
+    spec = aws_cron_to_crontab("cron(0 9 15W * ? 2026-2028,2030)")
+    assert spec == CronSpec("0 9 * * *", frozenset({2026, 2027, 2028, 2030}), 15)
+    assert aws_cron_to_crontab("cron(0 9 1 1 ? 2026/2)").years == frozenset(range(2026, 2200, 2))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "cron(0 10 1 * 2 *)",  # both day fields
+        "cron(0 10 * * *)",  # five fields
+        "cron(0 10 ? * 0 *)",  # AWS weekdays are 1-7
+        "cron(0 10 ? * 8 *)",
+        "cron(61 10 * * ? *)",
+        "cron(0 10 * * ? 1900)",
+        "cron(0 ? * * ? *)",
+    ],
+)
+def test_aws_cron_rejects_what_aws_rejects(bad):
+    with pytest.raises(ValueError):
+        aws_cron_to_crontab(bad)
+
+
+def latest(expression: str, upto: datetime, floor: datetime, zone=UTC) -> datetime | None:
+    return latest_cron_run(aws_cron_to_crontab(expression), zone, upto, floor)
+
+
+def test_latest_cron_run_l_hash_w_and_years():
+    floor = utc(2025, 1, 1)
+    assert latest("cron(0 10 ? * 6L *)", utc(2026, 2, 15), floor) == utc(2026, 1, 30, 10)
+    assert latest("cron(0 10 ? * 3#2 *)", utc(2026, 2, 28), floor) == utc(2026, 2, 10, 10)
+    assert latest("cron(0 10 L * ? *)", utc(2026, 3, 15), floor) == utc(2026, 2, 28, 10)
+    # 2026-08-15 is a Saturday: 15W runs on Friday the 14th; 2026-08-01 (Saturday): 1W on Monday 3rd
+    assert latest("cron(0 10 15W * ? *)", utc(2026, 8, 31), floor) == utc(2026, 8, 14, 10)
+    assert latest("cron(0 10 1W * ? *)", utc(2026, 8, 31), floor) == utc(2026, 8, 3, 10)
+    # 2026-05-31 is a Sunday: 31W is Friday the 29th, not June 1st
+    assert latest("cron(0 10 31W * ? *)", utc(2026, 6, 20), floor) == utc(2026, 5, 29, 10)
+    years = "cron(0 0 1 1 ? 2024,2026)"
+    assert latest(years, utc(2027, 6, 1), utc(2020, 1, 1)) == utc(2026, 1, 1)
+    assert latest(years, utc(2025, 12, 31), utc(2020, 1, 1)) == utc(2024, 1, 1)
+    assert latest(years, utc(2023, 12, 31), utc(2020, 1, 1)) is None
+    # the floor is inclusive, and nothing earlier comes back
+    assert latest("cron(0 10 * * ? *)", utc(2026, 1, 1, 10), utc(2026, 1, 1, 10)) == utc(
+        2026, 1, 1, 10
+    )
+    assert latest("cron(0 10 * * ? *)", utc(2026, 1, 2, 9), utc(2026, 1, 1, 10, 0, 1)) is None
+
+
+# --- the API's cron expressions, read back as the local scheduler clock runs them ------------
+
+
+def _cron_field(low: int, high: int, *extra: str) -> st.SearchStrategy[str]:
+    """One crontab field: ``*``, or a list of values, ranges and steps within low..high."""
+    pair = st.tuples(st.integers(low, high), st.integers(low, high)).map(sorted)
+    ranged = pair.map(lambda p: f"{p[0]}-{p[1]}")
+    stepped = st.tuples(st.sampled_from(["*", f"{low}"]) | ranged, st.integers(1, high)).map(
+        lambda p: f"{p[0]}/{p[1]}"
+    )
+    part = st.integers(low, high).map(str) | ranged | stepped | st.sampled_from(extra or ["*"])
+    return st.just("*") | st.lists(part, min_size=1, max_size=3).map(",".join)
+
+
+_API_CRONTABS = st.tuples(
+    _cron_field(0, 59),
+    _cron_field(0, 23),
+    st.booleans(),
+    _cron_field(1, 31, "L", "15"),
+    _cron_field(1, 12, "JAN", "DEC"),
+    _cron_field(0, 7, "MON-FRI", "5L", "1#2", "SUN"),
+).map(lambda f: " ".join([f[0], f[1], f[3] if f[2] else "*", f[4], "*" if f[2] else f[5]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    expression=_API_CRONTABS,
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York"]),
+    after=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_the_scheduler_clock_runs_the_api_s_cron_expressions_when_the_api_expects(
+    expression, zone, after
+):
+    """functions.actions.cron translates crontab to AWS cron and predicts the next run; the
+    scheduler clock translates AWS cron back and fires it. The first run after any moment
+    is the same for both, daylight-saving changes included."""
+    try:
+        expression = validate_cron(expression, zone)
+    except InvalidAction:
+        assume(False)
+    expected = next_cron_run(expression, zone, after)
+    assume(expected is not None)
+    spec = aws_cron_to_crontab(to_aws_cron(expression))
+    tz, floor = ZoneInfo(zone), after + timedelta(microseconds=1)
+
+    assert latest_cron_run(spec, tz, expected, floor) == expected
+    assert latest_cron_run(spec, tz, expected - timedelta(microseconds=1), floor) is None

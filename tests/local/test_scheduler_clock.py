@@ -13,14 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.local.scheduler_clock import (
-    CronSpec,
-    ManualClock,
-    SchedulerClock,
-    SystemClock,
-    aws_cron_to_crontab,
-    latest_cron_run,
-)
+from infra.local.scheduler_clock import ManualClock, SchedulerClock, SystemClock
 
 ROLE = "arn:aws:iam::123456789012:role/scheduler"
 ACCOUNT_ARN = "arn:aws:sqs:us-east-1:123456789012"
@@ -365,83 +358,6 @@ def test_cron_late_tick_fires_only_the_most_recent_occurrence(world):
     assert [f.scheduled_time for f in world.ticker.tick()] == [utc(2026, 1, 1, 5)]
     world.clock.set(utc(2026, 1, 1, 5, 14, 59))
     assert world.ticker.tick() == []
-
-
-# -- AWS cron to crontab ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("aws", "crontab"),
-    [
-        ("cron(0 10 * * ? *)", "0 10 * * *"),
-        ("cron(15 10 ? * * *)", "15 10 * * *"),
-        ("cron(0 8 ? * 2-6 *)", "0 8 * * 1-5"),
-        ("cron(0 8 ? * MON-FRI *)", "0 8 * * MON-FRI"),
-        ("cron(0 8 ? * 1,7 *)", "0 8 * * 0,6"),
-        ("cron(0 10 ? * 6L *)", "0 10 * * 5L"),
-        ("cron(0 10 ? * L *)", "0 10 * * 6"),
-        ("cron(0 10 ? * 3#2 *)", "0 10 * * 2#2"),
-        ("cron(0 10 ? * 2/2 *)", "0 10 * * 1-6/2"),
-        ("cron(0 10 ? * */3 *)", "0 10 * * 0-6/3"),
-        ("cron(0 10 ? * 2-6/2 *)", "0 10 * * 1-5/2"),
-        ("cron(0 18 L * ? *)", "0 18 L * *"),
-        ("cron(0 18 LW * ? *)", "0 18 LW * *"),
-        ("cron(0/5 8-17 ? JAN,FEB * *)", "0/5 8-17 * JAN,FEB *"),
-        ("0 12 1 * ? *", "0 12 1 * *"),
-    ],
-)
-def test_aws_cron_to_crontab(aws, crontab):
-    spec = aws_cron_to_crontab(aws)
-    assert spec.crontab == crontab
-    assert spec.years is None and spec.nearest_weekday is None
-
-
-def test_aws_cron_years_and_nearest_weekday():
-    spec = aws_cron_to_crontab("cron(0 9 15W * ? 2026-2028,2030)")
-    assert spec == CronSpec("0 9 * * *", frozenset({2026, 2027, 2028, 2030}), 15)
-    assert aws_cron_to_crontab("cron(0 9 1 1 ? 2026/2)").years == frozenset(range(2026, 2200, 2))
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        "cron(0 10 1 * 2 *)",  # both day fields
-        "cron(0 10 * * *)",  # five fields
-        "cron(0 10 ? * 0 *)",  # AWS weekdays are 1-7
-        "cron(0 10 ? * 8 *)",
-        "cron(61 10 * * ? *)",
-        "cron(0 10 * * ? 1900)",
-        "cron(0 ? * * ? *)",
-    ],
-)
-def test_aws_cron_rejects_what_aws_rejects(bad):
-    with pytest.raises(ValueError):
-        aws_cron_to_crontab(bad)
-
-
-def latest(expression: str, upto: datetime, floor: datetime, zone=UTC) -> datetime | None:
-    return latest_cron_run(aws_cron_to_crontab(expression), zone, upto, floor)
-
-
-def test_latest_cron_run_l_hash_w_and_years():
-    floor = utc(2025, 1, 1)
-    assert latest("cron(0 10 ? * 6L *)", utc(2026, 2, 15), floor) == utc(2026, 1, 30, 10)
-    assert latest("cron(0 10 ? * 3#2 *)", utc(2026, 2, 28), floor) == utc(2026, 2, 10, 10)
-    assert latest("cron(0 10 L * ? *)", utc(2026, 3, 15), floor) == utc(2026, 2, 28, 10)
-    # 2026-08-15 is a Saturday: 15W runs on Friday the 14th; 2026-08-01 (Saturday): 1W on Monday 3rd
-    assert latest("cron(0 10 15W * ? *)", utc(2026, 8, 31), floor) == utc(2026, 8, 14, 10)
-    assert latest("cron(0 10 1W * ? *)", utc(2026, 8, 31), floor) == utc(2026, 8, 3, 10)
-    # 2026-05-31 is a Sunday: 31W is Friday the 29th, not June 1st
-    assert latest("cron(0 10 31W * ? *)", utc(2026, 6, 20), floor) == utc(2026, 5, 29, 10)
-    years = "cron(0 0 1 1 ? 2024,2026)"
-    assert latest(years, utc(2027, 6, 1), utc(2020, 1, 1)) == utc(2026, 1, 1)
-    assert latest(years, utc(2025, 12, 31), utc(2020, 1, 1)) == utc(2024, 1, 1)
-    assert latest(years, utc(2023, 12, 31), utc(2020, 1, 1)) is None
-    # the floor is inclusive, and nothing earlier comes back
-    assert latest("cron(0 10 * * ? *)", utc(2026, 1, 1, 10), utc(2026, 1, 1, 10)) == utc(
-        2026, 1, 1, 10
-    )
-    assert latest("cron(0 10 * * ? *)", utc(2026, 1, 2, 9), utc(2026, 1, 1, 10, 0, 1)) is None
 
 
 # -- SQS targets -----------------------------------------------------------------------

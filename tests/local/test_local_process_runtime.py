@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from infra.local.process_runtime import ProcessRuntime
-from infra.local.runtime import FunctionNotFound, FunctionSpec
+from infra.local.process_runtime import FunctionNotFound, FunctionSpec, ProcessRuntime
 
-HANDLERS = "tests.unit.process_handlers"
+HANDLERS = "tests.local.process_handlers"
 
 
 @pytest.fixture
@@ -97,7 +96,7 @@ def test_errors_come_back_as_lambda_shapes(runtime):
     runtime.register(_spec("Fail", "fail"))
     runtime.register(_spec("Set", "unserializable"))
     runtime.register(_spec("Missing", "no_such_handler"))
-    runtime.register(FunctionSpec("Broken", "tests.unit.no_such_module.handler"))
+    runtime.register(FunctionSpec("Broken", "tests.local.no_such_module.handler"))
 
     fail = runtime.invoke("Fail", {})
     assert fail.error == {"errorType": "ValueError", "errorMessage": "as asked"}
@@ -109,6 +108,11 @@ def test_errors_come_back_as_lambda_shapes(runtime):
     assert payload["errorType"] == "ValueError" and payload["stackTrace"]
     with pytest.raises(FunctionNotFound):
         runtime.invoke("Nobody", {})
+
+
+def test_a_bad_handler_string_is_rejected():
+    with pytest.raises(ValueError, match=r"module\.function"):
+        FunctionSpec("F", "handler", {}, 3, 128)
 
 
 def test_reload_makes_the_next_invocation_a_cold_start(runtime):
@@ -147,7 +151,7 @@ def test_a_hung_init_times_out_and_frees_its_slot(runtime, monkeypatch):
     from infra.local import process_runtime
 
     monkeypatch.setattr(process_runtime, "INIT_TIMEOUT", 1.0)
-    runtime.register(FunctionSpec("Hang", "tests.unit.process_hang.handler"), concurrency=1)
+    runtime.register(FunctionSpec("Hang", "tests.local.process_hang.handler"), concurrency=1)
 
     first, second = runtime.invoke("Hang", {}), runtime.invoke("Hang", {})
 
@@ -174,10 +178,9 @@ def test_an_environment_does_not_outlive_its_parent(tmp_path):
 
     script = tmp_path / "parent.py"
     script.write_text(
-        "from infra.local.process_runtime import ProcessRuntime\n"
-        "from infra.local.runtime import FunctionSpec\n"
+        "from infra.local.process_runtime import FunctionSpec, ProcessRuntime\n"
         "r = ProcessRuntime(base_environment={})\n"
-        "r.register(FunctionSpec('Slow', 'tests.unit.process_handlers.sleep', {}, 600, 128))\n"
+        "r.register(FunctionSpec('Slow', 'tests.local.process_handlers.sleep', {}, 600, 128))\n"
         "import threading\n"
         "threading.Thread(target=r.invoke, args=('Slow', {'seconds': 600})).start()\n"
         "import time; time.sleep(600)\n"

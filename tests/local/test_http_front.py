@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from infra.local.http_front import HttpFront, Route
-from infra.local.runtime import FunctionSpec, LocalRuntime
+from infra.local.process_runtime import FunctionSpec, ProcessRuntime
 
 ROUTES = [
     Route("POST", "/webhooks/{source}", "Webhook"),
@@ -339,7 +339,7 @@ def test_routes_reject_a_greedy_parameter_before_the_end():
 
 
 def test_end_to_end_with_the_runtime_and_the_real_webhook_handler(logs):
-    runtime = LocalRuntime(log=logs.append)
+    runtime = ProcessRuntime(log=logs.append)
     runtime.register(
         FunctionSpec(
             "Webhook",
@@ -349,9 +349,12 @@ def test_end_to_end_with_the_runtime_and_the_real_webhook_handler(logs):
             512,
         )
     )
-    with HttpFront(
-        [Route("ANY", "/{proxy+}", "Webhook")], runtime.invoke_payload, log=logs.append
-    ) as front:
-        status, _, body = request(front, "/v1/no/such/route")
+    try:
+        with HttpFront(
+            [Route("ANY", "/{proxy+}", "Webhook")], runtime.invoke_payload, log=logs.append
+        ) as front:
+            status, _, body = request(front, "/v1/no/such/route")
+    finally:
+        runtime.stop()
     assert status == 404
     assert json.loads(body)["error"] == "not_found"

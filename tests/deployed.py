@@ -1,0 +1,78 @@
+"""The synthesized stack deployed on moto, as the local cloud deploys it
+(infra/local/deploy.py), and what the tests and benchmarks address in it, by role."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from functions.actions.config import QueueConfig
+from infra.local.demo_secrets import demo_secret_value
+from infra.local.deploy import Deployment, deploy
+
+# What the test process runs: the webhook receiver's and the worker's environment, less
+# Powertools' per-function logging settings.
+_HANDLERS = (
+    "functions.handlers.webhook.lambda_handler",
+    "functions.handlers.worker.lambda_handler",
+)
+_PER_FUNCTION = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_LOGGER_SAMPLE_RATE",
+    "POWERTOOLS_LOGGER_LOG_EVENT",
+}
+
+
+@dataclass
+class Resources:
+    """What the tests address in the deployed stack, by role."""
+
+    environment: dict[str, str]
+    queues: dict[str, QueueConfig]
+    table_name: str  # the idempotency table
+    actions_table: str
+    circuits_table: str
+    schedule_group: str
+    scheduler_dead_letter_url: str
+    secret_names: dict[str, str]
+    saga_table: str  # the order saga's state
+
+    @property
+    def queue_url(self) -> str:
+        """The default job queue, where webhook deliveries go."""
+        return self.queues["default"].url
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> Resources:
+        environment: dict[str, str] = {}
+        saga_table = ""
+        for function in deployment.functions.values():
+            saga_table = function.environment.get("SAGA_TABLE_NAME", saga_table)
+            if function.handler in _HANDLERS:
+                environment.update(function.environment)
+        for name in _PER_FUNCTION:
+            environment.pop(name, None)
+        queues = json.loads(environment["JOB_QUEUES"])
+        sources = json.loads(environment["WEBHOOK_SOURCES"])
+        return cls(
+            environment=environment,
+            queues={name: QueueConfig(name=name, **spec) for name, spec in queues.items()},
+            table_name=environment["IDEMPOTENCY_TABLE_NAME"],
+            actions_table=environment["ACTIONS_TABLE_NAME"],
+            circuits_table=environment["CIRCUITS_TABLE_NAME"],
+            schedule_group=environment["SCHEDULE_GROUP"],
+            scheduler_dead_letter_url=deployment.queue_urls[
+                environment["SCHEDULER_DEAD_LETTER_ARN"]
+            ],
+            secret_names={name: spec["secret"] for name, spec in sources.items()},
+            saga_table=saga_table,
+        )
+
+
+def deploy_stack(template: dict[str, Any]) -> Resources:
+    """Deploy the template into the current (moto) account, the webhook sources' secrets
+    set to the local demo secrets."""
+    return Resources.of(
+        deploy(template, stack_name="ActionScheduler", secret_values=demo_secret_value)
+    )
