@@ -1,26 +1,14 @@
 """The local cloud: the whole stack on this machine, from the template ``cdk deploy`` ships.
 
-    python -m infra.local.cloud        # what `make run` starts
-
-1. Synthesizes the CDK app (cdk-nag runs) and starts moto as a server on 127.0.0.1,
-   so every process (this one, the CLI, your scripts) sees the same AWS.
-2. Deploys the template into it (infra/local/deploy.py), seeding the webhook
-   sources' secrets with the local demo secrets.
-3. Runs every function from its template handler and environment in execution
-   environments of its own, child processes (infra/local/process_runtime.py); serves the REST API on
-   127.0.0.1 (infra/local/http_front.py); polls each SQS event source mapping
-   (infra/local/pollers.py); fires EventBridge schedules when due
-   (infra/local/scheduler_clock.py); runs Step Functions executions with moto's
-   interpreter, its Lambda tasks run by the same runtime (infra/local/stepfunctions.py).
-4. Reloads the functions' code when a file of theirs changes (infra/local/reloader.py):
-   the next invocation is a cold start; what is in moto is kept.
-5. Prints a live log (the functions' JSON log records as one readable line each,
-   infra/local/live_log.py) and stops cleanly on Ctrl-C or SIGTERM.
-
-Settings: ``LOCAL_API_PORT`` (default 8000), ``LOCAL_AWS_PORT`` (default 4566),
-``LOCAL_LOG=json`` (the functions' raw JSON lines and EMF metrics) and
-``LOCAL_RELOAD=0`` (no hot reload) and ``LOCAL_CONCURRENCY`` (default 2: environments
-per function, pollers per queue).
+``python -m infra.local.cloud`` (what ``make run`` starts) synthesizes the CDK app,
+starts moto as a server on 127.0.0.1, deploys the template into it (``deploy.py``),
+runs each function in execution environments of its own (``process_runtime.py``),
+serves the REST API (``http_front.py``), polls each SQS event source mapping
+(``pollers.py``), fires schedules (``scheduler_clock.py``), runs Step Functions
+executions (``stepfunctions.py``), reloads code on change (``reloader.py``) and prints a
+live log (``live_log.py``). Settings (``LOCAL_*``) are listed in the README.
+Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md,
+0025-the-local-cloud-runs-functions-in-processes.md
 """
 
 from __future__ import annotations

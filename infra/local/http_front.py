@@ -1,36 +1,13 @@
 """A local stand-in for API Gateway (REST API, Lambda proxy integration).
 
-Serves HTTP on the loopback interface, turns each request into the proxy event API
-Gateway would build (:func:`infra.local.lambda_runtime.rest_proxy_event`), hands it to
-``invoke(function_name, event)`` and writes the Lambda proxy response back::
-
-    front = HttpFront([Route("POST", "/webhooks/{source}", "Webhook")], runtime.invoke_payload)
-    front.start()
-    print(front.url)          # http://127.0.0.1:<port>/v1/
-    ...
-    front.stop()
-
-Paths are accepted with and without the stage prefix (``/v1/webhooks/github`` and
-``/webhooks/github``). Like API Gateway:
-
-* an unknown path, or a known path with a method it has no route for, is
-  ``403 {"message": "Missing Authentication Token"}``;
-* a body over ``max_body_bytes`` is ``413``;
-* a function error is ``502 {"message": "Internal server error"}``: ``invoke`` raised,
-  or returned Lambda's function-error payload (a dict with ``errorType`` or
-  ``errorMessage`` and no ``statusCode``, which is what
-  :meth:`infra.local.process_runtime.ProcessRuntime.invoke_payload` returns on error), or
-  returned something that is not a proxy response;
-* bodies are base64-encoded when the request's Content-Type matches a binary media
-  type (``*/*``, the stack's setting, matches everything).
-
-HTTP itself (request lines, headers, ``Content-Length`` and chunked bodies, keep-alive)
-is werkzeug's development server, the one moto's server runs on too.
-
-Limitations: no integration timeout (API Gateway's 29 s 504), no authorizers, API keys,
-throttling or CORS; path parameters are percent-decoded; routes are matched by
-werkzeug's routing (literal segments before ``{param}`` before ``{proxy+}``) rather
-than by API Gateway's full precedence rules.
+Serves HTTP on 127.0.0.1 (werkzeug's server), turns each request into the proxy event
+API Gateway would build (``lambda_runtime.rest_proxy_event``), hands it to
+``invoke(function_name, event)`` and writes the proxy response back. As on API Gateway:
+paths with or without the stage prefix; an unknown route is ``403 Missing
+Authentication Token``; a body over ``max_body_bytes`` is ``413``; a function error or
+a response that is not a proxy response is ``502``; bodies matching a binary media type
+arrive base64-encoded. Not emulated: the 29 s integration timeout, authorizers, API
+keys, throttling, CORS, and API Gateway's full route precedence.
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """A readable live log for ``make run``: one short line per function log record.
 
-On AWS the functions' Powertools logs are JSON, one object a line, and their metrics
-are EMF blobs printed to stdout: right for CloudWatch, unreadable in a terminal. The
-local cloud puts ``LiveLog`` in front of stdout before any function is imported (a
-Powertools Logger binds its stream when it is created), so that
-
-    {"level":"INFO","message":"action completed","service":"worker","action_id":"a1",
-     "hook":"send_email","attempt":1,"correlation_id":"d-7","timestamp":"...",...}
-
-prints as
-
-    20:54:49  worker   INFO  action completed  hook=send_email action_id=a1 attempt=1 ...
-
-EMF blobs are dropped (the dashboard, not the terminal, is where metrics are read),
-and any other line passes through unchanged. ``LOCAL_LOG=json`` keeps the raw lines.
+``LiveLog`` stands in front of stdout before any function is imported (a Powertools
+Logger binds its stream when it is created): JSON log records print as
+``20:54:49  worker   INFO  action completed  hook=send_email ...``, EMF metric blobs
+are dropped, other lines pass through. ``LOCAL_LOG=json`` keeps the raw lines.
 """
 
 from __future__ import annotations

@@ -1,60 +1,14 @@
 """Fire the EventBridge Scheduler schedules that moto stores but never runs.
 
-moto keeps schedules (create, get, list, delete) and nothing more. ``SchedulerClock``
-is the missing half for the local cloud: each ``tick()`` reads every schedule, works
-out which occurrence is due at ``clock.now()`` and sends the target's input to its
-SQS queue, as EventBridge Scheduler would. Driven by a ``ManualClock`` it makes time
-a test input; driven by ``SystemClock`` (see ``run``) it is the local scheduler.
-
-What it implements, and the choices it makes where AWS leaves room:
-
-* Expressions. ``at(yyyy-mm-ddThh:mm:ss)`` in ``ScheduleExpressionTimezone`` (UTC by
-  default). ``rate(N minute(s)|hour(s)|day(s))`` on the grid ``StartDate + k * N``, or,
-  without a StartDate, from the schedule's first sighting by this clock (moto's
-  CreationDate is wall time, unrelated to a manual clock); it fires at the anchor
-  itself, then every N, never drifting however late the ticks come. ``cron(...)`` in
-  AWS's six fields, converted to crontab for cronsim (``functions.actions.cron``) and
-  evaluated in the schedule's time zone: a local time that a spring-forward change
-  skips does not run, and one that a fall-back change repeats runs once (the first
-  time), as EventBridge Scheduler documents.
-* Which occurrences fire. Each at most once (the last fired occurrence is kept per
-  schedule ARN and creation date, so ticking twice at one time fires once). A late
-  tick fires only the most recent occurrence that came due since the previous one:
-  EventBridge Scheduler does not backfill the runs it missed, and neither does this.
-  A schedule never fired before may fire its most recent occurrence since its
-  StartDate (or since it was first seen). A DISABLED schedule never fires; a recurring
-  one enabled again resumes with future occurrences only (a one-time one whose time
-  passed while it was disabled fires on the next tick). Occurrences before
-  StartDate or at or after EndDate do not fire (one-time schedules ignore both, as
-  on AWS). A one-time schedule whose time has passed fires on the next tick.
-* FlexibleTimeWindow. ``OFF`` fires at the scheduled time. ``FLEXIBLE`` fires at the
-  start of its window, the scheduled time: a point AWS may choose too, and the only
-  deterministic one that needs no state.
-* Targets: SQS only. The queue is found by the name in the target ARN through the
-  ``sqs`` client given (its region and account, whatever the ARN says). For a
-  ``.fifo`` queue the message carries ``SqsParameters.MessageGroupId`` and a
-  deduplication id, the SHA-256 of the schedule ARN and the scheduled time, so a
-  retried delivery of one occurrence is deduplicated by SQS. A target without Input
-  sends ``{}``. In the Input, ``<aws.scheduler.schedule-arn>``,
-  ``<aws.scheduler.scheduled-time>`` (``2026-12-01T09:00:00Z``),
-  ``<aws.scheduler.execution-id>`` (one uuid per occurrence, kept across retries) and
-  ``<aws.scheduler.attempt-number>`` (``1``, then ``2``... on retries) are replaced.
-* Failures. A failed send is retried once per later tick (deterministic, and a
-  stand-in for AWS's back-off) until ``RetryPolicy.MaximumRetryAttempts`` retries
-  have failed, or until the event is older than ``MaximumEventAgeInSeconds`` (measured
-  from the scheduled time, checked before each retry). Then the input is sent to
-  ``DeadLetterConfig.Arn``'s queue (body: the input as last rendered) with string
-  message attributes modelled on EventBridge Scheduler's dead-letter events:
-  ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION (``MaximumRetryAttempts`` or
-  ``MaximumEventAgeInSeconds``), RETRY_ATTEMPTS,
-  SCHEDULE_ARN and TARGET_ARN. Without a dead-letter queue the event is dropped and
-  logged. With ``MaximumRetryAttempts`` 0 the first failure dead-letters at once.
-* ``ActionAfterCompletion=DELETE`` deletes a one-time schedule once its occurrence is
-  finished: delivered, dead-lettered or dropped.
-
-Every outcome is one ``Fired`` in tick()'s result and one line through ``log``:
-``schedule <group>/<name> fired at <scheduled time> -> <queue>``, with the failure
-appended when there is one.
+Each ``tick()`` reads every schedule, works out which occurrence is due at
+``clock.now()`` and sends the target's input to its SQS queue (context attributes filled
+in), as EventBridge Scheduler would: ``at``, ``rate`` (on its start's grid) and ``cron``
+(six fields, in the schedule's time zone); each occurrence at most once, no backfill;
+failed sends retried once a tick within the retry policy, then dead-lettered;
+``ActionAfterCompletion=DELETE`` honoured. Every outcome is one ``Fired`` and one log
+line. A ``ManualClock`` makes time a test input; ``SystemClock`` (``run``) makes it the
+local scheduler.
+Why: docs/decisions/0026-the-local-scheduler-clock-fires-schedules.md
 """
 
 from __future__ import annotations
