@@ -37,6 +37,9 @@ def crash(event, context):
 
 
 def sleep(event, context):
+    """A function that outlasts its caller's patience; says so in ``mark`` when it starts."""
+    if event.get("mark"):
+        Path(event["mark"]).touch()
     time.sleep(event["seconds"])
     return "woke"
 

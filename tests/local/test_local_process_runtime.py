@@ -177,23 +177,24 @@ def test_an_environment_does_not_outlive_its_parent(tmp_path):
     import time
 
     script = tmp_path / "parent.py"
+    started = tmp_path / "invocation-started"
     script.write_text(
         "from infra.local.process_runtime import FunctionSpec, ProcessRuntime\n"
         "r = ProcessRuntime(base_environment={})\n"
         "r.register(FunctionSpec('Slow', 'tests.local.process_handlers.sleep', {}, 600, 128))\n"
         "import threading\n"
-        "threading.Thread(target=r.invoke, args=('Slow', {'seconds': 600})).start()\n"
+        f"event = {{'seconds': 600, 'mark': {str(started)!r}}}\n"
+        "threading.Thread(target=r.invoke, args=('Slow', event)).start()\n"
         "import time; time.sleep(600)\n"
     )
     parent = subprocess.Popen([sys.executable, str(script)], cwd=Path.cwd())  # noqa: S603
     try:
         deadline = time.monotonic() + 60
-        children: list[int] = []
-        while not children and time.monotonic() < deadline:
-            time.sleep(0.5)
-            children = _children_of(parent.pid)
-        assert children, "the environment did not start"
-        time.sleep(3)  # well into its invocation
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # a bounded wait for the invocation to begin, not a delay
+        assert started.exists(), "the invocation did not start"
+        children = _children_of(parent.pid)
+        assert children, "no environment runs the invocation"
     finally:
         parent.kill()
         parent.wait()
