@@ -132,7 +132,7 @@ class _Reply:
 class HttpFront:
     """A threaded HTTP server on the loopback interface in front of local functions."""
 
-    def __init__(  # noqa: PLR0913 - the server's keyword-only options, as make_server takes them
+    def __init__(  # noqa: PLR0913 - keyword-only options: its address, API Gateway's settings
         self,
         routes: list[Route],
         invoke: Callable[[str, dict[str, Any]], Any],
@@ -258,6 +258,7 @@ class HttpFront:
         return route, "/" + path.strip("/"), {name: str(value) for name, value in params.items()}
 
     def handle(self, request: IncomingRequest) -> _Reply:
+        """What API Gateway would answer ``request`` with, the route's function invoked."""
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)
         if resolved is None:
