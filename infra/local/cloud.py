@@ -27,7 +27,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
+    from infra.local.deploy import Deployment
+    from infra.local.http_front import HttpFront
+    from infra.local.process_runtime import ProcessRuntime
+    from infra.local.scheduler_clock import Clock
+    from infra.local.stepfunctions import Handler
 
 STACK_NAME = "ActionScheduler"
 REGION = "us-east-1"
@@ -48,7 +55,9 @@ def _local_environment(aws_port: int) -> dict[str, str]:
 def _raise_as(error: dict[str, Any]) -> Exception:
     """An exception whose class name is the function's errorType, as Step Functions sees it."""
     name = str(error.get("errorType") or "Exception")
-    error_class = type(name if name.isidentifier() else "FunctionError", (Exception,), {})
+    error_class: type[Exception] = type(
+        name if name.isidentifier() else "FunctionError", (Exception,), {}
+    )
     return error_class(error.get("errorMessage", ""))
 
 
@@ -58,7 +67,7 @@ class LocalCloud:
     aws_port: int = 4566
     log: Callable[[str], None] = print
     template: dict[str, Any] | None = None
-    clock: Any = None
+    clock: Clock | None = None
     reload: bool = False
     concurrency: int = 2  # environments per function, and pollers per queue mapping
     _stops: list[Callable[[], None]] = field(default_factory=list)
@@ -118,7 +127,7 @@ class LocalCloud:
     def webhook_url(self) -> str:
         return f"{self.front.url.rstrip('/')}/webhooks/"
 
-    def _deploy(self, template: dict[str, Any]):
+    def _deploy(self, template: dict[str, Any]) -> Deployment:
         from infra.local.demo_secrets import demo_secret_value
         from infra.local.deploy import deploy
 
@@ -131,7 +140,7 @@ class LocalCloud:
         )
         return deployment
 
-    def _runtime(self):
+    def _runtime(self) -> ProcessRuntime:
         from infra.local.process_runtime import FunctionSpec, ProcessRuntime
 
         # Hook modules named in ACTION_HOOK_MODULES are watched for reloads too.
@@ -165,12 +174,20 @@ class LocalCloud:
         from infra.local.stepfunctions import inprocess_lambdas
 
         registry = {
-            function.name: (lambda event, context, _name=function.name: self._invoke(_name, event))
+            function.name: self._handler(function.name)
             for function in self.deployment.functions.values()
         }
         stack = contextlib.ExitStack()
         stack.enter_context(inprocess_lambdas(registry))
         self._stops.append(stack.close)
+
+    def _handler(self, name: str) -> Handler:
+        """A Lambda task's handler for Step Functions: the function run by the runtime."""
+
+        def handle(event: Any, context: Any) -> Any:
+            return self._invoke(name, event)
+
+        return handle
 
     def _start_pollers(self) -> None:
         from infra.local.pollers import Mapping, SqsPoller
@@ -223,7 +240,7 @@ class LocalCloud:
         watcher.start()
         self._stops.append(watcher.stop)
 
-    def _start_api(self):
+    def _start_api(self) -> HttpFront:
         from infra.local.http_front import HttpFront, Route
 
         routes = [
@@ -268,8 +285,9 @@ def synthesize() -> dict[str, Any]:
         subprocess.run(  # noqa: S603 - this interpreter, a fixed program
             [sys.executable, "-c", _SYNTH, outdir], cwd=root, check=True
         )
-        [template] = Path(outdir).glob("*.template.json")
-        return json.loads(template.read_text())
+        [path] = Path(outdir).glob("*.template.json")
+        template: dict[str, Any] = json.loads(path.read_text())
+        return template
 
 
 def _log(line: str) -> None:
@@ -277,7 +295,7 @@ def _log(line: str) -> None:
 
 
 def main(api_port: int | None = None, aws_port: int | None = None) -> None:
-    if os.environ.get("LOCAL_LOG", "readable") != "json":
+    if os.environ.get("LOCAL_LOG", "readable") != "json" and sys.__stdout__ is not None:
         from infra.local.live_log import LiveLog
 
         # Before any function is imported: a Powertools Logger binds its stream then.

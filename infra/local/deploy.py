@@ -13,13 +13,24 @@ Fn::Sub) is resolved, so functions see the same environment they get on AWS.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_stepfunctions import SFNClient
 
 ACCOUNT = "123456789012"
 
@@ -145,12 +156,7 @@ def deploy(
     """
     resolve = _Resolver(template, stack_name, region)
     deployment = Deployment(stack_name=stack_name, region=region)
-    clients: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in clients:
-            clients[service] = boto3.client(service, region_name=region)
-        return clients[service]
+    clients = _Clients(region)
 
     pending = []
     for logical_id, resource in template.get("Resources", {}).items():
@@ -169,7 +175,7 @@ def deploy(
             except KeyError:
                 waiting.append((logical_id, resource))
                 continue
-            creator(logical_id, props, resolve, deployment, client, secret_values)
+            creator(_Resource(logical_id, props, resolve, deployment, clients, secret_values))
             log(f"created {kind} {logical_id}")
         if len(waiting) == len(pending):
             names = ", ".join(logical_id for logical_id, _ in waiting)
@@ -181,30 +187,88 @@ def deploy(
     return deployment
 
 
-def _physical_name(deployment: Deployment, logical_id: str, limit: int = 64) -> str:
-    return f"{deployment.stack_name}-{logical_id}"[:limit]
+class _Clients:
+    """The deploy's AWS clients in its region, each made when a resource first needs it."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    @functools.cached_property
+    def iam(self) -> IAMClient:
+        return boto3.client("iam", region_name=self.region)
+
+    @functools.cached_property
+    def logs(self) -> CloudWatchLogsClient:
+        return boto3.client("logs", region_name=self.region)
+
+    @functools.cached_property
+    def sqs(self) -> SQSClient:
+        return boto3.client("sqs", region_name=self.region)
+
+    @functools.cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return boto3.client("dynamodb", region_name=self.region)
+
+    @functools.cached_property
+    def secretsmanager(self) -> SecretsManagerClient:
+        return boto3.client("secretsmanager", region_name=self.region)
+
+    @functools.cached_property
+    def scheduler(self) -> EventBridgeSchedulerClient:
+        return boto3.client("scheduler", region_name=self.region)
+
+    @functools.cached_property
+    def stepfunctions(self) -> SFNClient:
+        return boto3.client("stepfunctions", region_name=self.region)
 
 
-def _role(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("RoleName") or _physical_name(deployment, logical_id)
-    arn = client("iam").create_role(
+@dataclass(frozen=True)
+class _Resource:
+    """The resource being deployed, and the deployment its creator reads and records into."""
+
+    logical_id: str
+    props: dict[str, Any]  # its Properties, every intrinsic resolved (JSON values)
+    resolve: _Resolver  # what Ref and Fn::GetAtt of each created resource give
+    deployment: Deployment
+    clients: _Clients
+    secret_values: Callable[[str], str | None]
+
+    @property
+    def region(self) -> str:
+        return self.deployment.region
+
+    def physical_name(self, limit: int = 64) -> str:
+        """A name made of the stack's and the logical id, as CloudFormation makes one."""
+        return f"{self.deployment.stack_name}-{self.logical_id}"[:limit]
+
+    def name(self, prop: str, limit: int = 64) -> str:
+        """The name the template gives in ``prop``, or a physical name."""
+        given = self.props.get(prop)
+        return str(given) if given else self.physical_name(limit)
+
+    def answers(self, ref: str, **attributes: str) -> None:
+        """Record what ``Ref`` (``ref``) and ``Fn::GetAtt`` (``attributes``) of it give."""
+        self.resolve.refs[self.logical_id] = ref
+        for attribute, value in attributes.items():
+            self.resolve.attributes[(self.logical_id, attribute)] = value
+
+
+def _role(resource: _Resource) -> None:
+    name = resource.name("RoleName")
+    arn = resource.clients.iam.create_role(
         RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})),
+        AssumeRolePolicyDocument=json.dumps(resource.props.get("AssumeRolePolicyDocument", {})),
     )["Role"]["Arn"]
-    resolve.refs[logical_id] = name
-    resolve.attributes[(logical_id, "Arn")] = arn
+    resource.answers(name, Arn=arn)
 
 
-def _log_group(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("LogGroupName") or f"/local/{_physical_name(deployment, logical_id)}"
-    client("logs").create_log_group(logGroupName=name)
-    resolve.refs[logical_id] = name
-    resolve.attributes[(logical_id, "Arn")] = (
-        f"arn:aws:logs:{deployment.region}:{ACCOUNT}:log-group:{name}:*"
-    )
+def _log_group(resource: _Resource) -> None:
+    name = resource.props.get("LogGroupName") or f"/local/{resource.physical_name()}"
+    resource.clients.logs.create_log_group(logGroupName=name)
+    resource.answers(name, Arn=f"arn:aws:logs:{resource.region}:{ACCOUNT}:log-group:{name}:*")
 
 
-_QUEUE_ATTRIBUTES = {
+_QUEUE_ATTRIBUTES: tuple[QueueAttributeNameType, ...] = (
     "VisibilityTimeout",
     "MessageRetentionPeriod",
     "DelaySeconds",
@@ -212,32 +276,32 @@ _QUEUE_ATTRIBUTES = {
     "ReceiveMessageWaitTimeSeconds",
     "FifoQueue",
     "ContentBasedDeduplication",
-}
+)
 
 
-def _queue(logical_id, props, resolve, deployment, client, secrets) -> None:
+def _queue(resource: _Resource) -> None:
+    props = resource.props
     fifo = bool(props.get("FifoQueue"))
-    name = props.get("QueueName") or _physical_name(deployment, logical_id, 75)
+    name = resource.name("QueueName", 75)
     if fifo and not name.endswith(".fifo"):
         name += ".fifo"
-    attributes = {
-        key: str(value).lower() if isinstance(value, bool) else str(value)
-        for key, value in props.items()
-        if key in _QUEUE_ATTRIBUTES
+    attributes: dict[QueueAttributeNameType, str] = {
+        key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+        for key in _QUEUE_ATTRIBUTES
+        if key in props
     }
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-    url = client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    resolve.refs[logical_id] = url
-    resolve.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{deployment.region}:{ACCOUNT}:{name}"
-    resolve.attributes[(logical_id, "QueueName")] = name
-    resolve.attributes[(logical_id, "QueueUrl")] = url
-    deployment.physical[logical_id] = url
-    deployment.queue_urls[resolve.attributes[(logical_id, "Arn")]] = url
+    url = resource.clients.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = f"arn:aws:sqs:{resource.region}:{ACCOUNT}:{name}"
+    resource.answers(url, Arn=arn, QueueName=name, QueueUrl=url)
+    resource.deployment.physical[resource.logical_id] = url
+    resource.deployment.queue_urls[arn] = url
 
 
-def _table(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("TableName") or _physical_name(deployment, logical_id, 255)
+def _table(resource: _Resource) -> None:
+    props = resource.props
+    name = resource.name("TableName", 255)
     params: dict[str, Any] = {
         "TableName": name,
         "KeySchema": props["KeySchema"],
@@ -253,7 +317,7 @@ def _table(logical_id, props, resolve, deployment, client, secrets) -> None:
             }
             for i in props["GlobalSecondaryIndexes"]
         ]
-    dynamodb = client("dynamodb")
+    dynamodb = resource.clients.dynamodb
     dynamodb.create_table(**params)
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
@@ -261,26 +325,28 @@ def _table(logical_id, props, resolve, deployment, client, secrets) -> None:
             TableName=name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
-    resolve.refs[logical_id] = name
-    resolve.attributes[(logical_id, "Arn")] = (
-        f"arn:aws:dynamodb:{deployment.region}:{ACCOUNT}:table/{name}"
+    resource.answers(name, Arn=f"arn:aws:dynamodb:{resource.region}:{ACCOUNT}:table/{name}")
+    resource.deployment.physical[resource.logical_id] = name
+
+
+def _secret(resource: _Resource) -> None:
+    name = resource.name("Name")
+    value = (
+        resource.secret_values(name)
+        or resource.props.get("SecretString")
+        or json.dumps([resource.logical_id])
     )
-    deployment.physical[logical_id] = name
+    arn = resource.clients.secretsmanager.create_secret(Name=name, SecretString=value)["ARN"]
+    resource.answers(arn)
+    resource.deployment.physical[resource.logical_id] = name
 
 
-def _secret(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("Name") or _physical_name(deployment, logical_id)
-    value = secrets(name) or props.get("SecretString") or json.dumps([logical_id])
-    arn = client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
-    resolve.refs[logical_id] = arn
-    deployment.physical[logical_id] = name
-
-
-def _function(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("FunctionName") or _physical_name(deployment, logical_id)
-    arn = f"arn:aws:lambda:{deployment.region}:{ACCOUNT}:function:{name}"
-    deployment.functions[logical_id] = FunctionResource(
-        logical_id=logical_id,
+def _function(resource: _Resource) -> None:
+    props = resource.props
+    name = resource.name("FunctionName")
+    arn = f"arn:aws:lambda:{resource.region}:{ACCOUNT}:function:{name}"
+    resource.deployment.functions[resource.logical_id] = FunctionResource(
+        logical_id=resource.logical_id,
         name=name,
         arn=arn,
         handler=props["Handler"],
@@ -290,12 +356,12 @@ def _function(logical_id, props, resolve, deployment, client, secrets) -> None:
         timeout=float(props.get("Timeout", 3)),
         memory_mb=int(props.get("MemorySize", 128)),
     )
-    resolve.refs[logical_id] = name
-    resolve.attributes[(logical_id, "Arn")] = arn
+    resource.answers(name, Arn=arn)
 
 
-def _event_source(logical_id, props, resolve, deployment, client, secrets) -> None:
-    deployment.event_sources.append(
+def _event_source(resource: _Resource) -> None:
+    props = resource.props
+    resource.deployment.event_sources.append(
         EventSource(
             function=props["FunctionName"],
             queue_arn=props["EventSourceArn"],
@@ -308,76 +374,73 @@ def _event_source(logical_id, props, resolve, deployment, client, secrets) -> No
     )
 
 
-def _rest_api(logical_id, props, resolve, deployment, client, secrets) -> None:
-    resolve.refs[logical_id] = f"local-{logical_id}"
-    resolve.attributes[(logical_id, "RootResourceId")] = "/"
+def _rest_api(resource: _Resource) -> None:
+    resource.answers(f"local-{resource.logical_id}", RootResourceId="/")
 
 
-def _api_resource(logical_id, props, resolve, deployment, client, secrets) -> None:
-    parent = props["ParentId"]
-    path = ("" if parent == "/" else parent) + "/" + props["PathPart"]
-    resolve.refs[logical_id] = path
+def _api_resource(resource: _Resource) -> None:
+    parent = resource.props["ParentId"]
+    resource.answers(("" if parent == "/" else parent) + "/" + resource.props["PathPart"])
 
 
-def _stage(logical_id, props, resolve, deployment, client, secrets) -> None:
-    deployment.stage = props.get("StageName", deployment.stage)
-    resolve.refs[logical_id] = deployment.stage
+def _stage(resource: _Resource) -> None:
+    deployment = resource.deployment
+    deployment.stage = resource.props.get("StageName", deployment.stage)
+    resource.answers(deployment.stage)
 
 
-def _method(logical_id, props, resolve, deployment, client, secrets) -> None:
+def _method(resource: _Resource) -> None:
+    props = resource.props
     integration = props.get("Integration") or {}
     uri = str(integration.get("Uri", ""))
     match = re.search(r"function:([^/:]+)", uri)
     if integration.get("Type") != "AWS_PROXY" or not match:
         return  # not a Lambda proxy method
-    deployment.routes.append(
+    resource.deployment.routes.append(
         ApiRoute(method=props["HttpMethod"], resource=props["ResourceId"], function=match.group(1))
     )
 
 
-def _schedule_group(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("Name") or _physical_name(deployment, logical_id)
-    arn = client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
-    resolve.refs[logical_id] = name
-    resolve.attributes[(logical_id, "Arn")] = arn
+def _schedule_group(resource: _Resource) -> None:
+    name = resource.name("Name")
+    arn = resource.clients.scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+    resource.answers(name, Arn=arn)
 
 
-def _schedule(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("Name") or _physical_name(deployment, logical_id)
-    params = {
-        key: value
-        for key, value in props.items()
-        if key
-        in {
-            "GroupName",
-            "ScheduleExpression",
-            "ScheduleExpressionTimezone",
-            "FlexibleTimeWindow",
-            "Target",
-            "State",
-            "Description",
-            "StartDate",
-            "EndDate",
-        }
-    }
-    client("scheduler").create_schedule(Name=name, **params)
-    resolve.refs[logical_id] = name
+_SCHEDULE_PROPERTIES = {
+    "GroupName",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "FlexibleTimeWindow",
+    "Target",
+    "State",
+    "Description",
+    "StartDate",
+    "EndDate",
+}
 
 
-def _state_machine(logical_id, props, resolve, deployment, client, secrets) -> None:
-    name = props.get("StateMachineName") or _physical_name(deployment, logical_id, 80)
+def _schedule(resource: _Resource) -> None:
+    name = resource.name("Name")
+    params = {key: value for key, value in resource.props.items() if key in _SCHEDULE_PROPERTIES}
+    resource.clients.scheduler.create_schedule(Name=name, **params)
+    resource.answers(name)
+
+
+def _state_machine(resource: _Resource) -> None:
+    props = resource.props
+    name = resource.name("StateMachineName", 80)
     definition = props.get("DefinitionString")
     if not isinstance(definition, str):
         definition = json.dumps(props.get("Definition", {}))
-    arn = client("stepfunctions").create_state_machine(
+    arn = resource.clients.stepfunctions.create_state_machine(
         name=name, definition=definition, roleArn=props["RoleArn"], type="STANDARD"
     )["stateMachineArn"]
-    resolve.refs[logical_id] = arn
-    resolve.attributes[(logical_id, "Name")] = name
-    deployment.physical[logical_id] = arn
+    resource.answers(arn, Name=name)
+    resource.deployment.physical[resource.logical_id] = arn
 
 
-_CREATORS: dict[str, Callable[..., None]] = {
+_CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::IAM::Role": _role,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::SQS::Queue": _queue,

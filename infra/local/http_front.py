@@ -20,15 +20,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from infra.local.lambda_runtime import rest_proxy_event
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 ANY_METHOD = "ANY"
 # Headers the front computes itself; a function's values for them are ignored.
@@ -85,6 +88,17 @@ class _BadResponse(Exception):
     """The function returned something API Gateway cannot turn into a response."""
 
 
+@dataclass(frozen=True)
+class IncomingRequest:
+    """A request as it reached the front: its headers as sent, its body read."""
+
+    method: str
+    target: str  # the request target: path and query string
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    client_ip: str
+
+
 @dataclass
 class _Reply:
     status: int
@@ -95,10 +109,10 @@ class _Reply:
 class HttpFront:
     """A threaded HTTP server on the loopback interface in front of local functions."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options: its address, API Gateway's settings
         self,
         routes: list[Route],
-        invoke: Callable[[str, dict], Any],
+        invoke: Callable[[str, dict[str, Any]], Any],
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -125,7 +139,7 @@ class HttpFront:
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
         self._log = log
-        self._server: BaseWSGIServer | None = None
+        self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -133,10 +147,8 @@ class HttpFront:
     def start(self) -> None:
         if self._server is not None:
             return
-        server = make_server(
-            self._host, self._port, self._wsgi, threaded=True, request_handler=_RequestHandler
-        )
-        server.daemon_threads = True
+        # What make_server(threaded=True) builds; its request threads are daemons.
+        server = ThreadedWSGIServer(self._host, self._port, self._wsgi, _RequestHandler)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -180,7 +192,7 @@ class HttpFront:
 
     # -- request handling (called from the server's threads) -----------------------------
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         request = Request(environ)
@@ -193,9 +205,14 @@ class HttpFront:
             reply = _json_reply(413, {"message": "Request Too Long"})
         else:
             try:
-                reply = self.handle(
-                    request.method, target, environ["local.headers"], body, request.remote_addr
+                incoming = IncomingRequest(
+                    method=request.method,
+                    target=target,
+                    headers=environ["local.headers"],
+                    body=body,
+                    client_ip=request.remote_addr or "127.0.0.1",  # always set on a TCP server
                 )
+                reply = self.handle(incoming)
             except Exception as exc:  # a bug here must not kill the connection silently
                 self._log(f"http front error: {type(exc).__name__}: {exc}")
                 reply = _json_reply(500, {"message": "Internal server error"})
@@ -214,18 +231,13 @@ class HttpFront:
             return None
         route = self.routes[index]
         path = path.removeprefix(f"/{route.stage}") if staged else path
-        return route, "/" + path.strip("/"), params
+        # The rules' converters (default and path) give strings.
+        return route, "/" + path.strip("/"), {name: str(value) for name, value in params.items()}
 
-    def handle(
-        self,
-        method: str,
-        target: str,
-        headers: list[tuple[str, str]],
-        body: bytes | None,
-        client_ip: str,
-    ) -> _Reply:
-        parts = urlsplit(target)
-        resolved = self.resolve(method, parts.path)
+    def handle(self, request: IncomingRequest) -> _Reply:
+        """What API Gateway would answer ``request`` with, the route's function invoked."""
+        parts = urlsplit(request.target)
+        resolved = self.resolve(request.method, parts.path)
         if resolved is None:
             return _json_reply(
                 403,
@@ -233,7 +245,7 @@ class HttpFront:
                 error_type="MissingAuthenticationTokenException",
             )
         route, path, params = resolved
-        event = self._event(route, method, path, params, parts.query, headers, body, client_ip)
+        event = self._event(route, request, path, params)
         request_id = event["requestContext"]["requestId"]
         try:
             payload = self._invoke(route.function, event)
@@ -249,16 +261,10 @@ class HttpFront:
         return reply
 
     def _event(
-        self,
-        route: Route,
-        method: str,
-        path: str,
-        params: dict[str, str],
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes | None,
-        client_ip: str,
+        self, route: Route, request: IncomingRequest, path: str, params: dict[str, str]
     ) -> dict[str, Any]:
+        """The proxy event of ``request`` on ``route``; ``path`` is stage-less."""
+        headers, body = request.headers, request.body
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
         for name, value in headers:
@@ -269,7 +275,7 @@ class HttpFront:
         if body is not None and not binary:
             body = body.decode("utf-8", "replace").encode("utf-8")
         event = rest_proxy_event(
-            method.upper(),
+            request.method.upper(),
             path,
             resource=route.resource,
             path_parameters=params or None,
@@ -281,14 +287,14 @@ class HttpFront:
         event["multiValueHeaders"] = multi
         if not single:
             event["headers"] = event["multiValueHeaders"] = None
-        pairs = parse_qsl(query, keep_blank_values=True)
+        pairs = parse_qsl(urlsplit(request.target).query, keep_blank_values=True)
         if pairs:
             qs_multi: dict[str, list[str]] = {}
             for name, value in pairs:
                 qs_multi.setdefault(name, []).append(value)
             event["queryStringParameters"] = {n: v[-1] for n, v in qs_multi.items()}
             event["multiValueQueryStringParameters"] = qs_multi
-        event["requestContext"]["identity"]["sourceIp"] = client_ip
+        event["requestContext"]["identity"]["sourceIp"] = request.client_ip
         return event
 
 
@@ -303,11 +309,13 @@ def _proxy_reply(payload: Any) -> _Reply:
     """A Lambda proxy response → status, headers, body (API Gateway's merge rules)."""
     if not isinstance(payload, dict):
         raise _BadResponse(f"not a proxy response: {type(payload).__name__}")
-    status = payload.get("statusCode")
+    raw_status = payload.get("statusCode")
+    if raw_status is None:
+        raise _BadResponse("bad statusCode None")
     try:
-        status = int(status)
+        status = int(raw_status)
     except (TypeError, ValueError):
-        raise _BadResponse(f"bad statusCode {status!r}") from None
+        raise _BadResponse(f"bad statusCode {raw_status!r}") from None
     if not 100 <= status <= 599:
         raise _BadResponse(f"bad statusCode {status}")
 

@@ -37,7 +37,7 @@ class LocalContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def rest_proxy_event(
+def rest_proxy_event(  # noqa: PLR0913 - keyword-only: the event's optional fields, by name
     method: str,
     path: str,
     *,

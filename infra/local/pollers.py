@@ -20,9 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 _FIRST_PAUSE = 0.1  # seconds; doubled while the queue stays empty, up to wait_seconds
 
@@ -47,7 +51,7 @@ class PollResult:
     kept: list[str] = field(default_factory=list)  # receipt handles left on the queue
 
 
-def _message_attributes(message: dict[str, Any]) -> dict[str, Any]:
+def _message_attributes(message: MessageTypeDef) -> dict[str, Any]:
     return {
         name: {
             "stringValue": value.get("StringValue"),
@@ -60,7 +64,7 @@ def _message_attributes(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+def sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]:
     """The event Lambda's SQS event source mapping hands the function."""
     region = queue_arn.split(":")[3]
     return {
@@ -81,9 +85,9 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
-def _receive(sqs: Any, mapping: Mapping) -> list[dict[str, Any]]:
+def _receive(sqs: SQSClient, mapping: Mapping) -> list[MessageTypeDef]:
     deadline = time.monotonic() + mapping.batching_window
-    messages: list[dict[str, Any]] = []
+    messages: list[MessageTypeDef] = []
     while len(messages) < mapping.batch_size:
         batch = sqs.receive_message(
             QueueUrl=mapping.queue_url,
@@ -102,7 +106,7 @@ def poll_once(
     mapping: Mapping,
     invoke: Invoke,
     *,
-    sqs: Any = None,
+    sqs: SQSClient | None = None,
     log: Callable[[str], None] = lambda line: None,
     stopping: Callable[[], bool] = lambda: False,
 ) -> PollResult:
@@ -152,7 +156,7 @@ class SqsPoller:
         *,
         log: Callable[[str], None] = print,
         wait_seconds: float = 1.0,
-        sqs: Any = None,
+        sqs: SQSClient | None = None,
     ) -> None:
         self.mapping = mapping
         self._invoke = invoke

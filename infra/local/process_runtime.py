@@ -106,7 +106,7 @@ def _serve(spec: FunctionSpec, connection: Connection) -> None:
     """
     # Ctrl-C reaches the whole process group: the parent stops the environments itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if os.environ.get("LOCAL_LOG", "readable") != "json":
+    if os.environ.get("LOCAL_LOG", "readable") != "json" and sys.__stdout__ is not None:
         from infra.local.live_log import LiveLog
 
         sys.stdout = LiveLog(sys.__stdout__)  # before the handler's Logger binds its stream
@@ -205,7 +205,7 @@ def main() -> None:
 
 @dataclass
 class _Environment:
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     connection: Connection
     generation: int  # the function's generation it was started in: its code's age
     init_ms: float | None = None  # reported with the first invocation, then None
@@ -226,7 +226,7 @@ class _Environment:
 class _Function:
     spec: FunctionSpec
     slots: threading.BoundedSemaphore  # one per environment the function may have
-    idle: queue.LifoQueue = field(default_factory=queue.LifoQueue)  # warm ones first
+    idle: queue.LifoQueue[_Environment] = field(default_factory=queue.LifoQueue)  # warm ones first
     generation: int = 0  # bumped by reload(): older environments are retired
 
 

@@ -74,7 +74,9 @@ def _sources() -> dict[str, SourceConfig]:
     )
 
 
-def _signed(source: str, body: bytes, now: int, *, headers: dict[str, str] | None = None):
+def _signed(
+    source: str, body: bytes, now: int, *, headers: dict[str, str] | None = None
+) -> dict[str, str]:
     delivery_id, event_type, _ = _PAYLOADS[source]
     scheme = _sources()[source].build()
     signed = scheme.sign(

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -28,12 +28,24 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.actions.cron import aws_cron_to_crontab, latest_cron_run
 
+if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_scheduler.type_defs import (
+        GetScheduleOutputTypeDef,
+        RetryPolicyTypeDef,
+        TargetOutputTypeDef,
+    )
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageRequestTypeDef
+
 _MICROSECOND = timedelta(microseconds=1)
 _AT = re.compile(r"at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)")
 _RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
 _CRON = re.compile(r"cron\(\s*(.+?)\s*\)")
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
-_DEFAULT_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+# EventBridge Scheduler's defaults for a target without a RetryPolicy, or a part of one.
+_DEFAULT_MAX_RETRIES = 185
+_DEFAULT_MAX_AGE_SECONDS = 86400
 
 Status = Literal["delivered", "retrying", "dead-lettered", "dropped"]
 
@@ -115,12 +127,49 @@ class _Pending:
     arn: str
     group: str
     name: str
-    target: dict[str, Any]
+    target: TargetOutputTypeDef
     scheduled_time: datetime
     execution_id: str
     delete_after: bool
     retries: int = 0  # failed attempts retried so far
     last_error: tuple[str, str] = ("", "")
+
+
+@dataclass(frozen=True)
+class _Try:
+    """One delivery try of a pending occurrence: what each of its outcomes records."""
+
+    item: _Pending
+    now: datetime  # clock time of the tick
+    attempt: int  # 1, then 2... on retries
+    body: str  # the target's input, rendered for this attempt
+
+    def outcome(
+        self,
+        status: Status,
+        queue: str,
+        *,
+        url: str | None = None,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> Fired:
+        item = self.item
+        return Fired(
+            schedule_arn=item.arn,
+            group=item.group,
+            name=item.name,
+            scheduled_time=item.scheduled_time,
+            fired_at=self.now,
+            status=status,
+            target_arn=item.target.get("Arn", ""),
+            queue=queue,
+            queue_url=url,
+            body=self.body,
+            execution_id=item.execution_id,
+            attempt=self.attempt,
+            message_id=message_id,
+            error=error,
+        )
 
 
 class _SendError(Exception):
@@ -141,7 +190,16 @@ def _queue_name(arn: str) -> str:
     return parts[5]
 
 
-def _utc(value: Any) -> datetime | None:
+def _retry_policy(target: TargetOutputTypeDef) -> tuple[int, int]:
+    """The target's (MaximumRetryAttempts, MaximumEventAgeInSeconds), defaults filled in."""
+    policy: RetryPolicyTypeDef = target.get("RetryPolicy") or {}
+    return (
+        policy.get("MaximumRetryAttempts", _DEFAULT_MAX_RETRIES),
+        policy.get("MaximumEventAgeInSeconds", _DEFAULT_MAX_AGE_SECONDS),
+    )
+
+
+def _utc(value: datetime | float | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -156,8 +214,8 @@ class SchedulerClock:
         self,
         clock: Clock,
         *,
-        sqs: Any = None,
-        scheduler: Any = None,
+        sqs: SQSClient | None = None,
+        scheduler: EventBridgeSchedulerClient | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.clock = clock
@@ -169,13 +227,13 @@ class SchedulerClock:
         self._invalid: set[tuple[str, str]] = set()
 
     @property
-    def sqs(self) -> Any:
+    def sqs(self) -> SQSClient:
         if self._sqs is None:
             self._sqs = boto3.client("sqs")
         return self._sqs
 
     @property
-    def scheduler(self) -> Any:
+    def scheduler(self) -> EventBridgeSchedulerClient:
         if self._scheduler is None:
             self._scheduler = boto3.client("scheduler")
         return self._scheduler
@@ -210,7 +268,7 @@ class SchedulerClock:
             self.tick()
             stop.wait(interval)
 
-    def _schedules(self) -> Iterator[dict[str, Any]]:
+    def _schedules(self) -> Iterator[GetScheduleOutputTypeDef]:
         for page in self.scheduler.get_paginator("list_schedules").paginate():
             for summary in page.get("Schedules", []):
                 try:
@@ -223,7 +281,9 @@ class SchedulerClock:
 
     # -- when -------------------------------------------------------------------
 
-    def _consider(self, key: tuple[str, str], schedule: dict[str, Any], now: datetime):
+    def _consider(
+        self, key: tuple[str, str], schedule: GetScheduleOutputTypeDef, now: datetime
+    ) -> Fired | None:
         start, end = _utc(schedule.get("StartDate")), _utc(schedule.get("EndDate"))
         state = self._states.get(key)
         if state is None:
@@ -256,7 +316,7 @@ class SchedulerClock:
 
     def _due(
         self,
-        schedule: dict[str, Any],
+        schedule: GetScheduleOutputTypeDef,
         state: _State,
         now: datetime,
         start: datetime | None,
@@ -299,9 +359,9 @@ class SchedulerClock:
         pending, self._pending = self._pending, []
         fired = []
         for item in pending:
-            policy = {**_DEFAULT_RETRY, **(item.target.get("RetryPolicy") or {})}
+            _, max_age = _retry_policy(item.target)
             age = (now - item.scheduled_time).total_seconds()
-            if age > policy["MaximumEventAgeInSeconds"]:
+            if age > max_age:
                 fired.append(self._give_up(item, now, "MaximumEventAgeInSeconds"))
                 continue
             item.retries += 1
@@ -310,39 +370,39 @@ class SchedulerClock:
 
     def _attempt(self, item: _Pending, now: datetime, *, attempt: int) -> Fired:
         target = item.target
-        body = self._render(item, attempt)
+        tried = _Try(item, now, attempt, self._render(item, attempt))
         queue = target.get("Arn", "")
         try:
             queue = _queue_name(target.get("Arn", ""))
-            url, message_id = self._send(target, queue, body, item)
+            url, message_id = self._send(target, queue, tried.body, item)
         except _SendError as exc:
             item.last_error = (exc.code, exc.message)
-            policy = {**_DEFAULT_RETRY, **(target.get("RetryPolicy") or {})}
-            if item.retries >= policy["MaximumRetryAttempts"]:
+            max_retries, _ = _retry_policy(target)
+            if item.retries >= max_retries:
                 return self._give_up(item, now, "MaximumRetryAttempts")
             self._pending.append(item)
             self.log(
                 f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)} "
                 f"-> {queue} failed (attempt {attempt}): {exc}; retrying on the next tick"
             )
-            return self._fired(item, now, "retrying", queue, None, body, attempt, error=str(exc))
+            return tried.outcome("retrying", queue, error=str(exc))
         self.log(
             f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)} -> {queue}"
         )
         self._complete(item)
-        return self._fired(item, now, "delivered", queue, url, body, attempt, message_id)
+        return tried.outcome("delivered", queue, url=url, message_id=message_id)
 
     def _give_up(self, item: _Pending, now: datetime, condition: str) -> Fired:
         code, message = item.last_error
         attempt = item.retries + 1
-        body = self._render(item, attempt)
+        tried = _Try(item, now, attempt, self._render(item, attempt))
         dead_letter = (item.target.get("DeadLetterConfig") or {}).get("Arn")
         label = f"schedule {item.group}/{item.name} fired at {_iso(item.scheduled_time)}"
         failure = f"{code}: {message}"
         self._complete(item)
         if not dead_letter:
             self.log(f"{label} -> {item.target.get('Arn')} dropped after {condition}: {failure}")
-            return self._fired(item, now, "dropped", "", None, body, attempt, error=failure)
+            return tried.outcome("dropped", "", error=failure)
         attributes = {
             "ERROR_CODE": code,
             "ERROR_MESSAGE": message or code,
@@ -357,7 +417,7 @@ class SchedulerClock:
             url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
             response = self.sqs.send_message(
                 QueueUrl=url,
-                MessageBody=body,
+                MessageBody=tried.body,
                 MessageAttributes={
                     name: {"DataType": "String", "StringValue": value or "-"}
                     for name, value in attributes.items()
@@ -365,18 +425,18 @@ class SchedulerClock:
             )
         except (ClientError, BotoCoreError, _SendError) as exc:
             self.log(f"{label} -> {queue} dropped: {failure}; the dead-letter queue failed: {exc}")
-            return self._fired(item, now, "dropped", queue, None, body, attempt, error=failure)
+            return tried.outcome("dropped", queue, error=failure)
         self.log(f"{label} -> {queue} dead-lettered after {condition}: {failure}")
-        return self._fired(
-            item, now, "dead-lettered", queue, url, body, attempt, response["MessageId"], failure
+        return tried.outcome(
+            "dead-lettered", queue, url=url, message_id=response["MessageId"], error=failure
         )
 
     def _send(
-        self, target: dict[str, Any], queue: str, body: str, item: _Pending
+        self, target: TargetOutputTypeDef, queue: str, body: str, item: _Pending
     ) -> tuple[str, str]:
         try:
             url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-            params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
+            params: SendMessageRequestTypeDef = {"QueueUrl": url, "MessageBody": body}
             if queue.endswith(".fifo"):
                 group = (target.get("SqsParameters") or {}).get("MessageGroupId")
                 if not group:
@@ -415,35 +475,6 @@ class SchedulerClock:
             text = text.replace(placeholder, value)
         return text
 
-    @staticmethod
-    def _fired(
-        item: _Pending,
-        now: datetime,
-        status: Status,
-        queue: str,
-        url: str | None,
-        body: str,
-        attempt: int,
-        message_id: str | None = None,
-        error: str | None = None,
-    ) -> Fired:
-        return Fired(
-            schedule_arn=item.arn,
-            group=item.group,
-            name=item.name,
-            scheduled_time=item.scheduled_time,
-            fired_at=now,
-            status=status,
-            target_arn=item.target.get("Arn", ""),
-            queue=queue,
-            queue_url=url,
-            body=body,
-            execution_id=item.execution_id,
-            attempt=attempt,
-            message_id=message_id,
-            error=error,
-        )
 
-
-def _label(schedule: dict[str, Any]) -> str:
+def _label(schedule: GetScheduleOutputTypeDef) -> str:
     return f"{schedule.get('GroupName', 'default')}/{schedule.get('Name')}"

@@ -65,7 +65,7 @@ def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
         with lock:
             slept.append(seconds)
 
-    def invoke(parameters: dict, region: str, state_credentials: Any) -> dict:
+    def invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = _function_name(str(parameters["FunctionName"]))
         handler = registry.get(name)
         if handler is None:
@@ -89,7 +89,7 @@ def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
         parser_log.setLevel(previous_level)
 
 
-def _error(exc: BaseException) -> dict:
+def _error(exc: BaseException) -> dict[str, Any]:
     return {
         "StatusCode": 200,
         "ExecutedVersion": "$LATEST",
