@@ -1,14 +1,10 @@
 """Deploy the synthesized template into moto, resource by resource, as CloudFormation would.
 
-moto's own CloudFormation skips or cannot run several of our resource types
-(schedules, stages, Lambda code from the CDK asset bucket, executable state
-machines), so the local cloud walks the template itself. It creates what holds
-state or routes work (queues, tables, secrets, roles, schedule groups and
-schedules, state machines), records what runs code (functions, event source
-mappings, API routes) for the process runtime, pollers and HTTP front, and
-skips what has no local effect (policies, permissions, alarms, log wiring). Every
-intrinsic the CDK emits here (Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split,
-Fn::Sub) is resolved, so functions see the same environment they get on AWS.
+Creates what holds state or routes work (queues, tables, secrets, roles, schedules,
+state machines), records what runs code (functions, event source mappings, API routes),
+skips what has no local effect, and resolves every intrinsic the CDK emits, so functions
+see the environment they get on AWS.
+Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md
 """
 
 from __future__ import annotations

@@ -1,17 +1,12 @@
 """SQS event source mappings, run locally: poll, batch, invoke, delete what succeeded.
 
-``poll_once`` is one round of what Lambda's poller does: it gathers up to
-``batch_size`` messages within the batching window, invokes the function with the
-event Lambda builds (records with ``attributes``, ``messageAttributes`` and
-``eventSourceARN``), and deletes the messages the function did not report in
-``batchItemFailures`` (with ``ReportBatchItemFailures``; without it, any failure keeps
-the whole batch). An invocation that raises deletes nothing. Messages left behind come
-back after their visibility timeout, and SQS's redrive policy moves them to the
-dead-letter queue after ``maxReceiveCount`` receives, because moto's SQS does that.
-
-The local cloud runs ``SqsPoller`` threads, one per batch a mapping may run at once (its
-maximum concurrency, capped by the local cloud's own); the integration tests call
-``poll_once`` directly to run the worker as its mapping would.
+``poll_once`` is one round of Lambda's poller: up to ``batch_size`` messages within the
+batching window, the event Lambda builds, and deletes of what the function did not
+report in ``batchItemFailures`` (none if it raised). What stays comes back after its
+visibility timeout, and moto's SQS redrives it to the dead-letter queue. The local cloud
+runs ``SqsPoller`` threads, one per batch a mapping may run at once; tests call
+``poll_once`` to run the worker as its mapping would.
+Why: docs/decisions/0027-tests-move-time-with-time-machine.md (short polls)
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """A Lambda runtime of processes: each function runs in execution environments of its own.
 
-On AWS an execution environment is a process that imports the handler once (the cold
-start) and then serves one invocation at a time; concurrency means more environments.
-``ProcessRuntime`` does the same on this machine: per function, up to ``concurrency``
-child processes (a fresh interpreter each: nothing inherited but what we pass), each
-with the function's environment and its own modules. So functions run concurrently, a
-function's timeout kills its environment, and a crash (``sys.exit``, a segfault) fails
-the invocation with ``Runtime.ExitError`` and the next one starts cold, as on Lambda.
-An unhandled exception is not raised but returned as Lambda's error shape.
-
-Time: when the parent's clock has been moved (time-machine, in the end-to-end tests),
-each invocation carries the offset and the child moves its own clock the same way.
+Per function, up to ``concurrency`` child processes (fresh interpreters with the
+function's environment), each importing the handler once and serving one invocation at
+a time. A timeout kills the environment; a crash fails the invocation with
+``Runtime.ExitError`` and the next one starts cold; an exception comes back as Lambda's
+error shape; a moved clock (time-machine) is carried into the child per invocation.
+Why: docs/decisions/0025-the-local-cloud-runs-functions-in-processes.md
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Hot reload for the local cloud: when a Python file of the functions changes, the
 next invocation of every function is a cold start with the new code.
 
-Lambda picks up new code only on a new deployment; locally, restarting the whole cloud
-(moto's state included) for a one-line change to a hook would throw away the queues,
-tables and schedules a developer is looking at. ``CodeWatcher`` polls the files'
-modification times (no dependency, and nothing to install on any OS) and calls
-``on_change`` with the changed paths; the local cloud answers with
-``ProcessRuntime.reload()``. State in AWS (moto) is kept; module state is not, as on a
-new deployment.
+``CodeWatcher`` polls modification times and calls ``on_change``; the local cloud
+answers with ``ProcessRuntime.reload()``. What is in moto is kept, module state is not,
+as on a new deployment.
 """
 
 from __future__ import annotations

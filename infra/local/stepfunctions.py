@@ -1,13 +1,9 @@
 """Step Functions, locally: the deployed state machine run by moto's interpreter.
 
-``inprocess_lambdas`` makes moto's Step Functions interpreter (``mock_aws`` with
-``{"stepfunctions": {"execute_state_machine": True}}``) run Lambda tasks by calling
-Python handlers (the local cloud's runtime, or a test's) instead of Lambda, and records
-the retry intervals it would have slept instead of sleeping them. The state machine
-itself is deployed from the template like every other resource (infra/local/deploy.py).
-
-Built against moto 5.2.x's ASL parser (module-global ``_invoke_lambda_function`` and
-``time`` in the retrier); other versions may move them.
+``inprocess_lambdas`` makes moto's interpreter run Lambda tasks by calling Python
+handlers, and records the retry intervals instead of sleeping them. Built against moto
+5.2.x's internals.
+Why: docs/decisions/0028-step-functions-locally-through-a-seam-in-moto.md
 """
 
 from __future__ import annotations
