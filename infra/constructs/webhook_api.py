@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -19,9 +20,42 @@ from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 
-_ERROR_TEMPLATE = (
-    '{"error": "$context.error.responseType", "message": $context.error.messageString}'
-)
+
+@dataclass(frozen=True)
+class GatewayAnswer:
+    """What API Gateway answers on its own for one response type, in the receiver's shape.
+
+    ``status`` None keeps API Gateway's status for the type; ``message`` None keeps its
+    message (``$context.error.messageString``, a JSON string).
+    """
+
+    error: str
+    status: str | None = None
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def template(self) -> str:
+        message = json.dumps(self.message) if self.message else "$context.error.messageString"
+        return f'{{"error": {json.dumps(self.error)}, "message": {message}}}'
+
+
+# API Gateway's own answers (a missing route, a body over its 10 MB, its throttle), with
+# the error codes of functions/webhooks/exceptions.py and the README's endpoint table.
+# Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md
+GATEWAY_ANSWERS: dict[str, GatewayAnswer] = {
+    # What a REST API answers for a path or method it does not have (a 403 by default).
+    "MISSING_AUTHENTICATION_TOKEN": GatewayAnswer("not_found", "404", "no such route"),
+    "REQUEST_TOO_LARGE": GatewayAnswer(
+        "payload_too_large", "413", "the request is over API Gateway's 10 MB limit"
+    ),
+    "THROTTLED": GatewayAnswer(
+        "throttled", "429", "too many requests: retry later", {"Retry-After": "1"}
+    ),
+    "QUOTA_EXCEEDED": GatewayAnswer("throttled", "429", "the request quota is used up"),
+    "DEFAULT_4XX": GatewayAnswer("bad_request"),
+    "DEFAULT_5XX": GatewayAnswer("internal_error"),
+}
 
 
 class WebhookApi(Construct):
@@ -147,11 +181,15 @@ class WebhookApi(Construct):
                 ),
             ),
         )
-        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+        for response_type, answer in GATEWAY_ANSWERS.items():
             self.api.add_gateway_response(
-                f"Json{response_type.response_type}",
-                type=response_type,
-                templates={"application/json": _ERROR_TEMPLATE},
+                f"Json{response_type}",
+                type=apigw.ResponseType.of(response_type),
+                status_code=answer.status,
+                # Static values, quoted as API Gateway's mapping expressions want them.
+                response_headers={name: f"'{value}'" for name, value in answer.headers.items()}
+                or None,
+                templates={"application/json": answer.template},
             )
         source = self.api.root.add_resource("webhooks").add_resource("{source}")
         self.webhook_method = source.add_method(
@@ -206,8 +244,9 @@ class WebhookApi(Construct):
             self.api.deployment_stage,
             "AwsSolutions-APIG3",
             "Requests are throttled at the stage and per route and rejected unless signed; "
-            "a WAF web ACL with a per-IP rate rule is an opt-in (context wafRateLimit, "
-            "infra/constructs/waf.py) as it costs per ACL, rule and request.",
+            "a WAF web ACL with a per-IP rate rule is on by default for stage=prod and an "
+            "opt-in elsewhere (context wafRateLimit, infra/constructs/waf.py), as it costs "
+            "per ACL, rule and request.",
         )
         cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:
