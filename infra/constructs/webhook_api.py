@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -19,43 +18,7 @@ from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
-
-
-@dataclass(frozen=True)
-class GatewayAnswer:
-    """What API Gateway answers on its own for one response type, in the receiver's shape.
-
-    ``status`` None keeps API Gateway's status for the type; ``message`` None keeps its
-    message (``$context.error.messageString``, a JSON string).
-    """
-
-    error: str
-    status: str | None = None
-    message: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def template(self) -> str:
-        message = json.dumps(self.message) if self.message else "$context.error.messageString"
-        return f'{{"error": {json.dumps(self.error)}, "message": {message}}}'
-
-
-# API Gateway's own answers (a missing route, a body over its 10 MB, its throttle), with
-# the error codes of functions/webhooks/exceptions.py and the README's endpoint table.
-# Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md
-GATEWAY_ANSWERS: dict[str, GatewayAnswer] = {
-    # What a REST API answers for a path or method it does not have (a 403 by default).
-    "MISSING_AUTHENTICATION_TOKEN": GatewayAnswer("not_found", "404", "no such route"),
-    "REQUEST_TOO_LARGE": GatewayAnswer(
-        "payload_too_large", "413", "the request is over API Gateway's 10 MB limit"
-    ),
-    "THROTTLED": GatewayAnswer(
-        "throttled", "429", "too many requests: retry later", {"Retry-After": "1"}
-    ),
-    "QUOTA_EXCEEDED": GatewayAnswer("throttled", "429", "the request quota is used up"),
-    "DEFAULT_4XX": GatewayAnswer("bad_request"),
-    "DEFAULT_5XX": GatewayAnswer("internal_error"),
-}
+from infra.gateway import GATEWAY_ANSWERS
 
 
 class WebhookApi(Construct):
