@@ -12,6 +12,7 @@ resources) as API Gateway's do: the type's own response, else ``DEFAULT_4XX`` or
 ``DEFAULT_5XX``, else API Gateway's built-in ``{"message": ...}``. Not emulated: the
 29 s integration timeout, authorizers, API keys, throttling, CORS, and API Gateway's
 full route precedence.
+Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md
 """
 
 from __future__ import annotations
