@@ -95,8 +95,12 @@ class DeploymentConfig(BaseModel):
     # Per-route limits of POST /webhooks/{source}, within the stage's limits above.
     api_webhook_rate_limit: int = 50
     api_webhook_burst_limit: int = 100
-    # Requests per 5 minutes per client IP; 0 leaves the WAF web ACL out.
+    # Requests per 5 minutes per client IP; 0 leaves the WAF web ACL out. Not given, it is
+    # PROD_WAF_RATE_LIMIT for stage=prod and 0 otherwise (see _stage_defaults).
     waf_rate_limit: int = 0
+    # CIDR ranges the rate rule does not count (senders' published ranges: GitHub's meta
+    # API "hooks", Stripe's webhook IPs). Only used when the WAF is on.
+    waf_exempt_ranges: list[str] = Field(default_factory=list)
     # --- health check (functions/health, README "Health check"). The oldest-message
     # thresholds are the alarms' alarm_queue_age_seconds: one knob for "too old".
     health_max_queue_depth: int = 1000
@@ -136,6 +140,15 @@ class DeploymentConfig(BaseModel):
         }
         return cls.model_validate(given)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stage_defaults(cls, data: Any) -> Any:
+        """The WAF's rate rule is on by default for prod: a key given wins, 0 turns it off."""
+        if isinstance(data, dict) and not {"wafRateLimit", "waf_rate_limit"} & data.keys():
+            stage = data.get("stage", "dev")
+            data = {**data, "wafRateLimit": PROD_WAF_RATE_LIMIT if stage == "prod" else 0}
+        return data
+
     @field_validator("webhook_sources", mode="before")
     @classmethod
     def _sources(cls, value: Any) -> Any:
@@ -158,6 +171,11 @@ class DeploymentConfig(BaseModel):
         if isinstance(value, dict):
             return {**defaults, **value}
         return dict.fromkeys(defaults, value)  # one number for every queue
+
+    @field_validator("waf_exempt_ranges", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> Any:
+        return _from_command_line(value)
 
     @field_validator("alarm_email", mode="before")
     @classmethod
@@ -233,6 +251,38 @@ def _validate_monitoring(config: DeploymentConfig) -> None:
     # WAF's rate-based rules count over 5 minutes and accept 10..2,000,000,000.
     if config.waf_rate_limit and not 10 <= config.waf_rate_limit <= 2_000_000_000:
         raise ValueError(f"wafRateLimit must be 0 (off) or 10..2000000000: {config.waf_rate_limit}")
+    exempt_networks(config.waf_exempt_ranges)
+
+
+# Requests per 5 minutes per client IP when stage=prod and wafRateLimit is not given: 10 a
+# second on average, a fifth of the webhook route's default throttle (apiWebhookRateLimit).
+PROD_WAF_RATE_LIMIT = 3000
+# What one WAF IP set holds (per IP version).
+_IP_SET_LIMIT = 10_000
+
+
+def exempt_networks(ranges: list[str]) -> dict[int, list[str]]:
+    """``wafExemptRanges`` by IP version (4, 6), each range in its canonical form.
+
+    Raises ValueError for what WAF's IP sets refuse: not a CIDR range, host bits set
+    ("192.0.2.1/24"), a /0, or more than 10,000 ranges of one version.
+    """
+    import ipaddress
+
+    networks: dict[int, list[str]] = {4: [], 6: []}
+    for text in ranges:
+        try:
+            network = ipaddress.ip_network(str(text).strip(), strict=True)
+        except ValueError as exc:
+            raise ValueError(f"wafExemptRanges: {text!r} is not a CIDR range: {exc}") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"wafExemptRanges: {text!r} would exempt every address")
+        if str(network) not in networks[network.version]:
+            networks[network.version].append(str(network))
+    for version, found in networks.items():
+        if len(found) > _IP_SET_LIMIT:
+            raise ValueError(f"wafExemptRanges: {len(found)} IPv{version} ranges, WAF holds 10000")
+    return networks
 
 
 def _validate_health(config: DeploymentConfig) -> None:

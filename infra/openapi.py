@@ -2,7 +2,8 @@
 
 ``python -m infra.openapi`` prints it; ``events/openapi.json`` is its committed copy. The
 request body and the signature headers, which the handler reads itself rather than
-declare, are added here.
+declare, are added here, and so are the answers API Gateway gives on its own
+(infra/gateway.py: 429, 502, 504, and its 10 MB in the 413), in the same error shape.
 Why: docs/decisions/0023-openapi-body-and-headers-added-after-generation.md
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from infra.gateway import OPENAPI_ANSWERS
 
 TITLE = "Action Scheduler webhooks"
 VERSION = "1"
@@ -56,6 +59,13 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    responses = operation["responses"]
+    error_content = responses["400"]["content"]  # the receiver's error shape
+    responses["413"]["description"] += (
+        " Over webhookMaxBodyBytes (the receiver), or over API Gateway's 10 MB."
+    )
+    for status, description in OPENAPI_ANSWERS.items():
+        responses[status] = {"description": description, "content": error_content}
     return doc
 
 

@@ -86,6 +86,7 @@ class ActionSchedulerStack(Stack):
                 "Waf",
                 stage=self.webhooks.api.deployment_stage,
                 rate_limit=config.waf_rate_limit,
+                exempt_ranges=config.waf_exempt_ranges,
             )
 
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

@@ -18,10 +18,7 @@ from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
-
-_ERROR_TEMPLATE = (
-    '{"error": "$context.error.responseType", "message": $context.error.messageString}'
-)
+from infra.gateway import GATEWAY_ANSWERS
 
 
 class WebhookApi(Construct):
@@ -147,11 +144,15 @@ class WebhookApi(Construct):
                 ),
             ),
         )
-        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+        for response_type, answer in GATEWAY_ANSWERS.items():
             self.api.add_gateway_response(
-                f"Json{response_type.response_type}",
-                type=response_type,
-                templates={"application/json": _ERROR_TEMPLATE},
+                f"Json{response_type}",
+                type=apigw.ResponseType.of(response_type),
+                status_code=answer.status,
+                # Static values, quoted as API Gateway's mapping expressions want them.
+                response_headers={name: f"'{value}'" for name, value in answer.headers.items()}
+                or None,
+                templates={"application/json": answer.template},
             )
         source = self.api.root.add_resource("webhooks").add_resource("{source}")
         self.webhook_method = source.add_method(
@@ -206,8 +207,9 @@ class WebhookApi(Construct):
             self.api.deployment_stage,
             "AwsSolutions-APIG3",
             "Requests are throttled at the stage and per route and rejected unless signed; "
-            "a WAF web ACL with a per-IP rate rule is an opt-in (context wafRateLimit, "
-            "infra/constructs/waf.py) as it costs per ACL, rule and request.",
+            "a WAF web ACL with a per-IP rate rule is on by default for stage=prod and an "
+            "opt-in elsewhere (context wafRateLimit, infra/constructs/waf.py), as it costs "
+            "per ACL, rule and request.",
         )
         cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

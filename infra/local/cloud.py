@@ -241,14 +241,22 @@ class LocalCloud:
         self._stops.append(watcher.stop)
 
     def _start_api(self) -> HttpFront:
-        from infra.local.http_front import HttpFront, Route
+        from infra.local.http_front import GatewayResponse, HttpFront, Route
 
         routes = [
             Route(route.method, route.resource, route.function, stage=self.deployment.stage)
             for route in self.deployment.routes
         ]
         front = HttpFront(
-            routes, self.runtime.invoke_payload, host="127.0.0.1", port=self.api_port, log=self.log
+            routes,
+            self.runtime.invoke_payload,
+            host="127.0.0.1",
+            port=self.api_port,
+            gateway_responses=[
+                GatewayResponse.from_properties(properties)
+                for properties in self.deployment.gateway_responses.values()
+            ],
+            log=self.log,
         )
         front.start()
         self._stops.append(front.stop)

@@ -1,7 +1,8 @@
 """Deploy the synthesized template into moto, resource by resource, as CloudFormation would.
 
 Creates what holds state or routes work (queues, tables, secrets, roles, schedules,
-state machines), records what runs code (functions, event source mappings, API routes),
+state machines), records what runs code or answers requests (functions, event source
+mappings, API routes, gateway responses),
 skips what has no local effect, and resolves every intrinsic the CDK emits, so functions
 see the environment they get on AWS.
 Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md
@@ -66,6 +67,8 @@ class Deployment:
     functions: dict[str, FunctionResource] = field(default_factory=dict)
     event_sources: list[EventSource] = field(default_factory=list)
     routes: list[ApiRoute] = field(default_factory=list)
+    # ResponseType -> the AWS::ApiGateway::GatewayResponse's properties, resolved.
+    gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     stage: str = "v1"
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
@@ -397,6 +400,12 @@ def _method(resource: _Resource) -> None:
     )
 
 
+def _gateway_response(resource: _Resource) -> None:
+    props = resource.props
+    resource.deployment.gateway_responses[str(props["ResponseType"])] = props
+    resource.answers(resource.logical_id)
+
+
 def _schedule_group(resource: _Resource) -> None:
     name = resource.name("Name")
     arn = resource.clients.scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
@@ -448,6 +457,7 @@ _CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::ApiGateway::Resource": _api_resource,
     "AWS::ApiGateway::Stage": _stage,
     "AWS::ApiGateway::Method": _method,
+    "AWS::ApiGateway::GatewayResponse": _gateway_response,
     "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::StepFunctions::StateMachine": _state_machine,

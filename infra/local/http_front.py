@@ -6,8 +6,13 @@ API Gateway would build (``lambda_runtime.rest_proxy_event``), hands it to
 paths with or without the stage prefix; an unknown route is ``403 Missing
 Authentication Token``; a body over ``max_body_bytes`` is ``413``; a function error or
 a response that is not a proxy response is ``502``; bodies matching a binary media type
-arrive base64-encoded. Not emulated: the 29 s integration timeout, authorizers, API
-keys, throttling, CORS, and API Gateway's full route precedence.
+arrive base64-encoded. These answers of the front's own go through the API's gateway
+responses (``GatewayResponse``, from the template's ``AWS::ApiGateway::GatewayResponse``
+resources) as API Gateway's do: the type's own response, else ``DEFAULT_4XX`` or
+``DEFAULT_5XX``, else API Gateway's built-in ``{"message": ...}``. Not emulated: the
+29 s integration timeout, authorizers, API keys, throttling, CORS, and API Gateway's
+full route precedence.
+Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -106,6 +111,75 @@ class _Reply:
     body: bytes
 
 
+# $context variables a gateway response template may use here; anything else (another
+# variable, a VTL directive) is refused when the response is read, not rendered wrongly.
+_TEMPLATE_VARIABLE = re.compile(r"\$(?:\{([\w.]+)\}|([A-Za-z][\w.]*[\w]))")
+_RENDERED = {
+    "context.error.message",
+    "context.error.messageString",
+    "context.error.responseType",
+    "context.requestId",
+}
+_HEADER_PARAMETER = "gatewayresponse.header."
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One of the API's gateway responses: what API Gateway answers for an error type.
+
+    ``status_code`` None keeps the type's own status; ``templates`` maps a content
+    type to a mapping template; ``headers`` are static response headers.
+    """
+
+    response_type: str
+    status_code: int | None = None
+    templates: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_properties(cls, properties: dict[str, Any]) -> GatewayResponse:
+        """From an ``AWS::ApiGateway::GatewayResponse``'s (resolved) properties.
+
+        Raises ValueError for what the front cannot render as API Gateway would: a
+        template with a VTL directive or a variable other than ``$context.error.message``,
+        ``messageString``, ``responseType`` and ``$context.requestId``, and a header
+        mapped from anything but a static ``'value'``.
+        """
+        response_type = str(properties["ResponseType"])
+        templates = {str(k): str(v) for k, v in (properties.get("ResponseTemplates") or {}).items()}
+        for template in templates.values():
+            if re.search(r"#(set|if|foreach|else|elseif|end|macro|parse|include)\b", template):
+                raise ValueError(f"{response_type}: the local front renders no VTL directives")
+            for match in _TEMPLATE_VARIABLE.finditer(template):
+                name = match[1] or match[2]
+                if name not in _RENDERED:
+                    raise ValueError(
+                        f"{response_type}: the local front renders ${name} in no template; "
+                        f"it renders {', '.join('$' + v for v in sorted(_RENDERED))}"
+                    )
+        headers = {}
+        for key, value in (properties.get("ResponseParameters") or {}).items():
+            text = str(value)
+            if not key.startswith(_HEADER_PARAMETER) or not (
+                len(text) >= 2 and text[0] == text[-1] == "'"
+            ):
+                raise ValueError(
+                    f"{response_type}: the local front sets only static headers "
+                    f"(gatewayresponse.header.<name>: \"'value'\"), not {key}: {text}"
+                )
+            headers[key.removeprefix(_HEADER_PARAMETER)] = text[1:-1]
+        status = properties.get("StatusCode")
+        return cls(response_type, int(status) if status else None, templates, headers)
+
+    def render(self, content_type: str, values: dict[str, str]) -> bytes:
+        """The template for ``content_type`` with the variables in ``values`` filled in."""
+
+        def fill(match: re.Match[str]) -> str:
+            return values[match[1] or match[2]]
+
+        return _TEMPLATE_VARIABLE.sub(fill, self.templates[content_type]).encode("utf-8")
+
+
 class HttpFront:
     """A threaded HTTP server on the loopback interface in front of local functions."""
 
@@ -118,6 +192,7 @@ class HttpFront:
         port: int = 0,
         binary_media_types: Iterable[str] = ("*/*",),
         max_body_bytes: int = 10 * 1024 * 1024,
+        gateway_responses: Iterable[GatewayResponse] = (),
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = list(routes)
@@ -138,6 +213,7 @@ class HttpFront:
         self._port = port
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
+        self.gateway_responses = {r.response_type: r for r in gateway_responses}
         self._log = log
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -202,7 +278,10 @@ class HttpFront:
         too_long = (request.content_length or 0) > limit
         body = None if too_long else request.stream.read(limit + 1) or None
         if too_long or (body is not None and len(body) > limit):
-            reply = _json_reply(413, {"message": "Request Too Long"})
+            # Read what is left first: a client still sending would otherwise see the
+            # connection reset instead of this answer.
+            _drain(request.stream)
+            reply = self.gateway_reply("REQUEST_TOO_LARGE", 413, "Request Too Long")
         else:
             try:
                 incoming = IncomingRequest(
@@ -215,7 +294,7 @@ class HttpFront:
                 reply = self.handle(incoming)
             except Exception as exc:  # a bug here must not kill the connection silently
                 self._log(f"http front error: {type(exc).__name__}: {exc}")
-                reply = _json_reply(500, {"message": "Internal server error"})
+                reply = self.gateway_reply("DEFAULT_5XX", 500, "Internal server error")
         # Logged before the response goes out, so a client that has its response can rely
         # on the line being there.
         elapsed = (time.perf_counter() - started) * 1000
@@ -239,9 +318,10 @@ class HttpFront:
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)
         if resolved is None:
-            return _json_reply(
+            return self.gateway_reply(
+                "MISSING_AUTHENTICATION_TOKEN",
                 403,
-                {"message": "Missing Authentication Token"},
+                "Missing Authentication Token",
                 error_type="MissingAuthenticationTokenException",
             )
         route, path, params = resolved
@@ -254,11 +334,54 @@ class HttpFront:
             reply = _proxy_reply(payload)
         except Exception as exc:
             self._log(f"502 {route.function}: {type(exc).__name__}: {exc}")
-            reply = _json_reply(
-                502, {"message": "Internal server error"}, error_type="InternalServerErrorException"
+            # A malformed proxy response has no type of its own: DEFAULT_5XX shapes it.
+            reply = self.gateway_reply(
+                "DEFAULT_5XX",
+                502,
+                "Internal server error",
+                error_type="InternalServerErrorException",
+                request_id=request_id,
             )
         reply.headers.append(("x-amzn-RequestId", request_id))
         return reply
+
+    def gateway_reply(
+        self,
+        response_type: str,
+        status: int,
+        message: str,
+        *,
+        error_type: str | None = None,
+        request_id: str | None = None,
+    ) -> _Reply:
+        """API Gateway's own answer of ``response_type`` (default ``status`` and
+        ``message``), through the API's gateway response for the type, else its
+        DEFAULT_4XX or DEFAULT_5XX, else as API Gateway answers with none configured."""
+        fallback = self.gateway_responses.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX")
+        configured = self.gateway_responses.get(response_type) or fallback
+        if configured is None:
+            return _json_reply(status, {"message": message}, error_type=error_type)
+        # A status set on the default response applies to every type without its own.
+        status = configured.status_code or (fallback and fallback.status_code) or status
+        headers = [(name, value) for name, value in configured.headers.items()]
+        if error_type:
+            headers.append(("x-amzn-ErrorType", error_type))
+        if not configured.templates:
+            body = json.dumps({"message": message}).encode("utf-8")
+            return _Reply(status, [("Content-Type", "application/json"), *headers], body)
+        content_type = "application/json"
+        if content_type not in configured.templates:
+            content_type = next(iter(configured.templates))
+        body = configured.render(
+            content_type,
+            {
+                "context.error.message": message,
+                "context.error.messageString": json.dumps(message),
+                "context.error.responseType": response_type,
+                "context.requestId": request_id or "",
+            },
+        )
+        return _Reply(status, [("Content-Type", content_type), *headers], body)
 
     def _event(
         self, route: Route, request: IncomingRequest, path: str, params: dict[str, str]
@@ -296,6 +419,13 @@ class HttpFront:
             event["multiValueQueryStringParameters"] = qs_multi
         event["requestContext"]["identity"]["sourceIp"] = request.client_ip
         return event
+
+
+def _drain(stream: Any, chunk: int = 1 << 20, limit: int = 64 << 20) -> None:
+    """Read and drop up to ``limit`` more bytes of a request body."""
+    read = 0
+    while read < limit and (data := stream.read(chunk)):
+        read += len(data)
 
 
 def _json_reply(status: int, body: dict[str, Any], *, error_type: str | None = None) -> _Reply:

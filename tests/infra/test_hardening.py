@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from infra.app import build_app
-from infra.config import DeploymentConfig
+from infra.config import PROD_WAF_RATE_LIMIT, DeploymentConfig, exempt_networks
 
 
 def _of_type(resources: dict, kind: str) -> dict:
@@ -41,21 +41,22 @@ def test_every_table_has_point_in_time_recovery(resources):
         assert recovery["PointInTimeRecoveryEnabled"] is True, name
 
 
-def test_no_waf_unless_asked(resources):
+def test_no_waf_by_default_outside_prod(resources):
     assert not _of_type(resources, "AWS::WAFv2::WebACL")
     assert not _of_type(resources, "AWS::WAFv2::WebACLAssociation")
+    assert not _of_type(resources, "AWS::WAFv2::IPSet")
 
 
-def test_waf_rate_limits_each_ip_on_the_api_stage(variant):
+def test_prod_rate_limits_each_ip_on_the_api_stage_by_default(variant):
     [acl_id] = _of_type(variant, "AWS::WAFv2::WebACL")
     acl = variant[acl_id]["Properties"]
     assert acl["Scope"] == "REGIONAL"
     assert acl["DefaultAction"] == {"Allow": {}}
     [rule] = acl["Rules"]
-    assert rule["Action"] == {"Block": {}}
-    assert rule["Statement"]["RateBasedStatement"] == {
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert {key: rate[key] for key in ("AggregateKeyType", "Limit", "EvaluationWindowSec")} == {
         "AggregateKeyType": "IP",
-        "Limit": 1000,
+        "Limit": PROD_WAF_RATE_LIMIT,
         "EvaluationWindowSec": 300,
     }
     [association] = _of_type(variant, "AWS::WAFv2::WebACLAssociation").values()
@@ -63,6 +64,34 @@ def test_waf_rate_limits_each_ip_on_the_api_stage(variant):
     [stage_id] = _of_type(variant, "AWS::ApiGateway::Stage")
     arn = json.dumps(association["Properties"]["ResourceArn"])
     assert stage_id in arn and "/stages/" in arn
+
+
+def test_a_blocked_client_gets_429_in_the_receivers_shape(variant):
+    [acl] = [r["Properties"] for r in _of_type(variant, "AWS::WAFv2::WebACL").values()]
+    [rule] = acl["Rules"]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert json.loads(body["Content"])["error"] == "throttled"
+    assert set(json.loads(body["Content"])) == {"error", "message"}
+
+
+def test_the_senders_ranges_are_not_counted_by_the_rate_rule(variant):
+    ip_sets = {
+        r["Properties"]["IPAddressVersion"]: (name, r["Properties"])
+        for name, r in _of_type(variant, "AWS::WAFv2::IPSet").items()
+    }
+    assert ip_sets["IPV4"][1]["Addresses"] == ["192.30.252.0/22", "140.82.112.0/20"]
+    assert ip_sets["IPV6"][1]["Addresses"] == ["2a0a:a440::/29"]
+    assert {props["Scope"] for _, props in ip_sets.values()} == {"REGIONAL"}
+    [acl] = [r["Properties"] for r in _of_type(variant, "AWS::WAFv2::WebACL").values()]
+    [rule] = acl["Rules"]
+    scope_down = rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    exempted = scope_down["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+    assert sorted(s["IPSetReferenceStatement"]["Arn"]["Fn::GetAtt"][0] for s in exempted) == sorted(
+        name for name, _ in ip_sets.values()
+    )
 
 
 def test_the_webhook_route_has_its_own_throttle_within_the_stages(resources):
@@ -156,6 +185,7 @@ def test_defaults():
     assert config.stage == "dev"
     assert config.alarm_email is None
     assert config.waf_rate_limit == 0
+    assert config.waf_exempt_ranges == []
     assert config.alarm_queue_age_seconds == {"high": 300, "default": 900, "low": 3600, "fifo": 900}
 
 
@@ -175,6 +205,28 @@ def test_context_values_from_the_command_line_are_strings():
 
 
 @pytest.mark.parametrize(
+    ("context", "limit"),
+    [
+        ({"stage": "prod"}, PROD_WAF_RATE_LIMIT),
+        ({"stage": "prod", "wafRateLimit": "0"}, 0),
+        ({"stage": "prod", "wafRateLimit": "20000"}, 20000),
+        ({"stage": "dev"}, 0),
+        ({"stage": "dev", "wafRateLimit": "500"}, 500),
+    ],
+)
+def test_the_waf_is_on_by_default_for_prod_only_and_a_given_limit_wins(context, limit):
+    assert _config(**context).waf_rate_limit == limit
+
+
+def test_exempt_ranges_are_split_by_version_in_canonical_form():
+    config = _config(wafExemptRanges='["192.30.252.0/22", "2A0A:A440::/29", "203.0.113.9"]')
+    assert exempt_networks(config.waf_exempt_ranges) == {
+        4: ["192.30.252.0/22", "203.0.113.9/32"],
+        6: ["2a0a:a440::/29"],
+    }
+
+
+@pytest.mark.parametrize(
     "context",
     [
         {"stage": "staging"},
@@ -187,6 +239,10 @@ def test_context_values_from_the_command_line_are_strings():
         {"alarmCircuitOpenSeconds": "60", "circuitCooldownSeconds": "120"},
         {"apiWebhookRateLimit": "500"},
         {"wafRateLimit": "5"},
+        {"wafExemptRanges": '["github"]'},
+        {"wafExemptRanges": '["192.30.252.1/22"]'},
+        {"wafExemptRanges": '["0.0.0.0/0"]'},
+        {"wafExemptRanges": '["::/0"]'},
     ],
 )
 def test_invalid_values_fail_synth(context):

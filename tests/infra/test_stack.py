@@ -70,12 +70,53 @@ def test_stage_is_throttled_traced_and_access_logged(template):
     )
 
 
-def test_gateway_errors_are_json_like_the_functions(resources):
-    responses = _of_type(resources, "AWS::ApiGateway::GatewayResponse").values()
-    assert {r["Properties"]["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    for response in responses:
-        template = response["Properties"]["ResponseTemplates"]["application/json"]
-        assert '"error"' in template and '"message"' in template
+def _gateway_responses(resources) -> dict[str, dict]:
+    return {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in _of_type(resources, "AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
+def _rendered(template: str, message: str = "API Gateway's message") -> dict:
+    """The body API Gateway would send: its one variable filled in as it fills it."""
+    return json.loads(template.replace("$context.error.messageString", json.dumps(message)))
+
+
+# The README's endpoint table: status and error code of each of API Gateway's own answers.
+GATEWAY_ANSWERS = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+    "THROTTLED": ("429", "throttled"),
+    "QUOTA_EXCEEDED": ("429", "throttled"),
+    "DEFAULT_4XX": (None, "bad_request"),
+    "DEFAULT_5XX": (None, "internal_error"),
+}
+
+
+def test_the_gateways_own_answers_have_the_receivers_shape(resources):
+    responses = _gateway_responses(resources)
+    assert set(responses) == set(GATEWAY_ANSWERS)
+    for response_type, (status, error) in GATEWAY_ANSWERS.items():
+        response = responses[response_type]
+        assert response.get("StatusCode") == status, response_type
+        body = _rendered(response["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error", "message"}, response_type
+        assert body["error"] == error, response_type
+        assert body["message"], response_type
+
+
+def test_a_missing_route_is_404_not_found_as_the_function_answers_it(resources):
+    from functions.handlers.webhook import not_found
+
+    answer = not_found(LookupError())
+    response = _gateway_responses(resources)["MISSING_AUTHENTICATION_TOKEN"]
+    body = _rendered(response["ResponseTemplates"]["application/json"])
+    assert (int(response["StatusCode"]), body) == (answer.status_code, json.loads(answer.body))
+
+
+def test_throttled_answers_say_when_to_retry(resources):
+    response = _gateway_responses(resources)["THROTTLED"]
+    assert response["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
 
 
 def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resources):

@@ -128,6 +128,38 @@ def test_a_tampered_webhook_is_refused_over_http(cloud):
     assert body["error"] == "invalid_signature"
 
 
+def _send(url: str, *, method: str = "GET", body: bytes | None = None) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "webhooks"), ("GET", "webhooks/github"), ("GET", "nowhere")]
+)
+def test_a_missing_route_answers_404_not_found_as_deployed(cloud, method, path):
+    url = cloud.webhook_url.replace("/webhooks/", f"/{path}")
+    status, headers, body = _send(url, method=method, body=b"{}" if method == "POST" else None)
+
+    assert status == 404
+    assert headers["Content-Type"] == "application/json"
+    assert body == {"error": "not_found", "message": "no such route"}
+
+
+def test_a_body_over_api_gateways_10_mb_answers_413_as_deployed(cloud):
+    status, headers, body = _send(
+        f"{cloud.webhook_url}github", method="POST", body=b"x" * (11 * 1024 * 1024)
+    )
+
+    assert status == 413
+    assert headers["Content-Type"] == "application/json"
+    assert body["error"] == "payload_too_large"
+    assert "API Gateway" in body["message"]  # the front's answer, not the receiver's
+
+
 def test_the_cli_sees_the_local_cloud(cloud, capsys):
     status, body = _post(cloud, "hmac.valid")
     assert status == 202

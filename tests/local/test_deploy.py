@@ -74,6 +74,23 @@ def test_routes_event_sources_schedules_and_state_machine(deployed):
     assert definition["StartAt"] == "Start"
 
 
+def test_the_apis_gateway_responses_are_recorded_for_the_front(deployed):
+    from infra.gateway import GATEWAY_ANSWERS
+    from infra.local.http_front import GatewayResponse
+
+    assert set(deployed.gateway_responses) == set(GATEWAY_ANSWERS)
+    missing = GatewayResponse.from_properties(
+        deployed.gateway_responses["MISSING_AUTHENTICATION_TOKEN"]
+    )
+    assert missing.status_code == 404
+    assert json.loads(missing.render("application/json", {})) == {
+        "error": "not_found",
+        "message": "no such route",
+    }
+    throttled = GatewayResponse.from_properties(deployed.gateway_responses["THROTTLED"])
+    assert throttled.headers == {"Retry-After": "1"}
+
+
 def test_outputs_are_resolved_for_the_cli(deployed):
     assert set(deployed.outputs) >= {"JobQueues", "ActionsTableName", "ScheduleGroupName"}
     assert json.loads(deployed.outputs["JobQueues"])["default"]["url"].startswith("http")

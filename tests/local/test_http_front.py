@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
 
 import pytest
 
-from infra.local.http_front import HttpFront, Route
+from infra.local.http_front import GatewayResponse, HttpFront, Route
 from infra.local.process_runtime import FunctionSpec, ProcessRuntime
 
 ROUTES = [
@@ -249,6 +250,111 @@ def test_unknown_routes_are_missing_authentication_token(front, recorder, method
     assert json.loads(body) == {"message": "Missing Authentication Token"}
     assert headers["Content-Type"] == "application/json"
     assert recorder.calls == []
+
+
+def _template_gateway_responses(template: dict) -> list[GatewayResponse]:
+    return [
+        GatewayResponse.from_properties(resource["Properties"])
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::ApiGateway::GatewayResponse"
+    ]
+
+
+@pytest.fixture
+def shaped(recorder, logs, synthesized):
+    """A front with the stack's own gateway responses, read from its template."""
+    template, _ = synthesized
+    responses = _template_gateway_responses(template)
+    with HttpFront(
+        ROUTES, recorder, max_body_bytes=16, gateway_responses=responses, log=logs.append
+    ) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/nowhere"), ("GET", "/v1/webhooks/github"), ("POST", "/v2/health"), ("GET", "/")],
+)
+def test_with_the_stacks_gateway_responses_a_missing_route_is_404_not_found(
+    shaped, recorder, method, path
+):
+    status, headers, body = request(shaped, path, method=method)
+    assert status == 404
+    assert json.loads(body) == {"error": "not_found", "message": "no such route"}
+    assert headers["Content-Type"] == "application/json"
+    assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert recorder.calls == []
+
+
+def test_with_the_stacks_gateway_responses_a_body_over_the_limit_is_413_json(shaped, recorder):
+    status, headers, body = request(shaped, "/v1/webhooks/a", method="POST", body=b"x" * 17)
+    assert status == 413
+    answer = json.loads(body)
+    assert answer["error"] == "payload_too_large"
+    assert set(answer) == {"error", "message"}
+    assert headers["Content-Type"] == "application/json"
+    assert recorder.calls == []
+
+
+def test_with_the_stacks_gateway_responses_a_function_error_is_502_internal_error(shaped, recorder):
+    recorder.response = {"body": "no status code"}
+    status, headers, body = request(shaped, "/v1/health")
+    assert status == 502  # DEFAULT_5XX sets no status: API Gateway's own stays
+    assert json.loads(body) == {"error": "internal_error", "message": "Internal server error"}
+    assert headers["x-amzn-RequestId"] == recorder.event["requestContext"]["requestId"]
+
+
+def test_gateway_responses_fall_back_to_the_defaults_and_set_their_headers(recorder, logs):
+    responses = [
+        GatewayResponse.from_properties(
+            {
+                "ResponseType": "DEFAULT_4XX",
+                "StatusCode": "418",
+                "ResponseTemplates": {
+                    "application/json": '{"type": "$context.error.responseType", '
+                    '"text": "${context.error.message}", "id": "$context.requestId"}'
+                },
+                "ResponseParameters": {"gatewayresponse.header.Retry-After": "'7'"},
+            }
+        ),
+        GatewayResponse.from_properties({"ResponseType": "REQUEST_TOO_LARGE"}),
+    ]
+    with HttpFront(
+        ROUTES, recorder, max_body_bytes=4, gateway_responses=responses, log=logs.append
+    ) as front:
+        status, headers, body = request(front, "/v1/nowhere")
+        assert status == 418
+        assert json.loads(body) == {
+            "type": "MISSING_AUTHENTICATION_TOKEN",
+            "text": "Missing Authentication Token",
+            "id": "",
+        }
+        assert headers["Retry-After"] == "7"
+        # Its own response, with no template: API Gateway's body, the default's status.
+        status, _, body = request(front, "/v1/webhooks/a", method="POST", body=b"x" * 5)
+        assert (status, json.loads(body)) == (418, {"message": "Request Too Long"})
+
+
+@pytest.mark.parametrize(
+    ("properties", "refused"),
+    [
+        (
+            {"ResponseTemplates": {"application/json": '{"m": "$context.authorizer.x"}'}},
+            "$context.authorizer.x",
+        ),
+        (
+            {"ResponseTemplates": {"application/json": "#set($x = 1) {}"}},
+            "VTL",
+        ),
+        (
+            {"ResponseParameters": {"gatewayresponse.header.X": "method.request.header.Y"}},
+            "static headers",
+        ),
+    ],
+)
+def test_what_the_front_cannot_render_is_refused_when_read(properties, refused):
+    with pytest.raises(ValueError, match=re.escape(refused)):
+        GatewayResponse.from_properties({"ResponseType": "DEFAULT_4XX", **properties})
 
 
 def test_bodies_over_the_limit_are_413(recorder, logs):
