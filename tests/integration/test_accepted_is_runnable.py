@@ -111,9 +111,7 @@ moments = st.one_of(
     likely,
     likely,
     likely,
-    st.datetimes(
-        min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30), timezones=zones
-    ),
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30), timezones=zones),
     st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
     st.integers(min_value=-(10**12), max_value=10**13),
     st.sampled_from([datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC), 7_258_118_400, 0]),
