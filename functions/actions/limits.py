@@ -76,7 +76,7 @@ def _scalar_problem(item: Any) -> str | None:
     if isinstance(item, str):
         return None if _utf8(item) else _SURROGATE
     if isinstance(item, float):
-        return None if math.isfinite(item) else "numbers must be finite (no NaN or Infinity)"
+        return None if math.isfinite(item) else "JSON numbers must be finite (no NaN or Infinity)"
     if item is None or isinstance(item, int):  # bool is an int
         return None
     return f"{type(item).__name__} is not a JSON type"
