@@ -100,7 +100,8 @@ DEFINITIONS: dict[Metric, Definition] = {
     ),
     Metric.WEBHOOKS_DUPLICATED: Definition(
         Family.WEBHOOKS,
-        "a repeat of an accepted delivery, answered with the first result (`200`)",
+        "a repeat of an accepted delivery, or a replay of its signed body under another "
+        "delivery id (GitHub, Shopify, HMAC), answered with the first result (`200`)",
         ("webhook",),
         ("source",),
     ),

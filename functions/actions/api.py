@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import cron, hooks, queues, store, timers
+from functions.actions import cron, hooks, limits, queues, store, timers
 from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope, Priority
 from functions.actions.exceptions import InvalidAction
@@ -28,16 +28,21 @@ Timestamp = datetime | int | float
 
 
 def as_datetime(timestamp: Timestamp) -> datetime:
-    """A timezone-aware datetime or epoch seconds, as UTC; naive datetimes are refused."""
+    """A timezone-aware datetime or epoch seconds, as UTC; naive datetimes are refused,
+    and so are times EventBridge Scheduler cannot express (``limits.check_time``)."""
     if isinstance(timestamp, datetime):
         if timestamp.tzinfo is None or timestamp.utcoffset() is None:
             raise InvalidAction("naive datetimes are ambiguous: give a time zone (tzinfo)")
-        return timestamp.astimezone(UTC)
+        try:
+            return limits.check_time(timestamp.astimezone(UTC), "the timestamp")
+        except OverflowError:  # a time near year 1 or 9999 that UTC cannot hold
+            raise InvalidAction(f"{timestamp!r} is not a usable time") from None
     if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
         try:
-            return datetime.fromtimestamp(timestamp, UTC)
+            moment = datetime.fromtimestamp(timestamp, UTC)
         except (OverflowError, OSError, ValueError):
             raise InvalidAction(f"{timestamp!r} is not a usable epoch time") from None
+        return limits.check_time(moment, "the timestamp")
     raise InvalidAction("timestamps are timezone-aware datetimes or epoch seconds")
 
 
@@ -85,6 +90,9 @@ def _prepare(
         )
     except ValidationError as exc:
         raise InvalidAction(_first_error(exc)) from None
+    limits.check_time(envelope.scheduled_for, "the scheduled time")
+    if spec.ordered:
+        limits.check_fifo_group(envelope.group or envelope.hook)
     envelope.to_message()  # refuses an oversized envelope before anything is written
     return envelope, queue_named(spec.queue if spec.ordered else envelope.priority)
 

@@ -14,11 +14,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
+from functions.actions.limits import (
+    HOOK_NAME,
+    MAX_ACTION_ID_LENGTH,
+    MAX_GROUP_LENGTH,
+    json_problem,
+)
 
 VERSION: Literal[1] = 1
 # SQS's limit on a message body, in bytes of UTF-8.
 MAX_MESSAGE_BYTES = 262_144
-HOOK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
+# Characters SQS refuses in a message body that JSON does not escape by itself; inside
+# the envelope's JSON they can only be in strings, where an escape means the same.
+_SQS_REFUSES = re.compile("[\ufffe\uffff]")
 
 Priority = Literal["high", "default", "low"]
 
@@ -31,14 +39,18 @@ def dump_args(args: Any) -> str:
         raise InvalidAction(f"args must be JSON-serializable: {exc}") from None
 
 
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = VERSION
-    action_id: str = Field(min_length=1, max_length=128)
+    action_id: str = Field(min_length=1, max_length=MAX_ACTION_ID_LENGTH)
     hook: str
     args: Any = None
-    group: str = Field(default="", max_length=255)
+    group: str = Field(default="", max_length=MAX_GROUP_LENGTH)
     priority: Priority = "default"
     attempt: int = Field(default=1, ge=1)
     max_attempts: int = Field(default=5, ge=1)
@@ -53,10 +65,21 @@ class Envelope(BaseModel):
             raise ValueError(f"hook names match {HOOK_NAME.pattern}")
         return value
 
+    @field_validator("action_id")
+    @classmethod
+    def _printable_id(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("an action id is printable characters")
+        return value
+
     @field_validator("args")
     @classmethod
     def _json_args(cls, value: Any) -> Any:
         # pydantic would quietly turn NaN into null and a set into a list: refuse instead.
+        # The same check at enqueue and in the worker's parser (functions/actions/limits.py).
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
         dump_args(value)
         return value
 
@@ -68,8 +91,11 @@ class Envelope(BaseModel):
         return value.astimezone(UTC)
 
     def to_message(self) -> str:
-        """The SQS message body; refuses an envelope over the SQS size limit."""
-        body = self.model_dump_json()
+        """The SQS message body; refuses an envelope over the SQS size limit.
+
+        Only characters SQS accepts: U+FFFE and U+FFFF are sent as JSON escapes.
+        """
+        body = _SQS_REFUSES.sub(_escape, self.model_dump_json())
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
             raise ActionTooLarge(

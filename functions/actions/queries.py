@@ -8,10 +8,11 @@ has, next and unschedule need no more than the indexes hold; the items that
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.actions import cron, hooks, queues, store, timers
+from functions.actions import cron, hooks, limits, queues, store, timers
 from functions.actions.config import queue_named
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction
@@ -23,8 +24,24 @@ STATUSES = (*(str(status) for status in ActionStatus), PAST_DUE)
 _PAGE = 100
 
 
+# Query bounds are clamped to the times an action can have (limits.EARLIEST..LATEST).
+_EARLIEST, _LATEST = limits.EARLIEST.timestamp(), limits.LATEST.timestamp()
+
+
+def _checked(hook: str | None, args: Any, group: str | None) -> None:
+    """Refuse, before any query, what no action can match and DynamoDB would refuse as
+    a key or value: the same limits enqueue applies (functions/actions/limits.py)."""
+    if hook is not None:
+        limits.check_hook_name(hook)
+    if args is not None:
+        limits.check_args(args)
+    if group is not None:
+        limits.check_group(group)
+
+
 def _criteria(hook: str, args: Any, group: str | None, status: ActionStatus) -> store.Criteria:
     """Action Scheduler's matching: ``args=None`` matches any args."""
+    _checked(hook, args, group)
     return store.Criteria(hook, status, store.ANY if args is None else args, group)
 
 
@@ -85,6 +102,7 @@ def _soonest(entry: IndexEntry) -> datetime:
 
 def cancel_action(action_id: str, reason: str = "canceled") -> bool:
     """Cancel one pending action and delete its schedule; False if it was not pending."""
+    limits.check_action_id(action_id)
     old = store.cancel(action_id, reason)
     if old is None:
         return False
@@ -133,6 +151,7 @@ def get_scheduled_actions(
         raise InvalidAction("per_page is 1..1000")
     if status is not None and status not in STATUSES:
         raise InvalidAction(f"status is one of {STATUSES}")
+    _checked(hook, args, group)
     low, high = _epoch(date_from), _epoch(date_to)
     wanted = None if status is None or status == PAST_DUE else ActionStatus(status)
     if status == PAST_DUE:
@@ -158,6 +177,7 @@ def count_scheduled_actions(
     """
     if status not in STATUSES:
         raise InvalidAction(f"status is one of {STATUSES}")
+    _checked(hook, None, None)
     if status == PAST_DUE:
         return store.count(
             status=ActionStatus.PENDING,
@@ -170,6 +190,7 @@ def count_scheduled_actions(
 
 def run_action_now(action_id: str) -> bool:
     """Send a pending action to its queue now (its schedule, if any, is deleted)."""
+    limits.check_action_id(action_id)
     action = store.get(action_id)
     if action is None or action.status is not ActionStatus.PENDING or action.is_recurring:
         return False
@@ -194,10 +215,20 @@ def run_action_now(action_id: str) -> bool:
 
 
 def _epoch(value: datetime | float | None) -> float | None:
+    """A query bound in epoch seconds, clamped to the times an action can have."""
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidAction("naive datetimes are ambiguous: give a time zone (tzinfo)")
-        return value.timestamp()
-    return float(value)
+        seconds = value.timestamp()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond any float: past either end
+            seconds = math.inf if value > 0 else -math.inf
+    else:
+        raise InvalidAction("date bounds are timezone-aware datetimes or epoch seconds")
+    if math.isnan(seconds):
+        raise InvalidAction("a date bound is a number, not NaN")
+    return min(max(seconds, _EARLIEST), _LATEST)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 from typing import Any
 
@@ -15,7 +15,7 @@ import functions.hooks  # noqa: F401 - registers hooks, so enqueue knows them
 from functions.metrics import Metric
 from functions.observability import add_metric, logger, publish_metrics, tracer
 from functions.webhooks import receiver
-from functions.webhooks.exceptions import WebhookRejected
+from functions.webhooks.exceptions import MalformedPayload, WebhookRejected
 
 app = APIGatewayRestResolver()
 
@@ -30,10 +30,21 @@ def _json(status_code: int, body: dict, headers: dict[str, str] | None = None) -
 
 
 def raw_body(body: str | None, is_base64_encoded: bool | None) -> bytes:
-    """The exact bytes the sender signed: API Gateway base64-encodes binary bodies."""
+    """The exact bytes the sender signed: API Gateway base64-encodes binary bodies.
+
+    Raises ``MalformedPayload`` (400) for a body that is not what the event says it is.
+    """
     if body is None:
         return b""
-    return base64.b64decode(body) if is_base64_encoded else body.encode("utf-8")
+    if not is_base64_encoded:
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedPayload("the body is not valid UTF-8 text") from None
+    try:  # strict: only the base64 alphabet, padded as RFC 4648 has it
+        return binascii.a2b_base64(body.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise MalformedPayload("the body is not valid base64, as API Gateway says it is") from None
 
 
 def _described(description: str, schema: dict[str, Any]) -> OpenAPIResponse:

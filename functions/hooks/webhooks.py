@@ -18,6 +18,15 @@ _HANDLERS: dict[tuple[str, str], EventHandler] = {}
 
 
 def on(source: str, event_type: str) -> Callable[[EventHandler], EventHandler]:
+    """Register the decorated function for deliveries of ``source`` with ``event_type``.
+
+    The handler receives the payload, which every scheme signs. The event type is
+    signed only for Standard Webhooks and Stripe (the payload's ``type``); for GitHub,
+    Shopify and HMAC sources it is an unsigned header, a routing hint: a handler checks
+    the payload is the kind it expects before acting on it (README "What a hook may
+    trust").
+    """
+
     def register(handler: EventHandler) -> EventHandler:
         _HANDLERS[(source, event_type)] = handler
         return handler
@@ -27,7 +36,11 @@ def on(source: str, event_type: str) -> Callable[[EventHandler], EventHandler]:
 
 @on("github", "push")
 def github_push(payload: dict[str, Any], action: ActionContext) -> None:
-    commits = payload.get("commits") or []
+    # X-GitHub-Event is not signed: act only on what a push payload has.
+    if "ref" not in payload or not isinstance(payload.get("commits"), list):
+        logger.warning("not a push payload; ignored")
+        return
+    commits = payload["commits"]
     logger.info(
         "github push",
         extra={"ref": payload.get("ref"), "commits": len(commits)},

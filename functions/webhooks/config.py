@@ -5,7 +5,7 @@
 
     {"github": {"scheme": "github", "secret": "action-scheduler/webhooks/github"},
      "billing": {"scheme": "hmac", "secret": "...", "header": "X-Billing-Signature",
-                 "encoding": "base64", "prefix": ""}}
+                 "encoding": "base64", "prefix": "", "dedupe_signed_body": true}}
 
 The stack writes it from the ``webhookSources`` context in cdk.json; README lists
 every variable. A configuration error fails the function's first request loudly
@@ -37,6 +37,25 @@ class _Source(BaseModel):
 
     secret: str = Field(min_length=1, description="Secrets Manager name or ARN of the secret list")
 
+    @property
+    def dedupes_body(self) -> bool:
+        """Accept each signed body once, whatever delivery id comes with it? Only for
+        schemes whose signature covers neither an id nor a timestamp."""
+        return False
+
+
+class _BodySignedSource(_Source):
+    """A scheme that signs the body alone: its delivery id and event type are unsigned
+    headers, so by default a body is accepted once per idempotency window
+    (``dedupe_signed_body``). Why: docs/decisions/0034-dedupe-bodies-signed-alone.md
+    """
+
+    dedupe_signed_body: bool = True
+
+    @property
+    def dedupes_body(self) -> bool:
+        return self.dedupe_signed_body
+
 
 class StandardSource(_Source):
     scheme: Literal["standard"]
@@ -54,21 +73,21 @@ class StripeSource(_Source):
         return Stripe(tolerance_seconds=self.tolerance_seconds)
 
 
-class GitHubSource(_Source):
+class GitHubSource(_BodySignedSource):
     scheme: Literal["github"]
 
     def build(self) -> Scheme:
         return GitHub()
 
 
-class ShopifySource(_Source):
+class ShopifySource(_BodySignedSource):
     scheme: Literal["shopify"]
 
     def build(self) -> Scheme:
         return Shopify()
 
 
-class HmacSource(_Source):
+class HmacSource(_BodySignedSource):
     scheme: Literal["hmac"]
     header: str = Field(default="X-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$")
     encoding: Literal["hex", "base64"] = "hex"

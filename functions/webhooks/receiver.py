@@ -1,10 +1,15 @@
 """The webhook receiver: verify, accept each delivery once, enqueue, answer at once.
 
 Checks, in order: the source exists (404), the body fits (413), the signature verifies
-(401), the body is what the source sends (400). Only then does the idempotent part write
-the Powertools record and enqueue ``process_webhook``; a failure inside it removes the
-record, so the sender's retry starts clean.
-Why: docs/decisions/0002-verify-webhooks-over-the-raw-bytes.md
+(401), the body is what the source sends and the worker can run (400). Only then does
+the idempotent part write the Powertools record and enqueue ``process_webhook``; a
+failure inside it removes the record, so the sender's retry starts clean.
+
+The idempotency key is (source, delivery id), or (source, SHA-256 of the body) for a
+source that dedupes bodies signed alone (GitHub, Shopify, generic HMAC by default): their
+delivery id is an unsigned header, so a replayed body under a fresh id is a repeat too.
+Why: docs/decisions/0002-verify-webhooks-over-the-raw-bytes.md,
+0034-dedupe-bodies-signed-alone.md
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.actions import ActionTooLarge, enqueue_async_action
+from functions.actions import ActionTooLarge, InvalidAction, enqueue_async_action
 from functions.clients import lazy_client
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
@@ -39,6 +44,7 @@ from functions.webhooks.config import settings
 from functions.webhooks.exceptions import (
     DeliveryConflict,
     DeliveryInProgress,
+    MalformedPayload,
     PayloadTooLarge,
     ServiceUnavailable,
     UnknownSource,
@@ -48,7 +54,7 @@ from functions.webhooks.secrets import signing_keys
 PROCESS_HOOK = "process_webhook"
 # Fixed, so that moving or renaming this module never changes existing keys.
 IDEMPOTENCY_KEY_PREFIX = "webhook"
-# Action ids of webhook deliveries are derived from (source, delivery id).
+# Action ids of webhook deliveries are derived from the idempotency key.
 _ACTION_NAMESPACE = uuid.UUID("6f1c9a52-3c57-4c2e-9a53-0d5d2b1f6e11")
 _REPLAY_MARK = "__replayed__"
 RETRY_AFTER_SECONDS = 10
@@ -64,8 +70,14 @@ class Receipt:
     body: dict[str, str]
 
 
-def action_id_for(source: str, delivery_id: str) -> str:
-    return str(uuid.uuid5(_ACTION_NAMESPACE, f"{source}\n{delivery_id}"))
+def action_id_for(source: str, key: str) -> str:
+    """The action id of the delivery accepted under (source, ``key``): see ``dedupe_key``."""
+    return str(uuid.uuid5(_ACTION_NAMESPACE, f"{source}\n{key}"))
+
+
+def dedupe_key(delivery_id: str, body_sha256: str, *, by_body: bool) -> str:
+    """What a delivery is accepted once per: its id, or its signed bytes' digest."""
+    return f"body-sha256:{body_sha256}" if by_body else delivery_id
 
 
 def receive(
@@ -93,21 +105,25 @@ def receive(
 
     logger.set_correlation_id(identity.delivery_id)
     logger.append_keys(source=source, delivery_id=identity.delivery_id)
+    digest = hashlib.sha256(body).hexdigest()
     delivery = {
         "source": source,
         "delivery_id": identity.delivery_id,
         "event_type": identity.event_type,
-        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "body_sha256": digest,
+        "dedupe_key": dedupe_key(identity.delivery_id, digest, by_body=source_config.dedupes_body),
         "payload": payload,
     }
     result = _accept_once(delivery, lambda_context)
     replayed = bool(result.pop(_REPLAY_MARK, False))
     # By source: the source is one the configuration names (an unknown one is a 404).
     add_metric(Metric.WEBHOOKS_DUPLICATED if replayed else Metric.WEBHOOKS_ACCEPTED, source=source)
-    logger.info(
-        "webhook duplicate" if replayed else "webhook accepted",
-        extra={"event_type": identity.event_type, "action_id": result.get("action_id")},
-    )
+    extra = {"event_type": identity.event_type, "action_id": result.get("action_id")}
+    if replayed and result.get("delivery_id") != identity.delivery_id:
+        # The same signed body under another delivery id: a replay, or a sender that
+        # sent byte-identical bodies twice. Answered with the first result either way.
+        extra["first_delivery_id"] = result.get("delivery_id")
+    logger.info("webhook duplicate" if replayed else "webhook accepted", extra=extra)
     return Receipt(status_code=200 if replayed else 202, body=result)
 
 
@@ -128,6 +144,8 @@ def _accept_once(delivery: dict[str, Any], lambda_context: LambdaContext | None)
         ) from None
     except ActionTooLarge as exc:
         raise PayloadTooLarge(str(exc)) from None
+    except InvalidAction as exc:  # parse_json checks the same limits first: a backstop
+        raise MalformedPayload(f"the body cannot be queued: {exc}") from None
     except (IdempotencyPersistenceLayerError, ClientError, BotoCoreError) as exc:
         logger.exception("webhook not accepted: dependency failure")
         raise ServiceUnavailable("the delivery could not be stored or queued; retry") from exc
@@ -144,7 +162,7 @@ def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
             "payload": delivery["payload"],
         },
         group=delivery["source"],
-        action_id=action_id_for(delivery["source"], delivery["delivery_id"]),
+        action_id=action_id_for(delivery["source"], delivery["dedupe_key"]),
         correlation_id=delivery["delivery_id"],
     )
     return {"delivery_id": delivery["delivery_id"], "action_id": action_id, "status": "queued"}
@@ -160,7 +178,8 @@ def _idempotent_accept() -> tuple[Any, IdempotencyConfig]:
     """Build the idempotent wrapper on first use: the persistence layer needs a client."""
     config = settings()
     idempotency = IdempotencyConfig(
-        event_key_jmespath="[source, delivery_id]",
+        # For a delivery-id key the same hash as "[source, delivery_id]" made before.
+        event_key_jmespath="[source, dedupe_key]",
         payload_validation_jmespath="body_sha256",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=config.idempotency_ttl_seconds,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from functions.actions.limits import MAX_WEBHOOK_BODY_DEPTH, json_problem
 from functions.webhooks.exceptions import (
     InvalidSignature,
     MalformedPayload,
@@ -98,7 +99,10 @@ def _check_secrets(secrets: Sequence[bytes]) -> None:
 
 
 def parse_json(body: bytes, *, require_object: bool = True) -> Any:
-    """Decode a JSON body strictly: UTF-8, no NaN or Infinity, an object where required."""
+    """Decode a JSON body strictly: UTF-8, no NaN or Infinity, an object where required,
+    and nothing the worker could not run: at most ``MAX_WEBHOOK_BODY_DEPTH`` levels deep
+    (it travels one level down, as args' payload), no number beyond a float's range, no
+    lone surrogate (functions/actions/limits.py)."""
 
     def reject_constant(name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
@@ -109,6 +113,9 @@ def parse_json(body: bytes, *, require_object: bool = True) -> Any:
         raise MalformedPayload("the body is not valid UTF-8 JSON") from None
     if require_object and not isinstance(payload, dict):
         raise MalformedPayload("the body is not a JSON object")
+    problem = json_problem(payload, MAX_WEBHOOK_BODY_DEPTH)
+    if problem:
+        raise MalformedPayload(f"the body cannot be queued: {problem}")
     return payload
 
 

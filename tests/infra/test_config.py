@@ -78,6 +78,8 @@ def test_a_snake_case_key_is_not_a_context_key():
         {"logSampleRate": 1.5},
         {"webhookMaxBodyBytes": "big"},
         {"webhookSources": {"GitHub": {"scheme": "github"}}},
+        {"webhookSources": {"stripe": {"scheme": "stripe", "dedupe_signed_body": True}}},
+        {"webhookSources": {"github": {"scheme": "github", "dedupe_signed_body": "maybe"}}},
         {"healthPastDueSeconds": 30},
     ],
 )

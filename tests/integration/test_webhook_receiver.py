@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from functions.actions.envelope import Envelope
-from functions.webhooks.receiver import IDEMPOTENCY_KEY_PREFIX, action_id_for
+from functions.webhooks.receiver import IDEMPOTENCY_KEY_PREFIX, action_id_for, dedupe_key
 
 BODIES = {
     "github": {"action": "opened", "number": 7, "repository": {"full_name": "acme/app"}},
@@ -30,6 +31,16 @@ EVENT_TYPES = {
     "standard": "user.created",
     "hmac": "order.shipped",
 }
+
+
+# Sources whose scheme signs the body alone: accepted once per body (dedupe_signed_body).
+BODY_KEYED = {"github", "shopify", "hmac"}
+
+
+def _key(source: str, delivery_id: str, body: bytes) -> str:
+    """The receiver's idempotency key for this delivery, as the sources are configured."""
+    digest = hashlib.sha256(body).hexdigest()
+    return dedupe_key(delivery_id, digest, by_body=source in BODY_KEYED)
 
 
 def _delivery(source: str) -> str:
@@ -57,7 +68,7 @@ def test_a_signed_delivery_is_queued_once_with_its_envelope(stack, source):
     assert answer.status == 202
     assert answer.body == {
         "delivery_id": delivery_id,
-        "action_id": action_id_for(source, delivery_id),
+        "action_id": action_id_for(source, _key(source, delivery_id, body)),
         "status": "queued",
     }
     [message] = stack.messages()
@@ -101,12 +112,13 @@ def test_a_repeat_answers_200_with_the_same_body_and_enqueues_nothing(stack, sou
     assert len(stack.messages()) == 1
 
 
-def test_the_same_delivery_id_with_another_body_is_refused(stack):
-    body, headers, delivery_id = _request(stack, "github")
-    assert stack.post("github", body, headers).status == 202
-    other = json.dumps({**BODIES["github"], "number": 8}).encode()
+@pytest.mark.parametrize("source", ["standard", "stripe"])
+def test_the_same_delivery_id_with_another_body_is_refused(stack, source):
+    body, headers, delivery_id = _request(stack, source)
+    assert stack.post(source, body, headers).status == 202
+    other = json.dumps({**BODIES[source], "number": 8}).encode()
 
-    answer = stack.post("github", other, stack.signed("github", other, delivery_id))
+    answer = stack.post(source, other, stack.signed(source, other, delivery_id))
 
     assert answer.status == 422
     assert answer.body["error"] == "delivery_conflict"
@@ -120,18 +132,18 @@ def test_a_delivery_being_accepted_elsewhere_answers_409_with_retry_after(stack)
     persistence = DynamoDBPersistenceLayer(table_name=stack.resources.table_name)
     persistence.configure(
         IdempotencyConfig(
-            event_key_jmespath="[source, delivery_id]",
+            event_key_jmespath="[source, dedupe_key]",
             payload_validation_jmespath="body_sha256",
         ),
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
-    import hashlib
 
     persistence.save_inprogress(
         data={
             "source": "github",
             "delivery_id": delivery_id,
             "body_sha256": hashlib.sha256(body).hexdigest(),
+            "dedupe_key": _key("github", delivery_id, body),
         },
         remaining_time_in_millis=60_000,
     )
@@ -146,16 +158,12 @@ def test_a_delivery_being_accepted_elsewhere_answers_409_with_retry_after(stack)
 
 def test_rotation_any_listed_secret_verifies(stack):
     stack.set_secrets("github", ["new-secret", "old-secret"])
-    body = b'{"zen": "Keep it logically awesome."}'
+    old, new, other = (f'{{"zen": "{word}"}}'.encode() for word in ("old", "new", "other"))
 
-    with_old = stack.post(
-        "github", body, stack.signed("github", body, "d-old", secret="old-secret")
-    )
-    with_new = stack.post(
-        "github", body, stack.signed("github", body, "d-new", secret="new-secret")
-    )
+    with_old = stack.post("github", old, stack.signed("github", old, "d-old", secret="old-secret"))
+    with_new = stack.post("github", new, stack.signed("github", new, "d-new", secret="new-secret"))
     with_other = stack.post(
-        "github", body, stack.signed("github", body, "d-other", secret="retired-secret")
+        "github", other, stack.signed("github", other, "d-other", secret="retired-secret")
     )
 
     assert (with_old.status, with_new.status, with_other.status) == (202, 202, 401)

@@ -314,3 +314,24 @@ def test_settings_are_read_once_until_reset(monkeypatch: pytest.MonkeyPatch) -> 
 def test_settings_are_frozen() -> None:
     with pytest.raises(ValidationError):
         SagaSettings(table_name="t").table_name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("scheme", ["github", "shopify", "hmac"])
+def test_bodies_signed_alone_are_deduped_by_default_and_can_be_turned_off(scheme: str) -> None:
+    on = parse_sources(json.dumps({"s": {"scheme": scheme, "secret": "x"}}))["s"]
+    off = parse_sources(
+        json.dumps({"s": {"scheme": scheme, "secret": "x", "dedupe_signed_body": False}})
+    )["s"]
+
+    assert (on.dedupes_body, off.dedupes_body) == (True, False)
+
+
+@pytest.mark.parametrize("scheme", ["standard", "stripe"])
+def test_schemes_that_sign_an_id_or_a_timestamp_never_dedupe_bodies(scheme: str) -> None:
+    source = parse_sources(json.dumps({"s": {"scheme": scheme, "secret": "x"}}))["s"]
+
+    assert source.dedupes_body is False
+    with pytest.raises(ValueError, match="dedupe_signed_body"):
+        parse_sources(
+            json.dumps({"s": {"scheme": scheme, "secret": "x", "dedupe_signed_body": False}})
+        )
