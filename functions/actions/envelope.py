@@ -11,13 +11,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
+from functions.payloads.ref import PayloadRef
 
 VERSION: Literal[1] = 1
 # SQS's limit on a message body, in bytes of UTF-8.
 MAX_MESSAGE_BYTES = 262_144
+# The largest args an action takes (serialized, UTF-8): above the inline threshold they
+# travel by reference to the payload bucket (functions/payloads), up to this.
+MAX_ARGS_BYTES = 10 * 1024 * 1024
 HOOK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
 
 Priority = Literal["high", "default", "low"]
@@ -32,6 +36,9 @@ def dump_args(args: Any) -> str:
 
 
 class Envelope(BaseModel):
+    """Version 1. ``args_ref`` (optional, absent from the message when unset) replaces
+    ``args`` when the args are kept in the payload bucket; the worker loads them."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = VERSION
@@ -45,6 +52,7 @@ class Envelope(BaseModel):
     scheduled_for: datetime
     enqueued_at: datetime
     correlation_id: str = ""
+    args_ref: PayloadRef | None = None
 
     @field_validator("hook")
     @classmethod
@@ -60,6 +68,12 @@ class Envelope(BaseModel):
         dump_args(value)
         return value
 
+    @model_validator(mode="after")
+    def _args_or_reference(self) -> Envelope:
+        if self.args_ref is not None and self.args is not None:
+            raise ValueError("an envelope carries args or args_ref, not both")
+        return self
+
     @field_validator("scheduled_for", "enqueued_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
@@ -69,7 +83,8 @@ class Envelope(BaseModel):
 
     def to_message(self) -> str:
         """The SQS message body; refuses an envelope over the SQS size limit."""
-        body = self.model_dump_json()
+        # Without a reference the message is what it always was (older workers read it).
+        body = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else None)
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
             raise ActionTooLarge(

@@ -87,7 +87,7 @@ def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resour
     assert {"IDEMPOTENCY_TABLE_NAME", "JOB_QUEUES", "ACTIONS_TABLE_NAME", "WEBHOOK_SOURCES"} <= set(
         env
     )
-    assert env["WEBHOOK_MAX_BODY_BYTES"] == "196608"
+    assert env["WEBHOOK_MAX_BODY_BYTES"] == "4669440"
     sources = json.loads(env["WEBHOOK_SOURCES"])
     assert set(sources) == set(DEFAULT_SOURCES)
     assert sources["github"] == {"scheme": "github", "secret": "ActionScheduler/webhooks/github"}
