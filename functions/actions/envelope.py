@@ -83,8 +83,9 @@ class Envelope(BaseModel):
 
     def to_message(self) -> str:
         """The SQS message body; refuses an envelope over the SQS size limit."""
-        # Without a reference the message is what it always was (older workers read it).
-        body = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else None)
+        # Without a reference the message is what it always was (older workers read it);
+        # with one, it carries the reference instead of the args.
+        body = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else {"args"})
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
             raise ActionTooLarge(

@@ -338,7 +338,18 @@ def _bucket(resource: _Resource) -> None:
     s3.create_bucket(Bucket=name)
     encryption = props.get("BucketEncryption")
     if encryption:
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=encryption)
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled")),
+                    }
+                    for rule in encryption["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
     if props.get("PublicAccessBlockConfiguration"):
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
