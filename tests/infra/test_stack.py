@@ -332,6 +332,7 @@ def test_receiver_may_do_exactly_what_it_needs(resources):
         "sqs:GetQueueUrl",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
+        "s3:PutObject",  # a body above the inline threshold, into the payload bucket
     }
     role = resources[role_name]["Properties"]
     assert "ManagedPolicyArns" not in role
@@ -399,6 +400,8 @@ def test_worker_may_do_exactly_what_it_needs(resources):
         "scheduler:DeleteSchedule",
         "iam:PassRole",
         "states:StartExecution",
+        "s3:GetObject",  # large args, loaded before the hook runs
+        "s3:PutObject",  # large args of the actions a hook enqueues
     }
 
 
