@@ -21,13 +21,15 @@ from functions.payloads.ref import PayloadRef
 
 _s3 = lazy_client("s3")
 
-# How long an object outlives its action's last run: the longest retention of a finished
-# action's item (93 days, failed) and a week for retries and deferrals before it.
-RETAINED_DAYS = 100
+# How long an object outlives its action's first run: the longest retention of a finished
+# action's item (93 days, failed: functions/actions/store/record.py, a test checks) and
+# two days for the run's retries and deferrals.
+RETAINED_DAYS = 93
+RUN_MARGIN_DAYS = 2
 # The bucket's lifecycle rules: objects under ``d<N>/`` expire N days after they are
-# written. An action due within the first's margin gets the first; one due later, the
-# smallest that covers its wait and the retention; a recurring action, the longest.
-LIFETIME_DAYS = (RETAINED_DAYS, 400, 1600, 6400)
+# written. Each object gets the smallest that covers its action's wait and the above (an
+# action due within 5 days: 100); a recurring action, the longest.
+LIFETIME_DAYS = (100, 400, 1600, 6400)
 CONTENT_TYPE = "application/json"
 
 
@@ -43,7 +45,7 @@ def lifetime_days(due_in_seconds: float | None) -> int:
         return LIFETIME_DAYS[-1]
     wait_days = max(0.0, due_in_seconds) / 86_400
     for days in LIFETIME_DAYS:
-        if wait_days + RETAINED_DAYS <= days:
+        if wait_days + RETAINED_DAYS + RUN_MARGIN_DAYS <= days:
             return days
     raise PayloadUnavailable(
         f"an action due in {wait_days:.0f} days cannot keep large args: payloads are kept at "

@@ -26,8 +26,9 @@ class Payloads(Construct):
     - Not versioned: an object is written once under a key naming its digest and never
       changed; versions would only keep expired objects longer.
     - Objects expire by lifecycle: under ``d<N>/``, N days after they are written
-      (``functions.payloads.store.LIFETIME_DAYS``: 100 days covers the longest retention
-      of a finished action, 93 days when failed, for actions due within a week).
+      (``functions.payloads.store.LIFETIME_DAYS``: each object gets the smallest that
+      covers its action's wait, the 93 days a failed action is kept and two days of
+      retries; 100 days for an action due within 5 days).
     - Kept when the stack is deleted: CloudFormation cannot delete a bucket with objects
       in it; what is left expires by its lifecycle.
     Why: docs/decisions/0031-large-args-travel-by-claim-check.md

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from functions.actions.store import RETENTION_SECONDS
-from functions.payloads.store import LIFETIME_DAYS, RETAINED_DAYS
+from functions.payloads.store import LIFETIME_DAYS, RETAINED_DAYS, RUN_MARGIN_DAYS
 from functions.webhooks.config import MAX_BODY_BYTES
 
 
@@ -73,7 +73,8 @@ def test_objects_expire_by_lifetime_class_covering_the_longest_retention(resourc
         if rule["Status"] == "Enabled"
     }
     assert rules == {f"d{days}/": days for days in LIFETIME_DAYS}
-    assert max(RETENTION_SECONDS.values()) < RETAINED_DAYS * 86400
+    assert max(RETENTION_SECONDS.values()) == RETAINED_DAYS * 86400
+    assert LIFETIME_DAYS[0] >= RETAINED_DAYS + RUN_MARGIN_DAYS
 
 
 def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resources):
