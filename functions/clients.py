@@ -18,6 +18,7 @@ from botocore.config import Config
 if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency, never in the Lambda asset
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
@@ -44,6 +45,8 @@ def _client(service: str) -> Any:
 def lazy_client(service: Literal["cloudwatch"]) -> Callable[[], CloudWatchClient]: ...
 @overload
 def lazy_client(service: Literal["dynamodb"]) -> Callable[[], DynamoDBClient]: ...
+@overload
+def lazy_client(service: Literal["s3"]) -> Callable[[], S3Client]: ...
 @overload
 def lazy_client(service: Literal["scheduler"]) -> Callable[[], EventBridgeSchedulerClient]: ...
 @overload

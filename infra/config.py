@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from functions.webhooks.config import parse_sources
+from functions.webhooks.config import MAX_BODY_BYTES, parse_sources
 
 if TYPE_CHECKING:  # importing CDK starts a node process: keep it out of the local cloud
     from aws_cdk import RemovalPolicy
@@ -60,7 +60,8 @@ class DeploymentConfig(BaseModel):
     )
 
     webhook_sources: dict[str, dict[str, Any]] = Field(default_factory=lambda: DEFAULT_SOURCES)
-    webhook_max_body_bytes: int = 196_608
+    # What the Lambda proxy integration can carry (functions/webhooks/config.py says how).
+    webhook_max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1, le=MAX_BODY_BYTES)
     webhook_idempotency_ttl_seconds: int = 7 * 24 * 3600
     webhook_secret_cache_seconds: int = 300
     api_throttle_rate_limit: int = 100

@@ -14,6 +14,7 @@ from infra.constructs.health_check import HealthCheck
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_saga import OrderSaga
+from infra.constructs.payloads import Payloads
 from infra.constructs.scheduling import Scheduling
 from infra.constructs.waf import WebAcl
 from infra.constructs.webhook_api import WebhookApi
@@ -30,8 +31,15 @@ class ActionSchedulerStack(Stack):
 
         self.queues = JobQueues(self, "JobQueues", worker_timeout=WORKER_TIMEOUT)
         self.store = ActionStore(self, "Actions")
+        self.payloads = Payloads(self, "Payloads")
         self.webhooks = WebhookApi(
-            self, "Webhooks", code=code, queues=self.queues, store=self.store, config=config
+            self,
+            "Webhooks",
+            code=code,
+            queues=self.queues,
+            store=self.store,
+            payloads=self.payloads,
+            config=config,
         )
         self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
         self.order_saga = OrderSaga(self, "OrderSaga", code=code, config=config)
@@ -42,6 +50,7 @@ class ActionSchedulerStack(Stack):
             queues=self.queues,
             store=self.store,
             scheduling=self.scheduling,
+            payloads=self.payloads,
             config=config,
             timeout=WORKER_TIMEOUT,
         )
@@ -107,6 +116,12 @@ class ActionSchedulerStack(Stack):
             description="queue name -> url, arn and dead-letter queue (actionsctl reads it)",
         )
         CfnOutput(self, "ActionsTableName", value=self.store.actions.table_name)
+        CfnOutput(
+            self,
+            "PayloadBucketName",
+            value=self.payloads.bucket.bucket_name,
+            description="args above the inline threshold (actionsctl reads it)",
+        )
         CfnOutput(self, "CircuitsTableName", value=self.store.circuits.table_name)
         CfnOutput(self, "OrderSagaArn", value=self.order_saga.saga.state_machine.state_machine_arn)
         CfnOutput(self, "OrderSagaTableName", value=self.order_saga.table.table_name)

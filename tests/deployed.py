@@ -37,6 +37,7 @@ class Resources:
     scheduler_dead_letter_url: str
     secret_names: dict[str, str]
     saga_table: str  # the order saga's state
+    payload_bucket: str  # args above the inline threshold
 
     @property
     def queue_url(self) -> str:
@@ -67,6 +68,7 @@ class Resources:
             ],
             secret_names={name: spec["secret"] for name, spec in sources.items()},
             saga_table=saga_table,
+            payload_bucket=environment["PAYLOAD_BUCKET_NAME"],
         )
 
 

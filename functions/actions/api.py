@@ -3,6 +3,8 @@
 Every function validates everything (hook, args, time, expression, time zone)
 before it writes anything, writes the action item, then hands the envelope to
 SQS or EventBridge Scheduler; if that hand-off fails, the item is removed again.
+Args above the inline threshold are first put into the payload bucket, and the
+envelope and the item carry a reference instead (functions/payloads).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from pydantic import ValidationError
 
 from functions.actions import cron, hooks, limits, queues, store, timers
 from functions.actions.config import QueueConfig, queue_named
-from functions.actions.envelope import Envelope, Priority
-from functions.actions.exceptions import InvalidAction
+from functions.actions.envelope import MAX_ARGS_BYTES, Envelope, Priority, dump_args
+from functions.actions.exceptions import ActionTooLarge, InvalidAction
 from functions.actions.store import ActionKind, Recurrence
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
+from functions.payloads import store as payloads
 
 Timestamp = datetime | int | float
 
@@ -72,6 +75,7 @@ def _prepare(
     *,
     action_id: str | None = None,
     correlation_id: str | None = None,
+    recurring: bool = False,
 ) -> tuple[Envelope, QueueConfig]:
     spec = hooks.get(request.hook)
     now = datetime.now(UTC)
@@ -93,8 +97,36 @@ def _prepare(
     limits.check_time(envelope.scheduled_for, "the scheduled time")
     if spec.ordered:
         limits.check_fifo_group(envelope.group or envelope.hook)
+    due_in = None if recurring else (scheduled_for - now).total_seconds()
+    envelope = _claim_check(envelope, due_in)
     envelope.to_message()  # refuses an oversized envelope before anything is written
     return envelope, queue_named(spec.queue if spec.ordered else envelope.priority)
+
+
+def _claim_check(envelope: Envelope, due_in_seconds: float | None) -> Envelope:
+    """The envelope with its args in the payload bucket if they are above the inline
+    threshold (``due_in_seconds``: when it first runs; None for a recurring action).
+
+    The object is written before the item, so no item names an object that is not
+    there; an object whose item is never written expires with its lifecycle.
+    """
+    text = dump_args(envelope.args).encode("utf-8")
+    if len(text) <= payloads.inline_bytes():
+        return envelope
+    if len(text) > MAX_ARGS_BYTES:
+        raise ActionTooLarge(
+            f"the action's args are {len(text)} bytes; an action takes at most {MAX_ARGS_BYTES}"
+        )
+    try:
+        ref = payloads.put(
+            text,
+            name=envelope.action_id,
+            args_hash=store.args_hash(envelope.args),
+            lifetime=payloads.lifetime_days(due_in_seconds),
+        )
+    except payloads.PayloadUnavailable as exc:
+        raise ActionTooLarge(f"the action's args are {len(text)} bytes: {exc}") from None
+    return envelope.model_copy(update={"args": None, "args_ref": ref})
 
 
 def _write(
@@ -252,7 +284,7 @@ def schedule_cron_action(
 
 def _recurring(request: _Request, first: datetime, expression: str, recurrence: Recurrence) -> str:
     """Write a recurring action and its EventBridge schedule (``expression``, AWS syntax)."""
-    envelope, queue = _prepare(request, first)
+    envelope, queue = _prepare(request, first, recurring=True)
     shape = _Shape(recurrence.kind, recurrence, timers.schedule_name(envelope.action_id))
     _write(
         envelope,

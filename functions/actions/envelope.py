@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
 from functions.actions.limits import (
@@ -20,6 +20,7 @@ from functions.actions.limits import (
     MAX_GROUP_LENGTH,
     json_problem,
 )
+from functions.payloads.ref import PayloadRef
 
 VERSION: Literal[1] = 1
 # SQS's limit on a message body, in bytes of UTF-8.
@@ -27,6 +28,9 @@ MAX_MESSAGE_BYTES = 262_144
 # Characters SQS refuses in a message body that JSON does not escape by itself; inside
 # the envelope's JSON they can only be in strings, where an escape means the same.
 _SQS_REFUSES = re.compile("[\ufffe\uffff]")
+# The largest args an action takes (serialized, UTF-8): above the inline threshold they
+# travel by reference to the payload bucket (functions/payloads), up to this.
+MAX_ARGS_BYTES = 10 * 1024 * 1024
 
 Priority = Literal["high", "default", "low"]
 
@@ -44,6 +48,9 @@ def _escape(found: re.Match[str]) -> str:
 
 
 class Envelope(BaseModel):
+    """Version 1. ``args_ref`` (optional, absent from the message when unset) replaces
+    ``args`` when the args are kept in the payload bucket; the worker loads them."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = VERSION
@@ -57,6 +64,7 @@ class Envelope(BaseModel):
     scheduled_for: datetime
     enqueued_at: datetime
     correlation_id: str = ""
+    args_ref: PayloadRef | None = None
 
     @field_validator("hook")
     @classmethod
@@ -83,6 +91,12 @@ class Envelope(BaseModel):
         dump_args(value)
         return value
 
+    @model_validator(mode="after")
+    def _args_or_reference(self) -> Envelope:
+        if self.args_ref is not None and self.args is not None:
+            raise ValueError("an envelope carries args or args_ref, not both")
+        return self
+
     @field_validator("scheduled_for", "enqueued_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
@@ -93,9 +107,12 @@ class Envelope(BaseModel):
     def to_message(self) -> str:
         """The SQS message body; refuses an envelope over the SQS size limit.
 
-        Only characters SQS accepts: U+FFFE and U+FFFF are sent as JSON escapes.
+        Only characters SQS accepts: U+FFFE and U+FFFF are sent as JSON escapes. Without
+        a reference the message is what it always was (older workers read it); with one,
+        it carries the reference instead of the args.
         """
-        body = _SQS_REFUSES.sub(_escape, self.model_dump_json())
+        dumped = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else {"args"})
+        body = _SQS_REFUSES.sub(_escape, dumped)
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
             raise ActionTooLarge(

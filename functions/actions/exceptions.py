@@ -12,7 +12,8 @@ class InvalidAction(ActionError, ValueError):
 
 
 class ActionTooLarge(InvalidAction):
-    """The envelope would exceed the SQS message size limit."""
+    """The args exceed what an action takes (``envelope.MAX_ARGS_BYTES``), or they must go
+    to the payload bucket and cannot (none configured, a schedule too far ahead)."""
 
 
 class DuplicateAction(ActionError):

@@ -201,6 +201,7 @@ def run_action_now(action_id: str) -> bool:
         action_id=action_id,
         hook=action.hook,
         args=action.args,
+        args_ref=action.args_ref,
         group=action.group,
         priority=action.priority,
         attempt=action.attempts + 1,

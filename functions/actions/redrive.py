@@ -3,7 +3,9 @@
 ``inspect`` lists dead letters without removing them. ``redrive`` sends each match
 back to its job queue with fresh attempts (the action back to ``pending`` with a
 ``redriven`` log entry), then deletes it: a failure at any point leaves it in place.
-Malformed dead letters and those of complete or canceled actions are skipped.
+Malformed dead letters and those of complete or canceled actions are skipped, and so
+are those whose args were kept in the payload bucket and have expired since (a redrive
+checks the object is there before it sends the action back; the worker loads it).
 ``native=True`` hands the whole queue to SQS's move task: attempts are not reset.
 
 Why: docs/decisions/0011-redrive-one-by-one-with-fresh-attempts.md.
@@ -30,6 +32,8 @@ from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction
 from functions.clients import lazy_client
+from functions.payloads import store as payloads
+from functions.payloads.ref import PayloadRef
 
 _sqs = lazy_client("sqs")
 
@@ -59,10 +63,13 @@ class DeadLetter:
     body: str
     # The body is not an envelope: it cannot be redriven.
     malformed: bool = False
+    # Args kept in the payload bucket (``args`` is then None).
+    args_ref: PayloadRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
         document["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
+        document["args_ref"] = self.args_ref.model_dump() if self.args_ref else None
         return document
 
 
@@ -179,6 +186,14 @@ def _move(
                 f"{current.status}, left in place"
             )
             return False
+        ref = received.envelope.args_ref
+        if ref is not None and not payloads.exists(ref):
+            result.skipped += 1
+            result.problems.append(
+                f"{letter.message_id}: its args ({ref.key}) are no longer in the payload "
+                "bucket, left in place"
+            )
+            return False
         throttle.wait()
         fresh = received.envelope.model_copy(
             update={"attempt": 1, "scheduled_for": datetime.now(UTC)}
@@ -189,7 +204,7 @@ def _move(
         # Pending first: a worker that receives the envelope must be able to claim it.
         store.reset_for_redrive(letter.action_id, note)
         _send(fresh, queue, letter.message_id)
-    except (ClientError, BotoCoreError, InvalidAction) as exc:
+    except (ClientError, BotoCoreError, InvalidAction, payloads.PayloadUnavailable) as exc:
         result.failed += 1
         result.problems.append(f"{letter.message_id}: {_describe(exc)}, left in place")
         return False
@@ -317,6 +332,7 @@ def _parse(queue: QueueConfig, message: MessageTypeDef) -> _Received:
         sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
         body=body,
         malformed=envelope is None,
+        args_ref=envelope.args_ref if envelope else None,
     )
     return _Received(letter, message["ReceiptHandle"], envelope)
 

@@ -2,7 +2,8 @@
 
 Per record: parse the envelope (malformed or unknown versions are dead-lettered, never
 looped), find the hook, send it on if not yet due, defer it behind an open circuit,
-claim it, run the hook, then record the outcome. Every message that continues the
+claim it, load its args from the payload bucket if the envelope carries a reference,
+run the hook, then record the outcome. Every message that continues the
 action (a retry, a hop, a dead letter) is sent before the status is written and before
 SQS deletes the record, so a crash repeats work rather than losing it. Standard queues
 retry with ``DelaySeconds``; the FIFO queue waits in place, holding back only its group.
@@ -39,6 +40,7 @@ from functions.actions.queues import DeadLetterReason
 from functions.actions.retry import backoff_delay
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
+from functions.payloads import store as payloads
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
@@ -121,8 +123,7 @@ def _process(delivery: _Delivery) -> None:
     attempt = _attempt(delivery)
     claim = store.claim(envelope, attempt, claim_seconds())
     if not claim.claimed:
-        if decision is not None and decision.trial and spec.circuit:
-            circuit.release_trial(spec.circuit)
+        _release_trial(spec, decision)
         status = claim.action.status if claim.action else None
         logger.info("skipped", extra={"reason": claim.reason, "status": status})
         _count(envelope, Metric.ACTIONS_SKIPPED)
@@ -145,8 +146,11 @@ def _process(delivery: _Delivery) -> None:
     _record_latency(envelope)
     _count(envelope, Metric.ACTIONS_STARTED)
     started = time.monotonic()
+    args = _args(delivery, action, _Run(spec, decision, attempt, started))
+    if args is _NOT_LOADED:
+        return
     try:
-        result = spec.function(envelope.args, context)
+        result = spec.function(args, context)
     except PermanentError as exc:
         _ran(envelope, started, raised=True)
         # A permanent error is about the input: the dependency itself answered.
@@ -168,6 +172,48 @@ def _process(delivery: _Delivery) -> None:
     _count(envelope, Metric.ACTIONS_COMPLETED)
     logger.info("action completed")
     _note_circuit(circuit.record_success, spec.circuit, decision)
+
+
+_NOT_LOADED = object()
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The run that needs the args: its hook, circuit decision, attempt and start time."""
+
+    spec: hooks.HookSpec
+    decision: circuit.Decision | None
+    attempt: int
+    started: float
+
+
+def _args(delivery: _Delivery, action: store.Action, run: _Run) -> Any:
+    """The hook's args: inline, or loaded from the payload bucket (one GetObject).
+
+    Loading is part of the run: if it fails, the run counts as one that raised, and the
+    action is dead-lettered (the object is gone) or retried (S3 failed). The hook's
+    circuit is not told: S3 is not its dependency. ``_NOT_LOADED`` when it failed.
+    """
+    envelope = delivery.envelope
+    if envelope.args_ref is None:
+        return envelope.args
+    try:
+        return payloads.load(envelope.args_ref)
+    except payloads.PayloadUnavailable as exc:
+        _ran(envelope, run.started, raised=True)
+        _release_trial(run.spec, run.decision)
+        _dead_letter(delivery, action, f"PayloadUnavailable: {exc}", DeadLetterReason.PERMANENT)
+    except (ClientError, BotoCoreError) as exc:
+        _ran(envelope, run.started, raised=True)
+        _release_trial(run.spec, run.decision)
+        _retry_or_dead_letter(delivery, action, run.spec, run.attempt, exc)
+    return _NOT_LOADED
+
+
+def _release_trial(spec: hooks.HookSpec, decision: circuit.Decision | None) -> None:
+    """Give back a half-open circuit's trial that this run will not use."""
+    if decision is not None and decision.trial and spec.circuit:
+        circuit.release_trial(spec.circuit)
 
 
 def _note_circuit(

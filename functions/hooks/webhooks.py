@@ -1,7 +1,8 @@
 """``process_webhook``: what the receiver queues for every accepted delivery.
 
 Dispatches by source and event type to a small handler; unknown events complete
-without work (senders send many event types; subscribe to fewer to save runs).
+without work (senders send many event types; subscribe to fewer to save runs). What a
+handler returns is the action's result (its log keeps it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functions.actions.exceptions import PermanentError
 from functions.actions.hooks import ActionContext, hook
 from functions.observability import logger
 
-EventHandler = Callable[[dict[str, Any], ActionContext], None]
+EventHandler = Callable[[dict[str, Any], ActionContext], object]
 _HANDLERS: dict[tuple[str, str], EventHandler] = {}
 
 
@@ -54,11 +55,11 @@ def stripe_payment(payload: dict[str, Any], action: ActionContext) -> None:
 
 
 @hook("process_webhook", max_attempts=5, base_delay=5, max_delay=900)
-def process_webhook(args: Any, action: ActionContext) -> None:
+def process_webhook(args: Any, action: ActionContext) -> object:
     if not isinstance(args, dict) or "source" not in args:
         raise PermanentError("process_webhook needs the receiver's args")
     handler = _HANDLERS.get((args["source"], args.get("event_type", "")))
     if handler is None:
         logger.info("no handler for this event; done", extra={"event_type": args.get("event_type")})
-        return
-    handler(args.get("payload") or {}, action)
+        return None
+    return handler(args.get("payload") or {}, action)

@@ -31,6 +31,16 @@ from functions.webhooks.schemes import (
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+# The largest raw body the Lambda proxy integration can carry. A synchronous invocation
+# takes at most 6 MiB of event (Lambda answers larger ones with RequestEntityTooLarge);
+# the event carries the body base64-encoded (4 characters per 3 bytes) with the request's
+# other fields: the headers twice (``headers`` and ``multiValueHeaders``; API Gateway caps
+# the request line and headers at 10,240 bytes, and JSON escaping at most doubles them)
+# and the request context, all well inside the 64 KiB left for them.
+LAMBDA_EVENT_LIMIT_BYTES = 6_291_456
+EVENT_OVERHEAD_BYTES = 65_536
+MAX_BODY_BYTES = (LAMBDA_EVENT_LIMIT_BYTES - EVENT_OVERHEAD_BYTES) // 4 * 3  # 4,669,440
+
 
 class _Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -106,7 +116,9 @@ _SOURCES = TypeAdapter(dict[str, SourceConfig])
 
 class WebhookSettings(EnvSettings):
     sources: dict[str, SourceConfig] = Field(default_factory=dict, alias="WEBHOOK_SOURCES")
-    max_body_bytes: int = Field(default=196_608, ge=1, alias="WEBHOOK_MAX_BODY_BYTES")
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES, ge=1, le=MAX_BODY_BYTES, alias="WEBHOOK_MAX_BODY_BYTES"
+    )
     secret_cache_seconds: int = Field(default=300, ge=0, alias="WEBHOOK_SECRET_CACHE_SECONDS")
     idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
     idempotency_ttl_seconds: int = Field(

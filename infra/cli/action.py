@@ -61,7 +61,12 @@ def get_command(args: argparse.Namespace) -> int:
         ("attempts", f"{action.attempts} of {action.max_attempts}"),
         ("scheduled", timestamp(action.scheduled_for)),
         ("priority", action.priority),
-        ("args", json.dumps(action.args, separators=(",", ":"), ensure_ascii=False)),
+        (
+            "args",
+            f"in the payload bucket: {action.args_ref.key} ({action.args_ref.size} bytes)"
+            if action.args_ref
+            else json.dumps(action.args, separators=(",", ":"), ensure_ascii=False),
+        ),
         ("last error", action.last_error or "-"),
     ]
     for name, value in fields:

@@ -88,6 +88,8 @@ def list_command(args: argparse.Namespace) -> int:
             shorten(
                 "(malformed) " + letter.body
                 if letter.malformed
+                else f"(payload bucket, {letter.args_ref.size} bytes)"
+                if letter.args_ref
                 else json.dumps(letter.args, ensure_ascii=False),
                 40,
             ),

@@ -28,7 +28,12 @@ SCHEDULER_OUTPUTS = {
     "SchedulerRoleArn": "SCHEDULER_ROLE_ARN",
     "SchedulerDeadLetterArn": "SCHEDULER_DEAD_LETTER_ARN",
 }
-OPTIONAL_OUTPUTS = {**SCHEDULER_OUTPUTS, "CircuitsTableName": "CIRCUITS_TABLE_NAME"}
+OPTIONAL_OUTPUTS = {
+    **SCHEDULER_OUTPUTS,
+    "CircuitsTableName": "CIRCUITS_TABLE_NAME",
+    # Where args above the inline threshold go (functions/payloads).
+    "PayloadBucketName": "PAYLOAD_BUCKET_NAME",
+}
 QUEUE_KEYS = {"url", "arn", "dead_letter_url", "dead_letter_arn"}
 HINT = "pass --stack NAME, or set JOB_QUEUES and ACTIONS_TABLE_NAME"
 

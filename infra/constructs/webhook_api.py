@@ -18,6 +18,7 @@ from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
+from infra.constructs.payloads import Payloads
 from infra.gateway import GATEWAY_ANSWERS
 
 
@@ -32,6 +33,7 @@ class WebhookApi(Construct):
         code: lambda_.Code,
         queues: JobQueues,
         store: ActionStore,
+        payloads: Payloads,
         config: DeploymentConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -75,6 +77,7 @@ class WebhookApi(Construct):
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
                 "JOB_QUEUES": queues.environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
+                **payloads.environment(),
                 "WEBHOOK_SOURCES": json.dumps(sources, sort_keys=True),
                 "WEBHOOK_MAX_BODY_BYTES": str(config.webhook_max_body_bytes),
                 "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
@@ -93,6 +96,8 @@ class WebhookApi(Construct):
         # Every webhook becomes a process_webhook action: its item, then its message.
         store.grant_write_actions(function)
         queues.grant_send(function, ("default",), dead_letters=False)
+        # A body above the inline threshold goes to the payload bucket first.
+        payloads.grant_put(function)
         for secret in self.secrets.values():
             secret.grant_read(function)
 

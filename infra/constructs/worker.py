@@ -12,6 +12,7 @@ from infra.constructs.action_store import ActionStore
 from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
+from infra.constructs.payloads import Payloads
 from infra.constructs.scheduling import Scheduling
 
 
@@ -31,6 +32,7 @@ class Worker(Construct):
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
+        payloads: Payloads,
         config: DeploymentConfig,
         timeout: Duration,
     ) -> None:
@@ -54,6 +56,7 @@ class Worker(Construct):
                 "CIRCUIT_WINDOW_SECONDS": str(config.circuit_window_seconds),
                 "CIRCUIT_COOLDOWN_SECONDS": str(config.circuit_cooldown_seconds),
                 **scheduling.environment(),
+                **payloads.environment(),
             },
         )
         function = self.handler.function
@@ -64,6 +67,9 @@ class Worker(Construct):
         scheduling.grant_schedule(function)
         # Retries and hops go back to the queue they came from; failures to its dead letters.
         queues.grant_send(function)
+        # Loads large args before a hook runs; a hook's own enqueues may put large args.
+        payloads.grant_get(function)
+        payloads.grant_put(function)
         acknowledge(
             function,
             "Serverless-LambdaEventSourceMappingDestination",

@@ -1,8 +1,8 @@
 """Deploy the synthesized template into moto, resource by resource, as CloudFormation would.
 
-Creates what holds state or routes work (queues, tables, secrets, roles, schedules,
-state machines), records what runs code or answers requests (functions, event source
-mappings, API routes, gateway responses),
+Creates what holds state or routes work (queues, tables, buckets, secrets, roles,
+schedules, state machines), records what runs code or answers requests (functions, event
+source mappings, API routes, gateway responses),
 skips what has no local effect, and resolves every intrinsic the CDK emits, so functions
 see the environment they get on AWS.
 Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md
@@ -217,6 +217,10 @@ class _Clients:
         return boto3.client("scheduler", region_name=self.region)
 
     @functools.cached_property
+    def s3(self) -> Any:  # no boto3-stubs[s3] among the dev dependencies
+        return boto3.client("s3", region_name=self.region)
+
+    @functools.cached_property
     def stepfunctions(self) -> SFNClient:
         return boto3.client("stepfunctions", region_name=self.region)
 
@@ -326,6 +330,55 @@ def _table(resource: _Resource) -> None:
         )
     resource.answers(name, Arn=f"arn:aws:dynamodb:{resource.region}:{ACCOUNT}:table/{name}")
     resource.deployment.physical[resource.logical_id] = name
+
+
+def _bucket(resource: _Resource) -> None:
+    """The bucket with its default encryption, public access block and lifecycle rules
+    (its bucket policy, TLS only, has no local effect: the local cloud speaks HTTP)."""
+    props = resource.props
+    name = str(props.get("BucketName") or resource.physical_name(63).lower())
+    s3 = resource.clients.s3
+    s3.create_bucket(Bucket=name)
+    encryption = props.get("BucketEncryption")
+    if encryption:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled")),
+                    }
+                    for rule in encryption["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    if props.get("PublicAccessBlockConfiguration"):
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    rules = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+    if rules:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in rules]}
+        )
+    resource.answers(name, Arn=f"arn:aws:s3:::{name}")
+    resource.deployment.physical[resource.logical_id] = name
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule as CloudFormation spells it, as S3's API takes it (the parts
+    the stack uses: a prefix, an expiration, incomplete uploads)."""
+    api: dict[str, Any] = {
+        "ID": rule.get("Id", ""),
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return api
 
 
 def _secret(resource: _Resource) -> None:
@@ -451,6 +504,7 @@ _CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::SQS::Queue": _queue,
     "AWS::DynamoDB::Table": _table,
     "AWS::SecretsManager::Secret": _secret,
+    "AWS::S3::Bucket": _bucket,
     "AWS::Lambda::Function": _function,
     "AWS::Lambda::EventSourceMapping": _event_source,
     "AWS::ApiGateway::RestApi": _rest_api,

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from tests.bench.cost import per_million
-from tests.bench.figures import cost_inputs, figures
+from tests.bench.figures import cost_inputs, figures, large_webhook
 from tests.bench.report import misses, table
 from tests.bench.sections import ROOT, run_section
 
@@ -37,12 +37,17 @@ def main() -> None:
     inputs, assumptions = cost_inputs(data)
     cost = per_million(inputs)
     rows = figures(data, cost)
+    large_row, large_lines = large_webhook(data["counts"])
+    rows.append(large_row)
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     print()
     print(table(rows))
     print()
     print("Cost per million webhooks, end to end (us-east-1 list prices):")
     print(cost.text())
+    print(f"{large_row.name.removeprefix('AWS requests / ')}:")
+    for line in large_lines:
+        print(f"  {line}")
     print("Assumptions:")
     for line in assumptions:
         print(f"  - {line}")

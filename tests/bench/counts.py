@@ -29,6 +29,7 @@ sys.stdout = LOG
 
 WARM_WEBHOOKS = 20
 BATCH = 10
+LARGE_WEBHOOK_BYTES = 1_000_000
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -151,6 +152,9 @@ def measure(workdir: Path) -> dict[str, Any]:
         result["answers"]["saga"] = answers
         result["saga_event"] = saga_event
         result["health"] = _health(recorder)
+        result["large_webhook"] = _large_webhook(
+            post, worker_handler, sqs, queue, clients, counter, LARGE_WEBHOOK_BYTES
+        )
 
     from tests.bench.cost import dynamodb_item_bytes
 
@@ -178,6 +182,71 @@ def measure(workdir: Path) -> dict[str, Any]:
         }
     )
     return result
+
+
+def _large_webhook(
+    post: Any, worker: Any, sqs: Any, queue: Any, clients: list[Any], counter: Any, size: int
+) -> dict[str, Any]:
+    """One GitHub delivery of ``size`` bytes, accepted then run: the requests each side
+    makes and the bytes each request sends (and S3 returns), by operation."""
+    from infra.local.lambda_runtime import LocalContext, webhook_event
+    from infra.local.pollers import sqs_event
+    from tests.bench.aws import github_headers
+
+    sent: list[tuple[str, str, int]] = []
+    received: list[tuple[str, str, int]] = []
+
+    def on_send(event_name: str, request: Any, **_: Any) -> None:
+        # The payload's length as sent: an S3 upload's body is a stream (aws-chunked).
+        headers = request.headers
+        length = headers.get("X-Amz-Decoded-Content-Length") or headers.get("Content-Length")
+        if length is None:
+            body = request.body
+            length = len(body) if isinstance(body, bytes | str) else 0
+        _, service, operation = event_name.split(".")[:3]
+        sent.append((service, operation, int(length)))
+
+    def on_call(event_name: str, parsed: dict[str, Any], **_: Any) -> None:
+        _, service, operation = event_name.split(".")[:3]
+        received.append((service, operation, int(parsed.get("ContentLength") or 0)))
+
+    for client in clients:
+        client.meta.events.register("before-send.*", on_send)
+        client.meta.events.register("after-call.s3.GetObject", on_call)
+    commit = {"id": "0" * 40, "message": "Fix the thing " * 60, "author": "dev"}
+    each = len(json.dumps(commit)) + 2
+    body = json.dumps(
+        {"ref": "refs/heads/main", "commits": [commit] * ((size - 100) // each)}
+    ).encode()
+    body += b" " * (size - len(body))
+    from infra.local.demo_secrets import DEMO_SECRETS
+
+    event = webhook_event(
+        "github", github_headers(body, "bench-large", DEMO_SECRETS["github"]), body
+    )
+    sqs.purge_queue(QueueUrl=queue.url)  # the bare baseline's message
+    try:
+        with counter.counting() as accepted:
+            status = post(event)
+        assert status == 202, f"the {size} B webhook answered {status}"
+        accept_sent = list(sent)
+        messages = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=1)["Messages"]
+        with counter.counting() as ran:
+            response = worker(sqs_event(messages, queue.arn), LocalContext(function_name="worker"))
+        assert not response["batchItemFailures"], response
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-send.*", on_send)
+            client.meta.events.unregister("after-call.s3.GetObject", on_call)
+    return {
+        "body_bytes": size,
+        "event_bytes": len(json.dumps(event)),
+        "accepted": [list(c) for c in accepted],
+        "ran": [list(c) for c in ran],
+        "sent": [list(c) for c in sent],
+        "accept_sent": [list(c) for c in accept_sent],
+        "received": [list(c) for c in received],
+    }
 
 
 def _entry_bytes(index: dict[str, Any], items: list[dict[str, Any]]) -> int:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bench.cost import Cost, CostInputs, LambdaUse, write_units
+from tests.bench.cost import (
+    S3_GET_PER_K,
+    S3_PUT_PER_K,
+    S3_STANDARD_PER_GB_MONTH,
+    Cost,
+    CostInputs,
+    LambdaUse,
+    write_units,
+)
 from tests.bench.report import Figure
 
 # Assumptions of the cost model that no local run measures (README "Figures").
@@ -251,3 +259,45 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
         )
     )  # fmt: skip
     return rows
+
+
+def large_webhook(counts: dict[str, Any]) -> tuple[Figure, list[str]]:
+    """The 1 MB webhook's requests (accepted and run) beside a typical one's, and the
+    lines that say what each request carried and what the payload bucket adds."""
+    large = counts["large_webhook"]
+    calls = [*large["accepted"], *large["ran"]]
+    typical = (
+        len(counts["accepted"]) / counts["warm_webhooks"]
+        + len(counts["worker_calls"]) / counts["completed"]
+    )
+    by_operation: dict[str, list[int]] = {}
+    for service, operation, size in large["sent"]:
+        by_operation.setdefault(f"{service} {operation}", []).append(size)
+    got = sum(size for _, _, size in large["received"])
+    lines = [
+        f"Lambda event from API Gateway: {large['event_bytes']:,} B for a"
+        f" {large['body_bytes']:,} B body (base64)",
+        *(
+            f"{name}: {len(sizes)} x, {sum(sizes):,} B sent"
+            for name, sizes in sorted(by_operation.items())
+        ),
+        f"s3 GetObject: {got:,} B received",
+    ]
+    size_gb = large["body_bytes"] / 1e9
+    puts = sum(1 for service, op in calls if (service, op) == ("s3", "PutObject"))
+    gets = sum(1 for service, op in calls if (service, op) == ("s3", "GetObject"))
+    stored = size_gb * S3_STANDARD_PER_GB_MONTH * 100 / 30  # kept 100 days (d100/)
+    s3_dollars = (puts * S3_PUT_PER_K + gets * S3_GET_PER_K) / 1000 + stored
+    lines.append(
+        f"payload bucket per million such webhooks: {puts} PUT x ${S3_PUT_PER_K}/1k +"
+        f" {gets} GET x ${S3_GET_PER_K}/1k + {size_gb * 1000:g} GB-month x 100/30 x"
+        f" ${S3_STANDARD_PER_GB_MONTH} = ${s3_dollars * 1_000_000:,.2f}"
+        " (KMS: one request per bucket key, not per object)"
+    )
+    figure = Figure(
+        f"AWS requests / {large['body_bytes'] / 1e6:g} MB webhook, accepted and run",
+        len(calls), "", typical, "a ~1 KB webhook", typical + 2,
+        reason=_count_reason(calls),
+        note="+1 S3 PutObject on accept, +1 GetObject on run",
+    )  # fmt: skip
+    return figure, lines

@@ -143,3 +143,30 @@ def test_import_offenders_leave_out_what_the_floor_imports():
 
     assert costs == {"botocore": 2.0, "pydantic": 10.0, "functions": 4.0}
     assert offenders(costs) == [("pydantic", 10.0), ("functions", 4.0)]
+
+
+def test_the_large_webhook_figure_counts_its_requests_and_prices_the_payload_bucket():
+    from tests.bench.figures import large_webhook
+
+    counts = {
+        "warm_webhooks": 2,
+        "accepted": [["dynamodb", "PutItem"], ["sqs", "SendMessage"]] * 2,
+        "completed": 1,
+        "worker_calls": [["dynamodb", "UpdateItem"], ["dynamodb", "UpdateItem"]],
+        "large_webhook": {
+            "body_bytes": 1_000_000,
+            "event_bytes": 1_334_000,
+            "accepted": [["s3", "PutObject"], ["sqs", "SendMessage"]],
+            "ran": [["s3", "GetObject"]],
+            "sent": [["s3", "PutObject", 990_000], ["sqs", "SendMessage", 800]],
+            "received": [["s3", "GetObject", 990_000]],
+        },
+    }
+
+    figure, lines = large_webhook(counts)
+
+    assert (figure.value, figure.baseline, figure.verdict) == (3, 4, "ok")
+    assert "s3 PutObject: 1 x, 990,000 B sent" in lines
+    assert "s3 GetObject: 990,000 B received" in lines
+    # 1 PUT ($0.005/1k) + 1 GET ($0.0004/1k) + 1 GB-month x 100/30 x $0.023, per million
+    assert lines[-1].split(" = ")[-1].startswith("$82.07")

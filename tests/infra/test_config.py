@@ -66,7 +66,7 @@ def test_each_key_reaches_its_setting():
 
 
 def test_a_snake_case_key_is_not_a_context_key():
-    assert _config(webhook_max_body_bytes=1024).webhook_max_body_bytes == 196_608
+    assert _config(webhook_max_body_bytes=1024).webhook_max_body_bytes == 4_669_440
 
 
 @pytest.mark.parametrize(
@@ -99,6 +99,7 @@ def _worker_alone(config: DeploymentConfig) -> dict:
 
     from infra.constructs.action_store import ActionStore
     from infra.constructs.job_queues import JobQueues
+    from infra.constructs.payloads import Payloads
     from infra.constructs.scheduling import Scheduling
     from infra.constructs.worker import Worker
 
@@ -112,6 +113,7 @@ def _worker_alone(config: DeploymentConfig) -> dict:
         queues=queues,
         store=ActionStore(stack, "Actions"),
         scheduling=Scheduling(stack, "Scheduling", queues=queues),
+        payloads=Payloads(stack, "Payloads"),
         config=config,
         timeout=timeout,
     )

@@ -120,7 +120,7 @@ def test_the_receiver_is_told_its_request_body_limit(resources):
         for r in _of_type(resources, "AWS::Lambda::Function").values()
         if r["Properties"]["Handler"] == "functions.handlers.webhook.lambda_handler"
     ]
-    assert receiver["Environment"]["Variables"]["WEBHOOK_MAX_BODY_BYTES"] == "196608"
+    assert receiver["Environment"]["Variables"]["WEBHOOK_MAX_BODY_BYTES"] == "4669440"
 
 
 def _actions(statement: dict) -> list[str]:

@@ -128,7 +128,7 @@ def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resour
     assert {"IDEMPOTENCY_TABLE_NAME", "JOB_QUEUES", "ACTIONS_TABLE_NAME", "WEBHOOK_SOURCES"} <= set(
         env
     )
-    assert env["WEBHOOK_MAX_BODY_BYTES"] == "196608"
+    assert env["WEBHOOK_MAX_BODY_BYTES"] == "4669440"
     sources = json.loads(env["WEBHOOK_SOURCES"])
     assert set(sources) == set(DEFAULT_SOURCES)
     assert sources["github"] == {"scheme": "github", "secret": "ActionScheduler/webhooks/github"}
@@ -373,6 +373,7 @@ def test_receiver_may_do_exactly_what_it_needs(resources):
         "sqs:GetQueueUrl",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
+        "s3:PutObject",  # a body above the inline threshold, into the payload bucket
     }
     role = resources[role_name]["Properties"]
     assert "ManagedPolicyArns" not in role
@@ -440,6 +441,8 @@ def test_worker_may_do_exactly_what_it_needs(resources):
         "scheduler:DeleteSchedule",
         "iam:PassRole",
         "states:StartExecution",
+        "s3:GetObject",  # large args, loaded before the hook runs
+        "s3:PutObject",  # large args of the actions a hook enqueues
     }
 
 

@@ -313,8 +313,9 @@ def test_enqueue_refuses_bad_input_before_writing_anything(jobs, register):
         enqueue_async_action("test_any", {"when": datetime.now(UTC)})
     with pytest.raises(InvalidAction, match="JSON"):
         enqueue_async_action("test_any", float("nan"))
-    with pytest.raises(InvalidAction):
-        enqueue_async_action("test_any", "x" * 300_000)
+    # Args over 32 KiB go to the payload bucket; over 10 MiB they are refused.
+    with pytest.raises(InvalidAction, match="at most"):
+        enqueue_async_action("test_any", "x" * (10 * 1024 * 1024 + 1))
 
     assert boto3.client("dynamodb").scan(TableName=jobs.resources.actions_table)["Items"] == []
     assert jobs.depth() == 0

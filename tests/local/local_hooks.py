@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 
 from functions.actions.exceptions import TransientError
 from functions.actions.hooks import hook
+from functions.hooks.webhooks import on
 
 
 @hook("local_flaky", max_attempts=5, base_delay=0, max_delay=0)
@@ -23,3 +26,10 @@ def local_flaky(args, action) -> str:
 def local_tick(args, action) -> str:
     """Says what ran it, and where: the tests read it from the action's log."""
     return f"tick {args.get('n')} as {action.action_id} in process {os.getpid()}"
+
+
+@on("github", "payload_check")
+def payload_check(payload, action) -> str:
+    """Says which payload the hook received (its digest goes into the action's log)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"payload {hashlib.sha256(canonical.encode()).hexdigest()}"

@@ -7,6 +7,7 @@ environment when it stops, so other suites keep their own moto worlds.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -378,3 +379,42 @@ def test_code_changes_take_effect_without_a_restart(cloud):
 
     # Every environment of the old code is gone: the new code runs in a new process.
     assert after != before
+
+
+def _large_push(size: int) -> bytes:
+    commit = {"id": "0" * 40, "message": "m" * 900}
+    each = len(json.dumps(commit)) + 2
+    commits = [dict(commit, id=f"{n:040x}") for n in range((size - 100) // each)]
+    body = json.dumps({"ref": "refs/heads/main", "commits": commits}).encode()
+    return body + b" " * (size - len(body))
+
+
+@pytest.mark.parametrize("size", [1_000_000, 4_000_000])
+def test_a_large_signed_github_delivery_is_processed_whole_through_the_payload_bucket(cloud, size):
+    from functions.webhooks.schemes import GitHub
+    from infra.local.demo_secrets import DEMO_SECRETS
+
+    body = _large_push(size)
+    headers = GitHub().sign(
+        body, DEMO_SECRETS["github"], delivery_id=f"local-big-{size}", event_type="payload_check"
+    )
+    request = urllib.request.Request(  # noqa: S310 - the local cloud on 127.0.0.1
+        f"{cloud.webhook_url}github", data=body, method="POST", headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        status, answer = response.status, json.loads(response.read())
+
+    assert status == 202
+    item = _wait(
+        lambda: (a := _action(cloud, answer["action_id"])).get("status") == "complete" and a
+    )
+    assert "args" not in item
+    key = item["args_ref"]["key"]["S"]
+    assert key.startswith("d100/")
+    canonical = json.dumps(
+        json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    assert item["log"][-1]["M"]["message"]["S"] == f"payload {digest}"
+    bucket = cloud.deployment.outputs["PayloadBucketName"]
+    assert boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] >= size * 0.9

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, cast, get_args
 
 from functions.actions.envelope import Envelope, Priority, dump_args
+from functions.payloads.ref import PayloadRef
 
 
 class ActionStatus(StrEnum):
@@ -90,14 +91,21 @@ def args_hash(args: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def match_key(hook: str, args: Any, group: str) -> str:
-    """The ``by_match`` index's key: one partition per hook, args and group."""
-    return hashlib.sha256(f"{hook}\n{args_hash(args)}\n{group}".encode()).hexdigest()
+def hash_of(args: Any, args_ref: PayloadRef | None) -> str:
+    """The args' hash, whether they are inline or kept in the payload bucket."""
+    return args_ref.args_hash if args_ref is not None else args_hash(args)
 
 
-def unique_key(hook: str, args: Any, group: str) -> str:
+def match_key(hook: str, args: Any, group: str, *, hashed: str | None = None) -> str:
+    """The ``by_match`` index's key: one partition per hook, args and group (``hashed``:
+    the args' hash, given instead of the args)."""
+    digest = args_hash(args) if hashed is None else hashed
+    return hashlib.sha256(f"{hook}\n{digest}\n{group}".encode()).hexdigest()
+
+
+def unique_key(hook: str, args: Any, group: str, *, hashed: str | None = None) -> str:
     """The id of the lock item that keeps a unique action unique."""
-    return "unique#" + match_key(hook, args, group)
+    return "unique#" + match_key(hook, args, group, hashed=hashed)
 
 
 def status_scheduled(status: ActionStatus, scheduled_for: datetime) -> str:
@@ -180,7 +188,11 @@ class Recurrence:
 
 @dataclass(frozen=True)
 class Action:
-    """One action as the actions table holds it. Frozen: a change is a store write."""
+    """One action as the actions table holds it. Frozen: a change is a store write.
+
+    Args above the inline threshold are in the payload bucket: ``args`` is then None
+    and ``args_ref`` says where they are (``functions.payloads.store.load`` reads them).
+    """
 
     action_id: str
     hook: str
@@ -202,6 +214,7 @@ class Action:
     claim_expires_at: datetime | None = None
     expires_at: datetime | None = None  # the item's TTL
     log: tuple[LogEntry, ...] = field(default=())
+    args_ref: PayloadRef | None = None
 
     @classmethod
     def new(
@@ -228,6 +241,7 @@ class Action:
             created_at=created,
             updated_at=created,
             correlation_id=envelope.correlation_id,
+            args_ref=envelope.args_ref,
             **optional,
         )
 
@@ -252,6 +266,8 @@ class Action:
                     value["start"] = moment(value["start"]).isoformat()
             elif name == "log":
                 value = [entry.to_plain() for entry in value]
+            elif isinstance(value, PayloadRef):
+                value = value.model_dump()
             elif isinstance(value, StrEnum):
                 value = str(value)
             document[name] = value
@@ -284,11 +300,14 @@ def to_item(action: Action) -> dict[str, Any]:
             value = value.to_plain()
         elif name == "log":
             value = [entry.to_plain() for entry in value]
+        elif name == "args_ref":
+            value = value.model_dump()
         elif isinstance(value, StrEnum):
             value = str(value)
         item[name] = value
-    item["args_hash"] = args_hash(action.args)
-    item["match_key"] = match_key(action.hook, action.args, action.group)
+    hashed = hash_of(action.args, action.args_ref)
+    item["args_hash"] = hashed
+    item["match_key"] = match_key(action.hook, action.args, action.group, hashed=hashed)
     item["status_scheduled"] = status_scheduled(action.status, action.scheduled_for)
     return item
 
@@ -321,6 +340,7 @@ def from_item(item: dict[str, Any]) -> Action:
         claim_expires_at=_optional_moment(item.get("claim_expires_at")),
         expires_at=_optional_moment(item.get("expires_at")),
         log=tuple(LogEntry.from_plain(entry) for entry in item.get("log", [])),
+        args_ref=PayloadRef.model_validate(item["args_ref"]) if item.get("args_ref") else None,
     )
 
 

@@ -34,6 +34,7 @@ from functions.actions.store.record import (
     LogEvent,
     epoch,
     from_item,
+    hash_of,
     is_action,
     now,
     status_scheduled,
@@ -150,7 +151,10 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         if epoch(envelope.scheduled_for) < epoch(created) - 1
         else f"scheduled for {envelope.scheduled_for}"
     )
-    lock = unique_key(envelope.hook, envelope.args, envelope.group) if unique else None
+    hashed = hash_of(envelope.args, envelope.args_ref)
+    lock = (
+        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed) if unique else None
+    )
     action = Action.new(
         envelope,
         at=created,

@@ -1,0 +1,90 @@
+"""The claim check's plain parts: the reference, the envelope and record that carry it,
+and the lifetime class an object gets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from functions.actions.envelope import Envelope
+from functions.actions.store.record import (
+    Action,
+    args_hash,
+    from_item,
+    match_key,
+    to_item,
+    unique_key,
+)
+from functions.payloads.ref import PayloadRef
+from functions.payloads.store import LIFETIME_DAYS, PayloadUnavailable, lifetime_days
+
+ARGS = {"z": 1, "a": [1, 2]}
+REF = PayloadRef(key=f"d100/act-1/{'a' * 64}.json", size=123, args_hash=args_hash(ARGS))
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _envelope(**fields) -> Envelope:
+    return Envelope(action_id="act-1", hook="h", scheduled_for=NOW, enqueued_at=NOW, **fields)
+
+
+def test_a_message_without_a_reference_is_what_it_always_was():
+    document = json.loads(_envelope(args=ARGS).to_message())
+    assert "args_ref" not in document
+    assert document["args"] == ARGS
+    assert Envelope.from_message(json.dumps(document)).args == ARGS
+
+
+def test_a_message_with_a_reference_carries_it_instead_of_the_args():
+    message = _envelope(args_ref=REF).to_message()
+    document = json.loads(message)
+    assert "args" not in document
+    assert document["args_ref"] == REF.model_dump()
+    assert Envelope.from_message(message).args_ref == REF
+
+
+def test_an_envelope_carries_args_or_a_reference_not_both():
+    with pytest.raises(ValidationError, match="not both"):
+        _envelope(args=ARGS, args_ref=REF)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["d100/a/b/" + "a" * 64 + ".json", "x100/a/" + "a" * 64 + ".json", "d100/a/short.json"],
+)
+def test_a_reference_names_a_key_of_the_bucket_s_form(key):
+    with pytest.raises(ValidationError):
+        PayloadRef(key=key, size=1, args_hash=args_hash(ARGS))
+
+
+def test_the_item_holds_the_reference_and_the_hash_of_the_args_it_names():
+    action = Action.new(_envelope(args_ref=REF), at=NOW)
+
+    item = to_item(action)
+
+    assert "args" not in item
+    assert item["args_ref"] == REF.model_dump()
+    assert item["args_hash"] == args_hash(ARGS)
+    assert item["match_key"] == match_key("h", ARGS, "")
+    assert from_item(item) == action
+    assert from_item(item).to_document()["args_ref"]["size"] == 123
+
+
+def test_the_unique_lock_of_a_reference_is_that_of_its_args():
+    assert unique_key("h", None, "g", hashed=REF.args_hash) == unique_key("h", ARGS, "g")
+
+
+@pytest.mark.parametrize(
+    ("due_in_days", "expected"),
+    [(0, 100), (-3, 100), (5, 100), (5.01, 400), (305, 400), (306, 1600), (6305, 6400)],
+)
+def test_an_object_s_lifetime_covers_its_wait_and_the_retention(due_in_days, expected):
+    assert lifetime_days(due_in_days * 86400) == expected
+
+
+def test_a_recurring_action_s_payload_gets_the_longest_lifetime_and_beyond_it_none():
+    assert lifetime_days(None) == LIFETIME_DAYS[-1]
+    with pytest.raises(PayloadUnavailable, match="at most"):
+        lifetime_days(6306 * 86400)
