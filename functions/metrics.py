@@ -88,6 +88,19 @@ class Definition:
 _BY_ACTION = ("hook", "priority")
 _PERCENTILES = ("p50", "p99")
 
+
+def _worker_timing(meaning: str) -> Definition:
+    """A time the worker measures per action, in milliseconds, read as percentiles."""
+    return Definition(
+        Family.ACTIONS,
+        meaning,
+        ("worker",),
+        _BY_ACTION,
+        unit=Unit.MILLISECONDS,
+        statistics=_PERCENTILES,
+    )
+
+
 DEFINITIONS: dict[Metric, Definition] = {
     Metric.WEBHOOKS_RECEIVED: Definition(
         Family.WEBHOOKS, "a `POST /webhooks/{source}` reached the function", ("webhook",)
@@ -173,24 +186,12 @@ DEFINITIONS: dict[Metric, Definition] = {
         ("worker",),
         _BY_ACTION,
     ),
-    Metric.ACTION_START_LATENCY: Definition(
-        Family.ACTIONS,
+    Metric.ACTION_START_LATENCY: _worker_timing(
         "time from when the action was due to its start. For an async action that is its "
         "enqueue time; for a scheduled action or a retry, the time it was asked for. This "
-        "is queueing lag, not the chosen delay",
-        ("worker",),
-        _BY_ACTION,
-        unit=Unit.MILLISECONDS,
-        statistics=_PERCENTILES,
+        "is queueing lag, not the chosen delay"
     ),
-    Metric.ACTION_DURATION: Definition(
-        Family.ACTIONS,
-        "the hook's run time, whether it returned or raised",
-        ("worker",),
-        _BY_ACTION,
-        unit=Unit.MILLISECONDS,
-        statistics=_PERCENTILES,
-    ),
+    Metric.ACTION_DURATION: _worker_timing("the hook's run time, whether it returned or raised"),
     Metric.CIRCUIT_OPENED: Definition(
         Family.CIRCUITS,
         "a circuit breaker opened (see Circuit breaker)",

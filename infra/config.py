@@ -150,9 +150,9 @@ class DeploymentConfig(BaseModel):
             data = {**data, "wafRateLimit": PROD_WAF_RATE_LIMIT if stage == "prod" else 0}
         return data
 
-    @field_validator("webhook_sources", mode="before")
+    @field_validator("webhook_sources", "waf_exempt_ranges", mode="before")
     @classmethod
-    def _sources(cls, value: Any) -> Any:
+    def _json_from_command_line(cls, value: Any) -> Any:
         return _from_command_line(value)
 
     @field_validator("worker_concurrency", mode="before")
@@ -172,11 +172,6 @@ class DeploymentConfig(BaseModel):
         if isinstance(value, dict):
             return {**defaults, **value}
         return dict.fromkeys(defaults, value)  # one number for every queue
-
-    @field_validator("waf_exempt_ranges", mode="before")
-    @classmethod
-    def _ranges(cls, value: Any) -> Any:
-        return _from_command_line(value)
 
     @field_validator("alarm_email", mode="before")
     @classmethod

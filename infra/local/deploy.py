@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import LifecycleRuleTypeDef
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
@@ -217,7 +219,7 @@ class _Clients:
         return boto3.client("scheduler", region_name=self.region)
 
     @functools.cached_property
-    def s3(self) -> Any:  # no boto3-stubs[s3] among the dev dependencies
+    def s3(self) -> S3Client:
         return boto3.client("s3", region_name=self.region)
 
     @functools.cached_property
@@ -366,10 +368,10 @@ def _bucket(resource: _Resource) -> None:
     resource.deployment.physical[resource.logical_id] = name
 
 
-def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+def _lifecycle_rule(rule: dict[str, Any]) -> LifecycleRuleTypeDef:
     """A lifecycle rule as CloudFormation spells it, as S3's API takes it (the parts
     the stack uses: a prefix, an expiration, incomplete uploads)."""
-    api: dict[str, Any] = {
+    api: LifecycleRuleTypeDef = {
         "ID": rule.get("Id", ""),
         "Status": rule.get("Status", "Enabled"),
         "Filter": {"Prefix": rule.get("Prefix", "")},
