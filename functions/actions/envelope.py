@@ -85,10 +85,9 @@ class Envelope(BaseModel):
     def _json_args(cls, value: Any) -> Any:
         # pydantic would quietly turn NaN into null and a set into a list: refuse instead.
         # The same check at enqueue and in the worker's parser (functions/actions/limits.py).
-        problem = json_problem(value)
+        problem = json_problem(value)  # what json_problem allows, dump_args serializes
         if problem:
             raise ValueError(problem)
-        dump_args(value)
         return value
 
     @model_validator(mode="after")

@@ -42,7 +42,11 @@ def _checked(hook: str | None, args: Any, group: str | None) -> None:
 def _criteria(hook: str, args: Any, group: str | None, status: ActionStatus) -> store.Criteria:
     """Action Scheduler's matching: ``args=None`` matches any args."""
     _checked(hook, args, group)
-    return store.Criteria(hook, status, store.ANY if args is None else args, group)
+    return store.Criteria(hook, status, _any_if_none(args), group)
+
+
+def _any_if_none(args: Any) -> Any:
+    return store.ANY if args is None else args
 
 
 def _matches(hook: str, args: Any, group: str | None, status: ActionStatus) -> list[IndexEntry]:
@@ -160,9 +164,7 @@ def get_scheduled_actions(
         high = now if high is None else min(high, now)
     if hook is None and wanted is None:
         wanted = ActionStatus.PENDING
-    criteria = store.Criteria(
-        hook, wanted, store.ANY if args is None else args, group, date_from=low, date_to=high
-    )
+    criteria = store.Criteria(hook, wanted, _any_if_none(args), group, date_from=low, date_to=high)
     return store.query(criteria, per_page=per_page, cursor=cursor, descending=order == "desc")
 
 

@@ -135,6 +135,18 @@ def _process(delivery: _Delivery) -> None:
     assert action is not None  # noqa: S101 - a claim that succeeded holds the action
     logger.append_keys(attempt=attempt)
     _advance_recurrence(claim, attempt)
+    _run(delivery, action, spec, decision, attempt)
+
+
+def _run(
+    delivery: _Delivery,
+    action: store.Action,
+    spec: hooks.HookSpec,
+    decision: circuit.Decision | None,
+    attempt: int,
+) -> None:
+    """Run the claimed action's hook once, then record complete, retry or dead letter."""
+    envelope = delivery.envelope
     context = hooks.ActionContext(
         action_id=envelope.action_id,
         hook=envelope.hook,
@@ -146,8 +158,19 @@ def _process(delivery: _Delivery) -> None:
     _record_latency(envelope)
     _count(envelope, Metric.ACTIONS_STARTED)
     started = time.monotonic()
-    args = _args(delivery, action, _Run(spec, decision, attempt, started))
-    if args is _NOT_LOADED:
+    # Loading the args is part of the run; S3 is not the hook's dependency, so its
+    # failures do not reach the hook's circuit: a gone object is dead-lettered, an
+    # outage retried.
+    try:
+        args = _args_of(envelope)
+    except (payloads.PayloadUnavailable, ClientError, BotoCoreError) as exc:
+        _ran(envelope, started, raised=True)
+        _release_trial(spec, decision)
+        if isinstance(exc, payloads.PayloadUnavailable):
+            error = f"PayloadUnavailable: {exc}"
+            _dead_letter(delivery, action, error, DeadLetterReason.PERMANENT)
+        else:
+            _retry_or_dead_letter(delivery, action, spec, attempt, exc)
         return
     try:
         result = spec.function(args, context)
@@ -174,40 +197,9 @@ def _process(delivery: _Delivery) -> None:
     _note_circuit(circuit.record_success, spec.circuit, decision)
 
 
-_NOT_LOADED = object()
-
-
-@dataclass(frozen=True)
-class _Run:
-    """The run that needs the args: its hook, circuit decision, attempt and start time."""
-
-    spec: hooks.HookSpec
-    decision: circuit.Decision | None
-    attempt: int
-    started: float
-
-
-def _args(delivery: _Delivery, action: store.Action, run: _Run) -> Any:
-    """The hook's args: inline, or loaded from the payload bucket (one GetObject).
-
-    Loading is part of the run: if it fails, the run counts as one that raised, and the
-    action is dead-lettered (the object is gone) or retried (S3 failed). The hook's
-    circuit is not told: S3 is not its dependency. ``_NOT_LOADED`` when it failed.
-    """
-    envelope = delivery.envelope
-    if envelope.args_ref is None:
-        return envelope.args
-    try:
-        return payloads.load(envelope.args_ref)
-    except payloads.PayloadUnavailable as exc:
-        _ran(envelope, run.started, raised=True)
-        _release_trial(run.spec, run.decision)
-        _dead_letter(delivery, action, f"PayloadUnavailable: {exc}", DeadLetterReason.PERMANENT)
-    except (ClientError, BotoCoreError) as exc:
-        _ran(envelope, run.started, raised=True)
-        _release_trial(run.spec, run.decision)
-        _retry_or_dead_letter(delivery, action, run.spec, run.attempt, exc)
-    return _NOT_LOADED
+def _args_of(envelope: Envelope) -> Any:
+    """The hook's args: inline, or loaded from the payload bucket (one GetObject)."""
+    return envelope.args if envelope.args_ref is None else payloads.load(envelope.args_ref)
 
 
 def _release_trial(spec: hooks.HookSpec, decision: circuit.Decision | None) -> None:

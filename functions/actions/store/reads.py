@@ -160,7 +160,7 @@ def query(
     index was read (another status, or a recurring action on to its next run).
     """
     page = entries(criteria, per_page=per_page, cursor=cursor, descending=descending)
-    return Page(_whole(page.items, criteria.status), page.cursor)
+    return Page(_whole(page.items), page.cursor)
 
 
 def _page(
@@ -186,13 +186,14 @@ def _page(
             return items, None
 
 
-def _whole(found: list[IndexEntry], status: ActionStatus | None) -> list[Action]:
-    """The entries' actions from the table, in the index's order, if still as indexed."""
+def _whole(found: list[IndexEntry]) -> list[Action]:
+    """The entries' actions from the table, in the index's order, if still as indexed
+    (the same status and time: an entry only answers the query it was found by)."""
     actions = fetch([entry.action_id for entry in found])
 
     def still_matches(entry: IndexEntry) -> bool:
         action = actions.get(entry.action_id)
-        if action is None or (status is not None and action.status != status):
+        if action is None:
             return False
         return action.status == entry.status and action.scheduled_for == entry.scheduled_for
 
