@@ -31,11 +31,13 @@ THROTTLES = {
     "dynamodb": ("ProvisionedThroughputExceededException", 400),
     "sqs": ("ThrottlingException", 400),
     "secrets-manager": ("ThrottlingException", 400),
+    "s3": ("SlowDown", 503),
 }
 SERVER_ERRORS = {
     "dynamodb": ("InternalServerError", 500),
     "sqs": ("ServiceUnavailable", 503),
     "secrets-manager": ("InternalServiceError", 500),
+    "s3": ("InternalError", 500),
 }
 KINDS = ("throttle", "server_error", "lost_response")
 
@@ -68,6 +70,8 @@ class Faults:
     # What each call addressed: its TableName, QueueUrl or SecretId (a transaction: "").
     targets: list[str] = field(default_factory=list)
     plan: dict[int, Fault] = field(default_factory=dict)
+    # Fail the next call of an operation, whatever its index: {("s3", "GetObject"): ...}.
+    by_call: dict[Call, Fault] = field(default_factory=dict)
     injected: list[tuple[int, Call, str]] = field(default_factory=list)
     _after: Fault | None = None
 
@@ -101,7 +105,7 @@ class Faults:
         self.targets.append(
             str(params.get("TableName") or params.get("QueueUrl") or params.get("SecretId") or "")
         )
-        fault = self.plan.pop(index, None)
+        fault = self.plan.pop(index, None) or self.by_call.pop(call, None)
         if fault is None:
             return
         self.injected.append((index, call, fault.kind))

@@ -19,6 +19,7 @@ import pytest
 
 from functions.actions import (
     ActionTooLarge,
+    circuit,
     enqueue_async_action,
     has_scheduled_action,
     redrive,
@@ -32,6 +33,7 @@ from functions.hooks.webhooks import on
 from functions.payloads.config import DEFAULT_INLINE_BYTES
 from functions.webhooks.config import MAX_BODY_BYTES
 from infra.local.scheduler_clock import ManualClock, SchedulerClock
+from tests.integration.faults import Fault, Faults
 
 MB = 1_000_000
 EVENT = "payload_check"
@@ -361,3 +363,31 @@ def test_every_message_stays_under_the_sqs_limit(jobs, register):
     sizes = [len(json.dumps(m).encode()) for m in _peek(jobs.sqs, jobs.queue().url)]
     assert len(sizes) == 3
     assert max(sizes) < min(MAX_MESSAGE_BYTES, 64 * 1024)
+
+
+def test_an_s3_outage_while_loading_args_retries_the_action_and_spares_its_circuit(
+    jobs, register, sqs_clock
+):
+    """S3 is the runtime's dependency, not the hook's: an outage is an attempt that
+    raised (retried later), never a dead letter nor a failure of the hook's circuit."""
+    hook = register("test_s3_outage", Recorder(), base_delay=1, circuit="mail-api")
+    args = _large_args()
+    action_id = enqueue_async_action("test_s3_outage", args)
+    faults = Faults().install()
+    faults.by_call[("s3", "GetObject")] = Fault("server_error")
+
+    jobs.work(rounds=1)
+
+    assert faults.injected, "the load did not reach S3"
+    action = jobs.action(action_id)
+    assert (action.status, action.attempts) == ("pending", 1)
+    assert "InternalError" in action.last_error
+    assert hook.calls == []
+    assert jobs.dead_letters() == []
+    assert circuit.state("mail-api") == {}
+
+    sqs_clock.advance(60)
+    jobs.work()
+
+    assert hook.calls == [args]
+    assert jobs.action(action_id).status == "complete"
