@@ -3,9 +3,11 @@
 ``inspect`` lists dead letters without removing them. ``redrive`` sends each match
 back to its job queue with fresh attempts (the action back to ``pending`` with a
 ``redriven`` log entry), then deletes it: a failure at any point leaves it in place.
-Malformed dead letters and those of complete or canceled actions are skipped, and so
-are those whose args were kept in the payload bucket and have expired since (a redrive
-checks the object is there before it sends the action back; the worker loads it).
+Skipped, and left in place: malformed dead letters; those of actions that are complete,
+canceled, running under a live claim, or gone from the table (only an action nothing
+runs is started again, so a redrive never runs it twice at once); and those whose args
+were kept in the payload bucket and have expired since (a redrive checks the object is
+there before it sends the action back; the worker loads it).
 ``native=True`` hands the whole queue to SQS's move task: attempts are not reset.
 
 Why: docs/decisions/0011-redrive-one-by-one-with-fresh-attempts.md.
@@ -42,8 +44,6 @@ INSPECT_VISIBILITY_SECONDS = 60
 # Long polling asks every SQS server, so an empty answer means an empty queue.
 RECEIVE_WAIT_SECONDS = 1
 BATCH = 10
-# Actions in these states are not run again by a redrive.
-FINISHED = (store.ActionStatus.COMPLETE, store.ActionStatus.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -178,14 +178,6 @@ def _move(
         result.problems.append(f"{letter.message_id}: not an envelope, left in place")
         return False
     try:
-        current = store.get(letter.action_id)
-        if current is not None and current.status in FINISHED:
-            result.skipped += 1
-            result.problems.append(
-                f"{letter.message_id}: action {letter.action_id} is already "
-                f"{current.status}, left in place"
-            )
-            return False
         ref = received.envelope.args_ref
         if ref is not None and not payloads.exists(ref):
             result.skipped += 1
@@ -202,7 +194,12 @@ def _move(
             letter.error or letter.reason
         )
         # Pending first: a worker that receives the envelope must be able to claim it.
-        store.reset_for_redrive(letter.action_id, note)
+        try:
+            store.reset_for_redrive(letter.action_id, note)
+        except store.NotRedrivable as exc:
+            result.skipped += 1
+            result.problems.append(f"{letter.message_id}: {exc}, left in place")
+            return False
         _send(fresh, queue, letter.message_id)
     except (ClientError, BotoCoreError, InvalidAction, payloads.PayloadUnavailable) as exc:
         result.failed += 1

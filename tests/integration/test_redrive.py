@@ -547,3 +547,63 @@ def test_the_default_redrive_never_asks_sqs_to_move_messages_as_they_are(jobs, f
 
     assert redrive.redrive("default").moved == 3
     assert asked == []
+
+
+# --- redrive races: only actions that are not running are reset ---------------------------
+
+
+def _set_running(jobs, action_id: str, claim_expires_in: float) -> None:
+    """Put the action in progress under a claim, as a worker running it would."""
+    boto3.client("dynamodb").update_item(
+        TableName=jobs.resources.actions_table,
+        Key={"action_id": {"S": action_id}},
+        UpdateExpression="SET #s = :r, claim_expires_at = :e",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":r": {"S": "in-progress"},
+            ":e": {"N": str(datetime.now(UTC).timestamp() + claim_expires_in)},
+        },
+    )
+
+
+def test_an_action_running_under_a_live_claim_is_not_reset(jobs, failed):
+    """A redrive while a run is going must not start a second, concurrent run."""
+    _, _, ids = failed
+    _set_running(jobs, ids["mail_us"], claim_expires_in=300)
+    before = jobs.action(ids["mail_us"])
+
+    result = redrive.redrive("default", hook="test_mail")
+
+    assert (result.moved, result.skipped) == (1, 1)
+    assert "in-progress under a live claim" in result.problems[0]
+    after = jobs.action(ids["mail_us"])
+    assert (after.status, after.attempts, after.log) == ("in-progress", before.attempts, before.log)
+    assert ids["mail_us"] in _still_dead(jobs)
+    assert [json.loads(m["Body"])["action_id"] for m in _on_queue(jobs)] == [ids["mail_eu"]]
+
+
+def test_an_action_whose_claim_expired_is_reset(jobs, failed):
+    """Its worker died: nothing is running it, so the redrive starts it again."""
+    _, _, ids = failed
+    _set_running(jobs, ids["mail_us"], claim_expires_in=-1)
+
+    result = redrive.redrive("default", hook="test_mail")
+
+    assert (result.moved, result.skipped) == (2, 0)
+    after = jobs.action(ids["mail_us"])
+    assert (after.status, after.attempts, _events(after)[-1]) == ("pending", 0, "redriven")
+
+
+def test_a_dead_letter_whose_action_is_gone_is_skipped_and_nothing_is_written(jobs, failed):
+    """An action past its retention has no item: a redrive must not write half of one."""
+    _, _, ids = failed
+    boto3.client("dynamodb").delete_item(
+        TableName=jobs.resources.actions_table, Key={"action_id": {"S": ids["mail_us"]}}
+    )
+
+    result = redrive.redrive("default", hook="test_mail")
+
+    assert (result.moved, result.skipped) == (1, 1)
+    assert "no longer in the actions table" in result.problems[0]
+    assert jobs.action(ids["mail_us"]) is None
+    assert ids["mail_us"] in _still_dead(jobs)

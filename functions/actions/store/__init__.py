@@ -37,6 +37,7 @@ from functions.actions.store.record import (
 from functions.actions.store.transitions import (
     Claim,
     ClaimOutcome,
+    NotRedrivable,
     cancel,
     claim,
     complete,
@@ -64,6 +65,7 @@ __all__ = [
     "IndexEntry",
     "LogEntry",
     "LogEvent",
+    "NotRedrivable",
     "Page",
     "Recurrence",
     "Tally",

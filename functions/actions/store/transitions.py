@@ -6,6 +6,7 @@ deliveries and cancellations never race an action into two states:
     pending --claim--> in-progress --complete--> complete
                                    --retry_later--> pending
                                    --fail--> failed --reset_for_redrive--> pending
+    in-progress, its claim expired --reset_for_redrive--> pending
     pending --cancel--> canceled
 
 A unique action holds a lock item (``unique#<match key>``) from create until it
@@ -376,15 +377,49 @@ def fail(action: Action, error: str, *, dead_lettered: bool = True) -> None:
     _finish(action, ActionStatus.FAILED, entries, error=error)
 
 
+class NotRedrivable(Exception):
+    """The action cannot be started again now; the message says why."""
+
+
 def reset_for_redrive(action_id: str, note: str) -> None:
-    """A failed action back to pending with fresh attempts, as a redrive starts it again."""
+    """Back to pending with fresh attempts, as a redrive starts the action again.
+
+    Only an action that nothing is running: failed, pending (SQS dead-lettered it
+    before it ran), or in progress under a claim that expired (its worker died). One
+    running under a live claim, a finished one, and one no longer in the table raise
+    ``NotRedrivable``: a redrive must never start a second run beside a live one, nor
+    write half an item. The condition decides, so a claim taken between an operator's
+    look and the write still wins.
+    """
     due = now()
     update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
     update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
     update.remove("expires_at", "claim_expires_at")
-    params = update.params(action_id, "")
-    del params["ConditionExpression"]
-    table.dynamodb().update_item(**params)
+    update.name("claim_expires_at")
+    for status in (ActionStatus.FAILED, PENDING, IN_PROGRESS):
+        update.value(status.name.lower(), str(status))
+    update.value("now", epoch(due))
+    condition = (
+        "attribute_exists(action_id) AND (#status IN (:failed, :pending) "
+        "OR (#status = :in_progress AND #claim_expires_at < :now))"
+    )
+    try:
+        table.dynamodb().update_item(
+            **update.params(action_id, condition), ReturnValuesOnConditionCheckFailure="ALL_OLD"
+        )
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise
+        old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
+        if not old:
+            raise NotRedrivable(f"action {action_id} is no longer in the actions table") from None
+        current = from_item(old)
+        if current.status is IN_PROGRESS and current.claim_expires_at is not None:
+            raise NotRedrivable(
+                f"action {action_id} is in-progress under a live claim until "
+                f"{current.claim_expires_at.isoformat(timespec='seconds')}"
+            ) from None
+        raise NotRedrivable(f"action {action_id} is already {current.status}") from None
 
 
 def cancel(action_id: str, reason: str = "canceled") -> Action | None:
