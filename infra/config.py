@@ -102,6 +102,11 @@ class DeploymentConfig(BaseModel):
     # CIDR ranges the rate rule does not count (senders' published ranges: GitHub's meta
     # API "hooks", Stripe's webhook IPs). Only used when the WAF is on.
     waf_exempt_ranges: list[str] = Field(default_factory=list)
+    # API Gateway's CloudWatch role is a setting of the whole account and region, not of
+    # one API. True: the stack sets it to a role of its own, kept when the stack is
+    # deleted, so other APIs' logging never points at a deleted role. False: the account
+    # already has one (set by a platform team, or another stack), and the stack leaves it.
+    api_gateway_cloud_watch_role: bool = True
     # --- health check (functions/health, README "Health check"). The oldest-message
     # thresholds are the alarms' alarm_queue_age_seconds: one knob for "too old".
     health_max_queue_depth: int = 1000

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -89,6 +90,11 @@ class ActionSchedulerStack(Stack):
             config.removal_policy,
             apply_to_resource_types=["AWS::DynamoDB::Table", "AWS::SQS::Queue"],
         )
+        if config.stage == "prod":
+            # A table of prod cannot be deleted by hand or by a replacement either.
+            for node in self.node.find_all():
+                if isinstance(node, dynamodb.CfnTable):
+                    node.deletion_protection_enabled = True
         if config.waf_rate_limit:
             self.waf = WebAcl(
                 self,

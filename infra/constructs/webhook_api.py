@@ -112,8 +112,12 @@ class WebhookApi(Construct):
             # Every body reaches the function base64-encoded, so signatures are
             # checked over the exact bytes the sender signed, whatever the type.
             binary_media_types=["*/*"],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # Retained: deleting the stack must not leave the account's setting pointing
+            # at a deleted role, which would break every other API's logs in the region.
+            cloud_watch_role=config.api_gateway_cloud_watch_role,
+            cloud_watch_role_removal_policy=(
+                RemovalPolicy.RETAIN if config.api_gateway_cloud_watch_role else None
+            ),
             deploy_options=apigw.StageOptions(
                 stage_name="v1",
                 throttling_rate_limit=config.api_throttle_rate_limit,

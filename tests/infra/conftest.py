@@ -27,6 +27,8 @@ VARIANT_CONTEXT = {
     "alarmEmail": "ops@example.com",
     "alarmQueueAgeSeconds": '{"low": 7200}',
     "alarmCircuitOpenSeconds": "600",
+    # The account already has API Gateway's CloudWatch role: the stack leaves it alone.
+    "apiGatewayCloudWatchRole": "false",
 }
 
 

@@ -35,6 +35,30 @@ def test_prod_retains_tables_queues_and_the_alarm_key(variant):
             assert resource["DeletionPolicy"] == "Retain", name
 
 
+def test_prod_tables_cannot_be_deleted_and_dev_tables_can(resources, variant):
+    prod = _of_type(variant, "AWS::DynamoDB::Table")
+    assert prod
+    for name, table in prod.items():
+        assert table["Properties"]["DeletionProtectionEnabled"] is True, name
+    for name, table in _of_type(resources, "AWS::DynamoDB::Table").items():
+        assert "DeletionProtectionEnabled" not in table["Properties"], name
+
+
+def test_api_gateways_account_role_outlives_the_stack(resources):
+    """The role is the region's setting for every API: deleting the stack keeps it."""
+    (account,) = _of_type(resources, "AWS::ApiGateway::Account").values()
+    role_name = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    assert resources[role_name]["DeletionPolicy"] == "Retain"
+    assert account["DeletionPolicy"] == "Retain"
+
+
+def test_the_account_role_can_be_left_to_the_account(variant):
+    """apiGatewayCloudWatchRole=false: the stack neither sets nor creates it."""
+    assert _of_type(variant, "AWS::ApiGateway::Account") == {}
+    for role in _of_type(variant, "AWS::IAM::Role").values():
+        assert "AmazonAPIGatewayPushToCloudWatchLogs" not in json.dumps(role)
+
+
 def test_every_table_has_point_in_time_recovery(resources):
     for name, table in _of_type(resources, "AWS::DynamoDB::Table").items():
         recovery = table["Properties"]["PointInTimeRecoverySpecification"]
@@ -248,3 +272,51 @@ def test_exempt_ranges_are_split_by_version_in_canonical_form():
 def test_invalid_values_fail_synth(context):
     with pytest.raises(ValueError):
         _config(**context)
+
+
+# Every action granted on `Resource: *`, each because it supports no resource-level
+# permission. The README's Security section names each one: a new one fails here until
+# it is added to both.
+RESOURCE_STAR_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "cloudwatch:GetMetricData",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def _resource_star_actions(resources: dict) -> set[str]:
+    found = set()
+    for _, statement in _iam_statements(resources):
+        granted = statement.get("Resource")
+        if "*" in (granted if isinstance(granted, list) else [granted]):
+            found.update(_actions(statement))
+    return found
+
+
+@pytest.mark.parametrize("which", ["default", "variant"])
+def test_resource_star_is_granted_only_for_actions_without_resource_permissions(
+    which, resources, variant
+):
+    assert _resource_star_actions(resources if which == "default" else variant) <= (
+        RESOURCE_STAR_ACTIONS
+    )
+    assert _resource_star_actions(resources) == RESOURCE_STAR_ACTIONS
+
+
+def test_the_readme_names_every_resource_star_grant():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    security = readme[readme.index("## Security") :].split("\n## ", 1)[0]
+    missing = {action for action in RESOURCE_STAR_ACTIONS if f"`{action}`" not in security}
+    assert not missing
