@@ -27,6 +27,7 @@ VARIANT_CONTEXT = {
     "alarmEmail": "ops@example.com",
     "alarmQueueAgeSeconds": '{"low": 7200}',
     "alarmCircuitOpenSeconds": "600",
+    "sagaLogExecutionData": "true",
 }
 
 

@@ -71,10 +71,13 @@ def test_the_definition_calls_only_the_saga_function(definition, function_id):
     assert tasks == set(STEPS) | set(COMPENSATIONS.values())
 
 
-def test_the_state_machine_logs_everything_and_is_traced(template, state_machine_id):
+def test_the_state_machine_logs_every_event_without_its_data_and_is_traced(
+    template, state_machine_id
+):
     properties = template["Resources"][state_machine_id]["Properties"]
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
-    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
+    # Orders and payments stay out of the log unless sagaLogExecutionData asks.
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert properties["LoggingConfiguration"]["Destinations"]
     assert properties["TracingConfiguration"]["Enabled"] is True
     assert properties.get("StateMachineType", "STANDARD") == "STANDARD"
