@@ -1,8 +1,8 @@
 """Step Functions, locally: the deployed state machine run by moto's interpreter.
 
 ``inprocess_lambdas`` makes moto's interpreter run Lambda tasks by calling Python
-handlers, and records the retry intervals instead of sleeping them. Built against moto
-5.2.x's internals.
+handlers, and records the retry intervals; it waits them on a clock when given one (the
+local cloud's), else skips them (tests). Built against moto 5.2.x's internals.
 Why: docs/decisions/0028-step-functions-locally-through-a-seam-in-moto.md
 """
 
@@ -14,10 +14,14 @@ import logging
 import threading
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from infra.local.lambda_runtime import LocalContext
+
+if TYPE_CHECKING:
+    from infra.local.scheduler_clock import Clock
 
 Handler = Callable[[Any, Any], Any]
 
@@ -40,14 +44,18 @@ def _payload(raw: Any) -> Any:
 
 
 @contextlib.contextmanager
-def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
+def inprocess_lambdas(
+    registry: dict[str, Handler], *, clock: Clock | None = None
+) -> Iterator[list[float]]:
     """Run Step Functions' Lambda tasks with ``registry[<function name>](event, context)``.
 
     Use inside ``mock_aws(config={"stepfunctions": {"execute_state_machine": True}})``.
     A handler's exception becomes an unhandled function error whose ``errorType`` is
     the exception's class name, as the Lambda runtime reports it, so Retry and Catch
     match ``TransientError`` and friends. Yields the list of retry intervals (seconds)
-    the interpreter asked to sleep; nothing actually sleeps.
+    the interpreter asked to sleep. With a ``clock``, a retry waits its interval on that
+    clock, as Step Functions waits it; without one, nothing waits. Leaving the context
+    ends every wait (the execution goes on at once).
     """
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
@@ -56,10 +64,13 @@ def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
 
     slept: list[float] = []
     lock = threading.Lock()
+    stopped = threading.Event()
 
     def sleep(seconds: float) -> None:
         with lock:
             slept.append(seconds)
+        if clock is not None:
+            clock.wait_until(clock.now() + timedelta(seconds=seconds), stopped)
 
     def invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = _function_name(str(parameters["FunctionName"]))
@@ -82,6 +93,7 @@ def inprocess_lambdas(registry: dict[str, Handler]) -> Iterator[list[float]]:
         ):
             yield slept
     finally:
+        stopped.set()
         parser_log.setLevel(previous_level)
 
 

@@ -390,6 +390,42 @@ def test_the_hook_refuses_an_order_without_an_id(saga, monkeypatch):
 # --- the local seam itself -------------------------------------------------------------------
 
 
+def test_with_a_clock_a_retry_waits_its_interval_on_that_clock(saga, function_id):
+    """The local cloud's retries wait on its clock: a test moves the clock, nobody sleeps."""
+    from functions.handlers.saga import lambda_handler
+    from infra.local.scheduler_clock import ManualClock
+
+    clock = ManualClock()
+    called = threading.Semaphore(0)
+
+    def handler(event, context):
+        saga.calls.append(event)
+        called.release()
+        return lambda_handler(event, context)
+
+    with inprocess_lambdas({function_id: handler}, clock=clock) as slept:
+        execution = saga.start(_order({"charge_payment": "transient:1"}))
+        for _ in range(2):  # reserve_inventory, then the first charge_payment
+            assert called.acquire(timeout=10)
+        assert clock.wait_for_waiters(1, timeout=10)
+        assert slept == [2]
+        assert saga.tasks_called() == ["reserve_inventory", "charge_payment"]
+
+        clock.advance(1.5)  # not yet: the retry still waits for the clock
+        assert clock.wait_for_waiters(1, timeout=10)
+        assert saga.tasks_called() == ["reserve_inventory", "charge_payment"]
+
+        clock.advance(0.5)
+        assert saga.wait(execution)["status"] == "SUCCEEDED"
+    assert saga.tasks_called() == [
+        "reserve_inventory",
+        "charge_payment",
+        "charge_payment",
+        "create_shipment",
+    ]
+    assert clock.waiting == 0
+
+
 def test_an_unregistered_function_fails_the_task(saga, function_id):
     with inprocess_lambdas({"SomeOtherFunction": lambda event, context: {}}):
         result = saga.run(_order())
