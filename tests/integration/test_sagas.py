@@ -600,6 +600,70 @@ def test_an_outcome_for_an_action_that_is_gone_is_logged_and_dropped(saga, log_l
     assert [line for line in log_lines() if "gone" in line["message"]]
 
 
+# --- actionsctl saga ------------------------------------------------------------------------
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from infra.cli.main import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_saga_list_shows_the_executions_newest_first_and_filters_by_status(saga, capsys):
+    good, bad = _order(), _order({"charge_payment": "permanent"})
+    for order in (good, bad):
+        saga.wait(saga.start(order, name=f"order-{order['order_id']}"))
+
+    code, out, err = _cli(capsys, "saga", "list")
+    assert (code, err) == (0, "")
+    [header, *rows] = out.strip().splitlines()[:3]
+    assert header.split()[:4] == ["EXECUTION", "STATUS", "STARTED", "STOPPED"]
+    assert {row.split()[0]: row.split()[1] for row in rows} == {
+        f"order-{good['order_id']}": "SUCCEEDED",
+        f"order-{bad['order_id']}": "FAILED",
+    }
+
+    code, out, _ = _cli(capsys, "saga", "list", "--status", "failed", "--json")
+    assert code == 0
+    [listed] = [json.loads(line) for line in out.splitlines()]
+    assert listed["name"] == f"order-{bad['order_id']}"
+    assert listed["status"] == "FAILED"
+
+
+def test_saga_get_shows_how_it_ended_the_states_it_went_through_and_its_action(saga, capsys):
+    order = _order({"create_shipment": "permanent"})
+    action_id, execution = _waiting(saga, order)
+    saga.wait(execution)
+    saga.deliver_outcomes()
+
+    name = f"order-{order['order_id']}"
+    code, out, err = _cli(capsys, "saga", "get", name)
+    assert (code, err) == (0, "")
+    fields = dict(line.split(":", 1) for line in out.splitlines() if not line.startswith(" "))
+    assert fields["execution"].strip() == name
+    assert fields["status"].strip() == "FAILED"
+    assert fields["action"].strip() == f"{action_id} (failed)"
+    assert "compensated: cancel_shipment, refund_payment, release_inventory" in fields["error"]
+    assert "Undo create_shipment -> Undo charge_payment -> Undo reserve_inventory" in out
+    assert "origin" not in fields["input"]  # the order, not the plumbing
+
+    code, out, _ = _cli(capsys, "saga", "get", execution, "--json")
+    document = json.loads(out)
+    assert document["arn"] == execution
+    assert document["action_id"] == action_id
+    assert document["input"]["order_id"] == order["order_id"]
+    assert document["states"][:2] == ["Start", "reserve_inventory"]
+
+
+def test_saga_get_of_an_unknown_execution_is_a_one_line_error(saga, capsys):
+    code, out, err = _cli(capsys, "saga", "get", "order-nobody")
+    assert (code, out) == (1, "")
+    assert err.strip() == "actionsctl: error: no execution 'order-nobody' of the order saga"
+
+
 # --- the local seam itself -------------------------------------------------------------------
 
 
