@@ -467,9 +467,9 @@ def _release_lock(lock: str, action_id: str) -> None:
 
 def await_saga(action: Action, execution_arn: str, note: str, claim_seconds: float) -> Action:
     """The run started a saga and waits for its outcome: the action stays in progress,
-    its claim held ``claim_seconds`` (the saga's time limit and a margin), a ``waiting``
-    entry in its log. If the saga's outcome is recorded already (it ended first), the
-    action finishes with it now. Returns the action as written.
+    its claim held ``claim_seconds`` (as long as the saga is expected to run), a
+    ``waiting`` entry in its log. If the saga's outcome is recorded already (it ended
+    first), the action finishes with it now. Returns the action as written.
     """
     started = now()
     update = _Update().set("updated_at", epoch(started))
@@ -477,10 +477,10 @@ def await_saga(action: Action, execution_arn: str, note: str, claim_seconds: flo
     update.set("waiting_for", execution_arn)
     entry = LogEntry.new(LogEvent.WAITING, note, action.attempts)
     update.append("log", [entry.to_plain()])
-    update.name("status"), update.name("attempts"), update.name("saga")
+    for attribute in ("status", "attempts", "saga", "execution_arn"):
+        update.name(attribute)
     update.value("running", str(IN_PROGRESS))
     update.value("held", action.attempts)
-    update.name("execution_arn")
     condition = (
         "#status = :running AND #attempts = :held AND (attribute_not_exists(#saga) "
         "OR #saga.#execution_arn <> :waiting_for)"
@@ -493,10 +493,15 @@ def await_saga(action: Action, execution_arn: str, note: str, claim_seconds: flo
         if not condition_failed(exc):
             raise
         current = get(action.action_id)
-        ended = current and current.saga and current.saga.execution_arn == execution_arn
-        if not ended or current is None or current.attempts != action.attempts:
+        held = (
+            current is not None
+            and current.status is IN_PROGRESS
+            and current.attempts == action.attempts
+        )
+        if not held or current is None or current.saga is None:
             raise  # the claim is lost: the run's outcome is not this run's to write
-        assert current.saga is not None  # noqa: S101 - ``ended`` says so
+        if current.saga.execution_arn != execution_arn:
+            raise
         return _end_wait(current, current.saga, waiting=False)
     return from_item(plain(response["Attributes"]))
 
@@ -545,7 +550,8 @@ def _end_wait(action: Action, outcome: SagaOutcome, *, waiting: bool) -> Action:
         also = f"#waiting_for = {update.value('execution', action.waiting_for)}"
         update.name("waiting_for")
     _write_finish(action, status, update, also)
-    return action.but(status=status, saga=outcome, waiting_for=None, last_error=error)
+    finished = action.but(status=status, saga=outcome, waiting_for=None, claim_expires_at=None)
+    return finished.but(last_error=error) if error else finished
 
 
 def _note_outcome(action: Action, outcome: SagaOutcome) -> Action:
@@ -554,7 +560,8 @@ def _note_outcome(action: Action, outcome: SagaOutcome) -> Action:
     entry = _saga_entry(outcome, action.attempts)
     update = _Update().set("saga", outcome.to_plain())
     update.append("log", [entry.to_plain()])
-    update.name("status"), update.name("waiting_for"), update.name("execution_arn")
+    for attribute in ("status", "waiting_for", "execution_arn"):
+        update.name(attribute)
     update.value("running", str(IN_PROGRESS))
     update.value("execution", outcome.execution_arn)
     condition = (
