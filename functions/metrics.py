@@ -150,7 +150,11 @@ DEFINITIONS: dict[Metric, Definition] = {
         _BY_ACTION,
     ),
     Metric.ACTIONS_COMPLETED: Definition(
-        Family.ACTIONS, "a run returned; the action is `complete`", ("worker",), _BY_ACTION
+        Family.ACTIONS,
+        "a run returned; the action is `complete`, or waits for the saga its hook started "
+        "(see Sagas)",
+        ("worker",),
+        _BY_ACTION,
     ),
     Metric.ACTIONS_RAISED: Definition(
         Family.ACTIONS,

@@ -93,6 +93,9 @@ class DeploymentConfig(BaseModel):
     alarm_schedule_target_errors: int = 5
     alarm_saga_failures: int = 1
     alarm_circuit_open_seconds: int = 300
+    # Log each saga state's input and output (orders, payments) to CloudWatch Logs, for
+    # debugging only: off, the log keeps the events without their data.
+    saga_log_execution_data: bool = False
     # Per-route limits of POST /webhooks/{source}, within the stage's limits above.
     api_webhook_rate_limit: int = 50
     api_webhook_burst_limit: int = 100

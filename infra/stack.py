@@ -16,6 +16,7 @@ from infra.constructs.job_queues import JobQueues
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_saga import OrderSaga
 from infra.constructs.payloads import Payloads
+from infra.constructs.saga_outcomes import SagaOutcomes
 from infra.constructs.scheduling import Scheduling
 from infra.constructs.waf import WebAcl
 from infra.constructs.webhook_api import WebhookApi
@@ -55,8 +56,13 @@ class ActionSchedulerStack(Stack):
             config=config,
             timeout=WORKER_TIMEOUT,
         )
-        # The example saga: its start_order_saga hook runs on the worker.
+        # The example saga: its start_order_saga hook runs on the worker, and waits for
+        # the saga's outcome, which reaches the action through the outcomes queue.
         self.order_saga.let_start(self.worker.handler.function)
+        self.saga_outcomes = SagaOutcomes(
+            self, "SagaOutcomes", code=code, store=self.store, config=config
+        )
+        self.saga_outcomes.watch("OrderSagaEnded", self.order_saga.saga.state_machine)
         self.health = HealthCheck(
             self,
             "Health",
@@ -64,7 +70,10 @@ class ActionSchedulerStack(Stack):
             api=self.webhooks.api,
             queues=self.queues,
             store=self.store,
-            extra_dead_letter_queues={"scheduler": self.scheduling.dead_letter_queue},
+            extra_dead_letter_queues={
+                "scheduler": self.scheduling.dead_letter_queue,
+                "saga-outcomes": self.saga_outcomes.dead_letter_queue,
+            },
             config=config,
             worker_timeout=WORKER_TIMEOUT,
         )
@@ -80,9 +89,11 @@ class ActionSchedulerStack(Stack):
                 "Webhook receiver": self.webhooks.handler.function,
                 "Worker": self.worker.handler.function,
                 "Order saga tasks": self.order_saga.tasks.function,
+                "Saga outcomes": self.saga_outcomes.handler.function,
                 "Health check": self.health.handler.function,
             },
             sagas={"OrderSaga": self.order_saga.saga},
+            other_queues=[self.saga_outcomes.pair],
         )
         # The stage decides what deleting the stack keeps: prod retains every table and
         # queue (and the alarm key), dev removes them, whatever each construct defaults to.

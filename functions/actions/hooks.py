@@ -38,6 +38,24 @@ class ActionContext:
     correlation_id: str
 
 
+@dataclass(frozen=True)
+class AwaitSaga:
+    """What a hook returns when the saga it started decides how its action ends.
+
+    The action stays ``in-progress``, its claim held ``wait_seconds``, until the saga's
+    outcome arrives: then it completes, or fails with the saga's error. The saga's input
+    must carry the action's origin (``functions.sagas.tasks.origin_input``): that is how
+    the outcome finds the action. ``note`` goes into the action's log.
+    """
+
+    execution_arn: str
+    wait_seconds: float
+    note: str = ""
+
+    def __str__(self) -> str:
+        return self.note or f"waiting for {self.execution_arn}"
+
+
 HookFunction = Callable[[Any, ActionContext], Any]
 
 

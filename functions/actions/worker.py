@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import circuit, hooks, queries, queues, store
+from functions.actions import circuit, hooks, queries, queues, results, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
@@ -188,12 +188,13 @@ def _run(
         return
     _ran(envelope, started, raised=False)
 
-    # A hook's return value (say, the saga execution it started) goes into the log.
+    # A hook's return value goes into the log; AwaitSaga keeps the action in progress
+    # until its saga ends (functions/actions/results.py).
     # Recorded before the circuit's bookkeeping: once the hook's effect happened, only
     # a failure of this write may run it again (tests/integration/test_faults_worker.py).
-    store.complete(action, "" if result is None else str(result)[:500])
+    done = results.record(action, result)
     _count(envelope, Metric.ACTIONS_COMPLETED)
-    logger.info("action completed")
+    logger.info(done)
     _note_circuit(circuit.record_success, spec.circuit, decision)
 
 

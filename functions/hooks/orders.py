@@ -1,23 +1,31 @@
-"""``start_order_saga``: a webhook or a schedule starts order fulfilment as a saga."""
+"""``start_order_saga``: a webhook or a schedule starts order fulfilment as a saga.
+
+The action waits for the saga: it stays in progress until the execution ends, then
+completes or fails with it (``AwaitSaga``). A repeated start finds the execution already
+there; its outcome goes to the action that started it, so the repeat completes at once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from functions.actions.exceptions import PermanentError
-from functions.actions.hooks import ActionContext, hook
+from functions.actions.hooks import ActionContext, AwaitSaga, hook
 from functions.hooks.config import settings
 from functions.observability import logger
-from functions.sagas import executions, tasks
+from functions.sagas import executions, order, tasks
 
 
 @hook("start_order_saga", max_attempts=5, base_delay=5, max_delay=300)
-def start_order_saga(args: Any, action: ActionContext) -> str:
+def start_order_saga(args: Any, action: ActionContext) -> str | AwaitSaga:
     if not isinstance(args, dict) or not args.get("order_id"):
         raise PermanentError("start_order_saga needs args {'order_id': ..., 'amount': ...}")
     name = executions.execution_name("order", str(args["order_id"]))
-    # The origin lets every task's log lines carry this action's correlation id.
+    # The origin lets every task's log lines carry this action's correlation id, and
+    # the saga's outcome find this action.
     saga_input = {**args, **tasks.origin_input(action.action_id, action.correlation_id)}
     arn, started = executions.start(settings().saga_arn(), name, {"input": saga_input})
     logger.info("order saga", extra={"execution_arn": arn, "started": started})
-    return f"saga {'started' if started else 'already started'}: {arn}"
+    if not started:
+        return f"saga already started: {arn}"
+    return AwaitSaga(arn, order.WAIT_SECONDS, f"saga started: {arn}")

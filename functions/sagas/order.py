@@ -19,6 +19,11 @@ from functions.sagas import order_state
 from functions.sagas.tasks import task
 
 STEPS = ("reserve_inventory", "charge_payment", "create_shipment")
+# How long the action that starts an order waits in progress for the saga's outcome
+# before another delivery may claim it. The retries' waits add up to about two minutes
+# at worst; an action still waiting after healthStuckSeconds (300 by default) counts as
+# stuck in the health check.
+WAIT_SECONDS = 240
 COMPENSATIONS = {
     "reserve_inventory": "release_inventory",
     "charge_payment": "refund_payment",

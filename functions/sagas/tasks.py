@@ -18,7 +18,7 @@ from typing import Any
 
 from functions.actions.exceptions import InvalidAction
 from functions.metrics import Metric
-from functions.observability import add_metric
+from functions.observability import add_metric, logger
 
 # Where the starter of a saga puts what correlates its executions' logs with the
 # action (and webhook delivery) that started it: a key of the saga's input, which
@@ -74,13 +74,17 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     compensation = bool(event.get("compensation"))
     try:
         result = function(event.get("input") or {}) or {}
-    except Exception:
+    except Exception as exc:
         # ``name`` is a registered task here: a small, closed set of dimension values.
         raised = Metric.SAGA_COMPENSATIONS_RAISED if compensation else Metric.SAGA_STEPS_RAISED
         add_metric(raised, task=name)
+        if compensation:  # one line; the state machine retries it, then gives up
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("compensation raised", extra={"compensation": name, "error": error})
         raise
     completed = Metric.SAGA_COMPENSATIONS_COMPLETED if compensation else Metric.SAGA_STEPS_COMPLETED
     add_metric(completed, task=name)
     if compensation:
+        logger.info("compensation ran", extra={"compensation": name})
         return {"compensated": [*(event.get("compensated") or []), name]}
     return result

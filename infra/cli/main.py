@@ -16,10 +16,10 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.cli import action, actions, dlq, health, local, schedule, webhook
+from infra.cli import action, actions, dlq, health, local, saga, schedule, webhook
 from infra.cli.errors import CliError
 
-FEATURES = (dlq, action, actions, schedule, webhook, health, local)
+FEATURES = (dlq, action, actions, schedule, saga, webhook, health, local)
 DESCRIPTION = "The operator's command line for the action scheduler, on AWS or the local cloud."
 
 

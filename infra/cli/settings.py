@@ -33,6 +33,8 @@ OPTIONAL_OUTPUTS = {
     "CircuitsTableName": "CIRCUITS_TABLE_NAME",
     # Where args above the inline threshold go (functions/payloads).
     "PayloadBucketName": "PAYLOAD_BUCKET_NAME",
+    # The example saga's state machine (actionsctl saga).
+    "OrderSagaArn": "ORDER_SAGA_ARN",
 }
 QUEUE_KEYS = {"url", "arn", "dead_letter_url", "dead_letter_arn"}
 HINT = "pass --stack NAME, or set JOB_QUEUES and ACTIONS_TABLE_NAME"

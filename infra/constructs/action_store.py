@@ -70,6 +70,15 @@ class ActionStore(Construct):
             resource_arns=[self.actions.table_arn],
         )
 
+    def grant_record_saga_outcomes(self, grantee: iam.IGrantable) -> None:
+        """Read an action and write its saga's outcome; finishing a unique action deletes
+        its lock item in the same transaction."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resource_arns=[self.actions.table_arn],
+        )
+
     def grant_query_actions(self, grantee: iam.IGrantable) -> None:
         """Query the indexes, then read the items they name from the table in batches."""
         iam.Grant.add_to_principal(

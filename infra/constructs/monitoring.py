@@ -10,7 +10,7 @@ Why: docs/decisions/0018-dashboard-from-cdk-monitoring-constructs-alarms-by-hand
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import cdk_monitoring_constructs as cmc
@@ -28,7 +28,7 @@ from constructs import Construct
 
 from functions.metrics import DEFINITIONS, Definition, Family, Metric, Unit
 from infra.config import DeploymentConfig
-from infra.constructs.job_queues import JobQueues
+from infra.constructs.job_queues import JobQueues, QueuePair
 from infra.constructs.nag import acknowledge
 from infra.constructs.saga import Saga
 from infra.constructs.scheduling import Scheduling
@@ -85,6 +85,7 @@ class Monitoring(Construct):
         worker: lambda_.IFunction,
         functions: Mapping[str, lambda_.IFunction],
         sagas: Mapping[str, Saga],
+        other_queues: Sequence[QueuePair] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -93,6 +94,8 @@ class Monitoring(Construct):
         self._action = cw_actions.SnsAction(self.topic)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
+        # Queues beyond the job queues, each with its dead letters (the saga outcomes').
+        self._other_queues = tuple(other_queues)
         self._queue_alarms(queues, scheduling)
         self._worker_alarm(worker)
         self._api_alarm(api)
@@ -211,6 +214,7 @@ class Monitoring(Construct):
             MonitoredQueue(name, pair.dead_letter_queue) for name, pair in queues.pairs.items()
         ]
         dead_letters.append(MonitoredQueue("scheduler", scheduling.dead_letter_queue))
+        dead_letters += [MonitoredQueue(q.name, q.dead_letter_queue) for q in self._other_queues]
         for dlq in dead_letters:
             self._alarm(
                 f"DeadLetters-{dlq.name}",
@@ -526,6 +530,13 @@ class Monitoring(Construct):
             human_readable_name="Scheduler dead letters",
             alarm_friendly_name="SchedulerDeadLetters",
         )
+        for pair in self._other_queues:
+            facade.monitor_sqs_queue_with_dlq(
+                queue=pair.queue,
+                dead_letter_queue=pair.dead_letter_queue,
+                human_readable_name=f"{pair.name} queue",
+                alarm_friendly_name=f"Queue-{pair.name}",
+            )
         facade.add_large_header("Functions")
         for name, function in functions.items():
             facade.monitor_lambda_function(

@@ -64,6 +64,7 @@ class OrderSaga(Construct):
             steps=ORDER_STEPS,
             log_retention=log_retention(config.log_retention_days),
             metrics_namespace=config.metrics_namespace,
+            log_execution_data=config.saga_log_execution_data,
         )
 
     def let_start(self, function: lambda_.Function) -> None:

@@ -57,6 +57,7 @@ class Saga(Construct):
         steps: Sequence[SagaStep],
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
+        log_execution_data: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         if not steps:
@@ -140,9 +141,14 @@ class Saga(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
             logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=log_execution_data,
             ),
         )
+        # The Fail state by name: the log keeps state names without execution data, while
+        # an error or a cause counts as data and is left out.
+        # Why: docs/decisions/0038-saga-logs-keep-no-execution-data.md
         failed_compensations = logs.MetricFilter(
             self,
             "CompensationsFailed",
@@ -150,8 +156,10 @@ class Saga(Construct):
             metric_namespace=metrics_namespace,
             metric_name=Metric.SAGA_COMPENSATIONS_FAILED.value,
             filter_pattern=logs.FilterPattern.all(
-                logs.FilterPattern.string_value("$.type", "=", "ExecutionFailed"),
-                logs.FilterPattern.string_value("$.details.error", "=", COMPENSATION_FAILED),
+                logs.FilterPattern.string_value("$.type", "=", "FailStateEntered"),
+                logs.FilterPattern.string_value(
+                    "$.details.name", "=", compensation_failed.state_id
+                ),
             ),
             metric_value="1",
         )

@@ -171,6 +171,7 @@ class LocalCloud:
         return result.payload
 
     def _start_step_functions(self) -> None:
+        from infra.local.scheduler_clock import SystemClock
         from infra.local.stepfunctions import inprocess_lambdas
 
         registry = {
@@ -178,7 +179,8 @@ class LocalCloud:
             for function in self.deployment.functions.values()
         }
         stack = contextlib.ExitStack()
-        stack.enter_context(inprocess_lambdas(registry))
+        # Retries wait their intervals on the cloud's clock, as Step Functions waits them.
+        stack.enter_context(inprocess_lambdas(registry, clock=self.clock or SystemClock()))
         self._stops.append(stack.close)
 
     def _handler(self, name: str) -> Handler:

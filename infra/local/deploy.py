@@ -1,10 +1,10 @@
 """Deploy the synthesized template into moto, resource by resource, as CloudFormation would.
 
 Creates what holds state or routes work (queues, tables, buckets, secrets, roles,
-schedules, state machines), records what runs code or answers requests (functions, event
-source mappings, API routes, gateway responses),
-skips what has no local effect, and resolves every intrinsic the CDK emits, so functions
-see the environment they get on AWS.
+schedules, state machines, event rules), records what runs code or answers requests
+(functions, event source mappings, API routes, gateway responses), skips what has no
+local effect, and resolves every intrinsic the CDK emits, so functions see the
+environment they get on AWS.
 Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md
 """
 
@@ -221,6 +221,10 @@ class _Clients:
     @functools.cached_property
     def s3(self) -> S3Client:
         return boto3.client("s3", region_name=self.region)
+
+    @functools.cached_property
+    def events(self) -> Any:  # no boto3-stubs package for EventBridge is pinned
+        return boto3.client("events", region_name=self.region)
 
     @functools.cached_property
     def stepfunctions(self) -> SFNClient:
@@ -487,6 +491,28 @@ def _schedule(resource: _Resource) -> None:
     resource.answers(name)
 
 
+def _event_rule(resource: _Resource) -> None:
+    """A rule on the default bus with its targets: moto matches events to it and sends them
+    to SQS targets (the saga outcomes queue, from infra/local/stepfunctions.py)."""
+    props = resource.props
+    name = resource.name("Name")
+    events = resource.clients.events
+    arn = events.put_rule(
+        Name=name,
+        EventPattern=json.dumps(props.get("EventPattern", {})),
+        State=props.get("State", "ENABLED"),
+        Description=props.get("Description", ""),
+    )["RuleArn"]
+    targets = [
+        {"Id": target["Id"], "Arn": target["Arn"]}
+        for target in props.get("Targets", [])
+        if ":sqs:" in str(target.get("Arn", ""))  # what moto delivers to
+    ]
+    if targets:
+        events.put_targets(Rule=name, Targets=targets)
+    resource.answers(name, Arn=arn)
+
+
 def _state_machine(resource: _Resource) -> None:
     props = resource.props
     name = resource.name("StateMachineName", 80)
@@ -517,4 +543,5 @@ _CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::Events::Rule": _event_rule,
 }

@@ -2,8 +2,9 @@
 
 ``LiveLog`` stands in front of stdout before any function is imported (a Powertools
 Logger binds its stream when it is created): JSON log records print as
-``20:54:49  worker   INFO  action completed  hook=send_email ...``, EMF metric blobs
-are dropped, other lines pass through. ``LOCAL_LOG=json`` keeps the raw lines.
+``20:54:49  worker   INFO  action completed  hook=send_email ...``, one line each (an
+exception shows its last line, never its trace), EMF metric blobs are dropped, other
+lines pass through. ``LOCAL_LOG=json`` keeps the raw lines, traces included.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def format_line(line: str) -> str | None:
     if fields:
         text += f"  {fields}"
     exception = record.get("exception")
-    if exception:
+    if exception:  # its last line only: the trace stays in the structured log
         last = str(exception).strip().splitlines()[-1]
-        text += f"\n{' ' * 10}{last}"
+        text += f"  exception={_value(last)}"
     return text
 
 

@@ -4,7 +4,9 @@ Per function, up to ``concurrency`` child processes (fresh interpreters with the
 function's environment), each importing the handler once and serving one invocation at
 a time. A timeout kills the environment; a crash fails the invocation with
 ``Runtime.ExitError`` and the next one starts cold; an exception comes back as Lambda's
-error shape; a moved clock (time-machine) is carried into the child per invocation.
+error shape, is one ``REPORT ... Error:`` line in the log, and, with ``LOCAL_LOG=json``,
+one JSON record with its trace on the environment's stdout; a moved clock (time-machine)
+is carried into the child per invocation.
 Why: docs/decisions/0025-the-local-cloud-runs-functions-in-processes.md
 """
 
@@ -24,6 +26,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -93,6 +96,27 @@ def _real_time() -> float:
 # -- the child ------------------------------------------------------------------------
 
 
+def _structured_log() -> bool:
+    """``LOCAL_LOG=json``: the raw records, traces included; else the readable log."""
+    return os.environ.get("LOCAL_LOG", "readable") == "json"
+
+
+def _log_error(error: dict[str, str], trace: list[str] | None, request_id: str) -> None:
+    """An unhandled error as one JSON record with its trace, into the structured log only,
+    as Lambda's runtime logs one; the readable log has the ``REPORT`` line's one line."""
+    if not _structured_log():
+        return
+    record = {
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": "ERROR",
+        "message": f"{error['errorType']}: {error['errorMessage']}",
+        **error,
+        "stackTrace": trace or [],
+        "requestId": request_id,
+    }
+    print(json.dumps(record), flush=True)
+
+
 def _serve(spec: FunctionSpec, connection: Connection) -> None:
     """An execution environment: import the handler once, then serve invocations.
 
@@ -101,7 +125,7 @@ def _serve(spec: FunctionSpec, connection: Connection) -> None:
     """
     # Ctrl-C reaches the whole process group: the parent stops the environments itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if os.environ.get("LOCAL_LOG", "readable") != "json" and sys.__stdout__ is not None:
+    if not _structured_log() and sys.__stdout__ is not None:
         from infra.local.live_log import LiveLog
 
         sys.stdout = LiveLog(sys.__stdout__)  # before the handler's Logger binds its stream
@@ -120,7 +144,9 @@ def _serve(spec: FunctionSpec, connection: Connection) -> None:
     except Exception as exc:
         message = f"Unable to import module '{spec.module_name}': {exc}"
         error = _error("Runtime.ImportModuleError", message)
-        connection.send(("init_error", error, traceback.format_exception(exc)))
+        trace = traceback.format_exception(exc)
+        _log_error(error, trace, "")
+        connection.send(("init_error", error, trace))
         return
     connection.send(("ready", (time.perf_counter() - started) * 1000, None))
 
@@ -140,6 +166,8 @@ def _serve(spec: FunctionSpec, connection: Connection) -> None:
             started = time.perf_counter()
             outcome = _call(handler, event, context)
             duration = (time.perf_counter() - started) * 1000
+        if outcome[0] == "error":
+            _log_error(outcome[1], outcome[2], request_id)
         sys.stdout.flush()
         connection.send((*outcome, duration))
 
@@ -325,10 +353,9 @@ class ProcessRuntime:
         if result.init_duration_ms is not None:
             line += f" Init Duration: {result.init_duration_ms:.1f} ms"
         if result.error is not None:
-            line += f" Error: {result.error['errorType']}: {result.error['errorMessage']}"
-        self._log(line)
-        if result.stack_trace:
-            self._log("".join(result.stack_trace).rstrip())
+            message = " ".join(str(result.error["errorMessage"]).split())
+            line += f" Error: {result.error['errorType']}: {message}"
+        self._log(line)  # one line: the trace is in the environment's structured log
 
     def _invoke_in(self, function: _Function, request_id: str, event: Any) -> InvokeResult:
         spec = function.spec

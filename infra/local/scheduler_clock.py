@@ -58,12 +58,27 @@ class Clock(Protocol):
         """The current time, timezone-aware, in UTC."""
         ...
 
+    def wait_until(self, moment: datetime, stop: threading.Event) -> bool:
+        """Block until the clock reads ``moment``; False if ``stop`` was set first."""
+        ...
+
+
+# How often a wait looks again at a clock that does not say when it moves (the wall
+# clock under time-machine) and at its stop event.
+_WAIT_POLL_SECONDS = 0.2
+
 
 class SystemClock:
-    """The wall clock."""
+    """The wall clock (time-machine moves it too)."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def wait_until(self, moment: datetime, stop: threading.Event) -> bool:
+        while (remaining := (moment - self.now()).total_seconds()) > 0:
+            if stop.wait(min(remaining, _WAIT_POLL_SECONDS)):
+                return False
+        return True
 
 
 def _aware_utc(moment: datetime) -> datetime:
@@ -73,10 +88,16 @@ def _aware_utc(moment: datetime) -> datetime:
 
 
 class ManualClock:
-    """A clock that moves only when told to: ``advance(seconds)`` or ``set(moment)``."""
+    """A clock that moves only when told to: ``advance(seconds)`` or ``set(moment)``.
+
+    What waits on it (``wait_until``) wakes when it moves; ``waiting`` counts the waits
+    under way, so a test can tell that something waits before it moves the clock.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = _aware_utc(start) if start else datetime.now(UTC).replace(microsecond=0)
+        self._moved = threading.Condition()
+        self.waiting = 0
 
     def now(self) -> datetime:
         return self._now
@@ -84,12 +105,35 @@ class ManualClock:
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("a clock does not go backwards; use set() for that")
-        self._now += timedelta(seconds=seconds)
+        with self._moved:
+            self._now += timedelta(seconds=seconds)
+            self._moved.notify_all()
         return self._now
 
     def set(self, moment: datetime) -> datetime:
-        self._now = _aware_utc(moment)
+        with self._moved:
+            self._now = _aware_utc(moment)
+            self._moved.notify_all()
         return self._now
+
+    def wait_until(self, moment: datetime, stop: threading.Event) -> bool:
+        with self._moved:
+            self.waiting += 1
+            self._moved.notify_all()
+            try:
+                while self._now < moment:
+                    if stop.is_set():
+                        return False
+                    self._moved.wait(_WAIT_POLL_SECONDS)  # wakes when moved; looks at stop
+            finally:
+                self.waiting -= 1
+                self._moved.notify_all()
+        return True
+
+    def wait_for_waiters(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` waits are under way (False after ``timeout`` seconds)."""
+        with self._moved:
+            return self._moved.wait_for(lambda: self.waiting >= count, timeout)
 
 
 # -- schedules ----------------------------------------------------------------------

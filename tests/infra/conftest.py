@@ -29,6 +29,7 @@ VARIANT_CONTEXT = {
     "alarmCircuitOpenSeconds": "600",
     # The account already has API Gateway's CloudWatch role: the stack leaves it alone.
     "apiGatewayCloudWatchRole": "false",
+    "sagaLogExecutionData": "true",
 }
 
 

@@ -56,6 +56,7 @@ def test_each_key_reaches_its_setting():
         workerConcurrency='{"low": 4}',
         logSampleRate="0.5",
         alarmEmail="",
+        sagaLogExecutionData="true",
     )
     assert config.webhook_max_body_bytes == 1024
     assert config.alarm_api_5xx_rate_percent == 2.5
@@ -63,6 +64,8 @@ def test_each_key_reaches_its_setting():
     assert config.worker_concurrency == {"high": 20, "default": 10, "low": 4, "fifo": 5}
     assert config.functions.log_sample_rate == 0.5
     assert config.alarm_email is None
+    assert config.saga_log_execution_data is True
+    assert _config().saga_log_execution_data is False
 
 
 def test_a_snake_case_key_is_not_a_context_key():

@@ -177,6 +177,30 @@ def test_no_iam_statement_anywhere_grants_a_wildcard_action(which, resources, va
             assert "*" not in action, (name, statement)
 
 
+def _state_machine_logging(template: dict) -> dict:
+    [machine] = _of_type(template, "AWS::StepFunctions::StateMachine").values()
+    return machine["Properties"]["LoggingConfiguration"]
+
+
+def test_sagas_log_without_execution_data_unless_asked(resources, variant):
+    """Orders and payments stay out of CloudWatch Logs: only sagaLogExecutionData=true
+    (for debugging) logs the states' input and output."""
+    default = _state_machine_logging(resources)
+    assert default["Level"] == "ALL"
+    assert default["IncludeExecutionData"] is False
+    assert _state_machine_logging(variant)["IncludeExecutionData"] is True
+
+
+def test_the_compensation_metric_filter_reads_no_execution_data(resources):
+    """The filter matches the Fail state by name, which the log keeps without execution
+    data; an error or a cause is execution data, and would leave it blind."""
+    [metric_filter] = _of_type(resources, "AWS::Logs::MetricFilter").values()
+    pattern = metric_filter["Properties"]["FilterPattern"]
+    assert '$.type = "FailStateEntered"' in pattern
+    assert '$.details.name = "CompensationFailed"' in pattern
+    assert "error" not in pattern and "cause" not in pattern
+
+
 def test_both_nag_packs_ran_and_left_nothing_open(synthesized):
     _, path = synthesized
     report = json.loads((path.parent / "validation-report.json").read_text())

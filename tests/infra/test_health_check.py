@@ -105,8 +105,9 @@ def test_the_health_function_may_only_read_and_names_what_it_reads(resources):
     [scan] = [s for s in statements if "dynamodb:Scan" in _actions(s)]
     assert scan["Resource"]["Fn::GetAtt"][0].startswith("ActionsCircuitsTable")
     [queues] = [s for s in statements if "sqs:GetQueueAttributes" in _actions(s)]
-    # Four job queues, their four dead-letter queues, and the scheduler's.
-    assert len(queues["Resource"]) == 9
+    # Four job queues, their four dead-letter queues, the scheduler's and the saga
+    # outcomes' dead-letter queues.
+    assert len(queues["Resource"]) == 10
 
 
 def test_the_stack_outputs_the_health_url_and_settings(synthesized):

@@ -89,7 +89,7 @@ def test_email_subscription_only_when_alarm_email_is_given(resources, variant):
 def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers(resources):
     topic = {"Ref": _topic(resources)}
     alarms = _alarms(resources)
-    assert len(alarms) == 16
+    assert len(alarms) == 17
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
@@ -97,7 +97,7 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers(resou
         assert alarm["AlarmDescription"], name
 
 
-@pytest.mark.parametrize("queue", (*QUEUES, "scheduler"))
+@pytest.mark.parametrize("queue", (*QUEUES, "scheduler", "saga-outcomes"))
 def test_any_dead_letter_alarms(resources, queue):
     alarm = _alarm(resources, f"DeadLetters-{queue}")
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -106,11 +106,10 @@ def test_any_dead_letter_alarms(resources, queue):
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     [dimension] = alarm["Dimensions"]
     [queue_id, _] = dimension["Value"]["Fn::GetAtt"]
-    expected = (
-        "SchedulingDeadLetterQueue"
-        if queue == "scheduler"
-        else (f"JobQueues{queue.title()}DeadLetterQueue")
-    )
+    expected = {
+        "scheduler": "SchedulingDeadLetterQueue",
+        "saga-outcomes": "SagaOutcomesDeadLetterQueue",
+    }.get(queue, f"JobQueues{queue.title()}DeadLetterQueue")
     assert queue_id.startswith(expected)
 
 
@@ -243,7 +242,7 @@ def test_dashboard_shows_every_queue_and_its_dead_letters(dashboard, resources):
         "NumberOfMessagesDeleted",
     } <= metrics
     queues = [q for q in _of_type(resources, "AWS::SQS::Queue") if not q.startswith("Monitoring")]
-    assert len(queues) == 9
+    assert len(queues) == 11  # the job queues, the scheduler's, the saga outcomes' two
     for queue in queues:
         assert queue in dashboard, queue
 

@@ -194,11 +194,17 @@ def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
 
 def test_queues_refuse_requests_without_tls(resources):
     policies = _of_type(resources, "AWS::SQS::QueuePolicy").values()
-    assert len(policies) == 9  # eight job and dead-letter queues, and the scheduler's
+    # Eight job and dead-letter queues, the scheduler's, and the saga outcomes' two.
+    assert len(policies) == 11
     for policy in policies:
-        [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+        [statement, *others] = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for other in others:  # EventBridge's, for the saga outcomes rule only
+            assert other["Principal"] == {"Service": "events.amazonaws.com"}
+            assert "sqs:SendMessage" in other["Action"]
+            assert not [a for a in other["Action"] if "Receive" in a or "Delete" in a]
+            assert "aws:SourceArn" in other["Condition"]["ArnEquals"]
 
 
 def test_the_worker_reads_every_queue_with_partial_batch_responses(resources):
@@ -208,6 +214,8 @@ def test_the_worker_reads_every_queue_with_partial_batch_responses(resources):
     for mapping in mappings:
         props = mapping["Properties"]
         [queue_id, _] = props["EventSourceArn"]["Fn::GetAtt"]
+        if queue_id.startswith("SagaOutcomes"):
+            continue  # not the worker's: see test_saga_outcomes.py
         assert props["BatchSize"] == 10
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         concurrency[names[queue_id]] = props["ScalingConfig"]["MaximumConcurrency"]

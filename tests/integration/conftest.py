@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,3 +205,33 @@ def sqs_clock(monkeypatch) -> SqsClock:
     monkeypatch.setattr(sqs_models, "unix_time", shifted)
     monkeypatch.setattr(sqs_models, "unix_time_millis", lambda dt=None: shifted(dt) * 1000.0)
     return clock
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is when a line is written (pytest swaps it per phase)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture
+def log_lines(capsys, monkeypatch):
+    """A function returning the functions' JSON log lines printed since the last call."""
+    import logging
+
+    from functions.observability import logger
+
+    # The logger's handler keeps the stdout of when it was made; make it this test's.
+    for handler in logging.getLogger(logger.name).handlers:
+        monkeypatch.setattr(handler, "stream", _CurrentStdout())
+    capsys.readouterr()
+
+    def read() -> list[dict[str, Any]]:
+        lines = capsys.readouterr().out.splitlines()
+        documents = [json.loads(line) for line in lines if line.startswith("{")]
+        return [doc for doc in documents if "level" in doc and "_aws" not in doc]
+
+    return read

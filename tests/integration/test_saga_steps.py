@@ -158,3 +158,25 @@ def test_an_order_without_an_id_is_a_permanent_failure(table):
 def test_an_unknown_task_is_refused():
     with pytest.raises(InvalidAction):
         tasks.run({"task": "launch_rocket", "input": {"order_id": ORDER_ID}})
+
+
+def test_each_compensation_that_runs_logs_a_line(table, log_lines):
+    _run("charge_payment")
+    log_lines()
+    _run("refund_payment", compensation=True)
+    with pytest.raises(TransientError):
+        _run("release_inventory", {"release_inventory": "transient:1"}, compensation=True)
+
+    lines = log_lines()
+    ran = [line for line in lines if line["message"] == "compensation ran"]
+    raised = [line for line in lines if line["message"] == "compensation raised"]
+    assert [line["compensation"] for line in ran] == ["refund_payment"]
+    assert [line["compensation"] for line in raised] == ["release_inventory"]
+    assert raised[0]["level"] == "WARNING"
+    assert "TransientError" in raised[0]["error"]
+    assert "Traceback" not in str(raised[0])  # the state machine has the error; one line
+
+
+def test_a_step_logs_no_compensation_line(table, log_lines):
+    _run("charge_payment")
+    assert not [line for line in log_lines() if "compensation" in line["message"]]

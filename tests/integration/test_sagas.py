@@ -16,13 +16,18 @@ import boto3
 import pytest
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from functions.sagas.order import COMPENSATIONS, STEPS
+from functions.actions import store
+from functions.actions.hooks import AwaitSaga
+from functions.actions.store import ActionStatus, LogEvent, SagaOutcome
+from functions.sagas.order import COMPENSATIONS, STEPS, WAIT_SECONDS
 from functions.settings import reset as reset_settings
 from infra.local.deploy import deploy
 from infra.local.stepfunctions import inprocess_lambdas
 from tests.conftest import reset_process_state
 
 SAGA_HANDLER = "functions.handlers.saga.lambda_handler"
+WORKER_HANDLER = "functions.handlers.worker.lambda_handler"
+OUTCOME_HANDLER = "functions.handlers.saga_outcome.lambda_handler"
 COMPENSATION_FAILED = "Saga.CompensationFailed"
 # The effect each step records, and the one its compensation records.
 EFFECTS = {
@@ -71,10 +76,13 @@ def test_the_definition_calls_only_the_saga_function(definition, function_id):
     assert tasks == set(STEPS) | set(COMPENSATIONS.values())
 
 
-def test_the_state_machine_logs_everything_and_is_traced(template, state_machine_id):
+def test_the_state_machine_logs_every_event_without_its_data_and_is_traced(
+    template, state_machine_id
+):
     properties = template["Resources"][state_machine_id]["Properties"]
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
-    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
+    # Orders and payments stay out of the log unless sagaLogExecutionData asks.
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert properties["LoggingConfiguration"]["Destinations"]
     assert properties["TracingConfiguration"]["Enabled"] is True
     assert properties.get("StateMachineType", "STANDARD") == "STANDARD"
@@ -84,19 +92,64 @@ def test_the_state_machine_logs_everything_and_is_traced(template, state_machine
 
 
 class Saga:
-    """The order saga's state machine on moto, with its state table."""
+    """The order saga's state machine on moto, with its state table, and the worker and
+    the outcomes function of the same stack, run in this process."""
 
     def __init__(
-        self, arn: str, table: str, slept: list[float], calls: list[dict], function: str
+        self, arn: str, table: str, slept: list[float], calls: list[dict], deployment
     ) -> None:
         self.arn = arn
         self.table = table
-        self.function = function
+        self.function = _function(deployment, SAGA_HANDLER).name
         self.slept = slept
         self.calls = calls
+        self.deployment = deployment
         self.sfn = boto3.client("stepfunctions")
         self.dynamodb = boto3.client("dynamodb")
         self._threads_before = len(TMP_THREADS)  # moto never empties the list
+
+    def enqueue(self, order: dict[str, Any]) -> str:
+        """An action of ``start_order_saga`` for the order, on its queue; its id."""
+        from functions.actions import enqueue_async_action
+
+        return enqueue_async_action("start_order_saga", order)
+
+    def work(self) -> None:
+        """Run the worker on the default job queue until it is empty."""
+        from functions.handlers.worker import lambda_handler
+
+        self._drain(
+            json.loads(self._environment(WORKER_HANDLER)["JOB_QUEUES"])["default"]["arn"],
+            lambda_handler,
+        )
+
+    def deliver_outcomes(self) -> int:
+        """Run the outcomes function on what the rule put on its queue; how many it got."""
+        from functions.handlers.saga_outcome import lambda_handler
+
+        [source] = [
+            s
+            for s in self.deployment.event_sources
+            if s.function == _function(self.deployment, OUTCOME_HANDLER).name
+        ]
+        return self._drain(source.queue_arn, lambda_handler)
+
+    def _drain(self, queue_arn: str, handler) -> int:
+        from infra.local.lambda_runtime import LocalContext
+        from infra.local.pollers import Mapping, poll_once
+
+        url = self.deployment.queue_urls[queue_arn]
+        mapping = Mapping("f", url, queue_arn, batch_size=10, report_batch_item_failures=True)
+        received = 0
+        for _ in range(20):
+            result = poll_once(mapping, lambda name, event: handler(event, LocalContext(name)))
+            if not result.received:
+                break
+            received += result.received
+        return received
+
+    def _environment(self, handler: str) -> dict[str, str]:
+        return _function(self.deployment, handler).environment
 
     def start(self, order: dict[str, Any], name: str | None = None) -> str:
         return self.sfn.start_execution(
@@ -137,6 +190,10 @@ class Saga:
         return [call["task"] for call in self.calls]
 
 
+def _function(deployment, handler: str):
+    return next(f for f in deployment.functions.values() if f.handler == handler)
+
+
 @pytest.fixture
 def saga(template, monkeypatch):
     from moto import mock_aws
@@ -152,13 +209,18 @@ def saga(template, monkeypatch):
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         reset_process_state()
         deployment = deploy(template, stack_name="ActionScheduler")
-        function = next(f for f in deployment.functions.values() if f.handler == SAGA_HANDLER)
-        table = function.environment["SAGA_TABLE_NAME"]
-        monkeypatch.setenv("SAGA_TABLE_NAME", table)
+        # One process runs the saga's tasks, the worker and the outcomes function: the
+        # environment of all three (they agree where they overlap).
+        for each in (SAGA_HANDLER, WORKER_HANDLER, OUTCOME_HANDLER):
+            for name, value in _function(deployment, each).environment.items():
+                if not name.startswith("POWERTOOLS_"):
+                    monkeypatch.setenv(name, value)
         reset_settings()
+        table = _function(deployment, SAGA_HANDLER).environment["SAGA_TABLE_NAME"]
         [arn] = [arn for arn in deployment.physical.values() if ":stateMachine:" in arn]
-        with inprocess_lambdas({function.name: handler}) as slept:
-            yield Saga(arn, table, slept, calls, function.name)
+        name = _function(deployment, SAGA_HANDLER).name
+        with inprocess_lambdas({name: handler}) as slept:
+            yield Saga(arn, table, slept, calls, deployment)
     reset_process_state()
 
 
@@ -326,8 +388,11 @@ def test_the_hook_starts_one_execution_per_order(saga, monkeypatch):
     order = _order()
 
     first = start_order_saga(order, _action(order["order_id"]))
-    assert first.startswith("saga started: ")
-    execution = first.removeprefix("saga started: ")
+    # The starter waits for the saga; a repeat finds it started and does not.
+    assert isinstance(first, AwaitSaga)
+    execution = first.execution_arn
+    assert str(first) == f"saga started: {execution}"
+    assert first.wait_seconds == WAIT_SECONDS
     assert execution.endswith(f":order-{order['order_id']}")
     assert saga.wait(execution)["status"] == "SUCCEEDED"
 
@@ -364,10 +429,10 @@ def test_the_hook_started_again_while_the_saga_runs_starts_nothing_new(
             second = start_order_saga(order, _action(order["order_id"]))
         finally:
             release.set()
-        execution = first.split(": ", 1)[1]
+        execution = first.execution_arn
         assert saga.wait(execution)["status"] == "SUCCEEDED"
 
-    assert first.startswith("saga started: ")
+    assert str(first) == f"saga started: {execution}"
     assert second == f"saga already started: {execution}"
     executions = saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"]
     assert len(executions) == 1
@@ -384,7 +449,258 @@ def test_the_hook_refuses_an_order_without_an_id(saga, monkeypatch):
     assert saga.sfn.list_executions(stateMachineArn=saga.arn)["executions"] == []
 
 
+# --- the action that started the saga: its outcome --------------------------------------------
+
+
+def _events(action) -> list[LogEvent]:
+    return [entry.event for entry in action.log]
+
+
+def _waiting(saga, order: dict[str, Any]) -> tuple[str, str]:
+    """An action of start_order_saga, run by the worker: its id and the execution it waits for."""
+    action_id = saga.enqueue(order)
+    saga.work()
+    action = store.get(action_id)
+    assert action.status is ActionStatus.IN_PROGRESS
+    assert _events(action)[-1] is LogEvent.WAITING
+    assert action.waiting_for is not None
+    return action_id, action.waiting_for
+
+
+def test_the_action_waits_for_its_saga_then_completes_with_it(saga, log_lines):
+    action_id, execution = _waiting(saga, _order())
+    waiting = store.get(action_id)
+    assert waiting.claim_expires_at.timestamp() == pytest.approx(
+        waiting.updated_at.timestamp() + WAIT_SECONDS
+    )
+    assert saga.wait(execution)["status"] == "SUCCEEDED"
+    assert store.get(action_id).status is ActionStatus.IN_PROGRESS  # until the outcome
+
+    assert saga.deliver_outcomes() == 1
+
+    action = store.get(action_id)
+    assert action.status is ActionStatus.COMPLETE
+    assert _events(action)[-3:] == [LogEvent.WAITING, LogEvent.SAGA_SUCCEEDED, LogEvent.COMPLETED]
+    assert action.log[-2].message == f"order-{action.args['order_id']} succeeded"
+    assert action.saga == SagaOutcome(execution, "SUCCEEDED")
+    assert action.waiting_for is None and action.claim_expires_at is None
+    [ended] = [line for line in log_lines() if line["message"] == "saga succeeded"]
+    assert (ended["action_id"], ended["status"]) == (action_id, "SUCCEEDED")
+
+
+def test_an_action_whose_saga_compensates_fails_with_the_sagas_error(saga, log_lines):
+    order = _order({"create_shipment": "permanent"})
+    action_id, execution = _waiting(saga, order)
+    assert saga.wait(execution)["status"] == "FAILED"
+    saga.deliver_outcomes()
+
+    action = store.get(action_id)
+    assert action.status is ActionStatus.FAILED
+    error = (
+        f"saga order-{order['order_id']} failed: PermanentError: create_shipment failed "
+        "(as asked); compensated: cancel_shipment, refund_payment, release_inventory"
+    )
+    assert action.last_error == error
+    assert _events(action)[-3:] == [LogEvent.WAITING, LogEvent.SAGA_FAILED, LogEvent.FAILED]
+    assert action.saga.status == "FAILED"
+    # In the failed list, as any failed action.
+    failed = store.query(store.Criteria(hook="start_order_saga", status=ActionStatus.FAILED))
+    assert [found.action_id for found in failed.items] == [action_id]
+    lines = log_lines()
+    [ended] = [line for line in lines if line["message"] == "saga failed"]
+    assert ended["level"] == "WARNING" and ended["action_id"] == action_id
+    assert "compensated: cancel_shipment" in ended["error"]
+    ran = [line["compensation"] for line in lines if line["message"] == "compensation ran"]
+    assert ran == ["cancel_shipment", "refund_payment", "release_inventory"]
+
+
+def test_an_outcome_delivered_twice_is_recorded_once(saga):
+    action_id, execution = _waiting(saga, _order())
+    saga.wait(execution)
+    saga.deliver_outcomes()
+    recorded = store.get(action_id)
+
+    assert store.record_saga_outcome(action_id, SagaOutcome(execution, "SUCCEEDED")) == recorded
+    assert store.get(action_id) == recorded
+
+
+def test_a_saga_that_ends_before_its_action_waits_finishes_the_action_at_once(saga, register):
+    """The outcome may land while the run still holds its claim: the wait finds it."""
+    from functions.hooks.orders import start_order_saga
+
+    def racing(args, action):
+        started = start_order_saga(args, action)
+        saga.wait(started.execution_arn)
+        assert saga.deliver_outcomes() == 1
+        noted = store.get(action.action_id)
+        assert noted.status is ActionStatus.IN_PROGRESS
+        assert _events(noted)[-1] is LogEvent.SAGA_FAILED
+        return started
+
+    register("racing_order_saga", racing)
+    from functions.actions import enqueue_async_action
+
+    action_id = enqueue_async_action("racing_order_saga", _order({"charge_payment": "permanent"}))
+    saga.work()
+
+    action = store.get(action_id)
+    assert action.status is ActionStatus.FAILED
+    assert LogEvent.WAITING not in _events(action)
+    assert _events(action)[-2:] == [LogEvent.SAGA_FAILED, LogEvent.FAILED]
+    assert "PermanentError: charge_payment failed" in action.last_error
+
+
+def test_a_second_start_of_the_same_order_completes_at_once_and_the_first_gets_the_outcome(saga):
+    order = _order()
+    first = saga.enqueue(order)
+    second = saga.enqueue(order)
+    saga.work()
+    assert store.get(second).status is ActionStatus.COMPLETE
+    assert store.get(second).log[-1].message.startswith("saga already started: ")
+    execution = store.get(first).waiting_for
+    saga.wait(execution)
+    saga.deliver_outcomes()
+
+    assert store.get(first).status is ActionStatus.COMPLETE
+    assert store.get(second).saga is None  # the outcome goes to the starter only
+
+
+def test_an_aborted_saga_fails_its_action(saga, function_id):
+    from functions.handlers.saga import lambda_handler
+
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking(event, context):
+        entered.set()
+        release.wait(10)
+        return lambda_handler(event, context)
+
+    with inprocess_lambdas({function_id: blocking}):
+        action_id = saga.enqueue(_order())
+        saga.work()
+        execution = store.get(action_id).waiting_for
+        assert entered.wait(10)
+        saga.sfn.stop_execution(executionArn=execution, error="Operator", cause="stopped by hand")
+        release.set()
+        assert saga.wait(execution)["status"] == "ABORTED"
+    saga.deliver_outcomes()
+
+    action = store.get(action_id)
+    assert action.status is ActionStatus.FAILED
+    assert action.saga.status == "ABORTED"
+    assert "aborted" in action.last_error
+
+
+def test_an_outcome_for_an_action_that_is_gone_is_logged_and_dropped(saga, log_lines):
+    action_id, execution = _waiting(saga, _order())
+    store.table.dynamodb().delete_item(TableName=store.table.name(), Key=store.table.key(action_id))
+    saga.wait(execution)
+    assert saga.deliver_outcomes() == 1
+    assert saga.deliver_outcomes() == 0  # not received again
+    assert [line for line in log_lines() if "gone" in line["message"]]
+
+
+# --- actionsctl saga ------------------------------------------------------------------------
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from infra.cli.main import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_saga_list_shows_the_executions_newest_first_and_filters_by_status(saga, capsys):
+    good, bad = _order(), _order({"charge_payment": "permanent"})
+    for order in (good, bad):
+        saga.wait(saga.start(order, name=f"order-{order['order_id']}"))
+
+    code, out, err = _cli(capsys, "saga", "list")
+    assert (code, err) == (0, "")
+    [header, *rows] = out.strip().splitlines()[:3]
+    assert header.split()[:4] == ["EXECUTION", "STATUS", "STARTED", "STOPPED"]
+    assert {row.split()[0]: row.split()[1] for row in rows} == {
+        f"order-{good['order_id']}": "SUCCEEDED",
+        f"order-{bad['order_id']}": "FAILED",
+    }
+
+    code, out, _ = _cli(capsys, "saga", "list", "--status", "failed", "--json")
+    assert code == 0
+    [listed] = [json.loads(line) for line in out.splitlines()]
+    assert listed["name"] == f"order-{bad['order_id']}"
+    assert listed["status"] == "FAILED"
+
+
+def test_saga_get_shows_how_it_ended_the_states_it_went_through_and_its_action(saga, capsys):
+    order = _order({"create_shipment": "permanent"})
+    action_id, execution = _waiting(saga, order)
+    saga.wait(execution)
+    saga.deliver_outcomes()
+
+    name = f"order-{order['order_id']}"
+    code, out, err = _cli(capsys, "saga", "get", name)
+    assert (code, err) == (0, "")
+    fields = dict(line.split(":", 1) for line in out.splitlines() if not line.startswith(" "))
+    assert fields["execution"].strip() == name
+    assert fields["status"].strip() == "FAILED"
+    assert fields["action"].strip() == f"{action_id} (failed)"
+    assert "compensated: cancel_shipment, refund_payment, release_inventory" in fields["error"]
+    assert "Undo create_shipment -> Undo charge_payment -> Undo reserve_inventory" in out
+    assert "origin" not in fields["input"]  # the order, not the plumbing
+
+    code, out, _ = _cli(capsys, "saga", "get", execution, "--json")
+    document = json.loads(out)
+    assert document["arn"] == execution
+    assert document["action_id"] == action_id
+    assert document["input"]["order_id"] == order["order_id"]
+    assert document["states"][:2] == ["Start", "reserve_inventory"]
+
+
+def test_saga_get_of_an_unknown_execution_is_a_one_line_error(saga, capsys):
+    code, out, err = _cli(capsys, "saga", "get", "order-nobody")
+    assert (code, out) == (1, "")
+    assert err.strip() == "actionsctl: error: no execution 'order-nobody' of the order saga"
+
+
 # --- the local seam itself -------------------------------------------------------------------
+
+
+def test_with_a_clock_a_retry_waits_its_interval_on_that_clock(saga, function_id):
+    """The local cloud's retries wait on its clock: a test moves the clock, nobody sleeps."""
+    from functions.handlers.saga import lambda_handler
+    from infra.local.scheduler_clock import ManualClock
+
+    clock = ManualClock()
+    called = threading.Semaphore(0)
+
+    def handler(event, context):
+        saga.calls.append(event)
+        called.release()
+        return lambda_handler(event, context)
+
+    with inprocess_lambdas({function_id: handler}, clock=clock) as slept:
+        execution = saga.start(_order({"charge_payment": "transient:1"}))
+        for _ in range(2):  # reserve_inventory, then the first charge_payment
+            assert called.acquire(timeout=10)
+        assert clock.wait_for_waiters(1, timeout=10)
+        assert slept == [2]
+        assert saga.tasks_called() == ["reserve_inventory", "charge_payment"]
+
+        clock.advance(1.5)  # not yet: the retry still waits for the clock
+        assert clock.wait_for_waiters(1, timeout=10)
+        assert saga.tasks_called() == ["reserve_inventory", "charge_payment"]
+
+        clock.advance(0.5)
+        assert saga.wait(execution)["status"] == "SUCCEEDED"
+    assert saga.tasks_called() == [
+        "reserve_inventory",
+        "charge_payment",
+        "charge_payment",
+        "create_shipment",
+    ]
+    assert clock.waiting == 0
 
 
 def test_an_unregistered_function_fails_the_task(saga, function_id):

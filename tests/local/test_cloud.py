@@ -203,7 +203,14 @@ def test_a_saga_runs_through_step_functions_and_compensates(cloud):
         "refund_payment",
         "release_inventory",
     ]
-    assert "saga started" in json.dumps(_action(cloud, "saga-e2e"))
+    # The outcome reaches the action through EventBridge, the outcomes queue and its
+    # function: the action that waited for the saga fails with the saga's error.
+    item = _wait(lambda: (a := _action(cloud, "saga-e2e")).get("status") == "failed" and a)
+    assert "saga started" in json.dumps(item)
+    assert item["last_error"] == (
+        "saga order-e2e-1 failed: PermanentError: create_shipment failed (as asked); "
+        "compensated: cancel_shipment, refund_payment, release_inventory"
+    )
 
 
 def test_the_live_log_says_what_happened(cloud):

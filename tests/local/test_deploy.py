@@ -22,6 +22,7 @@ def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed)
         "functions.handlers.webhook.lambda_handler",
         "functions.handlers.worker.lambda_handler",
         "functions.handlers.saga.lambda_handler",
+        "functions.handlers.saga_outcome.lambda_handler",
         "functions.handlers.health.lambda_handler",
     }
     for function in deployed.functions.values():
@@ -60,7 +61,8 @@ def test_routes_event_sources_schedules_and_state_machine(deployed):
     handlers = {f.name: f.handler for f in deployed.functions.values()}
     assert handlers[routes["POST", "/webhooks/{source}"]].endswith("webhook.lambda_handler")
     assert handlers[routes["GET", "/health"]].endswith("health.lambda_handler")
-    assert sorted(s.max_concurrency for s in deployed.event_sources) == [2, 5, 10, 20]
+    # The job queues' four (low, fifo, default, high), and the saga outcomes queue's.
+    assert sorted(s.max_concurrency for s in deployed.event_sources) == [2, 2, 5, 10, 20]
     assert all(s.report_batch_item_failures for s in deployed.event_sources)
     assert all(s.queue_arn in deployed.queue_urls for s in deployed.event_sources)
     [schedule] = boto3.client("scheduler").list_schedules()["Schedules"]
@@ -72,6 +74,20 @@ def test_routes_event_sources_schedules_and_state_machine(deployed):
         )["definition"]
     )
     assert definition["StartAt"] == "Start"
+
+
+def test_event_rules_are_created_with_their_sqs_targets(deployed):
+    """moto's EventBridge matches events to them and sends them on: the saga outcomes."""
+    events = boto3.client("events")
+    [rule] = events.list_rules()["Rules"]
+    pattern = json.loads(rule["EventPattern"])
+    assert pattern["source"] == ["aws.states"]
+    [machine] = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert pattern["detail"]["stateMachineArn"] == [machine["stateMachineArn"]]
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    outcomes = next(f for f in deployed.functions.values() if "saga_outcome" in f.handler)
+    [source] = [s for s in deployed.event_sources if s.function == outcomes.name]
+    assert target["Arn"] == source.queue_arn
 
 
 def test_the_apis_gateway_responses_are_recorded_for_the_front(deployed):

@@ -110,6 +110,36 @@ def test_errors_come_back_as_lambda_shapes(runtime):
         runtime.invoke("Nobody", {})
 
 
+def test_a_failure_is_one_line_in_the_readable_log_and_its_trace_stays_out(runtime, capfd):
+    runtime.register(_spec("Fail", "fail"))
+    runtime.invoke("Fail", {})
+
+    [report] = runtime.lines
+    assert report.startswith("REPORT Fail RequestId: ")
+    assert report.endswith(" Error: ValueError: as asked")
+    assert "Traceback" not in capfd.readouterr().out
+
+
+def test_with_local_log_json_a_failure_logs_its_trace_as_one_json_record(capfd):
+    import json
+
+    lines: list[str] = []
+    runtime = ProcessRuntime(base_environment={"LOCAL_LOG": "json"}, log=lines.append)
+    try:
+        runtime.register(_spec("Fail", "fail"))
+        failed = runtime.invoke("Fail", {})
+    finally:
+        runtime.stop()
+
+    assert len(lines) == 1 and "Traceback" not in lines[0]
+    records = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line]
+    [record] = [r for r in records if r.get("errorType") == "ValueError"]
+    assert record["level"] == "ERROR"
+    assert record["message"] == "ValueError: as asked"
+    assert record["requestId"] == failed.request_id
+    assert "Traceback" in "".join(record["stackTrace"])
+
+
 def test_a_bad_handler_string_is_rejected():
     with pytest.raises(ValueError, match=r"module\.function"):
         FunctionSpec("F", "handler", {}, 3, 128)

@@ -17,6 +17,7 @@ from functions.actions.store.record import (
     LogEntry,
     LogEvent,
     Recurrence,
+    SagaOutcome,
     entry_from_item,
     epoch,
     from_item,
@@ -73,11 +74,28 @@ def test_an_action_survives_the_trip_through_a_dynamodb_item(when, args, attempt
         last_error="TransientError: busy",
         claim_expires_at=when + timedelta(minutes=15),
         log=(LogEntry(when.replace(microsecond=0), LogEvent.STARTED, "attempt 1 of 3", 1),),
+        waiting_for="arn:aws:states:us-east-1:1:execution:Saga:order-o-1",
+        saga=SagaOutcome("arn:aws:states:us-east-1:1:execution:Saga:order-o-0", "FAILED", "E: x"),
     )
 
     item = plain(typed(to_item(action)))
 
     assert from_item(item) == action
+
+
+def test_a_saga_outcome_says_in_one_line_how_the_execution_ended():
+    arn = "arn:aws:states:us-east-1:1:execution:Saga:order-o-1"
+    assert SagaOutcome(arn, "SUCCEEDED").describe() == "order-o-1 succeeded"
+    assert SagaOutcome(arn, "SUCCEEDED").succeeded
+    timed_out = SagaOutcome(arn, "TIMED_OUT", "States.Timeout")
+    assert timed_out.describe() == "order-o-1 timed out: States.Timeout"
+    assert not timed_out.succeeded
+    document = Action.new(_envelope(datetime(2026, 11, 30, tzinfo=UTC))).but(saga=timed_out)
+    assert document.to_document()["saga"] == {
+        "execution_arn": arn,
+        "status": "TIMED_OUT",
+        "error": "States.Timeout",
+    }
 
 
 def test_the_item_carries_the_index_keys_derived_from_the_record():

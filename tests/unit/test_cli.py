@@ -212,6 +212,9 @@ def test_a_malformed_job_queues_is_refused_clearly(no_cloudformation, raw, messa
         ["schedule", "every", "an-hour", "h"],
         ["schedule", "every", "3600", "h", "--start", "2030-01-01"],
         ["schedule", "cron", "0 3 * * *"],
+        ["saga", "list", "--status", "sleeping"],
+        ["saga", "list", "--limit", "0"],
+        ["saga", "get"],
         [],
     ],
 )
@@ -234,6 +237,8 @@ def test_stack_is_accepted_before_and_after_the_subcommand():
     assert parser.parse_args(["actions", "counts", "--stack", "C"]).stack == "C"
     assert parser.parse_args(["schedule", "now", "h", "--stack", "D"]).stack == "D"
     assert parser.parse_args(["action", "cancel", "x", "--stack", "E"]).stack == "E"
+    assert parser.parse_args(["saga", "list", "--stack", "F"]).stack == "F"
+    assert parser.parse_args(["--stack", "G", "saga", "get", "order-1"]).stack == "G"
 
 
 def test_schedule_takes_the_time_before_the_hook():
@@ -302,6 +307,7 @@ def test_the_scheduler_and_circuit_outputs_become_the_environment_too(cloudforma
                 "JobQueues": json.dumps(QUEUES),
                 "ActionsTableName": "prod-actions",
                 "CircuitsTableName": "prod-circuits",
+                "OrderSagaArn": "arn:aws:states:us-east-1:1:stateMachine:Orders",
                 **SCHEDULER,
             },
         ),
@@ -314,6 +320,7 @@ def test_the_scheduler_and_circuit_outputs_become_the_environment_too(cloudforma
     assert {name: environ[name] for name in sorted(environ) if name != "JOB_QUEUES"} == {
         "ACTIONS_TABLE_NAME": "prod-actions",
         "CIRCUITS_TABLE_NAME": "prod-circuits",
+        "ORDER_SAGA_ARN": "arn:aws:states:us-east-1:1:stateMachine:Orders",
         "SCHEDULER_DEAD_LETTER_ARN": "arn:aws:sqs:us-east-1:1:prod-scheduler-dlq",
         "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/prod-scheduler",
         "SCHEDULE_GROUP": "prod-schedules",
@@ -397,3 +404,18 @@ def test_local_up_runs_the_local_cloud_with_its_functions_logs_shown():
     assert (args.api_port, args.aws_port) == (8001, 4567)
     assert args.quiet_functions is False
     assert args.handler.__module__ == "infra.cli.local"
+
+
+def test_saga_commands_without_the_saga_configured_are_a_one_line_error(
+    no_cloudformation, monkeypatch, capsys
+):
+    monkeypatch.setenv("JOB_QUEUES", json.dumps(QUEUES))
+    monkeypatch.setenv("ACTIONS_TABLE_NAME", "actions")
+    monkeypatch.setenv("ORDER_SAGA_ARN", "")
+
+    assert main(["saga", "list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "actionsctl: error: the environment has no ORDER_SAGA_ARN, the order saga's state "
+        "machine (set it, or pass --stack NAME)"
+    )

@@ -46,6 +46,9 @@ class LogEvent(StrEnum):
     DEAD_LETTERED = "dead-lettered"
     CANCELED = "canceled"
     REDRIVEN = "redriven"
+    WAITING = "waiting"  # the run started a saga; the action waits for its outcome
+    SAGA_SUCCEEDED = "saga-succeeded"
+    SAGA_FAILED = "saga-failed"  # failed, timed out or aborted
 
 
 LOG_LIMIT = 50  # log entries an item keeps, the newest
@@ -151,6 +154,36 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class SagaOutcome:
+    """How a saga an action started ended: its execution and Step Functions' status
+    (``SUCCEEDED``, ``FAILED``, ``TIMED_OUT``, ``ABORTED``), with its error, if any."""
+
+    execution_arn: str
+    status: str
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    @property
+    def execution_name(self) -> str:
+        return self.execution_arn.rpartition(":")[2]
+
+    def describe(self) -> str:
+        """One line for the action's log: ``order-o-1 failed: PermanentError: ...``."""
+        text = f"{self.execution_name} {self.status.lower().replace('_', ' ')}"
+        return f"{text}: {self.error}" if self.error else text
+
+    def to_plain(self) -> dict[str, str]:
+        return {"execution_arn": self.execution_arn, "status": self.status, "error": self.error}
+
+    @classmethod
+    def from_plain(cls, value: dict[str, Any]) -> SagaOutcome:
+        return cls(str(value["execution_arn"]), str(value["status"]), str(value.get("error", "")))
+
+
+@dataclass(frozen=True)
 class Recurrence:
     """A recurring action's rule: every ``interval_seconds`` from ``start``, or a cron."""
 
@@ -215,6 +248,10 @@ class Action:
     expires_at: datetime | None = None  # the item's TTL
     log: tuple[LogEntry, ...] = field(default=())
     args_ref: PayloadRef | None = None
+    # The saga execution an in-progress action waits for (its hook returned AwaitSaga),
+    # and how the last saga it started ended (functions/sagas/outcomes.py records it).
+    waiting_for: str | None = None
+    saga: SagaOutcome | None = None
 
     @classmethod
     def new(
@@ -268,6 +305,8 @@ class Action:
                 value = [entry.to_plain() for entry in value]
             elif isinstance(value, PayloadRef):
                 value = value.model_dump()
+            elif isinstance(value, SagaOutcome):
+                value = value.to_plain()
             elif isinstance(value, StrEnum):
                 value = str(value)
             document[name] = value
@@ -302,6 +341,8 @@ def to_item(action: Action) -> dict[str, Any]:
             value = [entry.to_plain() for entry in value]
         elif name == "args_ref":
             value = value.model_dump()
+        elif name == "saga":
+            value = value.to_plain()
         elif isinstance(value, StrEnum):
             value = str(value)
         item[name] = value
@@ -341,6 +382,8 @@ def from_item(item: dict[str, Any]) -> Action:
         expires_at=_optional_moment(item.get("expires_at")),
         log=tuple(LogEntry.from_plain(entry) for entry in item.get("log", [])),
         args_ref=PayloadRef.model_validate(item["args_ref"]) if item.get("args_ref") else None,
+        waiting_for=item.get("waiting_for"),
+        saga=SagaOutcome.from_plain(item["saga"]) if item.get("saga") else None,
     )
 
 

@@ -8,6 +8,7 @@ deliveries and cancellations never race an action into two states:
                                    --fail--> failed --reset_for_redrive--> pending
     in-progress, its claim expired --reset_for_redrive--> pending
     pending --cancel--> canceled
+    in-progress --await_saga--> in-progress (waiting) --record_saga_outcome--> complete | failed
 
 A unique action holds a lock item (``unique#<match key>``) from create until it
 finishes, fails or is canceled.
@@ -33,6 +34,7 @@ from functions.actions.store.record import (
     ActionStatus,
     LogEntry,
     LogEvent,
+    SagaOutcome,
     epoch,
     from_item,
     hash_of,
@@ -328,18 +330,38 @@ def _finish(
     scheduled_for: datetime | None = None,
 ) -> None:
     """Write the run's outcome, on condition that this run still holds the claim."""
+    _write_finish(action, status, _finishing(action, status, entries, error, scheduled_for))
+
+
+def _finishing(
+    action: Action,
+    status: ActionStatus,
+    entries: list[LogEntry],
+    error: str | None,
+    scheduled_for: datetime | None,
+) -> _Update:
+    """The write of a run's outcome (a finished run waits for nothing any more)."""
     scheduled = action.scheduled_for if scheduled_for is None else scheduled_for
     update = _status_change(status, scheduled).set("scheduled_for", epoch(scheduled))
     log = [*action.log, *entries][-LOG_LIMIT:]
-    update.set("log", [entry.to_plain() for entry in log]).remove("claim_expires_at")
+    update.set("log", [entry.to_plain() for entry in log])
+    update.remove("claim_expires_at", "waiting_for")
     if error is not None:
         update.set("last_error", error[:ERROR_LIMIT])
     if status in RETENTION_SECONDS:
         update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[status]))
+    return update
+
+
+def _write_finish(
+    action: Action, status: ActionStatus, update: _Update, also: str | None = None
+) -> None:
+    """Write a run's outcome on condition that the run holds the claim (``also``: and that)."""
     update.name("attempts")
     update.value("running", str(IN_PROGRESS))
     update.value("held", action.attempts)
-    params = update.params(action.action_id, "#status = :running AND #attempts = :held")
+    condition = "#status = :running AND #attempts = :held"
+    params = update.params(action.action_id, f"{condition} AND {also}" if also else condition)
     if action.unique_key and status in RETENTION_SECONDS:
         both: list[Any] = [
             {"Update": params},
@@ -469,3 +491,125 @@ def _release_lock(lock: str, action_id: str) -> None:
     except ClientError as exc:
         if not condition_failed(exc):
             raise
+
+
+# --- sagas: an action that waits for the saga its hook started ---------------------------
+# Two writers meet on the action's item: the worker (the hook returned AwaitSaga) and the
+# saga's outcome (functions/sagas/outcomes.py), in either order. Each writes on condition
+# that the other has not written yet; whichever comes second finds the first's write and
+# finishes the action. Why: docs/decisions/0036-a-saga-reports-its-outcome-to-its-action.md
+
+
+def await_saga(action: Action, execution_arn: str, note: str, claim_seconds: float) -> Action:
+    """The run started a saga and waits for its outcome: the action stays in progress,
+    its claim held ``claim_seconds`` (as long as the saga is expected to run), a
+    ``waiting`` entry in its log. If the saga's outcome is recorded already (it ended
+    first), the action finishes with it now. Returns the action as written.
+    """
+    started = now()
+    update = _Update().set("updated_at", epoch(started))
+    update.set("claim_expires_at", epoch(started) + claim_seconds)
+    update.set("waiting_for", execution_arn)
+    entry = LogEntry.new(LogEvent.WAITING, note, action.attempts)
+    update.append("log", [entry.to_plain()])
+    for attribute in ("status", "attempts", "saga", "execution_arn"):
+        update.name(attribute)
+    update.value("running", str(IN_PROGRESS))
+    update.value("held", action.attempts)
+    condition = (
+        "#status = :running AND #attempts = :held AND (attribute_not_exists(#saga) "
+        "OR #saga.#execution_arn <> :waiting_for)"
+    )
+    try:
+        response = table.dynamodb().update_item(
+            **update.params(action.action_id, condition), ReturnValues="ALL_NEW"
+        )
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise
+        current = get(action.action_id)
+        held = (
+            current is not None
+            and current.status is IN_PROGRESS
+            and current.attempts == action.attempts
+        )
+        if not held or current is None or current.saga is None:
+            raise  # the claim is lost: the run's outcome is not this run's to write
+        if current.saga.execution_arn != execution_arn:
+            raise
+        return _end_wait(current, current.saga, waiting=False)
+    return from_item(plain(response["Attributes"]))
+
+
+def record_saga_outcome(action_id: str, outcome: SagaOutcome) -> Action | None:
+    """Record how a saga that ``action_id`` started ended; the action as it now is, or
+    None if there is no such action (its item expired, or the id names none).
+
+    An action waiting for this execution completes (or fails, with the saga's error);
+    any other action gets a ``saga-succeeded``/``saga-failed`` entry in its log, and the
+    outcome for a run that waits later. A repeated outcome changes nothing.
+    """
+    for _ in range(5):
+        current = get(action_id)
+        if current is None:
+            return None
+        if current.saga is not None and current.saga.execution_arn == outcome.execution_arn:
+            return current  # recorded already: EventBridge delivers at least once
+        waiting = current.status is IN_PROGRESS and current.waiting_for == outcome.execution_arn
+        try:
+            if waiting:
+                return _end_wait(current, outcome, waiting=True)
+            return _note_outcome(current, outcome)
+        except ClientError as exc:
+            if not _lost_race(exc):
+                raise
+    raise RuntimeError(f"action {action_id} kept changing while its saga's outcome was written")
+
+
+def _saga_entry(outcome: SagaOutcome, attempt: int) -> LogEntry:
+    event = LogEvent.SAGA_SUCCEEDED if outcome.succeeded else LogEvent.SAGA_FAILED
+    return LogEntry.new(event, outcome.describe(), attempt)
+
+
+def _end_wait(action: Action, outcome: SagaOutcome, *, waiting: bool) -> Action:
+    """Finish the run that waits (``waiting``), or the run whose wait found the outcome
+    recorded already (its log has the saga's entry): complete, or failed with its error."""
+    entries = [_saga_entry(outcome, action.attempts)] if waiting else []
+    error = None if outcome.succeeded else f"saga {outcome.describe()}"
+    status = ActionStatus.COMPLETE if outcome.succeeded else ActionStatus.FAILED
+    event = LogEvent.COMPLETED if outcome.succeeded else LogEvent.FAILED
+    entries.append(LogEntry.new(event, error or "", action.attempts))
+    update = _finishing(action, status, entries, error, None).set("saga", outcome.to_plain())
+    also = None
+    if waiting and action.waiting_for:  # and still waits for this execution
+        also = f"#waiting_for = {update.value('execution', action.waiting_for)}"
+        update.name("waiting_for")
+    _write_finish(action, status, update, also)
+    finished = action.but(status=status, saga=outcome, waiting_for=None, claim_expires_at=None)
+    return finished.but(last_error=error) if error else finished
+
+
+def _note_outcome(action: Action, outcome: SagaOutcome) -> Action:
+    """The outcome on an action that does not wait for it: a log entry, and the outcome
+    itself for a run that is about to wait (``await_saga`` finds it)."""
+    entry = _saga_entry(outcome, action.attempts)
+    update = _Update().set("saga", outcome.to_plain())
+    update.append("log", [entry.to_plain()])
+    for attribute in ("status", "waiting_for", "execution_arn"):
+        update.name(attribute)
+    update.value("running", str(IN_PROGRESS))
+    update.value("execution", outcome.execution_arn)
+    condition = (
+        "attribute_exists(action_id) AND NOT (#status = :running AND #waiting_for = :execution)"
+        " AND (attribute_not_exists(#saga) OR #saga.#execution_arn <> :execution)"
+    )
+    table.dynamodb().update_item(**update.params(action.action_id, condition))
+    return action.but(saga=outcome, log=(*action.log, entry))
+
+
+def _lost_race(exc: ClientError) -> bool:
+    """A write refused because the item changed since it was read (look again)."""
+    if condition_failed(exc):
+        return True
+    reasons = exc.response.get("CancellationReasons", [])
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
