@@ -518,13 +518,13 @@ def test_cli_reads_the_configuration_from_the_stack_outputs(jobs, failed, capsys
     )
     monkeypatch.setenv("JOB_QUEUES", "")
     monkeypatch.setenv("ACTIONS_TABLE_NAME", "")
-    monkeypatch.setenv("ACTIONS_STACK", "Ops")
+    monkeypatch.setenv("ACTION_SCHEDULER_STACK", "Ops")
 
     assert main(["action", "get", ids["mail_us"]]) == 0
     assert "test_mail" in capsys.readouterr().out
 
     monkeypatch.setenv("JOB_QUEUES", "")
-    monkeypatch.delenv("ACTIONS_STACK")
+    monkeypatch.delenv("ACTION_SCHEDULER_STACK")
     assert main(["dlq", "list", "--stack", "Ops"]) == 0
     assert "3 dead letter(s)" in capsys.readouterr().out
 
