@@ -137,6 +137,10 @@ class LocalCloud:
 
         template = self.template
         if template is None:
+            self.log(
+                "synthesizing the stack with the CDK context here (cdk.json, cdk.context.json, "
+                "-c); cdk-nag checks it (about 20 s, longer on the first run)"
+            )
             template, self.stack_name = synthesize(self.context)
         self.deployment = self._deploy(template)
         self.runtime = self._runtime()

@@ -58,7 +58,7 @@ def test_unhealthy_exits_1_with_the_reasons_and_ids_for_the_operator(cli, stack,
     code, out, _ = cli("health")
     assert code == 1
     assert out.startswith("UNHEALTHY")
-    assert "  - dead-letter queue high: 1 messages" in out
+    assert "  - dead-letter queue high: 1 message" in out
 
 
 def test_json_is_the_endpoints_report_with_samples(cli, register, monkeypatch):
