@@ -6,6 +6,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# pip builds the Lambda asset's wheels for Lambda's platform (infra/constructs/bundling.py).
 PIP_VERSION := 26.3
 # The installer: uv at the version requirements.lock pins installs exactly the lock.
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
@@ -25,7 +26,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --python $(PY) requirements.lock
-	$(VENV)/bin/uv pip install --python $(PY) --no-deps --editable .
+	$(VENV)/bin/uv pip install --python $(PY) --no-deps --editable . pip==$(PIP_VERSION)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
