@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:  # the boto3-stubs packages: a dev dependency, never in the Lambda asset
+    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
@@ -41,6 +42,8 @@ def _client(service: str) -> Any:
     return _make_client(service, config=_CONFIG)
 
 
+@overload
+def lazy_client(service: Literal["cloudformation"]) -> Callable[[], CloudFormationClient]: ...
 @overload
 def lazy_client(service: Literal["cloudwatch"]) -> Callable[[], CloudWatchClient]: ...
 @overload

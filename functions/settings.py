@@ -7,7 +7,9 @@ return the same object (a warm Lambda reads its variables once). ``reset`` forge
 reader's value, for tests and for the CLI after it changes the environment.
 
 An empty variable counts as unset (the field's default). Nothing here runs at import
-time, so importing a package needs no environment, region or credentials.
+time, so importing a package needs no environment, region or credentials. A process
+outside the stack names it in ``ACTION_SCHEDULER_STACK`` and reads the stack's
+variables from its outputs instead (functions/stack.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class EnvSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
-        environ = os.environ if environ is None else environ
+        environ = _environment() if environ is None else environ
         values: dict[str, Any] = {}
         for name, field in cls.model_fields.items():
             kind = field.annotation
@@ -45,6 +47,16 @@ class EnvSettings(BaseModel):
             elif environ.get(variable := field.alias or name):
                 values[variable] = environ[variable]
         return cls.model_validate(values)
+
+
+def _environment() -> Mapping[str, str]:
+    """``os.environ``, with the stack's outputs when it names a stack (functions/stack.py);
+    a Lambda function's environment names none, so it never imports boto3 here."""
+    if not os.environ.get("ACTION_SCHEDULER_STACK"):
+        return os.environ
+    from functions import stack
+
+    return stack.environment()
 
 
 def cached(model: type[Settings]) -> Callable[[], Settings]:
@@ -59,6 +71,10 @@ def cached(model: type[Settings]) -> Callable[[], Settings]:
 
 
 def reset() -> None:
-    """Forget what every reader read: the next call reads the environment again."""
+    """Forget what every reader read: the next call reads the environment (and the stack's
+    outputs) again."""
+    from functions import stack
+
     for clear in _CLEARS:
         clear()
+    stack.variables.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
@@ -118,6 +119,12 @@ class ActionSchedulerStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         CfnOutput(self, "WebhookUrl", value=self.webhooks.url, description="POST {url}{source}")
+        CfnOutput(
+            self,
+            "WebhookSources",
+            value=json.dumps(self.webhooks.sources, sort_keys=True),
+            description="source -> scheme, options and secret name (actionsctl webhook send)",
+        )
         CfnOutput(self, "HealthUrl", value=self.health.url, description="GET: 200 or 503")
         CfnOutput(
             self,

@@ -9,11 +9,14 @@ Users register hooks in the ``functions/hooks`` package::
         ...
 
 The runtime never imports user code; the handlers import ``functions.hooks``,
-whose modules register themselves when imported.
+whose modules register themselves when imported. A process that only enqueues (a
+team's app, a script, the CLI) need not: asked for a hook it does not know, the
+registry imports that same package once (``load``).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,14 +124,30 @@ def hook(
     return register
 
 
+def load() -> None:
+    """Register the hooks the stack's functions run: import ``functions.hooks`` (the
+    project's hooks, then ``ACTION_HOOK_MODULES``), once per process.
+
+    Until the stack publishes its hook names at synth, this is how a process that only
+    enqueues validates a hook's name and takes its policy (queue, attempts) as the
+    worker will: docs/decisions/0039-settings-found-from-the-stack.md.
+    """
+    importlib.import_module("functions.hooks")
+
+
 def get(name: str) -> HookSpec:
     spec = _REGISTRY.get(name)
+    if spec is None:
+        load()
+        spec = _REGISTRY.get(name)
     if spec is None:
         raise InvalidAction(f"no hook is registered as {name!r}")
     return spec
 
 
 def registered() -> dict[str, HookSpec]:
+    """Every hook, the stack's (``load``) and any this process registered itself."""
+    load()
     return dict(_REGISTRY)
 
 

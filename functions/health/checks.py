@@ -28,6 +28,7 @@ from functions.health.config import (
     settings,
 )
 from functions.observability import logger
+from functions.text import counted
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def _check_dead_letters(report: HealthReport) -> None:
     report.dead_letters = counts
     for name, count in counts.items():
         if count > report.thresholds.max_dead_letters:
-            report.reasons.append(f"dead-letter queue {name}: {count} messages")
+            report.reasons.append(f"dead-letter queue {name}: {counted(count, 'message')}")
 
 
 def _check_circuits(report: HealthReport) -> None:
@@ -229,8 +230,9 @@ def _check_circuits(report: HealthReport) -> None:
         circuits=[_circuit_detail(item) for item in found] if report.detail else [],
     )
     if found:
+        circuits = counted(f"{len(found)}{'+' if more else ''}", "circuit")
         report.reasons.append(
-            f"{len(found)}{'+' if more else ''} circuit(s) open or half-open "
+            f"{circuits} open or half-open "
             f"({report.circuits.open} open, {report.circuits.half_open} half-open)"
         )
 
@@ -266,12 +268,12 @@ def _check_actions(report: HealthReport) -> None:
     )
     if report.stuck_in_progress.count:
         report.reasons.append(
-            f"{_counted(report.stuck_in_progress)} action(s) in progress for more than "
+            f"{counted(_counted(report.stuck_in_progress), 'action')} in progress for more than "
             f"{limits.stuck_seconds} s"
         )
     if report.past_due_pending.count:
         report.reasons.append(
-            f"{_counted(report.past_due_pending)} pending action(s) more than "
+            f"{counted(_counted(report.past_due_pending), 'pending action')} more than "
             f"{limits.past_due_seconds} s past due"
         )
 

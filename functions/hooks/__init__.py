@@ -13,10 +13,12 @@ module names), which every function imports too.
 """
 
 import importlib
+import os
 
 from functions.hooks import email, external_api, images, orders, reports, webhooks  # noqa: F401
 from functions.hooks.config import HookSettings
 
-# Read afresh, not through the cached settings: importing registers, it does not configure.
-for _module in HookSettings.from_env().modules:
+# Read afresh from the process's own environment, not through the cached settings (nor a
+# stack's outputs): importing registers, it does not configure.
+for _module in HookSettings.from_env(os.environ).modules:
     importlib.import_module(_module)

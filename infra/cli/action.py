@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from infra.cli.actions import current_error
 from infra.cli.errors import CliError
 from infra.cli.output import timestamp
 from infra.cli.settings import configure, require_scheduler
@@ -67,8 +68,10 @@ def get_command(args: argparse.Namespace) -> int:
             if action.args_ref
             else json.dumps(action.args, separators=(",", ":"), ensure_ascii=False),
         ),
-        ("last error", action.last_error or "-"),
+        ("last error", current_error(action) or "-"),
     ]
+    if action.last_error and current_error(action) is None:
+        fields.append(("earlier", f"{action.last_error} (an attempt before it succeeded)"))
     for name, value in fields:
         print(f"{name + ':':<12}{_indented(str(value), 12)}")
     print("log:")

@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from functions.text import counted
 from infra.cli.arguments import json_value, moment, positive_int
 from infra.cli.output import iso, shorten, table
 from infra.cli.settings import configure
@@ -108,9 +109,8 @@ def list_command(args: argparse.Namespace) -> int:
         for item in items:
             print(json.dumps(item.to_document(), ensure_ascii=False, sort_keys=True))
         return 0
-    what = _described(args, status)
     if not items:
-        print(f"no {what}")
+        print(_described(args, status, 0))
         return 0
     rows = [
         [
@@ -121,14 +121,14 @@ def list_command(args: argparse.Namespace) -> int:
             iso(item.scheduled_for),
             _kind(item),
             f"{item.attempts}/{item.max_attempts}",
-            shorten(item.last_error or "-", 50),
+            shorten(current_error(item) or "-", 50),
         ]
         for item in items
     ]
     headers = ["ID", "HOOK", "GROUP", "STATUS", "SCHEDULED", "KIND", "ATTEMPTS", "LAST ERROR"]
     print(table(headers, rows))
     more = " (the limit; there may be more)" if cursor else ""
-    print(f"\n{len(items)} {what}{more}")
+    print(f"\n{_described(args, status, len(items))}{more}")
     return 0
 
 
@@ -146,6 +146,16 @@ def counts_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def current_error(action: Action) -> str | None:
+    """The action's error, if it still stands: a completed action's last error is from an
+    attempt before the one that succeeded, history rather than its state."""
+    from functions.actions.store import ActionStatus
+
+    if action.status is ActionStatus.COMPLETE:
+        return None
+    return action.last_error
+
+
 def _kind(action: Action) -> str:
     recurrence = action.recurrence
     if recurrence is not None and recurrence.interval_seconds:
@@ -157,10 +167,11 @@ def _kind(action: Action) -> str:
     return str(action.kind) if action.kind else "-"
 
 
-def _described(args: argparse.Namespace, status: str | None) -> str:
+def _described(args: argparse.Namespace, status: str | None, count: int) -> str:
+    """``count`` actions as listed: "no pending actions", "1 failed action matching ..."."""
     if status is None and args.hook is None:
         status = "pending"
-    noun = f"{status} action(s)" if status else "action(s)"
+    noun = counted(count or "no", f"{status} action" if status else "action")
     parts = [
         f"{name} {value}"
         for name, value in (

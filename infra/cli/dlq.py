@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from functions.text import counted
 from infra.cli.output import shorten, table, timestamp
 from infra.cli.settings import configure
 
@@ -98,7 +99,9 @@ def list_command(args: argparse.Namespace) -> int:
     ]
     print(table(["SENT", "ACTION", "HOOK", "GROUP", "ATTEMPTS", "REASON", "ERROR", "ARGS"], rows))
     more = " (the limit; there may be more)" if len(letters) >= args.limit else ""
-    print(f"\n{len(letters)} dead letter(s) on the {args.queue} queue{_filtered(args)}{more}")
+    print(
+        f"\n{counted(len(letters), 'dead letter')} on the {args.queue} queue{_filtered(args)}{more}"
+    )
     return 0
 
 

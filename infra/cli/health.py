@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from collections.abc import MutableMapping
 from typing import Any
 
 from infra.cli.output import table
-from infra.cli.settings import all_outputs, configure
+from infra.cli.settings import configure
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -36,13 +34,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def health_command(args: argparse.Namespace) -> int:
-    source = configure(args.stack)
-    if source.startswith("stack "):
-        apply_health_settings(all_outputs(source.removeprefix("stack ")))
-    from functions import settings
+    configure(args.stack)  # a stack's HealthSettings output included (functions/stack.py)
     from functions.health.checks import check_health
-
-    settings.reset()  # the functions cache what they read; the stack's values came after
 
     report = check_health(detail=True)
     body = report.to_dict()
@@ -51,21 +44,6 @@ def health_command(args: argparse.Namespace) -> int:
     else:
         print(render(body))
     return 0 if report.healthy else 1
-
-
-def apply_health_settings(
-    outputs: dict[str, str], environ: MutableMapping[str, str] | None = None
-) -> None:
-    """Put the stack's ``HealthSettings`` into the environment; a stack without it (older
-    than the health check) leaves the defaults, not another stack's or the shell's."""
-    environ = os.environ if environ is None else environ
-    for name in [name for name in environ if name.startswith("HEALTH_")]:
-        del environ[name]
-    raw = outputs.get("HealthSettings")
-    if not raw:
-        return
-    for name, value in json.loads(raw).items():
-        environ[name] = value if isinstance(value, str) else json.dumps(value)
 
 
 def render(body: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """``actionsctl local up``: the local cloud, as ``make run`` starts it.
 
-The same as ``python -m infra.local.cloud``: the synthesized stack on moto's server on
+The same as ``python -m infra.local.cloud`` (``-c KEY=VALUE`` as ``npx cdk synth`` takes
+it): the synthesized stack on moto's server on
 127.0.0.1, each function in processes of its own, the API served, schedules fired; it runs
 in the foreground, prints the live log, and stops on Ctrl-C or SIGTERM.
 """
@@ -30,6 +31,14 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--aws-port", type=int, default=None, help="moto's port ($LOCAL_AWS_PORT or 4566)"
     )
+    up.add_argument(
+        "-c",
+        "--context",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="CDK context over cdk.json's and cdk.context.json's, as `npx cdk synth -c` takes it",
+    )
     # The live log is the point of this command: the functions' logs are not quieted.
     up.set_defaults(handler=_up, quiet_functions=False)
 
@@ -37,5 +46,6 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def _up(args: argparse.Namespace) -> int:
     from infra.local.cloud import main as run_local_cloud
 
-    run_local_cloud(api_port=args.api_port, aws_port=args.aws_port)
+    pairs = [item for assignment in args.context for item in ("-c", assignment)]
+    run_local_cloud(api_port=args.api_port, aws_port=args.aws_port, context_arguments=pairs)
     return 0

@@ -9,17 +9,21 @@ and exit 1; usage errors and refusals exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.cli import action, actions, dlq, health, local, saga, schedule, webhook
+from infra.cli import action, actions, dlq, health, hooks, local, saga, schedule, webhook
 from infra.cli.errors import CliError
 
-FEATURES = (dlq, action, actions, schedule, saga, webhook, health, local)
+FEATURES = (dlq, action, actions, schedule, saga, webhook, health, local, hooks)
+# The exit status of a command whose reader went away (128 + SIGPIPE), as a shell's.
+CLOSED_PIPE = 141
 DESCRIPTION = "The operator's command line for the action scheduler, on AWS or the local cloud."
 
 
@@ -28,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "read the configuration (JOB_QUEUES, ACTIONS_TABLE_NAME, the scheduler's group, "
         "role and dead-letter queue) from this CloudFormation stack's outputs (without "
         "it: the environment if JOB_QUEUES and ACTIONS_TABLE_NAME are set, else the "
-        "stack named by ACTIONS_STACK, else ActionScheduler)"
+        "stack named by ACTION_SCHEDULER_STACK, else ActionScheduler)"
     )
     parser = argparse.ArgumentParser(prog="actionsctl", description=DESCRIPTION)
     parser.add_argument("--stack", metavar="NAME", default=None, help=stack_help)
@@ -42,17 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        # The hooks register themselves; the actions package expects them known.
-        import functions.hooks  # noqa: F401
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader (``| head``) has gone: stop quietly. Python would report the
+        # failed flush of what is still buffered at exit; send that nowhere instead.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+
+
+def _run(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    from functions.stack import StackUnavailable, unreachable
+
+    try:
         from functions.actions.exceptions import ActionError
 
         if not getattr(args, "quiet_functions", True):
-            return int(args.handler(args) or 0)
-        with _quiet_function_logs():
-            return int(args.handler(args) or 0)
-    except CliError as exc:
+            code = int(args.handler(args) or 0)
+        else:
+            with _quiet_function_logs():
+                code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except (CliError, StackUnavailable) as exc:
         return _fail(str(exc))
     except ActionError as exc:
         return _fail(str(exc))
@@ -63,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             f"AWS refused {operation}: {error.get('Code', '')}: {error.get('Message', exc)}"
         )
     except BotoCoreError as exc:
-        return _fail(f"cannot reach AWS: {exc}")
+        return _fail(f"cannot reach AWS: {unreachable(exc)}")
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
 

@@ -1,9 +1,12 @@
 """``actionsctl webhook send``: sign and POST a webhook the way the source's sender would.
 
-Sends a sample event (``--sample``, ``<SOURCE>.valid`` by default) signed now with the local
-demo secrets, or ``--body`` signed with ``--secret``. The URL is ``--url``, else
-``ACTIONS_WEBHOOK_URL``, else the stack's ``WebhookUrl`` output, plus ``/<SOURCE>``. Prints
-the status and body; exits 0 on a 2xx answer, 1 otherwise or when nothing answers.
+Any configured source: the stack's (its ``WebhookSources`` output), or with ``--url`` those
+of the CDK context here (cdk.json, cdk.context.json), each signed with its own scheme and
+options. Sends a sample event (``--sample``, ``<SOURCE>.valid`` by default) signed now
+with the local demo secret, or ``--body`` signed with ``--secret`` (default: the demo
+secret). The URL is ``--url``, else ``ACTIONS_WEBHOOK_URL``, else the stack's
+``WebhookUrl`` output, plus ``/<SOURCE>``. Prints the status and body; exits 0 on a 2xx
+answer, 1 otherwise or when nothing answers, 2 for an unknown source or sample.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from infra.cli.errors import CliError
 from infra.cli.settings import all_outputs, stack_name
 
+if TYPE_CHECKING:
+    from functions.webhooks.config import SourceConfig
+
 URL_VARIABLE = "ACTIONS_WEBHOOK_URL"
 URL_OUTPUT = "WebhookUrl"
+SOURCES_OUTPUT = "WebhookSources"
 URL_HINT = f"pass --url URL, set {URL_VARIABLE}, or pass --stack NAME"
 SIGNING_OPTIONS = ("secret", "delivery_id", "event_type")
 
@@ -46,7 +53,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
             "on 2xx, else 1."
         ),
     )
-    send.add_argument("source", metavar="SOURCE", help="the source: github, stripe, ...")
+    send.add_argument(
+        "source", metavar="SOURCE", help="a configured source: github, stripe, ... (see the list)"
+    )
     send.add_argument(
         "--sample",
         metavar="NAME",
@@ -65,7 +74,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         help="send this body (or the content of FILE), signed with SOURCE's scheme",
     )
     send.add_argument(
-        "--secret", help="with --body: the signing secret (default: SOURCE's local demo secret)"
+        "--secret",
+        help="with --body: the signing secret (default: SOURCE's local demo secret, which "
+        "the local cloud gives it)",
     )
     send.add_argument(
         "--delivery-id", metavar="ID", help="with --body: the delivery id (default: a new UUID)"
@@ -92,20 +103,17 @@ def send_command(args: argparse.Namespace) -> int:
         given = [f"--{name.replace('_', '-')}" for name in SIGNING_OPTIONS if getattr(args, name)]
         if given:
             return _refuse(f"{', '.join(given)} only apply with --body")
-        try:
-            headers, body = sample_request(args.source, args.sample)
-        except _UsageError as exc:
-            return _refuse(str(exc))
-    else:
-        headers, body = signed_request(
-            args.source,
-            read_body(args.body),
-            secret=args.secret,
-            delivery_id=args.delivery_id,
-            event_type=args.event_type,
-        )
-    target = f"{webhook_url(args).rstrip('/')}/{quote(args.source, safe='')}"
-    status, reason, answer = post(target, headers, body, timeout=args.timeout)
+    url, sources = target(args)
+    try:
+        if args.body is None:
+            headers, body = sample_request(args.source, args.sample, sources)
+        else:
+            headers, body = signed_request(args, read_body(args.body), sources)
+    except _UsageError as exc:
+        return _refuse(str(exc))
+    status, reason, answer = post(
+        f"{url.rstrip('/')}/{quote(args.source, safe='')}", headers, body, timeout=args.timeout
+    )
     print(f"HTTP {status} {reason}".rstrip())
     if answer:
         print(answer.decode("utf-8", errors="replace"))
@@ -121,19 +129,35 @@ def _refuse(message: str) -> int:
     return 2
 
 
-def sample_request(source: str, name: str | None) -> tuple[dict[str, str], bytes]:
-    """The headers and body of a sample event, signed now."""
+def sample_request(
+    source: str, name: str | None, sources: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, str], bytes]:
+    """The headers and body of a sample event for one of ``sources``, signed now."""
     from infra.local import sample_events
 
-    samples = {sample.name: sample for sample in sample_events.build(now=int(time.time()))}
+    now = int(time.time())
+    samples = {sample.name: sample for sample in sample_events.build(now, sources)}
+    # The example sources' extra samples (github.form-encoded, unknown-source...), where
+    # the deployment configures that source as the example does (or, for unknown-source,
+    # not at all).
+    configs, examples = sample_events.configured(sources), sample_events.configured()
+    for extra in sample_events.build(now):
+        its = _sample_source(extra.event)
+        if its in configs:
+            wanted_here = _same(configs[its], examples.get(its))
+        else:
+            wanted_here = extra.expected_error == "unknown_source"
+        if wanted_here:
+            samples.setdefault(extra.name, extra)
     wanted = name or f"{source}.valid"
     if wanted not in samples and f"{source}.{wanted}" in samples:
         wanted = f"{source}.{wanted}"
     sample = samples.get(wanted)
+    if source not in configs and (sample is None or name is None):
+        raise _UsageError(_unknown(source, sources))
     if sample is None:
         own = sorted(n for n in samples if _sample_source(samples[n].event) == source)
-        choices = own or sorted(samples)
-        raise _UsageError(f"no sample {wanted!r}; samples: {', '.join(choices)}")
+        raise _UsageError(f"no sample {wanted!r}; samples: {', '.join(own)}")
     sample_source = _sample_source(sample.event)
     if sample_source != source:
         raise _UsageError(
@@ -143,6 +167,20 @@ def sample_request(source: str, name: str | None) -> tuple[dict[str, str], bytes
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
     return dict(event.get("headers") or {}), body
+
+
+def _same(config: SourceConfig, example: SourceConfig | None) -> bool:
+    """The same scheme and options (the secret's name aside)."""
+    if example is None:
+        return False
+    return config.model_dump(exclude={"secret"}) == example.model_dump(exclude={"secret"})
+
+
+def _unknown(source: str, sources: dict[str, dict[str, Any]] | None) -> str:
+    from infra.local import sample_events
+
+    names = ", ".join(sorted(sample_events.configured(sources)))
+    return f"unknown source {source!r}; the configured sources: {names}"
 
 
 def _sample_source(event: dict[str, Any]) -> str:
@@ -161,40 +199,26 @@ def read_body(value: str) -> bytes:
 
 
 def signed_request(
-    source: str,
-    body: bytes,
-    *,
-    secret: str | None = None,
-    delivery_id: str | None = None,
-    event_type: str | None = None,
+    args: argparse.Namespace, body: bytes, sources: dict[str, dict[str, Any]] | None
 ) -> tuple[dict[str, str], bytes]:
-    """The headers SOURCE's sender puts on ``body``, signed with its scheme now."""
-    from functions.webhooks.config import parse_sources
-    from infra.config import DEFAULT_SOURCES
-    from infra.local.demo_secrets import DEMO_SECRETS
+    """The headers ``args.source``'s sender puts on ``body``, signed with its scheme now,
+    with ``args.secret``, ``args.delivery_id`` and ``args.event_type`` where given."""
+    from infra.local import sample_events
+    from infra.local.demo_secrets import demo_secret
 
-    sources = parse_sources(
-        json.dumps({name: {**spec, "secret": name} for name, spec in DEFAULT_SOURCES.items()})
-    )
-    if source not in sources:
-        raise CliError(
-            f"unknown source {source!r}: --body is signed with the scheme of one of "
-            f"{', '.join(sorted(sources))}"
-        )
-    if secret is None:
-        secret = DEMO_SECRETS.get(source)
-        if secret is None:
-            raise CliError(f"no local demo secret for {source!r}; pass --secret")
-    if event_type is None:
-        event_type = _payload_type(body)
+    source = args.source
+    configs: dict[str, SourceConfig] = sample_events.configured(sources)
+    if source not in configs:
+        raise _UsageError(_unknown(source, sources))
+    event_type = _payload_type(body) if args.event_type is None else args.event_type
     try:
         signed = (
-            sources[source]
+            configs[source]
             .build()
             .sign(
                 body,
-                secret,
-                delivery_id=delivery_id or str(uuid.uuid4()),
+                demo_secret(source) if args.secret is None else args.secret,
+                delivery_id=args.delivery_id or str(uuid.uuid4()),
                 event_type=event_type,
             )
         )
@@ -214,15 +238,35 @@ def _payload_type(body: bytes) -> str:
     return kind if isinstance(kind, str) else ""
 
 
-def webhook_url(args: argparse.Namespace) -> str:
-    """``--url``, else ``ACTIONS_WEBHOOK_URL``, else the stack's ``WebhookUrl`` output."""
+def target(args: argparse.Namespace) -> tuple[str, dict[str, dict[str, Any]] | None]:
+    """Where to send, and the configured sources (None: the example five).
+
+    ``--url`` or ``ACTIONS_WEBHOOK_URL``, with the sources of the CDK context here; else
+    the stack's ``WebhookUrl`` and ``WebhookSources`` outputs.
+    """
     url = args.url or os.environ.get(URL_VARIABLE)
+    if url:
+        return url, _context_sources()
+    name = stack_name(args.stack)
+    outputs = all_outputs(name)
+    url = outputs.get(URL_OUTPUT)
     if not url:
-        name = stack_name(args.stack)
-        url = all_outputs(name, hint=URL_HINT).get(URL_OUTPUT)
-        if not url:
-            raise CliError(f"stack {name!r} has no output {URL_OUTPUT} ({URL_HINT})")
-    return url
+        raise CliError(f"stack {name!r} has no output {URL_OUTPUT} ({URL_HINT})")
+    raw = outputs.get(SOURCES_OUTPUT)
+    return url, json.loads(raw) if raw else _context_sources()
+
+
+def _context_sources() -> dict[str, dict[str, Any]] | None:
+    """``webhookSources`` of the CDK context in this directory, as ``make run`` deploys it."""
+    from infra import context
+
+    try:
+        sources = context.load().get("webhookSources")
+    except context.ContextError as exc:
+        raise CliError(str(exc)) from None
+    if isinstance(sources, str):  # as -c gives it
+        sources = json.loads(sources)
+    return sources if isinstance(sources, dict) else None
 
 
 def post(
@@ -240,6 +284,13 @@ def post(
         with exc:
             return exc.code, exc.reason or "", exc.read()
     except urllib.error.URLError as exc:
-        raise CliError(f"cannot reach {url}: {exc.reason}") from None
+        raise CliError(f"cannot reach {url}: {exc.reason}{_local_hint(parts.hostname)}") from None
     except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, resets, bad answers
-        raise CliError(f"cannot reach {url}: {exc}") from None
+        raise CliError(f"cannot reach {url}: {exc}{_local_hint(parts.hostname)}") from None
+
+
+def _local_hint(host: str | None) -> str:
+    """For a loopback URL: the local cloud is what should be answering there."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return ""
+    return " (is the local cloud running? `make run`; its API port is LOCAL_API_PORT, 8000)"

@@ -1,6 +1,6 @@
 """The Lambda asset: ``functions/`` plus its runtime dependencies, built without Docker.
 
-One asset for every function: pyproject's ``runtime`` group at the locked versions, minus
+One asset for every function: pyproject's dependencies at the locked versions, minus
 what the Lambda runtime provides (boto3), downloaded as manylinux wheels for Lambda's
 architecture and Python, and cached per requirement set in ``.cache/``.
 Why: docs/decisions/0020-lambda-asset-built-without-docker.md
@@ -27,10 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 CACHE_DIR = ROOT / ".cache" / "lambda-deps"
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The Python the test suite runs on (the Makefile's PYTHON): what runs in Lambda is what
+# was tested. Why: docs/decisions/0041-lambda-runs-the-python-the-tests-run-on.md
+PYTHON_VERSION = "3.11"
+RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
 _PLATFORM = "manylinux2014_aarch64"
-_PYTHON_VERSION = "3.14"
+_PYTHON_VERSION = PYTHON_VERSION
 # The Lambda Python runtime ships boto3; bundling our own copy would shadow it.
 _PROVIDED_BY_RUNTIME = "boto3"
 # Dependency markers are evaluated for Lambda, not for the machine that synthesizes.
@@ -47,8 +50,9 @@ _TARGET = {
 
 
 def _runtime_group() -> list[Requirement]:
+    """The project's dependencies: what its functions need at run time."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return [Requirement(spec) for spec in pyproject["dependency-groups"]["runtime"]]
+    return [Requirement(spec) for spec in pyproject["project"]["dependencies"]]
 
 
 def _closure(roots: list[Requirement]) -> dict[str, str]:
@@ -152,7 +156,7 @@ def lambda_code() -> lambda_.Code:
         asset_hash=asset_hash(requirements),
         bundling=BundlingOptions(
             # Required by the API; never pulled, because local bundling always succeeds.
-            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+            image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"),
             # jsii calls try_bundle with the options as one struct, not as the keyword
             # arguments of ILocalBundling's generated Python signature.
             local=cast(ILocalBundling, _LocalBundling(requirements)),

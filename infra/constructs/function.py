@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import FunctionSettings
-from infra.constructs.bundling import ARCHITECTURE, RUNTIME
+from infra.constructs.bundling import ARCHITECTURE, PYTHON_VERSION, RUNTIME
 from infra.constructs.nag import acknowledge
 
 _RETENTION_NAMES = {
@@ -99,6 +99,14 @@ class PythonFunction(Construct):
             "receives failed asynchronous invocations only. Failures surface to the caller: "
             "a 5xx, the job queue's redrive to its dead letters, the saga's catch.",
         )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(
+                self.function,
+                rule,
+                f"{description}: runs Python {PYTHON_VERSION}, the version the whole test "
+                "suite runs on; a newer runtime comes with tests on it "
+                "(docs/decisions/0041-lambda-runs-the-python-the-tests-run-on.md).",
+            )
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",

@@ -61,6 +61,8 @@ class WebhookApi(Construct):
             self.secrets[name] = self._secret(name, spec.get("secret"), secret_name)
             # The literal name, not the construct's token: the variable stays readable.
             sources[name] = {**spec, "secret": secret_name}
+        # Each source's scheme, options and secret name (no secret): the stack outputs it.
+        self.sources = sources
 
         self.handler = PythonFunction(
             self,

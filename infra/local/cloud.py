@@ -1,14 +1,18 @@
 """The local cloud: the whole stack on this machine, from the template ``cdk deploy`` ships.
 
-``python -m infra.local.cloud`` (what ``make run`` starts) synthesizes the CDK app,
-starts moto as a server on 127.0.0.1, deploys the template into it (``deploy.py``),
+``python -m infra.local.cloud [-c KEY=VALUE ...]`` (what ``make run`` starts) synthesizes
+the CDK app with the context ``npx cdk synth`` would give it here (``infra/context.py``:
+cdk.json, cdk.context.json, ``-c``), checks that its two ports are free, starts moto as a
+server on 127.0.0.1, deploys the template into it (``deploy.py``),
 runs each function in execution environments of its own (``process_runtime.py``),
 serves the REST API (``http_front.py``), polls each SQS event source mapping
 (``pollers.py``), fires schedules (``scheduler_clock.py``), runs Step Functions
 executions (``stepfunctions.py``), reloads code on change (``reloader.py``) and prints a
 live log (``live_log.py``). Settings (``LOCAL_*``) are listed in the README.
+Everything lives in this process's memory and is gone when it stops.
 Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md,
-0025-the-local-cloud-runs-functions-in-processes.md
+0025-the-local-cloud-runs-functions-in-processes.md,
+0040-the-local-cloud-synthesizes-with-the-cdk-clis-context.md
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +43,30 @@ if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
 
 STACK_NAME = "ActionScheduler"
 REGION = "us-east-1"
+# How long the local cloud's state lives: said in the banner and the README.
+LIFETIME = "in memory: queues, tables, schedules and secrets are gone when it stops"
+
+
+class PortInUse(RuntimeError):
+    """One of the local cloud's ports is taken (another local cloud, most likely)."""
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    """Refuse, naming the port and its variable, unless every port (by variable) is free.
+
+    Bound as the servers bind them (address reuse on), so only a listener counts.
+    """
+    for variable, port in ports.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise PortInUse(
+                    f"port {port} on 127.0.0.1 ({variable}) is in use: is a local cloud "
+                    "already running? Stop it with Ctrl-C, or start this one on other ports: "
+                    "LOCAL_API_PORT=8001 LOCAL_AWS_PORT=4567 make run"
+                ) from None
 
 
 def _local_environment(aws_port: int) -> dict[str, str]:
@@ -70,9 +99,21 @@ class LocalCloud:
     clock: Clock | None = None
     reload: bool = False
     concurrency: int = 2  # environments per function, and pollers per queue mapping
+    # The CDK context to synthesize with (infra/context.py); not used with ``template``.
+    context: dict[str, Any] | None = None
+    stack_name: str = STACK_NAME  # the synthesized stack's, when it synthesizes
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> None:
+        """Start everything, or nothing: a failure stops what had started, then raises."""
+        check_ports({"LOCAL_AWS_PORT": self.aws_port, "LOCAL_API_PORT": self.api_port})
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         self._saved_environment = dict(os.environ)
         os.environ.update(_local_environment(self.aws_port))
         # moto's server logs every request, and warns of what it does not model: quiet.
@@ -94,7 +135,13 @@ class LocalCloud:
         self._stops.append(self._reset_moto)
         self.log(f"AWS (moto) on http://127.0.0.1:{self.aws_port}")
 
-        template = self.template or synthesize()
+        template = self.template
+        if template is None:
+            self.log(
+                "synthesizing the stack with the CDK context here (cdk.json, cdk.context.json, "
+                "-c); cdk-nag checks it (about 20 s, longer on the first run)"
+            )
+            template, self.stack_name = synthesize(self.context)
         self.deployment = self._deploy(template)
         self.runtime = self._runtime()
         self._start_step_functions()
@@ -132,10 +179,10 @@ class LocalCloud:
         from infra.local.deploy import deploy
 
         deployment = deploy(
-            template, stack_name=STACK_NAME, region=REGION, secret_values=demo_secret_value
+            template, stack_name=self.stack_name, region=REGION, secret_values=demo_secret_value
         )
         self.log(
-            f"deployed {STACK_NAME}: {len(deployment.functions)} functions, "
+            f"deployed {self.stack_name}: {len(deployment.functions)} functions, "
             f"{len(deployment.event_sources)} queue mappings, {len(deployment.routes)} routes"
         )
         return deployment
@@ -270,7 +317,7 @@ class LocalCloud:
 
         outputs = {**self.deployment.outputs, "WebhookUrl": self.webhook_url}
         boto3.client("cloudformation").create_stack(
-            StackName=STACK_NAME,
+            StackName=self.stack_name,
             TemplateBody=json.dumps(
                 {
                     "Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
@@ -280,72 +327,71 @@ class LocalCloud:
         )
 
 
-_SYNTH = "import sys; from infra.app import build_app; build_app(outdir=sys.argv[1])[0].synth()"
+_SYNTH = (
+    "import json, sys; from infra.app import build_app; "
+    "build_app(outdir=sys.argv[1], context=json.loads(sys.argv[2]))[0].synth()"
+)
 
 
-def synthesize() -> dict[str, Any]:
-    """The stack's template (cdk-nag runs), synthesized in a child process.
+def synthesize(context: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """The stack's template (cdk-nag runs) and the stack's name, synthesized in a child
+    process with ``context`` (by default: what ``npx cdk synth`` would use here).
 
     CDK runs in a Node process of jsii's; in a child it exits with the synth, so the
     local cloud neither carries it for hours nor trips over it on Ctrl-C (the terminal
     signals the whole process group, and jsii complains at exit of a dead Node).
     """
+    from infra import context as cdk_context
+
     root = Path(__file__).resolve().parents[2]
+    context = cdk_context.load() if context is None else context
     with tempfile.TemporaryDirectory(prefix="cdk.out.") as outdir:
         subprocess.run(  # noqa: S603 - this interpreter, a fixed program
-            [sys.executable, "-c", _SYNTH, outdir], cwd=root, check=True
+            [sys.executable, "-c", _SYNTH, outdir, json.dumps(context)], cwd=root, check=True
         )
         [path] = Path(outdir).glob("*.template.json")
         template: dict[str, Any] = json.loads(path.read_text())
-        return template
+        return template, path.name.removesuffix(".template.json")
 
 
 def _log(line: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)
 
 
-def main(api_port: int | None = None, aws_port: int | None = None) -> None:
+def main(
+    api_port: int | None = None, aws_port: int | None = None, context_arguments: Sequence[str] = ()
+) -> None:
+    """Run the local cloud in the foreground until Ctrl-C or SIGTERM; ``context_arguments``
+    are ``-c KEY=VALUE`` pairs, as ``npx cdk synth`` takes them."""
+    from infra import context
+
+    try:
+        overrides = context.parse_arguments(context_arguments)
+        cloud = LocalCloud(
+            api_port=api_port or int(os.environ.get("LOCAL_API_PORT", "8000")),
+            aws_port=aws_port or int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+            log=_log,
+            reload=os.environ.get("LOCAL_RELOAD", "1") != "0",
+            concurrency=int(os.environ.get("LOCAL_CONCURRENCY", "2")),
+            context=context.load(overrides=overrides),
+        )
+        check_ports({"LOCAL_AWS_PORT": cloud.aws_port, "LOCAL_API_PORT": cloud.api_port})
+    except (context.ContextError, PortInUse, ValueError) as exc:
+        raise SystemExit(f"make run: {exc}") from None
     if os.environ.get("LOCAL_LOG", "readable") != "json" and sys.__stdout__ is not None:
         from infra.local.live_log import LiveLog
 
         # Before any function is imported: a Powertools Logger binds its stream then.
         sys.stdout = LiveLog(sys.__stdout__)
-    cloud = LocalCloud(
-        api_port=api_port or int(os.environ.get("LOCAL_API_PORT", "8000")),
-        aws_port=aws_port or int(os.environ.get("LOCAL_AWS_PORT", "4566")),
-        log=_log,
-        reload=os.environ.get("LOCAL_RELOAD", "1") != "0",
-        concurrency=int(os.environ.get("LOCAL_CONCURRENCY", "2")),
-    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         cloud.start()
     except subprocess.CalledProcessError:
-        cloud.stop()
         raise SystemExit("the stack did not synthesize: see the errors above") from None
-    endpoint = f"http://127.0.0.1:{cloud.aws_port}"
-    from infra.local.demo_secrets import DEMO_SECRETS
-
-    secrets = "\n".join(f"    {name:<9} {secret}" for name, secret in DEMO_SECRETS.items())
-    print(
-        f"""
-The local cloud is up.
-  Webhooks:  POST {cloud.webhook_url}<source>   (sources: github, stripe, shopify, standard, hmac)
-  AWS:       {endpoint}
-  Signing secrets (local demo values, public; a deployed stack generates its own):
-{secrets}
-
-In another terminal, send a signed sample webhook and watch it processed here:
-  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={REGION} \\
-         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-  .venv/bin/actionsctl webhook send github
-  .venv/bin/actionsctl actions list --status complete
-
-Ctrl-C stops it.
-""",
-        flush=True,
-    )
+    except PortInUse as exc:  # taken since the check above
+        raise SystemExit(f"make run: {exc}") from None
+    print(banner(cloud), flush=True)
     try:
         while not stopped.wait(0.5):
             pass
@@ -358,5 +404,32 @@ Ctrl-C stops it.
         sys.stdout = sys.__stdout__
 
 
+def banner(cloud: LocalCloud) -> str:
+    """What the local cloud prints once it is up: where things are, how to use them."""
+    from infra.local.demo_secrets import demo_secret
+
+    endpoint = f"http://127.0.0.1:{cloud.aws_port}"
+    sources = sorted(json.loads(cloud.deployment.outputs.get("WebhookSources") or "{}"))
+    secrets = "\n".join(f"    {name:<9} {demo_secret(name)}" for name in sources)
+    first = sources[0] if sources else "SOURCE"
+    return f"""
+The local cloud is up: stack {cloud.stack_name}.
+  Webhooks:  POST {cloud.webhook_url}<source>   (sources: {", ".join(sources)})
+  AWS:       {endpoint}
+  State:     {LIFETIME}
+  Signing secrets (local demo values, public; a deployed stack generates its own):
+{secrets}
+
+In another terminal, send a signed sample webhook and watch it processed here:
+  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={REGION} \\
+         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+         ACTION_SCHEDULER_STACK={cloud.stack_name}
+  .venv/bin/actionsctl webhook send {first}
+  .venv/bin/actionsctl actions list --status complete
+
+Ctrl-C stops it.
+"""
+
+
 if __name__ == "__main__":
-    main()
+    main(context_arguments=sys.argv[1:])

@@ -3,7 +3,10 @@
 Each file is a real-shaped API Gateway event, signed with the local demo secrets
 at a fixed time so the files are reproducible. Timestamped schemes (Stripe,
 Standard Webhooks) go stale five minutes after signing, so ``make run`` and the
-CLI rebuild the same samples at the current time with ``build(now)``.
+CLI rebuild the same samples at the current time with ``build(now)``. Given the
+sources a deployment configures (``build(now, sources)``), every source gets its
+``valid`` and ``tampered`` samples (``stale`` too for a timestamped scheme): the payload
+of its scheme's example, signed with its own options and demo secret.
 
     python -m infra.local.sample_events      # rewrite events/webhooks/
 """
@@ -18,7 +21,7 @@ from urllib.parse import urlencode
 
 from functions.webhooks.config import SourceConfig, parse_sources
 from infra.config import DEFAULT_SOURCES
-from infra.local.demo_secrets import DEMO_SECRETS
+from infra.local.demo_secrets import demo_secret
 from infra.local.lambda_runtime import webhook_event
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "webhooks"
@@ -68,19 +71,26 @@ _PAYLOADS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def _sources() -> dict[str, SourceConfig]:
+def configured(sources: dict[str, dict[str, Any]] | None = None) -> dict[str, SourceConfig]:
+    """The sources (as the CDK context or the stack's ``WebhookSources`` output gives them:
+    the example five by default), each as the receiver reads it."""
+    specs = DEFAULT_SOURCES if sources is None else sources
     return parse_sources(
-        json.dumps({name: {**spec, "secret": name} for name, spec in DEFAULT_SOURCES.items()})
+        json.dumps({name: {"secret": name, **spec} for name, spec in specs.items()})
     )
 
 
 def _signed(
-    source: str, body: bytes, now: int, *, headers: dict[str, str] | None = None
+    config: SourceConfig,
+    source: str,
+    body: bytes,
+    now: int,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    delivery_id, event_type, _ = _PAYLOADS[source]
-    scheme = _sources()[source].build()
-    signed = scheme.sign(
-        body, DEMO_SECRETS[source], delivery_id=delivery_id, event_type=event_type, timestamp=now
+    delivery_id, event_type, _ = _PAYLOADS[config.scheme]
+    signed = config.build().sign(
+        body, demo_secret(source), delivery_id=delivery_id, event_type=event_type, timestamp=now
     )
     merged = {"content-type": "application/json", "user-agent": f"{source}-sender", **signed}
     merged.update(headers or {})
@@ -90,12 +100,13 @@ def _signed(
     }
 
 
-def build(now: int = SIGNED_AT) -> list[Sample]:
-    """Every sample, signed at ``now``."""
+def build(now: int = SIGNED_AT, sources: dict[str, dict[str, Any]] | None = None) -> list[Sample]:
+    """Every sample, signed at ``now``, for ``sources`` (the example five by default)."""
     samples: list[Sample] = []
-    for source, (_, _, payload) in _PAYLOADS.items():
-        body = json.dumps(payload).encode()
-        headers = _signed(source, body, now)
+    every = configured(sources)
+    for source, config in every.items():
+        body = json.dumps(_PAYLOADS[config.scheme][2]).encode()
+        headers = _signed(config, source, body, now)
         samples.append(Sample(f"{source}.valid", webhook_event(source, headers, body), 202))
         tampered = body.replace(b"}", b', "tampered": true}', 1)
         samples.append(
@@ -106,9 +117,11 @@ def build(now: int = SIGNED_AT) -> list[Sample]:
                 "invalid_signature",
             )
         )
-    for source in ("stripe", "standard"):
-        body = json.dumps(_PAYLOADS[source][2]).encode()
-        stale = _signed(source, body, now - 3600)
+    for source, config in every.items():
+        if config.scheme not in ("stripe", "standard"):
+            continue
+        body = json.dumps(_PAYLOADS[config.scheme][2]).encode()
+        stale = _signed(config, source, body, now - 3600)
         samples.append(
             Sample(
                 f"{source}.stale",
@@ -117,8 +130,12 @@ def build(now: int = SIGNED_AT) -> list[Sample]:
                 "timestamp_out_of_tolerance",
             )
         )
+    if sources is not None:
+        return samples  # the extras below are the example sources' own
+    examples = configured()
     form = urlencode({"payload": json.dumps(_PAYLOADS["github"][2])}).encode()
     form_headers = _signed(
+        examples["github"],
         "github",
         form,
         now,
@@ -132,7 +149,7 @@ def build(now: int = SIGNED_AT) -> list[Sample]:
     samples.append(
         Sample(
             "hmac.not-json",
-            webhook_event("hmac", _signed("hmac", not_json, now), not_json),
+            webhook_event("hmac", _signed(examples["hmac"], "hmac", not_json, now), not_json),
             400,
             "malformed_payload",
         )
@@ -141,7 +158,7 @@ def build(now: int = SIGNED_AT) -> list[Sample]:
     samples.append(
         Sample(
             "unknown-source",
-            webhook_event("gitlab", _signed("github", body, now), body),
+            webhook_event("gitlab", _signed(examples["github"], "github", body, now), body),
             404,
             "unknown_source",
         )

@@ -35,7 +35,7 @@ _FLOOR_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "u
 # request (the runtime sets _X_AMZN_TRACE_ID per request; the first is all we time).
 LAMBDA_ENV = {
     "LAMBDA_TASK_ROOT": str(ROOT),
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
     "AWS_LAMBDA_FUNCTION_NAME": "cold",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
     "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",

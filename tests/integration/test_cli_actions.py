@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from functions.actions import store, timers
-from functions.actions.exceptions import PermanentError
+from functions.actions import hooks, store, timers
+from functions.actions.exceptions import PermanentError, TransientError
 from infra.cli.main import main
 
 
@@ -89,7 +89,7 @@ def test_schedule_now_prints_only_the_id_and_the_action_is_listed(jobs, mail, ca
     row = _row(out, action_id)
     assert row.split()[1:4] == ["test_cli_mail", "eu", "pending"]
     assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row)
-    assert "1 pending action(s)" in out
+    assert "1 pending action\n" in out
 
     jobs.work()
     assert mail.calls == [{"to": "a@example.com"}]
@@ -386,10 +386,10 @@ def test_list_filters_by_group_args_and_time_and_orders_and_limits(jobs, mail, c
     code, out, _ = _run(capsys, "actions", "list", "--limit", "2")
 
     assert code == 0
-    assert "2 pending action(s) (the limit; there may be more)" in out
+    assert "2 pending actions (the limit; there may be more)" in out
     code, out, _ = _run(capsys, "actions", "list", "--group", "eu")
     assert code == 0
-    assert "2 pending action(s) matching group 'eu'" in out
+    assert "2 pending actions matching group 'eu'" in out
     assert "there may be more" not in out
 
 
@@ -414,7 +414,7 @@ def test_list_says_when_there_is_nothing(jobs, capsys):
     code, out, err = _run(capsys, "actions", "list", "--status", "failed", "--hook", "test_x")
 
     assert (code, err) == (0, "")
-    assert out.strip() == "no failed action(s) matching hook 'test_x'"
+    assert out.strip() == "no failed actions matching hook 'test_x'"
 
 
 @pytest.mark.parametrize(
@@ -698,3 +698,80 @@ def test_the_scheduler_configuration_comes_from_the_stack_outputs(jobs, mail, ca
 
     assert _run(capsys, "action", "cancel", action_id, "--stack", "Ops")[0] == 0
     assert timers.get(store.get(action_id).schedule_name) is None
+
+
+class Flaky:
+    """A hook that fails its first call, then succeeds."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, args, action) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise TransientError("the provider is busy")
+
+
+def test_a_completed_action_does_not_show_its_old_error_as_current(jobs, register, capsys):
+    register("test_cli_flaky", Flaky(), base_delay=0, max_delay=0)
+    action_id = _scheduled(capsys, "now", "test_cli_flaky")
+    jobs.work()
+    assert store.get(action_id).status == "complete"
+
+    code, out, _ = _run(capsys, "action", "get", action_id)
+
+    assert code == 0
+    assert "last error: -\n" in out
+    assert (
+        "earlier:    TransientError: the provider is busy (an attempt before it succeeded)" in out
+    )
+    row = _row(_run(capsys, "actions", "list", "--status", "complete")[1], action_id)
+    assert row.split()[-1] == "-"  # the LAST ERROR column
+    assert "busy" not in row
+
+
+# --- hooks ----------------------------------------------------------------------------
+
+
+def test_hooks_list_shows_each_hooks_queue_priority_attempts_and_circuit(jobs, register, capsys):
+    register("test_cli_ordered", Recorder(), ordered=True, max_attempts=7)
+    register("test_cli_guarded", Recorder(), circuit="test_cli_dependency", priority="low")
+
+    code, out, err = _run(capsys, "hooks", "list")
+
+    assert (code, err) == (0, "")
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip()}
+    assert out.splitlines()[0].split() == [
+        "HOOK", "QUEUE", "PRIORITY", "ATTEMPTS", "BACKOFF", "CIRCUIT",
+    ]  # fmt: skip
+    assert rows["test_cli_ordered"][1:5] == ["fifo", "default", "7", "5-900"]
+    # A circuit that never failed has no item: it is closed.
+    assert rows["test_cli_guarded"][1:4] == ["low", "low", "5"]
+    assert rows["test_cli_guarded"][-2:] == ["test_cli_dependency", "(closed)"]
+    # The project's hooks are listed too, without importing functions.hooks by hand.
+    assert rows["sync_external_api"][-2:] == ["external_api", "(closed)"]
+    assert rows["send_email"][-1] == "-"
+    assert out.splitlines()[-1] == f"{len(hooks.registered())} hooks"
+
+
+def test_hooks_list_reads_each_circuits_state(jobs, register, capsys):
+    from functions.actions import circuit
+
+    register("test_cli_guarded", Recorder(), circuit="test_cli_dependency")
+    for _ in range(5):  # the threshold
+        circuit.record_failure("test_cli_dependency", circuit.allow("test_cli_dependency"))
+
+    code, out, _ = _run(capsys, "hooks", "list", "--json")
+
+    assert code == 0
+    [listed] = [json.loads(line) for line in out.splitlines() if '"test_cli_guarded"' in line]
+    assert listed == {
+        "hook": "test_cli_guarded",
+        "queue": "default",
+        "priority": "default",
+        "max_attempts": 5,
+        "base_delay": 5.0,
+        "max_delay": 900.0,
+        "circuit": "test_cli_dependency",
+        "circuit_state": "open",
+    }

@@ -10,8 +10,8 @@ import pytest
 from functions.actions import api
 from functions.health import checks
 from functions.settings import reset as reset_settings
-from infra.cli.health import apply_health_settings
 from infra.cli.main import main
+from infra.cli.settings import configure
 
 HEALTH_VARIABLES = (
     "HEALTH_MAX_QUEUE_DEPTH",
@@ -58,7 +58,7 @@ def test_unhealthy_exits_1_with_the_reasons_and_ids_for_the_operator(cli, stack,
     code, out, _ = cli("health")
     assert code == 1
     assert out.startswith("UNHEALTHY")
-    assert "  - dead-letter queue high: 1 messages" in out
+    assert "  - dead-letter queue high: 1 message" in out
 
 
 def test_json_is_the_endpoints_report_with_samples(cli, register, monkeypatch):
@@ -77,23 +77,36 @@ def test_json_is_the_endpoints_report_with_samples(cli, register, monkeypatch):
     assert "s3cr3t" not in out
 
 
-def test_the_stacks_health_settings_replace_the_environments():
-    environ = {"HEALTH_STUCK_SECONDS": "999", "HEALTH_PAST_DUE_SECONDS": "5", "OTHER": "x"}
-    apply_health_settings(
-        {
-            "HealthSettings": json.dumps(
-                {"HEALTH_STUCK_SECONDS": "300", "HEALTH_DEAD_LETTER_QUEUES": {"scheduler": "u"}}
-            )
-        },
-        environ,
+def _outputs_stack(name: str, outputs: dict[str, str]) -> None:
+    boto3.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Marker": {"Type": "AWS::SQS::Queue"}},
+                "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+            }
+        ),
     )
-    assert environ == {
+
+
+def test_the_stacks_health_settings_replace_the_environments(stack):
+    env = stack.resources.environment
+    required = {"JobQueues": env["JOB_QUEUES"], "ActionsTableName": env["ACTIONS_TABLE_NAME"]}
+    health = {"HEALTH_STUCK_SECONDS": "300", "HEALTH_DEAD_LETTER_QUEUES": {"scheduler": "u"}}
+    _outputs_stack("Healthy", {**required, "HealthSettings": json.dumps(health)})
+    _outputs_stack("Older", required)  # deployed before the health check had settings
+    environ = {"HEALTH_STUCK_SECONDS": "999", "HEALTH_PAST_DUE_SECONDS": "5", "OTHER": "x"}
+
+    configure("Healthy", environ)
+
+    assert {k: v for k, v in environ.items() if k.startswith("HEALTH_") or k == "OTHER"} == {
         "HEALTH_STUCK_SECONDS": "300",
         "HEALTH_DEAD_LETTER_QUEUES": '{"scheduler": "u"}',
         "OTHER": "x",
     }
-    apply_health_settings({}, environ)
-    assert environ == {"OTHER": "x"}
+    configure("Older", environ)
+    assert not [name for name in environ if name.startswith("HEALTH_")]
+    assert environ["OTHER"] == "x"
 
 
 def test_with_stack_it_judges_by_the_stacks_thresholds(cli, stack, monkeypatch):

@@ -112,7 +112,7 @@ def test_a_dead_letter_is_a_reason(health, register):
     health.work()
 
     report = checks.check_health()
-    assert report.reasons == ["dead-letter queue default: 1 messages"]
+    assert report.reasons == ["dead-letter queue default: 1 message"]
     assert report.dead_letters["default"] == 1
 
 
@@ -120,7 +120,7 @@ def test_the_schedulers_dead_letters_count_too(health):
     boto3.client("sqs").send_message(
         QueueUrl=health.resources.scheduler_dead_letter_url, MessageBody="{}"
     )
-    assert checks.check_health().reasons == ["dead-letter queue scheduler: 1 messages"]
+    assert checks.check_health().reasons == ["dead-letter queue scheduler: 1 message"]
 
 
 def test_an_action_in_progress_past_its_time_is_stuck(health, register):
@@ -131,7 +131,7 @@ def test_an_action_in_progress_past_its_time_is_stuck(health, register):
     # Within the threshold a run is just running.
     assert checks.check_health(_later(60)).healthy
     report = checks.check_health(_later(301))
-    assert report.reasons == ["1 action(s) in progress for more than 300 s"]
+    assert report.reasons == ["1 action in progress for more than 300 s"]
     assert (report.stuck_in_progress.count, report.stuck_in_progress.more) == (1, False)
     # An action scheduled long ago but claimed just now is not stuck.
     assert report.past_due_pending.count == 0
@@ -156,7 +156,7 @@ def test_a_stuck_action_behind_a_page_of_freshly_claimed_ones_is_found(health, r
 
     report = checks.check_health(_later(301))
 
-    assert report.reasons == ["1 action(s) in progress for more than 300 s"]
+    assert report.reasons == ["1 action in progress for more than 300 s"]
     assert report.stuck_in_progress.count == 1
 
 
@@ -166,7 +166,7 @@ def test_a_pending_action_well_past_its_time_is_past_due(health, register):
 
     assert checks.check_health(_later(500)).healthy
     report = checks.check_health(_later(601))
-    assert report.reasons == ["1 pending action(s) more than 600 s past due"]
+    assert report.reasons == ["1 pending action more than 600 s past due"]
 
 
 def test_an_open_circuit_is_a_reason(health):
@@ -182,7 +182,7 @@ def test_an_open_circuit_is_a_reason(health):
     )
 
     report = checks.check_health()
-    assert report.reasons == ["1 circuit(s) open or half-open (1 open, 0 half-open)"]
+    assert report.reasons == ["1 circuit open or half-open (1 open, 0 half-open)"]
     assert report.to_dict()["circuits"] == {"open": 1, "half_open": 0, "more": False}
 
 
@@ -233,7 +233,7 @@ def test_counts_are_bounded_and_the_cost_is_constant(health, register, calls):
     report = checks.check_health(_later(3600))
 
     assert (report.past_due_pending.count, report.past_due_pending.more) == (store_limit(), True)
-    assert "50+ pending action(s) more than 600 s past due" in report.reasons
+    assert "50+ pending actions more than 600 s past due" in report.reasons
     assert calls == [
         *[("sqs", "GetQueueAttributes")] * 4,  # the job queues
         ("cloudwatch", "GetMetricData"),  # one call for every queue holding messages
@@ -286,7 +286,7 @@ def test_get_health_answers_503_with_the_reasons(health):
     status, body, headers = _get()
     assert status == 503
     assert body["status"] == "unhealthy"
-    assert body["reasons"] == ["dead-letter queue low: 1 messages"]
+    assert body["reasons"] == ["dead-letter queue low: 1 message"]
     assert headers["Cache-Control"] == "no-store"
 
 

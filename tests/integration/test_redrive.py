@@ -386,7 +386,7 @@ def test_cli_dlq_list_shows_hook_and_error(jobs, failed, capsys):
     assert "test_mail" in out
     assert "PermanentError: mailbox full" in out
     assert ids["sms_eu"] in out
-    assert "3 dead letter(s) on the default queue" in out
+    assert "3 dead letters on the default queue" in out
 
 
 def test_cli_dlq_list_json_and_filters(jobs, failed, capsys):
@@ -518,15 +518,15 @@ def test_cli_reads_the_configuration_from_the_stack_outputs(jobs, failed, capsys
     )
     monkeypatch.setenv("JOB_QUEUES", "")
     monkeypatch.setenv("ACTIONS_TABLE_NAME", "")
-    monkeypatch.setenv("ACTIONS_STACK", "Ops")
+    monkeypatch.setenv("ACTION_SCHEDULER_STACK", "Ops")
 
     assert main(["action", "get", ids["mail_us"]]) == 0
     assert "test_mail" in capsys.readouterr().out
 
     monkeypatch.setenv("JOB_QUEUES", "")
-    monkeypatch.delenv("ACTIONS_STACK")
+    monkeypatch.delenv("ACTION_SCHEDULER_STACK")
     assert main(["dlq", "list", "--stack", "Ops"]) == 0
-    assert "3 dead letter(s)" in capsys.readouterr().out
+    assert "3 dead letters" in capsys.readouterr().out
 
     monkeypatch.setenv("JOB_QUEUES", "")
     assert main(["dlq", "list"]) == 1  # the default stack, ActionScheduler, does not exist

@@ -241,7 +241,7 @@ def test_a_failing_action_lands_in_the_dead_letters_and_is_redriven_by_the_cli(c
 
     # The operator's health check says why the system is not healthy.
     assert actionsctl(["health"]) == 1
-    assert "dead-letter queue default: 1 messages" in capsys.readouterr().out
+    assert "dead-letter queue default: 1 message\n" in capsys.readouterr().out
 
     assert actionsctl(["dlq", "redrive", "--hook", "send_email", "--yes"]) == 0
     redriven = _wait(
@@ -425,3 +425,57 @@ def test_a_large_signed_github_delivery_is_processed_whole_through_the_payload_b
     assert item["log"][-1]["M"]["message"]["S"] == f"payload {digest}"
     bucket = cloud.deployment.outputs["PayloadBucketName"]
     assert boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] >= size * 0.9
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _blocks(section: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+
+
+def test_use_it_from_your_project_runs_as_written(cloud, tmp_path):
+    """The README's section, command by command: this checkout installed with pip into a
+    virtualenv of its own, ACTION_SCHEDULER_STACK the one setting, the local cloud's
+    exports as `make run` prints them, and the action run by the cloud's worker."""
+    import shutil
+    import subprocess
+    import sys
+
+    section = README.read_text().split("\n## Use it from your project\n")[1].split("\n## ")[0]
+    [commands] = _blocks(section, "bash")
+    [program] = _blocks(section, "python")
+    (tmp_path / program.splitlines()[0].removeprefix("# ")).write_text(program)
+    checkout = tmp_path / "action-scheduler-aws"
+    root = README.parent
+    for name in ("functions", "infra"):
+        shutil.copytree(root / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, checkout / name)
+    venv = tmp_path / "app-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
+    # The local cloud's exports (this process has them); nothing of a test's or a stack's.
+    left_out = {"JOB_QUEUES", "ACTIONS_TABLE_NAME", "ACTION_HOOK_MODULES", "PYTHONPATH"}
+    environment = {k: v for k, v in os.environ.items() if k not in left_out}
+    environment["PATH"] = f"{venv / 'bin'}{os.pathsep}{environment['PATH']}"
+
+    ran = subprocess.run(  # noqa: S603 - bash running the README's commands
+        [
+            "/bin/bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            commands.replace("/path/to/action-scheduler-aws", str(checkout)),
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    action_id = ran.stdout.strip().splitlines()[-1]
+    item = _wait(lambda: (a := _action(cloud, action_id)).get("status") == "complete" and a)
+    assert item["hook"] == "send_email"

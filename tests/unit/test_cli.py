@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from infra.cli import arguments, settings
 from infra.cli.errors import CliError
@@ -33,40 +32,37 @@ QUEUES = {
 @pytest.fixture
 def unconfigured(monkeypatch):
     """No configuration in the environment (restored afterwards, as configure writes it)."""
-    for name in ("JOB_QUEUES", "ACTIONS_TABLE_NAME", "ACTIONS_STACK"):
+    for name in ("JOB_QUEUES", "ACTIONS_TABLE_NAME", "ACTION_SCHEDULER_STACK", "AWS_ENDPOINT_URL"):
         monkeypatch.setenv(name, "")
 
 
 @pytest.fixture
-def cloudformation(monkeypatch):
-    """A CloudFormation client that answers only what the test stubs; no network."""
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    stubber = Stubber(client)
-    monkeypatch.setattr(settings, "_cloudformation", lambda: client)
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
+def cloudformation(aws):
+    """Moto's CloudFormation, holding the stacks a test creates with ``_stack``."""
+    return boto3.client("cloudformation")
 
 
 @pytest.fixture
-def no_cloudformation(monkeypatch):
-    def refuse():
-        raise AssertionError("CloudFormation must not be called")
+def no_cloudformation(aws):
+    """The test must not read a stack: every DescribeStacks the CLI makes is recorded."""
+    from tests.conftest import record_aws_calls
 
-    monkeypatch.setattr(settings, "_cloudformation", refuse)
+    made = record_aws_calls()
+    yield
+    assert ("cloudformation", "DescribeStacks") not in made
 
 
-def _stack(name: str, outputs: dict[str, str]) -> dict:
-    return {
-        "Stacks": [
+def _stack(name: str, outputs: dict[str, str]) -> None:
+    """A stack on moto with these outputs (and one resource, as CloudFormation wants)."""
+    boto3.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
             {
-                "StackName": name,
-                "CreationTime": "2024-01-01T00:00:00Z",
-                "StackStatus": "CREATE_COMPLETE",
-                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {key: {"Value": value} for key, value in outputs.items()},
             }
-        ]
-    }
+        ),
+    )
 
 
 def test_a_full_redrive_without_yes_and_without_a_terminal_is_refused(
@@ -98,44 +94,79 @@ def test_a_full_redrive_on_a_terminal_asks_and_no_means_nothing_moves(
 
 
 def test_missing_configuration_is_a_clear_one_line_error(unconfigured, cloudformation, capsys):
-    cloudformation.add_client_error(
-        "describe_stacks",
-        service_error_code="ValidationError",
-        service_message="Stack with id ActionScheduler does not exist",
-        expected_params={"StackName": "ActionScheduler"},
-    )
-
     assert main(["dlq", "list"]) == 1
 
     captured = capsys.readouterr()
     [line] = captured.err.splitlines()
     assert line.startswith("actionsctl: error: cannot read stack 'ActionScheduler'")
-    assert "does not exist" in line
-    assert "JOB_QUEUES and ACTIONS_TABLE_NAME" in line
+    assert "does not exist in us-east-1" in line
+    # It names the settings that fix it: the stack's name, or the local cloud's endpoint.
+    assert "pass --stack NAME, or set ACTION_SCHEDULER_STACK" in line
+    assert "AWS_ENDPOINT_URL=http://127.0.0.1:4566" in line
     assert captured.out == ""
 
 
-def test_no_credentials_or_no_endpoint_is_a_clear_error_too(unconfigured, monkeypatch, capsys):
-    from botocore.exceptions import EndpointConnectionError
+@pytest.fixture
+def nothing_listening():
+    """A loopback port with nothing behind it: connections are refused at once."""
+    import socket
 
-    def unreachable():
-        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
-    monkeypatch.setattr(settings, "_cloudformation", unreachable)
+
+def test_a_local_cloud_that_is_not_running_is_named_with_its_setting(
+    unconfigured, nothing_listening, monkeypatch, capsys
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", nothing_listening)
+    from functions.clients import reset_clients
+
+    reset_clients()
 
     assert main(["action", "get", "a-1", "--stack", "Ops"]) == 1
 
     err = capsys.readouterr().err
-    assert err.startswith("actionsctl: error: cannot read stack 'Ops'")
-    assert "127.0.0.1:1" in err
+    assert err == (
+        f"actionsctl: error: cannot read stack 'Ops': nothing answers at {nothing_listening} "
+        "(AWS_ENDPOINT_URL): start the local cloud (make run), or unset AWS_ENDPOINT_URL to "
+        "use AWS\n"
+    )
+    reset_clients()
+
+
+def test_no_region_names_the_setting(unconfigured, monkeypatch, tmp_path, capsys):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))  # no region there either
+    from functions.clients import reset_clients
+
+    reset_clients()  # the client is made without a region: nothing is sent
+
+    assert main(["actions", "list"]) == 1
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(
+        "actionsctl: error: cannot read stack 'ActionScheduler': no AWS region: set "
+        "AWS_DEFAULT_REGION (for the local cloud: export AWS_ENDPOINT_URL=http://127.0.0.1:4566"
+    )
+    reset_clients()
+
+
+def test_no_credentials_names_the_settings():
+    from botocore.exceptions import NoCredentialsError
+
+    from functions.stack import unreachable
+
+    assert unreachable(NoCredentialsError()) == (
+        "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        "(for the local cloud: export AWS_ENDPOINT_URL=http://127.0.0.1:4566 "
+        "AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)"
+    )
 
 
 def test_a_stack_without_the_outputs_names_what_is_missing(unconfigured, cloudformation, capsys):
-    cloudformation.add_response(
-        "describe_stacks",
-        _stack("Old", {"ActionsTableName": "t"}),
-        expected_params={"StackName": "Old"},
-    )
+    _stack("Old", {"ActionsTableName": "t"})
 
     assert main(["--stack", "Old", "dlq", "list"]) == 1
 
@@ -143,12 +174,8 @@ def test_a_stack_without_the_outputs_names_what_is_missing(unconfigured, cloudfo
 
 
 def test_the_stack_outputs_become_the_environment(cloudformation):
-    cloudformation.add_response(
-        "describe_stacks",
-        _stack("Staging", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "staging-actions"}),
-        expected_params={"StackName": "Staging"},
-    )
-    environ: dict[str, str] = {"ACTIONS_STACK": "Staging"}
+    _stack("Staging", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "staging-actions"})
+    environ: dict[str, str] = {"ACTION_SCHEDULER_STACK": "Staging"}
 
     assert settings.configure(None, environ) == "stack Staging"
 
@@ -163,11 +190,7 @@ def test_the_environment_wins_over_the_default_stack(no_cloudformation):
 
 
 def test_an_explicit_stack_wins_over_the_environment(cloudformation):
-    cloudformation.add_response(
-        "describe_stacks",
-        _stack("Prod", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "prod-actions"}),
-        expected_params={"StackName": "Prod"},
-    )
+    _stack("Prod", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "prod-actions"})
     environ = {"JOB_QUEUES": json.dumps({}), "ACTIONS_TABLE_NAME": "local-actions"}
 
     settings.configure("Prod", environ)
@@ -299,19 +322,15 @@ SCHEDULER = {
 
 
 def test_the_scheduler_and_circuit_outputs_become_the_environment_too(cloudformation):
-    cloudformation.add_response(
-        "describe_stacks",
-        _stack(
-            "Prod",
-            {
-                "JobQueues": json.dumps(QUEUES),
-                "ActionsTableName": "prod-actions",
-                "CircuitsTableName": "prod-circuits",
-                "OrderSagaArn": "arn:aws:states:us-east-1:1:stateMachine:Orders",
-                **SCHEDULER,
-            },
-        ),
-        expected_params={"StackName": "Prod"},
+    _stack(
+        "Prod",
+        {
+            "JobQueues": json.dumps(QUEUES),
+            "ActionsTableName": "prod-actions",
+            "CircuitsTableName": "prod-circuits",
+            "OrderSagaArn": "arn:aws:states:us-east-1:1:stateMachine:Orders",
+            **SCHEDULER,
+        },
     )
     environ: dict[str, str] = {}
 
@@ -329,11 +348,7 @@ def test_the_scheduler_and_circuit_outputs_become_the_environment_too(cloudforma
 
 
 def test_outputs_a_stack_lacks_are_not_taken_from_elsewhere(cloudformation):
-    cloudformation.add_response(
-        "describe_stacks",
-        _stack("Old", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "old-actions"}),
-        expected_params={"StackName": "Old"},
-    )
+    _stack("Old", {"JobQueues": json.dumps(QUEUES), "ActionsTableName": "old-actions"})
     environ = {
         "SCHEDULE_GROUP": "local-schedules",
         "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/local",

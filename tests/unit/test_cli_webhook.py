@@ -19,9 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
-from infra.cli import settings
 from infra.cli.main import main
 
 GITHUB_SECRET = b"local-github-secret"
@@ -200,30 +198,67 @@ def test_url_from_the_environment(receiver, monkeypatch):
     assert receiver.only["path"] == "/v1/webhooks/shopify"
 
 
-def test_url_from_the_stack_output(receiver, monkeypatch):
-    monkeypatch.setenv("ACTIONS_STACK", "")
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    stubber = Stubber(client)
-    monkeypatch.setattr(settings, "_cloudformation", lambda: client)
-    stubber.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "Other",
-                    "CreationTime": "2026-01-01T00:00:00Z",
-                    "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [{"OutputKey": "WebhookUrl", "OutputValue": receiver.url}],
-                }
-            ]
-        },
-        {"StackName": "Other"},
+def _stack(name: str, outputs: dict[str, str]) -> None:
+    boto3.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+            }
+        ),
     )
-    with stubber:
-        assert main(["webhook", "send", "standard", "--stack", "Other"]) == 0
-    stubber.assert_no_pending_responses()
+
+
+def test_url_from_the_stack_output(aws, receiver, monkeypatch):
+    monkeypatch.setenv("ACTION_SCHEDULER_STACK", "")
+    _stack("Other", {"WebhookUrl": receiver.url})
+
+    assert main(["webhook", "send", "standard", "--stack", "Other"]) == 0
+
     assert receiver.only["path"] == "/v1/webhooks/standard"
     assert receiver.only["headers"]["webhook-signature"].startswith("v1,")
+
+
+BILLING = {
+    "scheme": "hmac",
+    "header": "X-Billing-Signature",
+    "encoding": "base64",
+    "prefix": "sha256=",
+    "secret": "Other/webhooks/billing",
+}
+
+
+def test_any_source_the_stack_configures_is_signed_with_its_own_scheme(
+    aws, receiver, monkeypatch, capsys
+):
+    _stack(
+        "Other",
+        {
+            "WebhookUrl": receiver.url,
+            "WebhookSources": json.dumps({"billing": BILLING, "github": {"scheme": "github"}}),
+        },
+    )
+    monkeypatch.setenv("ACTION_SCHEDULER_STACK", "Other")
+    from infra.local.demo_secrets import demo_secret
+
+    assert main(["webhook", "send", "billing"]) == 0
+    assert main(["webhook", "send", "billing", "--body", '{"type": "paid"}', "--secret", "s3"]) == 0
+
+    sample, body = receiver.requests
+    assert sample["path"] == "/v1/webhooks/billing"
+    digest = hmac.new(demo_secret("billing").encode(), sample["body"], hashlib.sha256).digest()
+    assert sample["headers"]["x-billing-signature"] == "sha256=" + base64.b64encode(digest).decode()
+    digest = hmac.new(b"s3", b'{"type": "paid"}', hashlib.sha256).digest()
+    assert body["headers"]["x-billing-signature"] == "sha256=" + base64.b64encode(digest).decode()
+
+    # A source the stack does not configure is refused, with the ones it does.
+    capsys.readouterr()
+    assert main(["webhook", "send", "stripe"]) == 2
+    assert capsys.readouterr().err == (
+        "actionsctl: error: unknown source 'stripe'; the configured sources: billing, github\n"
+    )
+    assert len(receiver.requests) == 2
 
 
 def test_nothing_listening_is_a_one_line_error(capsys, monkeypatch):
@@ -258,9 +293,14 @@ def test_usage_errors_send_nothing(receiver, capsys, argv, message):
     assert receiver.requests == []
 
 
-def test_unknown_source_with_body_is_refused(receiver, capsys):
-    assert main(["webhook", "send", "gitlab", "--body", "{}", "--url", receiver.url]) == 1
-    assert "unknown source 'gitlab'" in capsys.readouterr().err
+@pytest.mark.parametrize("body", [[], ["--body", "{}"]])
+def test_an_unknown_source_is_refused_with_the_configured_ones(receiver, capsys, body):
+    # With --url, the sources are the CDK context's here (cdk.json): the example five.
+    assert main(["webhook", "send", "gitlab", *body, "--url", receiver.url]) == 2
+    assert capsys.readouterr().err == (
+        "actionsctl: error: unknown source 'gitlab'; the configured sources: github, hmac, "
+        "shopify, standard, stripe\n"
+    )
     assert receiver.requests == []
 
 
