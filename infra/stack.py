@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
 from constructs import Construct
 
+from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
@@ -20,7 +21,8 @@ from infra.constructs.waf import WebAcl
 from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.worker import Worker
 
-WORKER_TIMEOUT = Duration.seconds(60)
+# The worker's time budget (functions/actions/budget.py) is reckoned from this timeout.
+WORKER_TIMEOUT = Duration.seconds(WORKER_TIMEOUT_SECONDS)
 
 
 class ActionSchedulerStack(Stack):
