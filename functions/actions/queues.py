@@ -70,9 +70,12 @@ def _send_attributes(envelope: Envelope) -> dict[str, str]:
 
 
 def check_size(envelope: Envelope, queue: QueueConfig) -> None:
-    """Refuse (``ActionTooLarge``) an envelope SQS could not carry all its life: as a job
-    message with its attributes, after growing as its action moves on, and as a dead
-    letter that keeps ``RESERVED_ERROR_CHARS`` of its error."""
+    """Refuse (``ActionTooLarge``) an envelope SQS could not carry all its life.
+
+    Its dead letter is the largest message it makes (the body with an error, and more
+    attributes than the job message): that must fit with ``RESERVED_ERROR_CHARS`` of
+    error and the cut note, and ``GROWTH_BYTES`` to spare for the envelope's growth.
+    """
     body = envelope.to_message()  # the body alone: refused over MAX_MESSAGE_BYTES
     note = DeadLetterNote(
         DeadLetterReason.UNKNOWN_HOOK,  # the longest reason an envelope may get
@@ -84,17 +87,13 @@ def check_size(envelope: Envelope, queue: QueueConfig) -> None:
         group=envelope.group,
     )
     note = replace(note, error="x" * RESERVED_ERROR_CHARS + _cut_mark(note))
-    sizes = {
-        "job message": message_size(body, _send_attributes(envelope)),
-        "dead letter": _letter_size(queue, body, note, note.error, error_in_body=True),
-    }
-    for what, size in sizes.items():
-        if size + GROWTH_BYTES > MAX_MESSAGE_BYTES:
-            raise ActionTooLarge(
-                f"the action's envelope makes a {what} of {size} bytes with its message "
-                f"attributes; SQS accepts at most {MAX_MESSAGE_BYTES}, and {GROWTH_BYTES} are "
-                "kept for its growth: put large values in args (they go to the payload bucket)"
-            )
+    size = _letter_size(queue, body, note, note.error, error_in_body=True)
+    if size + GROWTH_BYTES > MAX_MESSAGE_BYTES:
+        raise ActionTooLarge(
+            f"the action's envelope is {len(body.encode('utf-8'))} bytes; with its message "
+            f"attributes and an error its dead letter would be {size}, and SQS accepts at "
+            f"most {MAX_MESSAGE_BYTES} ({GROWTH_BYTES} are kept for the envelope's growth)"
+        )
 
 
 def send(

@@ -82,12 +82,12 @@ def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # A batch whose every record is retried in place (a FIFO backoff, a busy claim) is
     # a normal answer, not an invocation error: report it as a partial batch response.
     processor.raise_on_entire_batch_failure = False
-    remaining = budget.remaining(context)
+    invocation = budget.Invocation(context)
     seen: set[str] = set()
 
     def record_handler(record: SQSRecord) -> None:
         seen.add(record.message_id)
-        process_record(record, remaining)
+        process_record(record, invocation)
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
@@ -117,7 +117,7 @@ def _release_held_back(
         logger.warning("held-back records not shown again", extra={"error": type(exc).__name__})
 
 
-def process_record(record: SQSRecord, remaining: budget.Remaining | None = None) -> None:
+def process_record(record: SQSRecord, invocation: budget.Invocation | None = None) -> None:
     # Until the envelope names the action, the message id correlates the record's
     # lines; never the previous record's id, which a warm logger would still hold.
     logger.set_correlation_id(record.message_id)
@@ -132,7 +132,7 @@ def process_record(record: SQSRecord, remaining: budget.Remaining | None = None)
             return
         logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
         logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
-        _process(_Delivery(queue, record, envelope), remaining or (lambda: None))
+        _process(_Delivery(queue, record, envelope), invocation or budget.Invocation())
     finally:
         logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
 
@@ -142,7 +142,7 @@ def _count(envelope: Envelope, metric: Metric) -> None:
     add_metric(metric, hook=envelope.hook, priority=envelope.priority)
 
 
-def _process(delivery: _Delivery, remaining: budget.Remaining) -> None:
+def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
     queue, envelope = delivery.queue, delivery.envelope
     try:
         spec = hooks.get(envelope.hook)
@@ -156,9 +156,8 @@ def _process(delivery: _Delivery, remaining: budget.Remaining) -> None:
         logger.info("not due yet: sent on", extra={"delay_seconds": round(delay, 1)})
         return
 
-    left = remaining()
-    if not budget.may_start(left, spec.timeout):
-        _hand_back(delivery, left)
+    if not invocation.start(spec.timeout):
+        _hand_back(delivery, invocation.left())
         return
 
     decision = circuit.allow(spec.circuit) if spec.circuit else None
