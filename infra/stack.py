@@ -9,6 +9,7 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
 from infra.constructs.bundling import lambda_code
@@ -23,7 +24,8 @@ from infra.constructs.waf import WebAcl
 from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.worker import Worker
 
-WORKER_TIMEOUT = Duration.seconds(60)
+# The worker's time budget (functions/actions/budget.py) is reckoned from this timeout.
+WORKER_TIMEOUT = Duration.seconds(WORKER_TIMEOUT_SECONDS)
 
 
 class ActionSchedulerStack(Stack):

@@ -99,8 +99,11 @@ def _prepare(
         limits.check_fifo_group(envelope.group or envelope.hook)
     due_in = None if recurring else (scheduled_for - now).total_seconds()
     envelope = _claim_check(envelope, due_in)
-    envelope.to_message()  # refuses an oversized envelope before anything is written
-    return envelope, queue_named(spec.queue if spec.ordered else envelope.priority)
+    queue = queue_named(spec.queue if spec.ordered else envelope.priority)
+    # Refuses, before anything is written, an envelope SQS could not carry with its
+    # message attributes, or as a dead letter.
+    queues.check_size(envelope, queue)
+    return envelope, queue
 
 
 def _claim_check(envelope: Envelope, due_in_seconds: float | None) -> Envelope:

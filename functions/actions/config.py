@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from functions.actions.exceptions import InvalidAction
 from functions.settings import EnvSettings, cached
 
@@ -49,7 +50,9 @@ class ActionSettings(EnvSettings):
     actions_table: str = Field(default="", alias="ACTIONS_TABLE_NAME")
     circuits_table: str = Field(default="", alias="CIRCUITS_TABLE_NAME")
     # How long one run may take; claims expire after it so a crashed run is retried.
-    worker_timeout_seconds: int = Field(default=60, ge=0, alias="WORKER_TIMEOUT_SECONDS")
+    worker_timeout_seconds: int = Field(
+        default=WORKER_TIMEOUT_SECONDS, ge=0, alias="WORKER_TIMEOUT_SECONDS"
+    )
     claim_margin_seconds: float = Field(default=30, ge=0, alias="CLAIM_MARGIN_SECONDS")
     # The EventBridge Scheduler group holding the stack's schedules, the role its
     # schedules send with, and where it puts what it could not deliver.

@@ -23,7 +23,8 @@ from functions.actions.limits import (
 from functions.payloads.ref import PayloadRef
 
 VERSION: Literal[1] = 1
-# SQS's limit on a message body, in bytes of UTF-8.
+# SQS's limit on a message, in bytes of UTF-8: body and message attributes together. Every
+# job queue's MaximumMessageSize (infra/constructs/job_queues.py sets it to this).
 MAX_MESSAGE_BYTES = 262_144
 # Characters SQS refuses in a message body that JSON does not escape by itself; inside
 # the envelope's JSON they can only be in strings, where an escape means the same.
@@ -45,6 +46,11 @@ def dump_args(args: Any) -> str:
 
 def _escape(found: re.Match[str]) -> str:
     return f"\\u{ord(found.group()):04x}"
+
+
+def escape_for_sqs(json_text: str) -> str:
+    """JSON text with the characters SQS refuses in a body written as JSON escapes."""
+    return _SQS_REFUSES.sub(_escape, json_text)
 
 
 class Envelope(BaseModel):
@@ -111,7 +117,7 @@ class Envelope(BaseModel):
         it carries the reference instead of the args.
         """
         dumped = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else {"args"})
-        body = _SQS_REFUSES.sub(_escape, dumped)
+        body = escape_for_sqs(dumped)
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:
             raise ActionTooLarge(

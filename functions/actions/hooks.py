@@ -4,7 +4,7 @@ Users register hooks in the ``functions/hooks`` package::
 
     from functions.actions.hooks import hook
 
-    @hook("send_welcome_email", max_attempts=5, base_delay=10, max_delay=600)
+    @hook("send_welcome_email", max_attempts=5, base_delay=10, max_delay=600, timeout=20)
     def send_welcome_email(args, action):
         ...
 
@@ -22,11 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from functions.actions import budget
 from functions.actions.envelope import HOOK_NAME, Priority
 from functions.actions.exceptions import InvalidAction
 
-# FIFO queues redrive after this many receives; ordered hooks must give up before.
-MAX_ORDERED_ATTEMPTS = 20
+# The most attempts a hook may take. The job queues' redrive policies allow more receives
+# than this (infra/constructs/job_queues.py), so the worker's own count decides when an
+# action is dead, never SQS's.
+MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class HookSpec:
     priority: Priority = "default"
     circuit: str | None = None
     ordered: bool = False
+    timeout: float = budget.DEFAULT_HOOK_TIMEOUT
 
     @property
     def queue(self) -> str:
@@ -90,13 +94,16 @@ def hook(
     priority: Priority = "default",
     circuit: str | None = None,
     ordered: bool = False,
+    timeout: float = budget.DEFAULT_HOOK_TIMEOUT,
 ) -> Callable[[HookFunction], HookFunction]:
     """Register the decorated function as the hook ``name``.
 
     ``max_attempts`` counts the first run; ``base_delay`` and ``max_delay`` (seconds)
     shape the backoff; ``priority`` picks the queue; ``circuit`` names a dependency
     whose circuit breaker guards the hook; ``ordered`` sends it to the FIFO queue,
-    where actions of one group run one at a time, in order.
+    where actions of one group run one at a time, in order; ``timeout`` (seconds, at most
+    ``budget.MAX_HOOK_TIMEOUT``) is how long a run may take: the worker starts the run
+    only while that much of its invocation is left (functions/actions/budget.py).
     """
 
     def register(function: HookFunction) -> HookFunction:
@@ -104,8 +111,12 @@ def hook(
             raise ValueError(f"hook names match {HOOK_NAME.pattern}: {name!r}")
         if name in _REGISTRY and _REGISTRY[name].function is not function:
             raise ValueError(f"hook {name!r} is registered twice")
-        if max_attempts < 1 or (ordered and max_attempts > MAX_ORDERED_ATTEMPTS):
-            raise ValueError(f"max_attempts must be 1..{MAX_ORDERED_ATTEMPTS} for {name!r}")
+        if not 1 <= max_attempts <= MAX_ATTEMPTS:
+            raise ValueError(f"max_attempts must be 1..{MAX_ATTEMPTS} for {name!r}")
+        try:
+            budget.check_timeout(timeout)
+        except ValueError as exc:
+            raise ValueError(f"{exc}, for {name!r}") from None
         # Written so NaN fails too; an infinite cap would overflow the retry's delay.
         if not (0 <= base_delay <= max_delay and math.isfinite(max_delay)):
             raise ValueError(f"need 0 <= base_delay <= max_delay, finite, for {name!r}")
@@ -118,6 +129,7 @@ def hook(
             priority=priority,
             circuit=circuit,
             ordered=ordered,
+            timeout=float(timeout),
         )
         return function
 

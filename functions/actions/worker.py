@@ -1,15 +1,19 @@
 """The worker: run each SQS record's action once, then record complete, retry or dead letter.
 
 Per record: parse the envelope (malformed or unknown versions are dead-lettered, never
-looped), find the hook, send it on if not yet due, defer it behind an open circuit,
+looped), find the hook, send it on if not yet due, hand it back unstarted if the
+invocation has too little time left for its hook, defer it behind an open circuit,
 claim it, load its args from the payload bucket if the envelope carries a reference,
-run the hook, then record the outcome. Every message that continues the
-action (a retry, a hop, a dead letter) is sent before the status is written and before
-SQS deletes the record, so a crash repeats work rather than losing it. Standard queues
-retry with ``DelaySeconds``; the FIFO queue waits in place, holding back only its group.
+run the hook, then record the outcome. A run that ended without an outcome (the
+function timed out or crashed) counts as a failed attempt when its message comes back.
+Every message that continues the action (a retry, a hop, a dead letter) is sent before
+the status is written and before SQS deletes the record, so a crash repeats work rather
+than losing it. Standard queues retry with ``DelaySeconds``; the FIFO queue waits in
+place, holding back only its group.
 
 Why: docs/decisions/0003-long-retry-waits-hop-through-sqs.md,
-0005-fifo-queue-waits-in-place.md, 0006-continue-before-recording.md.
+0005-fifo-queue-waits-in-place.md, 0006-continue-before-recording.md,
+0042-start-a-record-only-while-time-remains.md, 0045-ordered-work-waits-without-dying.md.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import circuit, hooks, queries, queues, results, store
+from functions.actions import budget, circuit, hooks, queries, queues, results, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
@@ -44,6 +48,9 @@ from functions.payloads import store as payloads
 
 # Due within this much counts as due: SQS delays are whole seconds.
 DUE_TOLERANCE_SECONDS = 1.0
+# An ordered action deferred in place waits at least 2**n seconds after its n-th receive,
+# and at most this long more than it was asked to (0045-ordered-work-waits-without-dying.md).
+ORDERED_WAIT_CAP_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,10 @@ class RetryLater(Exception):
     """Report the record as failed so SQS delivers it again (FIFO retries, busy claims)."""
 
 
+class RunStopped(Exception):
+    """An earlier run of this attempt ended without an outcome: it counts as failed."""
+
+
 def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Process an SQS batch; return the partial batch response Lambda expects."""
     records = event.get("Records") or []
@@ -71,12 +82,42 @@ def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # A batch whose every record is retried in place (a FIFO backoff, a busy claim) is
     # a normal answer, not an invocation error: report it as a partial batch response.
     processor.raise_on_entire_batch_failure = False
-    return process_partial_response(
-        event=event, record_handler=process_record, processor=processor, context=context
+    invocation = budget.Invocation(context)
+    seen: set[str] = set()
+
+    def record_handler(record: SQSRecord) -> None:
+        seen.add(record.message_id)
+        process_record(record, invocation)
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
     )
+    if fifo:
+        _release_held_back(records, response, seen)
+    return response
 
 
-def process_record(record: SQSRecord) -> None:
+def _release_held_back(
+    records: list[dict[str, Any]], response: PartialItemFailureResponse, seen: set[str]
+) -> None:
+    """Show the FIFO records held back behind a failed record of their group at once.
+
+    Their group waits for its failed record, which is hidden for its own delay (or
+    visible again, if handed back): without this they would stay in flight for the
+    queue's whole visibility timeout, and hold the group that long. Best effort.
+    """
+    failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+    held = [r for r in records if r.get("messageId") in failed and r.get("messageId") not in seen]
+    queue = queue_by_arn(held[0].get("eventSourceARN", "")) if held else None
+    if queue is None:
+        return
+    try:
+        queues.show_again(queue, [r["receiptHandle"] for r in held])
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("held-back records not shown again", extra={"error": type(exc).__name__})
+
+
+def process_record(record: SQSRecord, invocation: budget.Invocation | None = None) -> None:
     # Until the envelope names the action, the message id correlates the record's
     # lines; never the previous record's id, which a warm logger would still hold.
     logger.set_correlation_id(record.message_id)
@@ -91,7 +132,7 @@ def process_record(record: SQSRecord) -> None:
             return
         logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
         logger.set_correlation_id(envelope.correlation_id or envelope.action_id)
-        _process(_Delivery(queue, record, envelope))
+        _process(_Delivery(queue, record, envelope), invocation or budget.Invocation())
     finally:
         logger.remove_keys(["action_id", "hook", "attempt", "correlation_id"])
 
@@ -101,7 +142,7 @@ def _count(envelope: Envelope, metric: Metric) -> None:
     add_metric(metric, hook=envelope.hook, priority=envelope.priority)
 
 
-def _process(delivery: _Delivery) -> None:
+def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
     queue, envelope = delivery.queue, delivery.envelope
     try:
         spec = hooks.get(envelope.hook)
@@ -113,6 +154,10 @@ def _process(delivery: _Delivery) -> None:
     if not queue.fifo and delay > DUE_TOLERANCE_SECONDS:
         queues.send(envelope, queue, delay_seconds=delay)
         logger.info("not due yet: sent on", extra={"delay_seconds": round(delay, 1)})
+        return
+
+    if not invocation.start(spec.timeout):
+        _hand_back(delivery, invocation.left())
         return
 
     decision = circuit.allow(spec.circuit) if spec.circuit else None
@@ -134,6 +179,16 @@ def _process(delivery: _Delivery) -> None:
     action = claim.action
     assert action is not None  # noqa: S101 - a claim that succeeded holds the action
     logger.append_keys(attempt=attempt)
+    if _stopped_before(action, attempt):
+        # The run of this attempt ended without an outcome: that was the attempt.
+        _release_trial(spec, decision)
+        _count(envelope, Metric.ACTIONS_RAISED)
+        stopped = RunStopped(
+            f"attempt {attempt} ended without an outcome "
+            "(the worker timed out, crashed or could not record it)"
+        )
+        _retry_or_dead_letter(delivery, action, spec, attempt, stopped)
+        return
     _advance_recurrence(claim, attempt)
     _run(delivery, action, spec, decision, attempt)
 
@@ -167,7 +222,7 @@ def _run(
         _ran(envelope, started, raised=True)
         _release_trial(spec, decision)
         if isinstance(exc, payloads.PayloadUnavailable):
-            error = f"PayloadUnavailable: {exc}"
+            error = _error_text(exc)
             _dead_letter(delivery, action, error, DeadLetterReason.PERMANENT)
         else:
             _retry_or_dead_letter(delivery, action, spec, attempt, exc)
@@ -178,7 +233,7 @@ def _run(
         _ran(envelope, started, raised=True)
         # A permanent error is about the input: the dependency itself answered.
         _note_circuit(circuit.record_success, spec.circuit, decision)
-        error = f"PermanentError: {exc}"
+        error = _error_text(exc)
         _dead_letter(delivery, action, error, DeadLetterReason.PERMANENT)
         return
     except Exception as exc:
@@ -196,6 +251,12 @@ def _run(
     _count(envelope, Metric.ACTIONS_COMPLETED)
     logger.info(done)
     _note_circuit(circuit.record_success, spec.circuit, decision)
+
+
+def _error_text(exc: Exception) -> str:
+    """``Type: message``, as much of it as the action's item and a dead letter keep (a
+    hook's error may be megabytes; neither a log line nor a message should carry that)."""
+    return f"{type(exc).__name__}: {exc}"[: queues.BODY_ERROR_CHARS]
 
 
 def _args_of(envelope: Envelope) -> Any:
@@ -255,18 +316,38 @@ def _advance_recurrence(claim: store.Claim, attempt: int) -> None:
 
 
 def _attempt(delivery: _Delivery) -> int:
-    """Standard queues carry the attempt in the envelope; FIFO counts receives."""
+    """Standard queues carry the attempt in the envelope; FIFO counts runs.
+
+    On FIFO, runs that ended without an outcome may have used every attempt: the last
+    one is claimed again (its claim has expired), to be dead-lettered, never run past
+    ``max_attempts``.
+    """
     if not delivery.queue.fifo:
         return delivery.envelope.attempt
     current = store.get(delivery.envelope.action_id)
-    return (current.attempts if current else 0) + 1
+    ran = current.attempts if current else 0
+    return ran if ran >= delivery.envelope.max_attempts else ran + 1
+
+
+def _stopped_before(action: store.Action, attempt: int) -> bool:
+    """Whether a run of ``attempt`` started before this one and recorded no outcome.
+
+    The claim just logged this run's start; the entry before it is the last thing the
+    action's earlier life recorded. If that is the start of this same attempt, the run
+    it started was cut off (the function timed out or crashed, or the outcome's write
+    failed): a retry, a completion or a redrive would have logged something after it.
+    """
+    if len(action.log) < 2:
+        return False
+    previous = action.log[-2]
+    return previous.event is store.LogEvent.STARTED and previous.attempt == attempt
 
 
 def _retry_or_dead_letter(
     delivery: _Delivery, action: store.Action, spec: hooks.HookSpec, attempt: int, exc: Exception
 ) -> None:
     queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
-    error = f"{type(exc).__name__}: {exc}"
+    error = _error_text(exc)
     if attempt >= envelope.max_attempts:
         _dead_letter(delivery, action, error, DeadLetterReason.EXHAUSTED)
         return
@@ -313,17 +394,57 @@ def _send_dead_letter(
         attempts=attempts,
         group=envelope.group,
     )
-    queues.dead_letter(queue, queues.dead_letter_body(record.body, error), note)
+    queues.dead_letter(queue, record.body, note, error_in_body=True)
 
 
 def _defer(delivery: _Delivery, delay: float, why: str) -> None:
     queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
+    if queue.fifo:
+        delay = _ordered_wait(delay, record)
     logger.info("deferred", extra={"reason": why, "delay_seconds": round(delay, 1)})
     _count(envelope, Metric.ACTIONS_DEFERRED)
     if queue.fifo:
         queues.change_visibility(queue, record.receipt_handle, delay)
         raise RetryLater(why)
     queues.send(envelope, queue, delay_seconds=delay)
+
+
+def _ordered_wait(delay: float, record: SQSRecord) -> float:
+    """How long a deferred ordered action waits in place: ``delay``, but at least 2**n
+    seconds after its n-th receive, up to ``ORDERED_WAIT_CAP_SECONDS``.
+
+    Waiting in place costs a receive each time, which SQS's redrive counts. Growing the
+    wait bounds what a long deferral costs (a few receives an hour), so the FIFO queue's
+    ``maxReceiveCount`` can stay above all the worker's own receives within the queue's
+    retention. Why: docs/decisions/0045-ordered-work-waits-without-dying.md
+    """
+    receives = _receive_count(record)
+    return max(delay, min(ORDERED_WAIT_CAP_SECONDS, 2.0 ** min(receives, 30)))
+
+
+def _receive_count(record: SQSRecord) -> int:
+    try:
+        return int(record.attributes.approximate_receive_count or 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _hand_back(delivery: _Delivery, left: float | None) -> None:
+    """Too little of the invocation is left to run this record: give it back to SQS at
+    once, unstarted, with no attempt used.
+
+    A standard queue gets a fresh copy (which SQS counts from zero receives) before this
+    record is reported done and deleted; the FIFO queue keeps the record, shown again at
+    once and reported failed, so it keeps its place in its group.
+    Why: docs/decisions/0042-start-a-record-only-while-time-remains.md
+    """
+    queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
+    seconds = None if left is None else round(left, 1)
+    logger.info("handed back: too little time left", extra={"remaining_seconds": seconds})
+    if queue.fifo:
+        queues.change_visibility(queue, record.receipt_handle, 0)
+        raise RetryLater("too little time left in this invocation to start it")
+    queues.send(envelope, queue)
 
 
 def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
@@ -333,7 +454,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
         else DeadLetterReason.MALFORMED
     )
     logger.error("malformed message: dead-lettered", extra={"reason": reason})
-    note = queues.DeadLetterNote(reason, str(exc)[:1000], record.message_id)
+    note = queues.DeadLetterNote(reason, str(exc), record.message_id)
     queues.dead_letter(queue, record.body, note)
     # No hook to break it down by: counted in the total only.
     add_metric(Metric.ACTIONS_DEAD_LETTERED)

@@ -12,7 +12,9 @@ from functions.observability import logger
 MAX_SECONDS = 20.0
 
 
-@hook("process_image", priority="low", max_attempts=3, base_delay=30)
+# A run may take up to MAX_SECONDS: declared, so the worker starts it only with that much
+# of its invocation left (functions/actions/budget.py).
+@hook("process_image", priority="low", max_attempts=3, base_delay=30, timeout=MAX_SECONDS)
 def process_image(args: Any, action: ActionContext) -> None:
     if not isinstance(args, dict) or "image" not in args:
         raise PermanentError("process_image needs args {'image': <key>, 'seconds': <work>}")

@@ -9,14 +9,41 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.actions.envelope import MAX_MESSAGE_BYTES
+from functions.actions.hooks import MAX_ATTEMPTS
 from infra.constructs.nag import acknowledge
 
-RETENTION = Duration.days(14)
+# A job waits on its queue minutes (a hop is at most 15), an ordered one as long as its
+# group is held; its dead letter waits for an operator. SQS's redrive keeps a standard
+# message's first enqueue time, so a dead-letter queue keeps messages longer than its
+# source, or a message it takes in could expire soon after.
+# Why: docs/decisions/0043-dead-letters-outlive-their-source.md
+RETENTION = Duration.days(4)
+DEAD_LETTER_RETENTION = Duration.days(14)
 PRIORITIES = ("high", "default", "low")
-# Crashes and timeouts only: the worker's own retries never count against it. The FIFO
-# queue retries and defers in place, and messages held behind a failing head of their
-# group are received again too: each is a receive, so it allows far more.
-MAX_RECEIVE_COUNT = {"high": 5, "default": 5, "low": 5, "fifo": 100}
+# The redrive policy is the safety net for messages the worker never finishes with, not
+# the retry mechanism: a run that ends without an outcome (the function timed out or
+# crashed) uses its attempt, so the worker itself dead-letters an action whose runs keep
+# ending so, after at most MAX_ATTEMPTS of them. A standard message is received again
+# only when its batch failed (a run in it timed out: at most MAX_ATTEMPTS times for each
+# such action) or its action was running elsewhere; hand-backs and retries are new
+# messages. Its count leaves room above MAX_ATTEMPTS.
+# A FIFO message is received once for each run of its own action or of one ahead of it in
+# its batch (at most 10 actions, each run at most MAX_ATTEMPTS + 1 times), and once for
+# each wait in place, which grows to 15 minutes (worker.ORDERED_WAIT_CAP_SECONDS): about
+# 10 x 21 + 4 days / 15 min + 10 = 604 receives within RETENTION at most. Its count is
+# above that, and still moves a message that never reaches a run to the dead letters
+# within 700 visibility timeouts (70 h), before RETENTION ends.
+# Why: docs/decisions/0042-start-a-record-only-while-time-remains.md,
+# 0045-ordered-work-waits-without-dying.md
+STANDARD_RECEIVES = MAX_ATTEMPTS + 10
+FIFO_RECEIVES = 700
+MAX_RECEIVE_COUNT = {
+    "high": STANDARD_RECEIVES,
+    "default": STANDARD_RECEIVES,
+    "low": STANDARD_RECEIVES,
+    "fifo": FIFO_RECEIVES,
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +67,9 @@ class JobQueues(Construct):
         self.pairs: dict[str, QueuePair] = {}
         for name in (*PRIORITIES, "fifo"):
             fifo = name == "fifo"
-            dead_letters = self._queue(f"{name.title()}DeadLetterQueue", fifo=fifo)
+            dead_letters = self._queue(
+                f"{name.title()}DeadLetterQueue", fifo=fifo, retention=DEAD_LETTER_RETENTION
+            )
             for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
                 acknowledge(
                     dead_letters,
@@ -52,6 +81,7 @@ class JobQueues(Construct):
             queue = self._queue(
                 f"{name.title()}Queue",
                 fifo=fifo,
+                retention=RETENTION,
                 visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 6),
                 dead_letter_queue=sqs.DeadLetterQueue(
                     queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT[name]
@@ -95,10 +125,11 @@ class JobQueues(Construct):
         construct_id: str,
         *,
         fifo: bool,
+        retention: Duration,
         visibility_timeout: Duration | None = None,
         dead_letter_queue: sqs.DeadLetterQueue | None = None,
     ) -> sqs.Queue:
-        """Every queue here: SSE, TLS-only, 14 days of retention."""
+        """Every queue here: SSE, TLS-only, messages of at most ``MAX_MESSAGE_BYTES``."""
         # EventBridge Scheduler's SQS FIFO targets need content-based deduplication; our own
         # sends give an explicit deduplication id, which takes precedence. A standard
         # queue leaves both unset (None), as CloudFormation's default.
@@ -107,7 +138,8 @@ class JobQueues(Construct):
             construct_id,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=RETENTION,
+            retention_period=retention,
+            max_message_size_bytes=MAX_MESSAGE_BYTES,
             fifo=fifo or None,
             content_based_deduplication=fifo or None,
             visibility_timeout=visibility_timeout,

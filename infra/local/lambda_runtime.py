@@ -9,13 +9,19 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass
 class LocalContext:
-    """The attributes of Lambda's context object that Powertools and our handlers read."""
+    """The attributes of Lambda's context object that Powertools and our handlers read.
+
+    ``get_remaining_time_in_millis`` counts down from ``timeout_seconds`` (give the
+    function's own, as the process runtime does) on ``clock``: the monotonic clock, or a
+    test's, which moves time for the worker's time budget without sleeping.
+    """
 
     function_name: str = "local-function"
     memory_limit_in_mb: int = 512
@@ -24,17 +30,18 @@ class LocalContext:
     function_version: str = "$LATEST"
     log_group_name: str = "/aws/lambda/local-function"
     log_stream_name: str = "local"
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     _deadline: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
+        self._deadline = self.clock() + self.timeout_seconds
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        return max(0, int((self._deadline - self.clock()) * 1000))
 
 
 def rest_proxy_event(  # noqa: PLR0913 - keyword-only: the event's optional fields, by name

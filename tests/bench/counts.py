@@ -23,6 +23,15 @@ os.environ.pop("AWS_PROFILE", None)
 
 from tests.bench.sections import CountingStream, section_main
 
+
+def _worker_context(local_context: Any) -> Any:
+    """The worker's context with its own timeout, as Lambda gives it (its time budget
+    reads it: functions/actions/budget.py)."""
+    from functions.actions.budget import WORKER_TIMEOUT_SECONDS
+
+    return local_context(function_name="worker", timeout_seconds=WORKER_TIMEOUT_SECONDS)
+
+
 # Bind the functions' log handlers to a counter before they are imported.
 LOG = CountingStream()
 sys.stdout = LOG
@@ -111,7 +120,7 @@ def measure(workdir: Path) -> dict[str, Any]:
             event = sqs_event(messages, queue.arn)
             started = time.perf_counter()
             with counter.counting() as made, recorder.recording() as answers:
-                response = worker_handler(event, LocalContext(function_name="worker"))
+                response = worker_handler(event, _worker_context(LocalContext))
             batch_durations.append((time.perf_counter() - started) / len(messages))
             assert not response["batchItemFailures"], response
             worker_calls.extend(made)
@@ -232,7 +241,7 @@ def _large_webhook(
         accept_sent = list(sent)
         messages = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=1)["Messages"]
         with counter.counting() as ran:
-            response = worker(sqs_event(messages, queue.arn), LocalContext(function_name="worker"))
+            response = worker(sqs_event(messages, queue.arn), _worker_context(LocalContext))
         assert not response["batchItemFailures"], response
     finally:
         for client in clients:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 from aws_cdk.assertions import Match
 
+from functions.actions.envelope import MAX_MESSAGE_BYTES
+from functions.actions.hooks import MAX_ATTEMPTS
+from functions.actions.worker import ORDERED_WAIT_CAP_SECONDS
 from infra.config import DEFAULT_SOURCES
 
 
@@ -177,7 +181,7 @@ def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
         ["high", "default", "low", "fifo", "high-dlq", "default-dlq", "low-dlq", "fifo-dlq"]
     )
     by_name = {name: logical_id for logical_id, name in names.items()}
-    for name, receives in {"high": 5, "default": 5, "low": 5, "fifo": 100}.items():
+    for name, receives in {"high": 30, "default": 30, "low": 30, "fifo": 700}.items():
         props = queues[by_name[name]]["Properties"]
         assert props["RedrivePolicy"] == {
             "deadLetterTargetArn": {"Fn::GetAtt": [by_name[f"{name}-dlq"], "Arn"]},
@@ -189,7 +193,61 @@ def test_four_job_queues_each_with_its_own_dead_letter_queue(resources):
     assert queues[by_name["fifo-dlq"]]["Properties"]["FifoQueue"] is True
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
-        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    for logical_id in names:
+        # The size the door's and the worker's checks count against (envelope.py).
+        props = queues[logical_id]["Properties"]
+        assert props["MaximumMessageSize"] == MAX_MESSAGE_BYTES == 256 * 1024
+
+
+DAY = 24 * 3600
+
+
+def _job_queue_pairs(resources: dict) -> list[tuple[dict, dict]]:
+    """(queue, its dead-letter queue) properties, for each job queue."""
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    names = _queue_names(resources)
+    by_name = {name: logical_id for logical_id, name in names.items()}
+    return [
+        (queues[by_name[name]]["Properties"], queues[by_name[f"{name}-dlq"]]["Properties"])
+        for name in ("high", "default", "low", "fifo")
+    ]
+
+
+def test_dead_letter_queues_keep_messages_longer_than_their_sources(resources):
+    """SQS's redrive keeps a standard message's first enqueue time, and the retention is
+    counted from it: a dead-letter queue that kept messages only as long as its source
+    could drop one soon after it arrived. Sources keep 4 days, dead letters 14."""
+    for queue, dead_letters in _job_queue_pairs(resources):
+        assert queue["MessageRetentionPeriod"] == 4 * DAY
+        assert dead_letters["MessageRetentionPeriod"] == 14 * DAY
+        # Days for an operator: whatever a source held, its dead letters keep 10 days more.
+        slack = dead_letters["MessageRetentionPeriod"] - queue["MessageRetentionPeriod"]
+        assert slack >= 10 * DAY
+
+
+def test_the_workers_own_count_decides_when_work_is_dead_not_sqs(resources):
+    """The redrive policy is a safety net. A standard message is received again only when a
+    run in its batch timed out (each such action, at most MAX_ATTEMPTS times: then the
+    worker dead-letters it) or ran elsewhere: its queue allows clearly more. A FIFO message
+    is also received for each retry and wait in place of the actions ahead of it in its
+    batch: its queue allows more than all of those within the queue's retention, and
+    still moves a message that never reaches a run before the retention ends."""
+    batch = {
+        mapping["Properties"]["BatchSize"]
+        for mapping in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    }
+    [batch_size] = batch
+    for queue, _ in _job_queue_pairs(resources):
+        receives = queue["RedrivePolicy"]["maxReceiveCount"]
+        retention = queue["MessageRetentionPeriod"]
+        if not queue.get("FifoQueue"):
+            assert receives >= MAX_ATTEMPTS + 10
+            continue
+        runs = batch_size * (MAX_ATTEMPTS + 1)
+        short_waits = math.ceil(math.log2(ORDERED_WAIT_CAP_SECONDS)) + 1
+        waits = short_waits + retention / ORDERED_WAIT_CAP_SECONDS
+        assert receives > runs + waits
+        assert receives * queue["VisibilityTimeout"] < retention
 
 
 def test_queues_refuse_requests_without_tls(resources):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from functions.handlers.webhook import lambda_handler
 from functions.webhooks.config import parse_sources
 from infra.local.demo_secrets import DEMO_SECRETS
@@ -94,6 +96,32 @@ def stack(aws, synthesized, monkeypatch) -> WebhookStack:
     return WebhookStack(resources)
 
 
+class FunctionTimedOut(BaseException):
+    """Stands for Lambda ending an invocation at the function's timeout."""
+
+
+class LambdaClock:
+    """The worker's clock in a test: each invocation's deadline, and hooks that take time
+    without sleeping (``spend``), past which the invocation times out as on Lambda."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.deadline = math.inf
+
+    def __call__(self) -> float:
+        return self.now
+
+    def context(self, function_name: str) -> LocalContext:
+        """The context of a new invocation: the worker's whole timeout ahead of it."""
+        self.deadline = self.now + WORKER_TIMEOUT_SECONDS
+        return LocalContext(function_name, timeout_seconds=WORKER_TIMEOUT_SECONDS, clock=self)
+
+    def spend(self, seconds: float) -> None:
+        self.now += seconds
+        if self.now >= self.deadline:
+            raise FunctionTimedOut(f"Task timed out after {WORKER_TIMEOUT_SECONDS} seconds")
+
+
 class Jobs:
     """The job runtime on moto: enqueue through the API, run the worker as SQS would."""
 
@@ -105,18 +133,34 @@ class Jobs:
     def queue(self, name: str = "default"):
         return self.resources.queues[name]
 
-    def work(self, queue: str = "default", *, rounds: int = 20, batch_size: int = 10):
-        """Poll the queue until it is empty (or ``rounds`` run out); return each round."""
+    def work(
+        self,
+        queue: str = "default",
+        *,
+        rounds: int = 20,
+        batch_size: int = 10,
+        clock: LambdaClock | None = None,
+    ):
+        """Poll the queue until it is empty (or ``rounds`` run out); return each round.
+
+        Each invocation gets the worker's timeout, on ``clock`` if one is given."""
         from functions.handlers.worker import lambda_handler
         from infra.local.pollers import Mapping, poll_once
 
         config = self.queue(queue)
         mapping = Mapping("worker", config.url, config.arn, batch_size=batch_size)
+
+        def invoke(name: str, event: dict) -> Any:
+            context = (
+                clock.context(name)
+                if clock
+                else LocalContext(name, timeout_seconds=WORKER_TIMEOUT_SECONDS)
+            )
+            return lambda_handler(event, context)
+
         results = []
         for _ in range(rounds):
-            result = poll_once(
-                mapping, lambda name, event: lambda_handler(event, LocalContext(name)), sqs=self.sqs
-            )
+            result = poll_once(mapping, invoke, sqs=self.sqs)
             if not result.received:
                 break
             results.append(result)
@@ -163,6 +207,11 @@ class Jobs:
 @pytest.fixture
 def jobs(stack) -> Jobs:
     return Jobs(stack.resources)
+
+
+@pytest.fixture
+def lambda_clock() -> LambdaClock:
+    return LambdaClock()
 
 
 @pytest.fixture

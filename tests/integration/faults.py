@@ -14,6 +14,7 @@ for a throttle or an outage that outlasted the client's retry budget.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,3 +124,54 @@ class Faults:
 def _call(event_name: str) -> Call:
     _, service, operation = event_name.split(".")[:3]
     return service, operation
+
+
+# What SQS accepts in a body or a string attribute: tab, line feed, carriage return and
+# U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF.
+_SQS_REFUSES = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass
+class SqsMessageRules:
+    """SQS's own rules for a message, on our clients' SendMessage, which moto does not
+    apply: the body and each message attribute's name, data type and value count
+    towards ``limit`` in UTF-8 (moto counts the body alone, up to 1 MiB), and neither
+    the body nor a string value may hold a character SQS refuses. A message that breaks
+    them is refused as SQS refuses it. Checked here independently of the project's own
+    code. ``sizes``: the size of each message sent."""
+
+    limit: int = 262_144
+    sizes: list[int] = field(default_factory=list)
+
+    def install(self) -> SqsMessageRules:
+        for client in each_client():
+            client.meta.events.register("before-parameter-build.sqs.SendMessage", self._check)
+        return self
+
+    def _check(self, params: dict[str, Any], **_: Any) -> None:
+        body = params["MessageBody"]
+        size = len(body.encode("utf-8"))
+        texts = [body]
+        for name, value in (params.get("MessageAttributes") or {}).items():
+            text = value.get("StringValue", "")
+            texts.append(text)
+            size += len(name.encode("utf-8")) + len(value["DataType"].encode("utf-8"))
+            size += len(text.encode("utf-8")) + len(value.get("BinaryValue", b""))
+        if size > self.limit:
+            raise _invalid(f"Message must be shorter than {self.limit} bytes.")
+        if any(_SQS_REFUSES.search(text) for text in texts):
+            raise _invalid("Invalid characters found.")
+        self.sizes.append(size)
+
+
+def _invalid(reason: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {
+                "Code": "InvalidParameterValue",
+                "Message": f"One or more parameters are invalid. Reason: {reason}",
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "SendMessage",
+    )

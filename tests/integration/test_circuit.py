@@ -7,6 +7,7 @@ import time
 
 import boto3
 import pytest
+import time_machine
 
 from functions.actions import circuit, enqueue_async_action
 from functions.actions.circuit import CLOSED, HALF_OPEN, OPEN, Decision
@@ -276,6 +277,33 @@ def test_an_ordered_hook_behind_an_open_circuit_waits_in_place(jobs, register, b
     assert jobs.work("fifo") == []  # hidden for the rest of the cool-down
     sqs_clock.advance(30)
     assert _counts(jobs, "fifo")["visible"] == 1
+
+
+def test_an_ordered_action_deferred_for_hours_is_not_dead_lettered_by_its_receives(
+    jobs, register, breaker, sqs_clock, monkeypatch
+):
+    """The circuit stays open for six hours and asks for 30 s every time. Each wait in
+    place is a receive, which SQS's redrive counts; the waits grow with the message's
+    receives (2**n s, up to 15 minutes), so six hours cost a few dozen receives, not
+    the 700 of 30-second waits, and the action stays pending with its attempts."""
+    monkeypatch.setenv("CIRCUIT_COOLDOWN_SECONDS", "30")
+    reset_settings()
+    # The circuit's clock stands still, so it is always 30 s from its trial.
+    with time_machine.travel(time.time(), tick=False):
+        _open_through_the_worker(jobs, register)
+        hook = register("test_cb_ordered_long", Recorder(), circuit=DEP, ordered=True)
+        action_id = enqueue_async_action("test_cb_ordered_long", group="g")
+
+        receives = 0
+        for _ in range(6 * 3600 // 31):
+            receives += len(jobs.work("fifo", rounds=1))
+            sqs_clock.advance(31)
+
+        assert hook.calls == []
+        assert jobs.dead_letters("fifo") == []
+        item = jobs.action(action_id)
+        assert (item.status, item.attempts) == ("pending", 0)
+        assert receives <= 40
 
 
 # --- The state machine, called directly ---------------------------------------------------

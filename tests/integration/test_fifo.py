@@ -2,10 +2,11 @@
 
 SQS (and moto) hand out no message of a group while another message of that group is
 in flight. When the head of a group fails, the worker hides it for its backoff, and
-the batch processor reports the group's later records failed unprocessed; those stay
-in flight for the queue's visibility timeout (360 s here), so the group waits for
-that too. ``_drain`` lets that time pass: after each round it makes the messages the
-round kept visible again, as the end of their visibility timeout would.
+the batch processor reports the group's later records failed unprocessed; the worker
+shows those again at once, so the group waits for its head only. A crashed invocation
+keeps its whole batch in flight for the queue's visibility timeout (360 s here).
+``_drain`` lets that time pass: after each round it makes the messages the round kept
+visible again, as the end of their visibility timeout would.
 
 It does so with ChangeMessageVisibility rather than by moving moto's clock: when
 several in-flight messages of one group time out together, moto's ReceiveMessage
@@ -23,6 +24,7 @@ import pytest
 from functions.actions import enqueue_async_action, queues
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import PermanentError, TransientError
+from functions.settings import reset as reset_settings
 
 HOOK = "test_ordered"
 
@@ -31,13 +33,26 @@ class Ordered:
     """An ordered hook that records (group, n, attempt) per call; ``fail`` maps (group, n) to
     the exceptions its first calls raise."""
 
-    def __init__(self, fail: dict[tuple[str, int], list[BaseException]] | None = None) -> None:
+    def __init__(
+        self,
+        fail: dict[tuple[str, int], list[BaseException]] | None = None,
+        *,
+        clock=None,
+        seconds: dict[tuple[str, int], float] | None = None,
+        each: float = 0.0,
+    ) -> None:
         self.fail = {key: list(errors) for key, errors in (fail or {}).items()}
         self.calls: list[tuple[str, int, int]] = []
+        # How long each run takes on the worker's clock (a LambdaClock), by (group, n).
+        self.clock = clock
+        self.seconds = seconds or {}
+        self.each = each
 
     def __call__(self, args, action) -> None:
         key = (action.group, args["n"])
         self.calls.append((*key, action.attempt))
+        if self.clock is not None:
+            self.clock.spend(self.seconds.get(key, self.each))
         errors = self.fail.get(key)
         if errors:
             raise errors.pop(0)
@@ -392,3 +407,77 @@ def test_an_ordered_action_without_a_group_is_grouped_by_its_hook(jobs, register
 
     jobs.work("fifo")
     assert hook.order("") == [(1, 1), (2, 1), (3, 1)]
+
+
+# --- The worker's time budget and runs that end without an outcome -----------------------
+
+
+def test_ordered_records_the_time_left_cannot_fit_are_handed_back_in_place(
+    jobs, register, lambda_clock
+):
+    """Nine-second runs: five start in the worker's 60 s (each needs more than its 10 s
+    budget and the 5 s margin left). The sixth is shown again at once and reported
+    failed, so it keeps its place; the two behind it are shown again too. Nobody waits
+    for a visibility timeout, and no attempt is used."""
+    hook = register(HOOK, Ordered(clock=lambda_clock, each=9), ordered=True, base_delay=0)
+    ids = [_enqueue("g1", n) for n in range(1, 9)]
+
+    [first] = jobs.work("fifo", rounds=1, clock=lambda_clock)
+
+    assert first.crashed is None  # the invocation ended before its timeout
+    assert hook.order("g1") == [(n, 1) for n in range(1, 6)]
+    assert len(first.failed) == 3
+    assert [(jobs.action(a).status, jobs.action(a).attempts) for a in ids[5:]] == [
+        ("pending", 0)
+    ] * 3
+    assert _counts(jobs) == {"visible": 3, "in_flight": 0}
+
+    jobs.work("fifo", clock=lambda_clock)  # no visibility timeout waited for
+
+    assert hook.order("g1") == [(n, 1) for n in range(1, 9)]
+    assert all(jobs.action(a).status == "complete" for a in ids)
+    assert jobs.depth("fifo") == 0
+
+
+@pytest.fixture
+def claims_expire_at_once(monkeypatch):
+    monkeypatch.setenv("WORKER_TIMEOUT_SECONDS", "0")
+    monkeypatch.setenv("CLAIM_MARGIN_SECONDS", "0")
+    reset_settings()
+
+
+def test_a_poisoned_head_fails_after_its_attempts_and_frees_its_group(
+    jobs, register, lambda_clock, claims_expire_at_once
+):
+    """The head's hook times the invocation out every time. Each such run uses an
+    attempt; when its message comes back with none left, the worker dead-letters it
+    (status ``failed``) and its group goes on. So a poisoned group is held for at most
+    ``max_attempts`` visibility timeouts, whatever the queue's maxReceiveCount."""
+    hook = register(
+        HOOK,
+        Ordered(clock=lambda_clock, seconds={("g1", 1): 120}),
+        ordered=True,
+        max_attempts=3,
+        base_delay=0,
+        max_delay=0,
+    )
+    poisoned, after = _enqueue("g1", 1), _enqueue("g1", 2)
+
+    timeouts = 0
+    for _ in range(10):
+        found = jobs.work("fifo", rounds=1, clock=lambda_clock)
+        if not found:
+            break
+        timeouts += found[0].crashed is not None
+        _show(jobs, found[0].kept)  # the visibility timeout of what it kept has passed
+
+    assert timeouts == 3
+    assert hook.order("g1") == [(1, 1), (1, 2), (1, 3), (2, 1)]
+    item = jobs.action(poisoned)
+    assert (item.status, item.attempts) == ("failed", 3)
+    assert "attempt 3 ended without an outcome" in item.last_error
+    [letter] = jobs.dead_letters("fifo")
+    assert letter["attributes"]["reason"] == "exhausted"
+    assert letter["body"]["action_id"] == poisoned
+    assert jobs.action(after).status == "complete"
+    assert jobs.depth("fifo") == 0

@@ -215,11 +215,18 @@ class WorkerDied(BaseException):
     """Stands for the runtime killing the function mid-run (a timeout, out of memory)."""
 
 
-def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(jobs, register, monkeypatch):
+@pytest.fixture
+def claims_expire_at_once(monkeypatch):
+    """A run's claim outlives the function's timeout; here the timeout is 0 s."""
     monkeypatch.setenv("WORKER_TIMEOUT_SECONDS", "0")
     monkeypatch.setenv("CLAIM_MARGIN_SECONDS", "0")
     reset_settings()
-    hook = register("test_dies", Recorder(WorkerDied()))
+
+
+def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(
+    jobs, register, claims_expire_at_once
+):
+    hook = register("test_dies", Recorder(WorkerDied()), base_delay=0, max_delay=0)
     action_id = enqueue_async_action("test_dies")
 
     [crashed] = jobs.work(rounds=1)
@@ -229,8 +236,109 @@ def test_a_worker_that_dies_mid_run_is_retried_after_its_claim_expires(jobs, reg
     _expire_visibility(jobs, crashed.kept)
     jobs.work()
 
-    assert len(hook.calls) == 2
-    assert jobs.action(action_id).status == "complete"
+    # The run that died was attempt 1: the next one is attempt 2.
+    assert [attempt for _, attempt in hook.calls] == [1, 2]
+    item = jobs.action(action_id)
+    assert (item.status, item.attempts) == ("complete", 2)
+    assert _events(item) == ["created", "started", "started", "retry", "started", "completed"]
+    assert "attempt 1 ended without an outcome" in item.last_error
+
+
+class Slow:
+    """A hook each of whose runs takes ``seconds`` on the worker's clock (no sleep): past
+    the invocation's deadline the clock ends it, as Lambda's timeout does."""
+
+    def __init__(self, clock, seconds: float) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.calls: list[tuple[object, int]] = []
+
+    def __call__(self, args, action) -> None:
+        self.calls.append((args, action.attempt))
+        self.clock.spend(self.seconds)
+
+
+def _receive_counts(jobs, queue: str = "default") -> list[int]:
+    """How often SQS has delivered each message on the queue, this look included; the
+    messages are left visible."""
+    found = jobs.sqs.receive_message(
+        QueueUrl=jobs.queue(queue).url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=0,
+        AttributeNames=["ApproximateReceiveCount"],
+    ).get("Messages", [])
+    return [int(m["Attributes"]["ApproximateReceiveCount"]) for m in found]
+
+
+def test_records_the_time_left_cannot_fit_are_handed_back_unstarted(jobs, register, lambda_clock):
+    """Ten 9-second runs do not fit the worker's 60 s. A record starts only while more
+    than its hook's budget (10 s, the default) plus the 5 s margin is left: at 60, 51, 42,
+    33 and 24 s. The other five go back to SQS at once, as new messages, unstarted."""
+    hook = register("test_slow", Slow(lambda_clock, 9), base_delay=0)
+    ids = [enqueue_async_action("test_slow", {"n": n}) for n in range(10)]
+
+    [first] = jobs.work(rounds=1, clock=lambda_clock)
+
+    assert first.crashed is None  # the invocation ended before its timeout
+    assert first.failed == []  # each record ran, or its copy is on the queue
+    assert len(hook.calls) == 5
+    started = {args["n"] for args, _ in hook.calls}
+    waiting = [jobs.action(a) for n, a in enumerate(ids) if n not in started]
+    assert [(a.status, a.attempts) for a in waiting] == [("pending", 0)] * 5
+    # Fresh copies: SQS counts their receives from zero, so hand-backs never add up to
+    # its redrive policy's maxReceiveCount.
+    assert _receive_counts(jobs) == [1] * 5
+
+    jobs.work(clock=lambda_clock)
+
+    assert sorted(args["n"] for args, _ in hook.calls) == list(range(10))
+    assert {attempt for _, attempt in hook.calls} == {1}
+    assert all(jobs.action(a).status == "complete" for a in ids)
+    assert jobs.depth() == 0
+
+
+def test_a_hooks_declared_timeout_is_its_budget(jobs, register, lambda_clock):
+    """A hook that declares 20 s starts only with more than 25 s left: twice in 60 s. A
+    short hook behind it in the batch still starts in the time that is left."""
+    slow = register("test_budget_slow", Slow(lambda_clock, 20), timeout=20, base_delay=0)
+    quick = register("test_budget_quick", Slow(lambda_clock, 1), timeout=1, base_delay=0)
+    for n in range(3):
+        enqueue_async_action("test_budget_slow", {"n": n})
+    enqueue_async_action("test_budget_quick", {"n": 3})
+
+    [first] = jobs.work(rounds=1, clock=lambda_clock)
+
+    assert first.crashed is None
+    assert (len(slow.calls), len(quick.calls)) == (2, 1)
+    jobs.work(clock=lambda_clock)
+    assert (len(slow.calls), len(quick.calls)) == (3, 1)
+
+
+def test_a_run_that_keeps_timing_out_uses_its_attempts_then_is_dead_lettered(
+    jobs, register, lambda_clock, claims_expire_at_once
+):
+    """A hook that outlasts its budget times the invocation out. Each such run counts as
+    a failed attempt when its message comes back, so the worker, not SQS's redrive,
+    dead-letters the action, with its status and reason, after ``max_attempts`` runs."""
+    hook = register("test_hangs", Slow(lambda_clock, 120), max_attempts=3, base_delay=0)
+    action_id = enqueue_async_action("test_hangs")
+
+    for _ in range(10):
+        rounds = jobs.work(clock=lambda_clock)
+        kept = [handle for result in rounds for handle in result.kept]
+        if not kept:
+            break
+        assert all(isinstance(result.crashed, BaseException) for result in rounds if result.kept)
+        _expire_visibility(jobs, kept)
+
+    assert [attempt for _, attempt in hook.calls] == [1, 2, 3]
+    item = jobs.action(action_id)
+    assert (item.status, item.attempts) == ("failed", 3)
+    assert "attempt 3 ended without an outcome" in item.last_error
+    [letter] = jobs.dead_letters()
+    assert letter["attributes"]["reason"] == "exhausted"
+    assert letter["attributes"]["attempts"] == "3"
+    assert jobs.depth() == 0
 
 
 def test_a_run_still_in_progress_elsewhere_is_handed_back_not_run_twice(jobs, register):

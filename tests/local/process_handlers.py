@@ -17,6 +17,7 @@ def describe(event, context):
         "function": context.function_name,
         "now": time.time(),
         "imported_at": IMPORTED_AT,
+        "remaining_ms": context.get_remaining_time_in_millis(),
     }
 
 

@@ -70,9 +70,8 @@ SENDERS = 8  # concurrent HTTP senders
 WORKER_TIMEOUT_SECONDS = 10
 CLAIM_MARGIN_SECONDS = 5
 VISIBILITY_TIMEOUT_SECONDS = 20
-# Fates by chance. Crashes stay rare: a crash returns its whole batch to the queue,
-# and a message caught in five crashed batches is moved to the dead-letter queue by
-# the redrive policy (maxReceiveCount 5) however innocent it is.
+# Fates by chance. Crashes stay rare: a crash returns its whole batch to the queue (and
+# uses the crashed run's attempt), and each one waits out the visibility timeout.
 FATES = (("ok", 0.57), ("transient", 0.28), ("permanent", 0.12), ("crash", 0.03))
 TRANSIENT_FAILURES = (1, 1, 2, 2, 3, 4, 5)  # 5: every attempt fails
 

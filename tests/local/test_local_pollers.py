@@ -111,3 +111,36 @@ def test_batch_size_is_honoured(queue):
     while poller.poll():
         pass
     assert sizes == [2, 2, 1]
+
+
+def test_a_record_the_function_shows_again_is_received_by_the_next_poll(aws):
+    """The worker hands a record back at once (ChangeMessageVisibility 0, reported failed)
+    when its invocation has too little time left: the poller deletes only what succeeded,
+    so the next poll takes it, while a plain failure waits out the visibility timeout."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="slow", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    for body in ("done", "handed back", "failed"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    seen: list[list[str]] = []
+
+    def invoke(function, event):
+        seen.append([r["body"] for r in event["Records"]])
+        failures = []
+        for record in event["Records"]:
+            if record["body"] == "handed back":
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+            if record["body"] != "done":
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    poller = SqsPoller(Mapping("worker", url, arn), invoke, log=lambda _: None, wait_seconds=0)
+
+    assert poller.poll() == 3
+    assert poller.poll() == 1
+    assert seen[1] == ["handed back"]
+    assert _depth(sqs, url) == 2  # "failed" is in flight until its visibility timeout ends

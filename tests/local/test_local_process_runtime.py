@@ -167,6 +167,20 @@ def test_a_moved_clock_is_moved_in_the_environment_too(runtime):
 
     assert moved.payload["now"] == pytest.approx(later.timestamp(), abs=30)
     assert back.payload["now"] < later.timestamp() - 3600
+    # The time left is the function's own timeout counting down, whatever the wall clock
+    # says: the worker's time budget reads it (functions/actions/budget.py).
+    for result in (moved, back):
+        assert 0 < result.payload["remaining_ms"] <= 30_000
+
+
+def test_the_context_counts_down_from_the_functions_timeout(runtime):
+    runtime.register(_spec("Short", "describe", timeout=7))
+    runtime.register(_spec("Long", "describe", timeout=60))
+
+    short, long = runtime.invoke("Short", {}), runtime.invoke("Long", {})
+
+    assert 0 < short.payload["remaining_ms"] <= 7_000
+    assert 7_000 < long.payload["remaining_ms"] <= 60_000
 
 
 def test_import_time_reads_of_the_environment_see_the_functions_own(runtime):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from functions.actions import hooks
+from functions.actions import budget, hooks
 from functions.actions.exceptions import InvalidAction
-from functions.actions.hooks import MAX_ORDERED_ATTEMPTS, HookSpec
+from functions.actions.hooks import MAX_ATTEMPTS, HookSpec
 
 
 @pytest.fixture
@@ -128,21 +128,45 @@ def test_one_attempt_is_enough(register):
     assert hooks.get("test_reg_once").max_attempts == 1
 
 
-def test_standard_hooks_may_take_many_attempts(register):
-    register("test_reg_many", max_attempts=MAX_ORDERED_ATTEMPTS + 30)
-    assert hooks.get("test_reg_many").max_attempts == MAX_ORDERED_ATTEMPTS + 30
+@pytest.mark.parametrize("ordered", [False, True])
+def test_every_hook_is_limited_to_max_attempts(register, ordered):
+    """The job queues allow more receives than this (tests/infra/test_stack.py), so the
+    worker's own count of attempts decides when an action is dead, never SQS's."""
+    register("test_reg_max", max_attempts=MAX_ATTEMPTS, ordered=ordered)
+    assert hooks.get("test_reg_max").max_attempts == MAX_ATTEMPTS
 
-
-def test_ordered_hooks_are_limited_to_the_fifo_receive_budget(register):
-    register("test_reg_ordered_max", max_attempts=MAX_ORDERED_ATTEMPTS, ordered=True)
-    assert hooks.get("test_reg_ordered_max").max_attempts == MAX_ORDERED_ATTEMPTS
-
-    with pytest.raises(ValueError, match=f"1..{MAX_ORDERED_ATTEMPTS}"):
-        register("test_reg_ordered_over", max_attempts=MAX_ORDERED_ATTEMPTS + 1, ordered=True)
+    with pytest.raises(ValueError, match=f"1..{MAX_ATTEMPTS}"):
+        register("test_reg_over", max_attempts=MAX_ATTEMPTS + 1, ordered=ordered)
     with pytest.raises(ValueError, match="max_attempts"):
-        register("test_reg_ordered_zero", max_attempts=0, ordered=True)
-    assert "test_reg_ordered_over" not in hooks.registered()
-    assert "test_reg_ordered_zero" not in hooks.registered()
+        register("test_reg_zero", max_attempts=0, ordered=ordered)
+    assert "test_reg_over" not in hooks.registered()
+    assert "test_reg_zero" not in hooks.registered()
+
+
+def test_a_hook_without_a_timeout_has_the_default_budget(register):
+    register("test_reg_budget")
+    assert hooks.get("test_reg_budget").timeout == budget.DEFAULT_HOOK_TIMEOUT
+
+
+@pytest.mark.parametrize("timeout", [0.5, 30, budget.MAX_HOOK_TIMEOUT])
+def test_a_declared_timeout_is_kept(register, timeout):
+    register("test_reg_timeout", timeout=timeout)
+    assert hooks.get("test_reg_timeout").timeout == timeout
+
+
+@pytest.mark.parametrize(
+    "timeout", [0, -1, budget.MAX_HOOK_TIMEOUT + 0.1, budget.WORKER_TIMEOUT_SECONDS, math.nan]
+)
+def test_a_timeout_the_worker_could_never_start_is_refused(register, timeout):
+    """A budget at or above the worker's timeout, less its margins, would never fit an
+    invocation: the action would be handed back for ever."""
+    with pytest.raises(ValueError, match="timeout must be more than 0"):
+        register("test_reg_bad_timeout", timeout=timeout)
+    assert "test_reg_bad_timeout" not in hooks.registered()
+
+
+def test_the_largest_budget_fits_a_fresh_invocation():
+    assert budget.may_start(budget.WORKER_TIMEOUT_SECONDS - 1, budget.MAX_HOOK_TIMEOUT)
 
 
 @pytest.mark.parametrize(
