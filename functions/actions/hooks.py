@@ -17,13 +17,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from functions.actions.envelope import HOOK_NAME, Priority
 from functions.actions.exceptions import InvalidAction
 
 # FIFO queues redrive after this many receives; ordered hooks must give up before.
 MAX_ORDERED_ATTEMPTS = 20
+# What makes two actions of a hook "the same" for unique=True (store/counters.py).
+UniqueBy = Literal["group", "args"]
+# Action Scheduler's default: a recurring action stops after this many failed runs in a row.
+MAX_FAILED_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ class HookSpec:
     priority: Priority = "default"
     circuit: str | None = None
     ordered: bool = False
+    # Its actions are counted per hook and group (or args), so unique=True sees them all.
+    unique_by: UniqueBy | None = None
+    # A recurring action of this hook stops after this many failed runs in a row (None: never).
+    max_failed_runs: int | None = MAX_FAILED_RUNS
 
     @property
     def queue(self) -> str:
@@ -69,6 +77,8 @@ def hook(
     priority: Priority = "default",
     circuit: str | None = None,
     ordered: bool = False,
+    unique_by: UniqueBy | None = None,
+    max_failed_runs: int | None = MAX_FAILED_RUNS,
 ) -> Callable[[HookFunction], HookFunction]:
     """Register the decorated function as the hook ``name``.
 
@@ -76,6 +86,13 @@ def hook(
     shape the backoff; ``priority`` picks the queue; ``circuit`` names a dependency
     whose circuit breaker guards the hook; ``ordered`` sends it to the FIFO queue,
     where actions of one group run one at a time, in order.
+
+    ``unique_by`` lets its actions be created with ``unique=True``: ``"group"`` refuses a
+    second pending or running action of the hook in the same group (Action Scheduler's
+    meaning), ``"args"`` one with the same args and group. Every action of such a hook
+    is then counted as it is made and ends, plain ones included, at the cost of a
+    transaction instead of a single write. ``max_failed_runs`` stops a recurring action
+    after that many failed runs in a row (None: it recurs whatever happens).
     """
 
     def register(function: HookFunction) -> HookFunction:
@@ -88,6 +105,7 @@ def hook(
         # Written so NaN fails too; an infinite cap would overflow the retry's delay.
         if not (0 <= base_delay <= max_delay and math.isfinite(max_delay)):
             raise ValueError(f"need 0 <= base_delay <= max_delay, finite, for {name!r}")
+        _check_unique_and_failures(name, unique_by, max_failed_runs)
         _REGISTRY[name] = HookSpec(
             name=name,
             function=function,
@@ -97,10 +115,20 @@ def hook(
             priority=priority,
             circuit=circuit,
             ordered=ordered,
+            unique_by=unique_by,
+            max_failed_runs=max_failed_runs,
         )
         return function
 
     return register
+
+
+def _check_unique_and_failures(name: str, unique_by: Any, max_failed_runs: Any) -> None:
+    if unique_by is not None and unique_by not in get_args(UniqueBy):
+        raise ValueError(f"unique_by is one of {get_args(UniqueBy)} or None for {name!r}")
+    valid = isinstance(max_failed_runs, int) and not isinstance(max_failed_runs, bool)
+    if max_failed_runs is not None and not (valid and max_failed_runs >= 1):
+        raise ValueError(f"max_failed_runs is a whole number of at least 1, or None, for {name!r}")
 
 
 def get(name: str) -> HookSpec:

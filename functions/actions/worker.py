@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import circuit, hooks, queries, queues, store
+from functions.actions import circuit, hooks, queries, queues, recurrence, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
@@ -136,6 +136,7 @@ def _process(delivery: _Delivery) -> None:
     logger.append_keys(attempt=attempt)
     _advance_recurrence(claim, attempt)
     _run(delivery, action, spec, decision, attempt)
+    recurrence.after_run(claim)  # a recurring action whose runs keep failing stops
 
 
 def _run(

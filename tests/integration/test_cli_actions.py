@@ -214,11 +214,12 @@ def test_schedule_cron_from_a_later_start(jobs, mail, capsys):
     assert (first.hour, first.minute) == (12, 0)
 
 
-def test_a_unique_duplicate_is_a_one_line_error_naming_the_first(jobs, mail, capsys):
+def test_a_unique_duplicate_is_a_one_line_error_naming_the_first(jobs, register, capsys):
+    register("test_cli_mail", Recorder(), unique_by="group")
     first = _scheduled(capsys, "now", "test_cli_mail", "--args", '{"n": 1}', "--unique")
 
     code, out, err = _run(
-        capsys, "schedule", "now", "test_cli_mail", "--args", '{"n":1}', "--unique"
+        capsys, "schedule", "now", "test_cli_mail", "--args", '{"n":2}', "--unique"
     )
 
     assert code == 1

@@ -16,6 +16,7 @@ from functions.actions.store.reads import (
     entries,
     fetch,
     query,
+    query_each,
     tally,
 )
 from functions.actions.store.record import (
@@ -39,14 +40,17 @@ from functions.actions.store.transitions import (
     ClaimOutcome,
     cancel,
     claim,
+    clear_failed_runs,
     complete,
     create,
     discard,
     fail,
     get,
+    note_failed_run,
     reschedule,
     reset_for_redrive,
     retry_later,
+    stop_recurring,
 )
 
 __all__ = [
@@ -70,6 +74,7 @@ __all__ = [
     "args_hash",
     "cancel",
     "claim",
+    "clear_failed_runs",
     "complete",
     "count",
     "create",
@@ -79,10 +84,13 @@ __all__ = [
     "fetch",
     "get",
     "match_key",
+    "note_failed_run",
     "query",
+    "query_each",
     "reschedule",
     "reset_for_redrive",
     "retry_later",
+    "stop_recurring",
     "tally",
     "unique_key",
 ]

@@ -7,9 +7,11 @@ deliveries and cancellations never race an action into two states:
                                    --retry_later--> pending
                                    --fail--> failed --reset_for_redrive--> pending
     pending --cancel--> canceled
+    pending --stop_recurring--> failed     (a recurring action whose runs keep failing)
 
-A unique action holds a lock item (``unique#<match key>``) from create until it
-finishes, fails or is canceled.
+An action of a hook with ``unique_by`` is counted in its counter item from create (or
+redrive) until it completes, fails or is canceled, in the same transactions
+(``counters``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from functions.actions.envelope import Envelope
-from functions.actions.exceptions import DuplicateAction
-from functions.actions.store import table
+from functions.actions.exceptions import DuplicateAction, InvalidAction
+from functions.actions.hooks import UniqueBy
+from functions.actions.store import counters, reads, table
 from functions.actions.store.record import (
     ERROR_LIMIT,
     LOG_LIMIT,
@@ -45,7 +48,8 @@ from functions.dynamodb import condition_failed, to_attribute
 from functions.dynamodb import from_item as plain
 from functions.dynamodb import to_item as typed
 
-PENDING, IN_PROGRESS = ActionStatus.PENDING, ActionStatus.IN_PROGRESS
+PENDING, IN_PROGRESS, FAILED = ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.FAILED
+ENDED = frozenset(RETENTION_SECONDS)  # complete, failed, canceled: no longer counted
 
 
 class _Update:
@@ -113,7 +117,7 @@ class ClaimOutcome(StrEnum):
     RUNNING_ELSEWHERE = "already running"
     ATTEMPT_ALREADY_RAN = "this attempt already ran (a duplicate delivery)"
     FINISHED = "already finished"
-    RECURRENCE_CANCELED = "its recurring action is canceled"
+    RECURRENCE_CANCELED = "its recurring action is canceled or stopped"
 
 
 @dataclass(frozen=True)
@@ -137,13 +141,15 @@ class Claim:
         return str(self.outcome)
 
 
-def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool:
+def create(
+    envelope: Envelope, *, unique: bool = False, unique_by: UniqueBy | None = None, **optional: Any
+) -> bool:
     """Write the action as pending. False if an action with this id already exists.
 
     ``optional`` are the record's optional fields (kind, recurrence, schedule_name).
-    With ``unique``, a lock item keyed by hook, args and group is written in the same
-    transaction, so two concurrent calls create one action; ``DuplicateAction`` names
-    the one that exists.
+    With ``unique_by`` (the hook's), the action is counted in its counter item in the
+    same transaction; with ``unique`` too, on condition that nothing is counted there,
+    so two concurrent calls create one action and ``DuplicateAction`` names the other.
     """
     created = now()
     due = (
@@ -152,13 +158,19 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         else f"scheduled for {envelope.scheduled_for}"
     )
     hashed = hash_of(envelope.args, envelope.args_ref)
-    lock = (
-        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed) if unique else None
+    counter = (
+        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed, by=unique_by)
+        if unique_by is not None
+        else None
     )
+    if unique and counter is None:
+        raise InvalidAction(  # the API checks this before anything is written
+            f"hook {envelope.hook!r} has no unique_by: its actions are not counted"
+        )
     action = Action.new(
         envelope,
         at=created,
-        unique_key=lock,
+        unique_key=counter,
         log=(LogEntry.new(LogEvent.CREATED, due),),
         **optional,
     )
@@ -167,7 +179,7 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         "Item": typed(to_item(action)),
         "ConditionExpression": "attribute_not_exists(action_id)",
     }
-    if lock is None:
+    if counter is None:
         try:
             table.dynamodb().put_item(**put)
         except ClientError as exc:
@@ -176,50 +188,66 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
             raise
         return True
 
-    holder: dict[str, Any] = {
-        "TableName": table.name(),
-        "Item": typed({"action_id": lock, "holder": envelope.action_id}),
-        "ConditionExpression": "attribute_not_exists(action_id)",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
     try:
-        pair: list[Any] = [{"Put": put}, {"Put": holder}]
-        table.dynamodb().transact_write_items(TransactItems=pair)
+        counters.transact(
+            [{"Put": put}, {"Update": counters.count_in(counter, action.action_id, unique=unique)}]
+        )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons", [])
-        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-            holding = plain(reasons[1].get("Item", {})).get("holder", "")
+        codes = counters.cancellation_codes(exc)
+        if codes[0] == "ConditionalCheckFailed":  # this very action exists: a repeat
+            return False
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            holding = _live_match(action, counters.old_holder(exc, 1), by=unique_by)
+            what = "group" if unique_by == "group" else "args and group"
             raise DuplicateAction(
-                f"a pending or running {envelope.hook!r} action with these args and group "
-                f"exists: {holding}",
+                f"a pending or running {envelope.hook!r} action with this {what} exists: {holding}",
                 holding,
             ) from None
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False
         raise
     return True
 
 
+def _live_match(action: Action, holder: str, *, by: UniqueBy | None) -> str:
+    """A pending or running action counted where ``action`` would be: the counter's
+    latest creation if it is still live, else one the indexes find (they lag writes by
+    a moment, so the holder is the answer when they find none)."""
+    current = get(holder) if holder else None
+    if current is not None and current.status in (PENDING, IN_PROGRESS):
+        return holder
+    args = action.args if by == "args" and action.args_ref is None else reads.ANY
+    for status in (PENDING, IN_PROGRESS):
+        criteria = reads.Criteria(action.hook, status, args, action.group)
+        found = reads.entries(criteria, per_page=1).items
+        if found:
+            return found[0].action_id
+    return holder
+
+
 def discard(action_id: str) -> None:
     """Undo ``create`` when the message could not be sent: no pending action without one."""
+    current = get(action_id)
+    if current is None or current.status is not PENDING:
+        return
+    delete: dict[str, Any] = {
+        "TableName": table.name(),
+        "Key": table.key(action_id),
+        "ConditionExpression": "#s = :pending",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":pending": to_attribute(str(PENDING))},
+    }
     try:
-        response = table.dynamodb().delete_item(
-            TableName=table.name(),
-            Key=table.key(action_id),
-            ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":pending": to_attribute(str(PENDING))},
-            ReturnValues="ALL_OLD",
-        )
+        if current.unique_key and not counters.is_legacy(current.unique_key):
+            counters.transact(
+                [{"Delete": delete}, {"Update": counters.count_out(current.unique_key)}]
+            )
+            return
+        table.dynamodb().delete_item(**delete)
     except ClientError as exc:
-        if condition_failed(exc):
+        if counters.first_condition_failed(exc):
             return
         raise
-    lock = plain(response.get("Attributes", {})).get("unique_key")
-    if lock:
-        _release_lock(lock, action_id)
+    if current.unique_key:
+        counters.release_legacy(current.unique_key, action_id)
 
 
 def get(action_id: str) -> Action | None:
@@ -241,7 +269,10 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     """
     started = now()
     recurring = _recurring_of(envelope.action_id)
-    canceled = recurring is not None and recurring.status is ActionStatus.CANCELED
+    # Canceled, or stopped after failing (stop_recurring): it starts no new run.
+    canceled = recurring is not None and recurring.status in (ActionStatus.CANCELED, FAILED)
+    if recurring is not None and not canceled and attempt == 1:
+        _count_run(envelope, recurring.unique_key)
     update = _status_change(IN_PROGRESS, envelope.scheduled_for)
     update.set("attempts", attempt).set("claim_expires_at", epoch(started) + claim_seconds)
     started_entry = LogEntry.new(LogEvent.STARTED, _of(attempt, envelope), attempt)
@@ -294,6 +325,26 @@ def _why_not(current: Action) -> ClaimOutcome:
     return ClaimOutcome.FINISHED
 
 
+def _count_run(envelope: Envelope, key: str | None) -> None:
+    """A run of a counted recurring action is counted too (it is a running match for a
+    unique check): its item is first written pending, with the count, then claimed as
+    any pending action is. A repeated delivery finds it written and adds nothing."""
+    if key is None or counters.is_legacy(key):
+        return
+    put: dict[str, Any] = {
+        "TableName": table.name(),
+        "Item": typed(to_item(Action.new(envelope, unique_key=key))),
+        "ConditionExpression": "attribute_not_exists(action_id)",
+    }
+    try:
+        counters.transact(
+            [{"Put": put}, {"Update": counters.count_in(key, envelope.action_id, unique=False)}]
+        )
+    except ClientError as exc:
+        if not counters.first_condition_failed(exc):
+            raise
+
+
 def _recurring_of(action_id: str) -> Action | None:
     """The recurring action of a run (``<recurring id>@<time>``), read once per claim."""
     recurring_id, separator, _ = action_id.partition("@")
@@ -339,14 +390,8 @@ def _finish(
     update.value("running", str(IN_PROGRESS))
     update.value("held", action.attempts)
     params = update.params(action.action_id, "#status = :running AND #attempts = :held")
-    if action.unique_key and status in RETENTION_SECONDS:
-        both: list[Any] = [
-            {"Update": params},
-            {"Delete": _lock_delete(action.unique_key, action.action_id)},
-        ]
-        table.dynamodb().transact_write_items(TransactItems=both)
-    else:
-        table.dynamodb().update_item(**params)
+    ending = action.unique_key if status in RETENTION_SECONDS else None
+    counters.write_ending(params, action.action_id, ending)
 
 
 def complete(action: Action, message: str = "") -> None:
@@ -376,61 +421,118 @@ def fail(action: Action, error: str, *, dead_lettered: bool = True) -> None:
     _finish(action, ActionStatus.FAILED, entries, error=error)
 
 
-def reset_for_redrive(action_id: str, note: str) -> None:
-    """A failed action back to pending with fresh attempts, as a redrive starts it again."""
+def _redriven(note: str) -> _Update:
     due = now()
     update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
     update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
-    update.remove("expires_at", "claim_expires_at")
-    params = update.params(action_id, "")
+    return update.remove("expires_at", "claim_expires_at")
+
+
+def reset_for_redrive(action_id: str, note: str) -> None:
+    """A failed action back to pending with fresh attempts, as a redrive starts it again.
+
+    A counted action is counted again, as any pending one (never refused: an operator
+    asked for it), in the same transaction, if it was not pending or running already.
+    """
+    current = get(action_id)
+    key = current.unique_key if current is not None else None
+    if current is not None and key and not counters.is_legacy(key) and current.status in ENDED:
+        update = _redriven(note)
+        update.value("was", str(current.status))
+        try:
+            counters.transact(
+                [
+                    {"Update": update.params(action_id, "#status = :was")},
+                    {"Update": counters.count_in(key, action_id, unique=False)},
+                ]
+            )
+            return
+        except ClientError as exc:
+            if not counters.first_condition_failed(exc):
+                raise  # else it moved since it was read: reset it as it is, uncounted
+    params = _redriven(note).params(action_id, "")
     del params["ConditionExpression"]
     table.dynamodb().update_item(**params)
 
 
 def cancel(action_id: str, reason: str = "canceled") -> Action | None:
-    """Pending -> canceled, releasing a unique lock; the action as it was, or None if
-    it was not pending.
+    """Pending -> canceled, counted out of its counter; the action as it was, or None if
+    it was not pending."""
+    entry = LogEntry.new(LogEvent.CANCELED, reason)
+    return _end_pending(action_id, ActionStatus.CANCELED, entry)
+
+
+def stop_recurring(action_id: str, reason: str) -> Action | None:
+    """A pending recurring action -> failed, with ``reason`` as its error: it recurs no
+    more (its schedule is the caller's to delete). The action as it was, or None."""
+    entry = LogEntry.new(LogEvent.FAILED, reason)
+    return _end_pending(action_id, ActionStatus.FAILED, entry, error=reason)
+
+
+def _end_pending(
+    action_id: str, status: ActionStatus, entry: LogEntry, *, error: str | None = None
+) -> Action | None:
+    """Pending -> ``status`` (canceled, or failed), with ``entry`` in its log.
 
     The indexes' sort keys keep the action's scheduled time, as every other status
-    change does, so canceled actions sort and filter by it like the rest. That needs
+    change does, so ended actions sort and filter by it like the rest. That needs
     the item's time: read it, then write on condition it has not changed.
     """
     for _ in range(3):
         current = get(action_id)
         if current is None or current.status is not PENDING:
             return None
-        canceled = ActionStatus.CANCELED
-        update = _status_change(canceled, current.scheduled_for)
-        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[canceled]))
-        update.append("log", [LogEntry.new(LogEvent.CANCELED, reason).to_plain()])
+        update = _status_change(status, current.scheduled_for)
+        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[status]))
+        update.append("log", [entry.to_plain()])
+        if error is not None:
+            update.set("last_error", error[:ERROR_LIMIT])
         update.value("pending", str(PENDING))
         update.value("scheduled_for", epoch(current.scheduled_for))
         update.name("scheduled_for")
         params = update.params(action_id, "#status = :pending AND #scheduled_for = :scheduled_for")
         try:
-            table.dynamodb().update_item(**params)
+            counters.write_ending(params, action_id, current.unique_key)
         except ClientError as exc:
-            if condition_failed(exc):
+            if counters.first_condition_failed(exc):
                 continue  # it changed since it was read: look again
             raise
-        if current.unique_key:
-            _release_lock(current.unique_key, action_id)
         return current
     return None
 
 
-def _lock_delete(lock: str, action_id: str) -> dict[str, Any]:
-    return {
-        "TableName": table.name(),
-        "Key": table.key(lock),
-        "ConditionExpression": "attribute_not_exists(action_id) OR holder = :holder",
-        "ExpressionAttributeValues": {":holder": to_attribute(action_id)},
-    }
-
-
-def _release_lock(lock: str, action_id: str) -> None:
+def note_failed_run(recurring_id: str) -> int | None:
+    """Count a failed run on its recurring action: its failed runs in a row now, or None
+    if it recurs no more (no longer pending)."""
     try:
-        table.dynamodb().delete_item(**_lock_delete(lock, action_id))
+        response = table.dynamodb().update_item(
+            TableName=table.name(),
+            Key=table.key(recurring_id),
+            UpdateExpression="ADD failed_runs :one",
+            ConditionExpression="#s = :pending AND attribute_exists(recurrence)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":one": to_attribute(1),
+                ":pending": to_attribute(str(PENDING)),
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as exc:
+        if condition_failed(exc):
+            return None
+        raise
+    return int(plain(response["Attributes"])["failed_runs"])
+
+
+def clear_failed_runs(recurring_id: str) -> None:
+    """A run succeeded: its recurring action's failed runs in a row start again from 0."""
+    try:
+        table.dynamodb().update_item(
+            TableName=table.name(),
+            Key=table.key(recurring_id),
+            UpdateExpression="REMOVE failed_runs",
+            ConditionExpression="attribute_exists(failed_runs)",
+        )
     except ClientError as exc:
         if not condition_failed(exc):
             raise
