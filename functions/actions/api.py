@@ -325,23 +325,24 @@ def _recurring(
     SQS (with the rest of its wait as a delay), and the schedule starts at the run
     after it, on the same grid. Why: docs/decisions/0043-the-first-run-is-at-the-timestamp.md
     """
+    now = datetime.now(UTC)
+    lead = (first - now).total_seconds()
+    sent_here = lead <= FIRST_RUN_LEAD_SECONDS
+    then = following(max(first, now)) if sent_here else first
+    if then is None:  # a five-field cron matches again within a few years: never seen
+        raise InvalidAction("the expression has no run after its first within 50 years")
     envelope, queue = _prepare(request, first, recurring=True)
     name = timers.schedule_name(envelope.action_id)
     shape = _Shape(recurrence.kind, recurrence, name)
-    now = datetime.now(UTC)
-    lead = (first - now).total_seconds()
 
     def schedule(start: datetime) -> str:
         return timers.create_recurring(
             envelope, queue, expression=expression, timezone=recurrence.timezone, start=start
         )
 
-    if lead > FIRST_RUN_LEAD_SECONDS:
+    if not sent_here:
         _write(envelope, request.unique, shape, lambda: schedule(first))
         return envelope.action_id
-    then = following(max(first, now))
-    if then is None:  # a five-field cron matches again within a few years: never seen
-        raise InvalidAction("the expression has no run after its first within 50 years")
     run = timers.run_of(envelope, first)
 
     def hand_off() -> None:

@@ -2,6 +2,8 @@
 
 ``record`` is the typed action and its one conversion to and from the item;
 ``transitions`` the state machine (every status change a conditional write);
+``counters`` the counter items that make ``unique=True`` see every match;
+``streaks`` a recurring action's failed runs in a row;
 ``reads`` the index queries, cursors, batch reads and counts. Import from here.
 Why: docs/decisions/0030-the-action-is-a-typed-record.md,
 0010-indexes-project-only-small-attributes.md.
@@ -35,18 +37,17 @@ from functions.actions.store.record import (
     match_key,
     unique_key,
 )
+from functions.actions.store.streaks import clear_failed_runs, note_failed_run
 from functions.actions.store.transitions import (
     Claim,
     ClaimOutcome,
     cancel,
     claim,
-    clear_failed_runs,
     complete,
     create,
     discard,
     fail,
     get,
-    note_failed_run,
     reschedule,
     reset_for_redrive,
     retry_later,

@@ -265,7 +265,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     expired (its worker died) or that an attempt newer than its own supersedes. An
     action that does not exist yet (a recurring run, or one created by a scheduler
     straight onto the queue) is created in-progress, unless it is a run of a recurring
-    action that has been canceled since the run was sent.
+    action that has been canceled or stopped since the run was sent.
     """
     started = now()
     recurring = _recurring_of(envelope.action_id)
@@ -499,40 +499,3 @@ def _end_pending(
             raise
         return current
     return None
-
-
-def note_failed_run(recurring_id: str) -> int | None:
-    """Count a failed run on its recurring action: its failed runs in a row now, or None
-    if it recurs no more (no longer pending)."""
-    try:
-        response = table.dynamodb().update_item(
-            TableName=table.name(),
-            Key=table.key(recurring_id),
-            UpdateExpression="ADD failed_runs :one",
-            ConditionExpression="#s = :pending AND attribute_exists(recurrence)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":one": to_attribute(1),
-                ":pending": to_attribute(str(PENDING)),
-            },
-            ReturnValues="UPDATED_NEW",
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return int(plain(response["Attributes"])["failed_runs"])
-
-
-def clear_failed_runs(recurring_id: str) -> None:
-    """A run succeeded: its recurring action's failed runs in a row start again from 0."""
-    try:
-        table.dynamodb().update_item(
-            TableName=table.name(),
-            Key=table.key(recurring_id),
-            UpdateExpression="REMOVE failed_runs",
-            ConditionExpression="attribute_exists(failed_runs)",
-        )
-    except ClientError as exc:
-        if not condition_failed(exc):
-            raise
