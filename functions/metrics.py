@@ -51,6 +51,7 @@ class Metric(StrEnum):
     ACTIONS_DEAD_LETTERED = "ActionsDeadLettered"
     ACTIONS_DEFERRED = "ActionsDeferred"
     ACTIONS_SKIPPED = "ActionsSkipped"
+    RECURRING_ACTIONS_STOPPED = "RecurringActionsStopped"
     ACTION_START_LATENCY = "ActionStartLatency"
     ACTION_DURATION = "ActionDuration"
     CIRCUIT_OPENED = "CircuitOpened"
@@ -187,6 +188,14 @@ DEFINITIONS: dict[Metric, Definition] = {
         Family.ACTIONS,
         "the claim was refused: the action was already complete, failed, canceled or "
         "running elsewhere",
+        ("worker",),
+        _BY_ACTION,
+    ),
+    Metric.RECURRING_ACTIONS_STOPPED: Definition(
+        Family.ACTIONS,
+        "a recurring action's runs failed its hook's `max_failed_runs` times in a row (5 "
+        "by default): it ended `failed` and its schedule was deleted. The "
+        "`RecurringActionStopped` alarm fires",
         ("worker",),
         _BY_ACTION,
     ),

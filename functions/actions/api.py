@@ -28,6 +28,9 @@ from functions.observability import add_metric, logger
 from functions.payloads import store as payloads
 
 Timestamp = datetime | int | float
+# A recurring action's first run due within this many seconds (or past) is sent to SQS
+# by the API, not left to the schedule's StartDate (EventBridge fires to the minute).
+FIRST_RUN_LEAD_SECONDS = 60
 
 
 def as_datetime(timestamp: Timestamp) -> datetime:
@@ -78,6 +81,7 @@ def _prepare(
     recurring: bool = False,
 ) -> tuple[Envelope, QueueConfig]:
     spec = hooks.get(request.hook)
+    _check_unique(request, spec)
     now = datetime.now(UTC)
     action_id = action_id or str(uuid.uuid4())
     try:
@@ -104,6 +108,17 @@ def _prepare(
     # message attributes, or as a dead letter.
     queues.check_size(envelope, queue)
     return envelope, queue
+
+
+def _check_unique(request: _Request, spec: hooks.HookSpec) -> None:
+    """``unique`` is a bool, and asks for what the hook counts (``unique_by``)."""
+    if not isinstance(request.unique, bool):
+        raise InvalidAction("unique is True or False")
+    if request.unique and spec.unique_by is None:
+        raise InvalidAction(
+            f"unique=True needs the hook to count its actions: register {request.hook!r} "
+            "with unique_by='group' (Action Scheduler's unique) or unique_by='args'"
+        )
 
 
 def _claim_check(envelope: Envelope, due_in_seconds: float | None) -> Envelope:
@@ -142,6 +157,7 @@ def _write(
     created = store.create(
         envelope,
         unique=unique,
+        unique_by=hooks.get(envelope.hook).unique_by,
         kind=shape.kind,
         recurrence=shape.recurrence,
         schedule_name=shape.schedule_name,
@@ -187,7 +203,9 @@ def enqueue_async_action(
     """Run ``hook(args)`` as soon as a worker is free; return the action id.
 
     ``priority`` overrides the hook's own. ``unique=True`` refuses (``DuplicateAction``)
-    a second pending or running action with the same hook, args and group, atomically.
+    it while another pending or running action of the hook has the same group (or, for
+    a hook with ``unique_by="args"``, the same args and group), atomically; the hook must
+    have ``unique_by``.
     ``action_id`` lets a caller that may repeat itself (the webhook receiver after a
     crash) derive the id from its own idempotency key: a repeat then sends the same
     action again, which the worker runs once.
@@ -243,20 +261,24 @@ def schedule_recurring_action(
     unique: bool = False,
     priority: Priority | None = None,
 ) -> str:
-    """Run ``hook(args)`` every ``interval_seconds`` (whole minutes) from ``timestamp``.
+    """Run ``hook(args)`` every ``interval_seconds`` (whole minutes), first at ``timestamp``.
 
-    Runs fall on ``timestamp + k * interval`` whatever happens to earlier runs: no
-    drift. Each run is an action of its own, ``<this id>@<its time>``.
+    As in Action Scheduler, the first run is at ``timestamp`` even when it is past: it is
+    past-due and runs at once (one run, however many intervals it missed). Runs then
+    fall on ``timestamp + k * interval`` whatever happens to earlier runs: no drift.
+    Each run is an action of its own, ``<this id>@<its time>``.
     """
     if isinstance(interval_seconds, bool) or not isinstance(interval_seconds, int):
         raise InvalidAction("interval_seconds must be an integer")
     expression = cron.rate_expression(interval_seconds)
     start = as_datetime(timestamp)
-    now = datetime.now(UTC)
-    first = cron.next_rate_run(start, interval_seconds, now - timedelta(seconds=1))
     request = _Request(hook, args, group, unique, priority)
     recurrence = Recurrence.rate(interval_seconds, start)
-    return _recurring(request, first, expression, recurrence)
+
+    def following(after: datetime) -> datetime | None:
+        return cron.next_rate_run(start, interval_seconds, after)
+
+    return _recurring(request, start, expression, recurrence, following)
 
 
 def schedule_cron_action(
@@ -269,34 +291,72 @@ def schedule_cron_action(
     priority: Priority | None = None,
     timezone: str = "UTC",
 ) -> str:
-    """Run ``hook(args)`` on a five-field cron expression, in an IANA time zone, from ``timestamp``.
+    """Run ``hook(args)`` on a five-field cron expression, in an IANA time zone.
 
-    Each run is an action of its own, ``<this id>@<its time>``.
+    The first run is the expression's first match at or after ``timestamp``, even when
+    that is past (then it runs at once, once), as in Action Scheduler. Each run is an
+    action of its own, ``<this id>@<its time>``.
     """
     if not isinstance(cron_expression, str):
         raise InvalidAction("cron must be a string of five fields")
     expression = cron.validate_cron(cron_expression, timezone)
-    start = max(as_datetime(timestamp), datetime.now(UTC))
+    start = as_datetime(timestamp)
     first = cron.next_cron_run(expression, timezone, start - timedelta(seconds=1))
     if first is None:
-        raise InvalidAction(f"{cron_expression!r} never matches in the next 50 years")
+        raise InvalidAction(f"{cron_expression!r} never matches in the 50 years after its start")
     request = _Request(hook, args, group, unique, priority)
     recurrence = Recurrence.cron_rule(expression, timezone)
-    return _recurring(request, first, cron.to_aws_cron(expression), recurrence)
+
+    def following(after: datetime) -> datetime | None:
+        return cron.next_cron_run(expression, timezone, after)
+
+    return _recurring(request, first, cron.to_aws_cron(expression), recurrence, following)
 
 
-def _recurring(request: _Request, first: datetime, expression: str, recurrence: Recurrence) -> str:
-    """Write a recurring action and its EventBridge schedule (``expression``, AWS syntax)."""
+def _recurring(
+    request: _Request,
+    first: datetime,
+    expression: str,
+    recurrence: Recurrence,
+    following: Callable[[datetime], datetime | None],
+) -> str:
+    """Write a recurring action, first run at ``first``, and its EventBridge schedule
+    (``expression``, AWS syntax; ``following(t)``: its first run after ``t``).
+
+    EventBridge Scheduler runs a schedule from a StartDate still ahead of it, to the
+    minute: a first run past, or within ``FIRST_RUN_LEAD_SECONDS``, is sent here, to
+    SQS (with the rest of its wait as a delay), and the schedule starts at the run
+    after it, on the same grid. Why: docs/decisions/0046-the-first-run-is-at-the-timestamp.md
+    """
+    now = datetime.now(UTC)
+    lead = (first - now).total_seconds()
+    sent_here = lead <= FIRST_RUN_LEAD_SECONDS
+    then = following(max(first, now)) if sent_here else first
+    if then is None:  # a five-field cron matches again within a few years: never seen
+        raise InvalidAction("the expression has no run after its first within 50 years")
     envelope, queue = _prepare(request, first, recurring=True)
-    shape = _Shape(recurrence.kind, recurrence, timers.schedule_name(envelope.action_id))
-    _write(
-        envelope,
-        request.unique,
-        shape,
-        lambda: timers.create_recurring(
-            envelope, queue, expression=expression, timezone=recurrence.timezone, start=first
-        ),
-    )
+    name = timers.schedule_name(envelope.action_id)
+    shape = _Shape(recurrence.kind, recurrence, name)
+
+    def schedule(start: datetime) -> str:
+        return timers.create_recurring(
+            envelope, queue, expression=expression, timezone=recurrence.timezone, start=start
+        )
+
+    if not sent_here:
+        _write(envelope, request.unique, shape, lambda: schedule(first))
+        return envelope.action_id
+    run = timers.run_of(envelope, first)
+
+    def hand_off() -> None:
+        schedule(then)
+        try:
+            queues.send(run, queue, delay_seconds=max(0.0, lead))
+        except (ClientError, BotoCoreError):
+            timers.delete(name)  # no schedule left behind an action that is not written
+            raise
+
+    _write(envelope, request.unique, shape, hand_off)
     return envelope.action_id
 
 

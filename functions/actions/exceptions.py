@@ -17,7 +17,8 @@ class ActionTooLarge(InvalidAction):
 
 
 class DuplicateAction(ActionError):
-    """``unique=True``: a pending or running action with the same hook, args and group exists."""
+    """``unique=True``: a pending or running action of the same hook and group (or, for a
+    hook with ``unique_by="args"``, the same args and group) exists."""
 
     def __init__(self, message: str, existing_action_id: str) -> None:
         super().__init__(message)

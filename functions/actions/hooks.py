@@ -20,7 +20,7 @@ import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from functions.actions import budget
 from functions.actions.envelope import HOOK_NAME, Priority
@@ -30,6 +30,10 @@ from functions.actions.exceptions import InvalidAction
 # than this (infra/constructs/job_queues.py), so the worker's own count decides when an
 # action is dead, never SQS's.
 MAX_ATTEMPTS = 20
+# What makes two actions of a hook "the same" for unique=True (store/counters.py).
+UniqueBy = Literal["group", "args"]
+# Action Scheduler's default: a recurring action stops after this many failed runs in a row.
+MAX_FAILED_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class HookSpec:
     circuit: str | None = None
     ordered: bool = False
     timeout: float = budget.DEFAULT_HOOK_TIMEOUT
+    # Its actions are counted per hook and group (or args), so unique=True sees them all.
+    unique_by: UniqueBy | None = None
+    # A recurring action of this hook stops after this many failed runs in a row (None: never).
+    max_failed_runs: int | None = MAX_FAILED_RUNS
 
     @property
     def queue(self) -> str:
@@ -95,6 +103,8 @@ def hook(
     circuit: str | None = None,
     ordered: bool = False,
     timeout: float = budget.DEFAULT_HOOK_TIMEOUT,
+    unique_by: UniqueBy | None = None,
+    max_failed_runs: int | None = MAX_FAILED_RUNS,
 ) -> Callable[[HookFunction], HookFunction]:
     """Register the decorated function as the hook ``name``.
 
@@ -104,6 +114,13 @@ def hook(
     where actions of one group run one at a time, in order; ``timeout`` (seconds, at most
     ``budget.MAX_HOOK_TIMEOUT``) is how long a run may take: the worker starts the run
     only while that much of its invocation is left (functions/actions/budget.py).
+
+    ``unique_by`` lets its actions be created with ``unique=True``: ``"group"`` refuses a
+    second pending or running action of the hook in the same group (Action Scheduler's
+    meaning), ``"args"`` one with the same args and group. Every action of such a hook
+    is then counted as it is made and ends, plain ones included, at the cost of a
+    transaction instead of a single write. ``max_failed_runs`` stops a recurring action
+    after that many failed runs in a row (None: it recurs whatever happens).
     """
 
     def register(function: HookFunction) -> HookFunction:
@@ -120,6 +137,7 @@ def hook(
         # Written so NaN fails too; an infinite cap would overflow the retry's delay.
         if not (0 <= base_delay <= max_delay and math.isfinite(max_delay)):
             raise ValueError(f"need 0 <= base_delay <= max_delay, finite, for {name!r}")
+        _check_unique_and_failures(name, unique_by, max_failed_runs)
         _REGISTRY[name] = HookSpec(
             name=name,
             function=function,
@@ -130,6 +148,8 @@ def hook(
             circuit=circuit,
             ordered=ordered,
             timeout=float(timeout),
+            unique_by=unique_by,
+            max_failed_runs=max_failed_runs,
         )
         return function
 
@@ -145,6 +165,14 @@ def load() -> None:
     worker will: docs/decisions/0039-settings-found-from-the-stack.md.
     """
     importlib.import_module("functions.hooks")
+
+
+def _check_unique_and_failures(name: str, unique_by: Any, max_failed_runs: Any) -> None:
+    if unique_by is not None and unique_by not in get_args(UniqueBy):
+        raise ValueError(f"unique_by is one of {get_args(UniqueBy)} or None for {name!r}")
+    valid = isinstance(max_failed_runs, int) and not isinstance(max_failed_runs, bool)
+    if max_failed_runs is not None and not (valid and max_failed_runs >= 1):
+        raise ValueError(f"max_failed_runs is a whole number of at least 1, or None, for {name!r}")
 
 
 def get(name: str) -> HookSpec:

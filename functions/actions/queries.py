@@ -9,6 +9,7 @@ has, next and unschedule need no more than the indexes hold; the items that
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from functions.actions.store import Action, ActionKind, ActionStatus, IndexEntry
 from functions.observability import logger
 
 PAST_DUE = "past-due"
-STATUSES = (*(str(status) for status in ActionStatus), PAST_DUE)
+_STORED = tuple(str(status) for status in ActionStatus)
+STATUSES = (*_STORED, PAST_DUE)
 _PAGE = 100
 
 
@@ -40,7 +42,13 @@ def _checked(hook: str | None, args: Any, group: str | None) -> None:
 
 
 def _criteria(hook: str, args: Any, group: str | None, status: ActionStatus) -> store.Criteria:
-    """Action Scheduler's matching: ``args=None`` matches any args."""
+    """Action Scheduler's matching: ``args=None`` matches any args, and an empty hook any
+    hook within a group (which reads the status index: every action in ``status``)."""
+    if hook == "":
+        if not group:
+            raise InvalidAction("name a hook, or a group to match every hook's actions in it")
+        _checked(None, args, group)
+        return store.Criteria(None, status, _any_if_none(args), group)
     _checked(hook, args, group)
     return store.Criteria(hook, status, _any_if_none(args), group)
 
@@ -49,24 +57,22 @@ def _any_if_none(args: Any) -> Any:
     return store.ANY if args is None else args
 
 
-def _matches(hook: str, args: Any, group: str | None, status: ActionStatus) -> list[IndexEntry]:
-    """Every action of ``hook`` in ``status`` matching args and group (all pages).
-
-    Index entries only: their id, time, kind and recurrence are all that ``next_run``
-    and a cancel need.
-    """
-    items: list[IndexEntry] = []
+def _matches(hook: str, args: Any, group: str | None, status: ActionStatus) -> Iterator[IndexEntry]:
+    """Each action of ``hook`` in ``status`` matching args and group, soonest first, a
+    page at a time. Index entries only: their id and time are all a cancel needs."""
+    criteria = _criteria(hook, args, group, status)
     cursor = None
     while True:
-        page = store.entries(_criteria(hook, args, group, status), per_page=_PAGE, cursor=cursor)
-        items.extend(page.items)
+        page = store.entries(criteria, per_page=_PAGE, cursor=cursor)
+        yield from page.items
         if not page.cursor:
-            return items
+            return
         cursor = page.cursor
 
 
 def next_run(action: Action | IndexEntry, now: datetime | None = None) -> datetime | None:
-    """When a pending action runs next: its time, or its recurrence's next occurrence."""
+    """The run of a recurring action that follows ``now`` (a one-off: its own time):
+    where the worker moves a recurring action when one of its runs starts."""
     now = now or datetime.now(UTC)
     recurrence = action.recurrence
     if recurrence is not None and recurrence.kind is ActionKind.RATE and recurrence.start:
@@ -87,21 +93,17 @@ def has_scheduled_action(hook: str, args: Any = None, group: str | None = None) 
 
 
 def next_scheduled_action(hook: str, args: Any = None, group: str | None = None) -> datetime | bool:
-    """The next run's time (UTC) of the soonest pending match; True if that match is
-    async (run as soon as possible) or, with none pending, one is running; else False.
+    """As Action Scheduler answers: True if a match is running, or the soonest pending
+    match is async; else that match's scheduled time (UTC), past-due or not (a recurring
+    action's is its next run not yet started); False if none is pending or running.
     """
-    pending = _matches(hook, args, group, ActionStatus.PENDING)
-    if pending:
-        soonest = min(pending, key=_soonest)
-        if soonest.kind is ActionKind.ASYNC:
-            return True
-        return next_run(soonest) or False
     running = store.entries(_criteria(hook, args, group, ActionStatus.IN_PROGRESS), per_page=1)
-    return bool(running.items)
-
-
-def _soonest(entry: IndexEntry) -> datetime:
-    return next_run(entry) or datetime.max.replace(tzinfo=UTC)
+    if running.items:
+        return True
+    soonest = store.entries(_criteria(hook, args, group, ActionStatus.PENDING), per_page=1).items
+    if not soonest:
+        return False
+    return True if soonest[0].kind is ActionKind.ASYNC else soonest[0].scheduled_for
 
 
 def cancel_action(action_id: str, reason: str = "canceled") -> bool:
@@ -118,19 +120,17 @@ def cancel_action(action_id: str, reason: str = "canceled") -> bool:
 
 def unschedule_action(hook: str, args: Any = None, group: str | None = None) -> str | None:
     """Cancel the soonest pending match (a recurring one: all its future runs)."""
-    for entry in sorted(_matches(hook, args, group, ActionStatus.PENDING), key=_soonest):
+    for entry in _matches(hook, args, group, ActionStatus.PENDING):
         if cancel_action(entry.action_id, "unscheduled"):
             return entry.action_id
     return None
 
 
 def unschedule_all_actions(hook: str, args: Any = None, group: str | None = None) -> list[str]:
-    """Cancel every pending match; return the ids canceled."""
-    return [
-        entry.action_id
-        for entry in _matches(hook, args, group, ActionStatus.PENDING)
-        if cancel_action(entry.action_id, "unscheduled")
-    ]
+    """Cancel every pending match; return the ids canceled. An empty hook with a group
+    cancels the group's actions of every hook, as Action Scheduler's does."""
+    matches = list(_matches(hook, args, group, ActionStatus.PENDING))  # before any changes
+    return [entry.action_id for entry in matches if cancel_action(entry.action_id, "unscheduled")]
 
 
 def get_scheduled_actions(
@@ -138,7 +138,7 @@ def get_scheduled_actions(
     hook: str | None = None,
     args: Any = None,
     group: str | None = None,
-    status: str | None = None,
+    status: str | Sequence[str] | None = None,
     date_from: datetime | float | None = None,
     date_to: datetime | float | None = None,
     per_page: int = 25,
@@ -147,16 +147,25 @@ def get_scheduled_actions(
 ) -> store.Page[Action]:
     """Actions by hook and/or status (``past-due`` = pending and due), soonest first.
 
-    Pages: pass back ``page.cursor`` for the next one; None means the last page.
+    ``status`` may be a list of statuses, as Action Scheduler's query takes: their
+    actions come merged by scheduled time. Pages: pass back ``page.cursor`` for the
+    next one; None means the last page.
     """
     if order not in {"asc", "desc"}:
         raise InvalidAction("order is 'asc' or 'desc'")
     if not 1 <= per_page <= 1000:
         raise InvalidAction("per_page is 1..1000")
-    if status is not None and status not in STATUSES:
-        raise InvalidAction(f"status is one of {STATUSES}")
+    statuses = _statuses(status)
     _checked(hook, args, group)
     low, high = _epoch(date_from), _epoch(date_to)
+    descending = order == "desc"
+    if len(statuses) > 1:
+        each = [
+            store.Criteria(hook, ActionStatus(one), _any_if_none(args), group, low, high)
+            for one in statuses
+        ]
+        return store.query_each(each, per_page=per_page, cursor=cursor, descending=descending)
+    status = statuses[0] if statuses else None
     wanted = None if status is None or status == PAST_DUE else ActionStatus(status)
     if status == PAST_DUE:
         wanted = ActionStatus.PENDING
@@ -165,7 +174,27 @@ def get_scheduled_actions(
     if hook is None and wanted is None:
         wanted = ActionStatus.PENDING
     criteria = store.Criteria(hook, wanted, _any_if_none(args), group, date_from=low, date_to=high)
-    return store.query(criteria, per_page=per_page, cursor=cursor, descending=order == "desc")
+    return store.query(criteria, per_page=per_page, cursor=cursor, descending=descending)
+
+
+def _statuses(status: str | Sequence[str] | None) -> list[str]:
+    """The statuses asked for: none, one, or a list of distinct ones (``past-due``,
+    which is not a status of its own but pending and due, only alone)."""
+    if status is None:
+        return []
+    if isinstance(status, str):
+        if status not in STATUSES:
+            raise InvalidAction(f"status is one of {STATUSES}, or a list of them")
+        return [status]
+    if not isinstance(status, list | tuple) or not status:
+        raise InvalidAction("status is a status, or a non-empty list of them")
+    if len(status) == 1:
+        return _statuses(status[0])
+    if not all(isinstance(one, str) and one in _STORED for one in status):
+        raise InvalidAction(f"a list of statuses holds {_STORED} (past-due only alone)")
+    if len(set(status)) != len(status):
+        raise InvalidAction("a list of statuses names each once")
+    return list(status)
 
 
 def count_scheduled_actions(

@@ -98,6 +98,18 @@ def create_recurring(
     return name
 
 
+def run_of(template: Envelope, scheduled_time: datetime) -> Envelope:
+    """The envelope of one run at ``scheduled_time``, as the recurring schedule's input
+    would be filled in for it (to the second): how the API sends a first run itself."""
+    text = scheduled_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return template.model_copy(
+        update={
+            "action_id": f"{template.action_id}@{text}",
+            "scheduled_for": datetime.fromisoformat(text),
+        }
+    )
+
+
 def delete(name: str) -> bool:
     """Delete a schedule; False if it was already gone (fired, or deleted before)."""
     try:

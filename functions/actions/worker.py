@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import budget, circuit, hooks, queries, queues, results, store
+from functions.actions import budget, circuit, hooks, queries, queues, recurrence, results, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
@@ -188,9 +188,10 @@ def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
             "(the worker timed out, crashed or could not record it)"
         )
         _retry_or_dead_letter(delivery, action, spec, attempt, stopped)
-        return
-    _advance_recurrence(claim, attempt)
-    _run(delivery, action, spec, decision, attempt)
+    else:
+        _advance_recurrence(claim, attempt)
+        _run(delivery, action, spec, decision, attempt)
+    recurrence.after_run(claim)  # a recurring action whose runs keep failing stops
 
 
 def _run(

@@ -14,7 +14,15 @@ from functions.hooks.config import settings
 from functions.observability import logger
 
 
-@hook("sync_external_api", max_attempts=8, base_delay=5, max_delay=300, circuit="external_api")
+# unique_by="group": one pending or running sync per group (actionsctl schedule --unique).
+@hook(
+    "sync_external_api",
+    max_attempts=8,
+    base_delay=5,
+    max_delay=300,
+    circuit="external_api",
+    unique_by="group",
+)
 def sync_external_api(args: Any, action: ActionContext) -> None:
     failing = settings().external_api_fail
     if failing or (isinstance(args, dict) and args.get("fail")):

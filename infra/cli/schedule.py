@@ -78,7 +78,10 @@ def _add_action_arguments(parser: argparse.ArgumentParser, *, start: bool = Fals
     parser.add_argument(
         "--unique",
         action="store_true",
-        help="refuse if a pending or running action has the same hook, args and group",
+        help=(
+            "refuse if a pending or running action of the hook has the same group (the "
+            "same args and group for a hook with unique_by='args'); the hook needs unique_by"
+        ),
     )
     if start:
         parser.add_argument(

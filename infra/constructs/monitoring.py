@@ -103,6 +103,7 @@ class Monitoring(Construct):
         for name, saga in sagas.items():
             self._saga_alarms(name, saga)
         self._circuit_alarm()
+        self._recurring_alarm()
         self.dashboard = self._dashboard(api, queues, scheduling, functions, sagas)
 
     # --- the topic -----------------------------------------------------------------------
@@ -399,6 +400,17 @@ class Monitoring(Construct):
             held_open,
             threshold=1,
             evaluation_periods=periods,
+        )
+
+    def _recurring_alarm(self) -> None:
+        """A recurring action stopped: its runs failed ``max_failed_runs`` times in a row
+        (functions/actions/recurrence.py), so it runs no more until an operator acts."""
+        self._alarm(
+            "RecurringActionStopped",
+            "A recurring action stopped after its runs failed too many times in a row: "
+            "it runs no more until it is scheduled again",
+            self._custom_metric("worker", Metric.RECURRING_ACTIONS_STOPPED, "Sum"),
+            threshold=1,
         )
 
     # --- the dashboard ---------------------------------------------------------------------

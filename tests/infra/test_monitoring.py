@@ -89,7 +89,7 @@ def test_email_subscription_only_when_alarm_email_is_given(resources, variant):
 def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers(resources):
     topic = {"Ref": _topic(resources)}
     alarms = _alarms(resources)
-    assert len(alarms) == 17
+    assert len(alarms) == 18
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
@@ -211,6 +211,16 @@ def test_circuit_open_alarm_counts_periods_with_no_closing(resources, variant):
     assert (alarm["Threshold"], alarm["EvaluationPeriods"]) == (1, 5)
     assert "DatapointsToAlarm" not in alarm
     assert _alarm(variant, "CircuitOpen")["EvaluationPeriods"] == 10
+
+
+def test_a_stopped_recurring_action_alarms(resources):
+    alarm = _alarm(resources, "RecurringActionStopped")
+    assert _metric_names(alarm) == {Metric.RECURRING_ACTIONS_STOPPED}
+    [stat] = [m["MetricStat"] for m in alarm["Metrics"]]
+    assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "worker"}]
+    assert (stat["Stat"], stat["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
 
 
 # --- the dashboard ----------------------------------------------------------------------

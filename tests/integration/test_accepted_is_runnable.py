@@ -186,14 +186,23 @@ def test_whatever_is_accepted_the_worker_parses_as_given(sent, kind, when, order
         return
     event(f"accepted: {kind}")
 
-    [(operation, params)] = sent
-    text = _what_the_worker_parses(operation, params)
-    assert SQS_TEXT.fullmatch(text), "a character SQS refuses"
-    envelope = Envelope.from_message(text)
-    assert envelope.args == normalized(args)
-    assert (envelope.hook, envelope.group) == (hook, group)
-    if kind in {"async", "single"}:
-        assert envelope.action_id == action_id
+    # One request; two for a recurring action whose first run is due (sent to SQS, and
+    # the schedule from the run after it).
+    assert [operation for operation, _ in sent] in (
+        [["SendMessage"], ["CreateSchedule"]]
+        if kind in {"async", "single"}
+        else [["CreateSchedule"], ["CreateSchedule", "SendMessage"]]
+    )
+    for operation, params in sent:
+        text = _what_the_worker_parses(operation, params)
+        assert SQS_TEXT.fullmatch(text), "a character SQS refuses"
+        envelope = Envelope.from_message(text)
+        assert envelope.args == normalized(args)
+        assert (envelope.hook, envelope.group) == (hook, group)
+        if kind in {"async", "single"}:
+            assert envelope.action_id == action_id
+        elif operation == "SendMessage":
+            assert envelope.action_id.startswith(f"{action_id}@")
     action = store.get(action_id)
     assert action is not None
     assert action.args == normalized(args)

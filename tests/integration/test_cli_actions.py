@@ -214,11 +214,12 @@ def test_schedule_cron_from_a_later_start(jobs, mail, capsys):
     assert (first.hour, first.minute) == (12, 0)
 
 
-def test_a_unique_duplicate_is_a_one_line_error_naming_the_first(jobs, mail, capsys):
+def test_a_unique_duplicate_is_a_one_line_error_naming_the_first(jobs, register, capsys):
+    register("test_cli_mail", Recorder(), unique_by="group")
     first = _scheduled(capsys, "now", "test_cli_mail", "--args", '{"n": 1}', "--unique")
 
     code, out, err = _run(
-        capsys, "schedule", "now", "test_cli_mail", "--args", '{"n":1}', "--unique"
+        capsys, "schedule", "now", "test_cli_mail", "--args", '{"n":2}', "--unique"
     )
 
     assert code == 1
@@ -616,6 +617,9 @@ def test_run_now_sends_a_later_action_and_deletes_its_schedule(jobs, mail, capsy
 def test_run_now_refuses_a_recurring_action(jobs, mail, capsys, kind):
     when = "3600" if kind == "every" else "0 * * * *"
     action_id = _scheduled(capsys, kind, when, "test_cli_mail")
+    # "every" from now: its first run, due now, is already on the queue.
+    waiting = jobs.depth()
+    assert waiting == (1 if kind == "every" else 0)
 
     code, out, err = _run(capsys, "action", "run", action_id)
 
@@ -623,7 +627,7 @@ def test_run_now_refuses_a_recurring_action(jobs, mail, capsys, kind):
     [line] = err.splitlines()
     assert "is recurring" in line
     assert "only one-off actions" in line
-    assert jobs.depth() == 0
+    assert jobs.depth() == waiting
     assert store.get(action_id).status == "pending"
 
 

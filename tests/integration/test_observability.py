@@ -284,6 +284,25 @@ def test_a_dead_letter_counts_a_raised_run_and_a_dead_letter(jobs, register, out
     assert {"ActionsCompleted", "ActionsRetried"}.isdisjoint(out.names())
 
 
+def test_a_recurring_action_that_stops_is_counted_once_by_hook(jobs, register, output):
+    from datetime import UTC, datetime
+
+    from functions.actions import schedule_recurring_action
+
+    register("test_obs_recurring", Recorder(PermanentError("gone")), max_failed_runs=1)
+    start = datetime.now(UTC).replace(microsecond=0)
+    action_id = schedule_recurring_action(start, 3600, "test_obs_recurring", priority="low")
+    output.clear()
+
+    jobs.work("low")
+
+    out = output.read()
+    by = {"hook": "test_obs_recurring", "priority": "low"}
+    assert out.metric("RecurringActionsStopped", **by).values == [1.0]
+    [line] = [doc for doc in out.log_lines if doc["message"] == "recurring action stopped"]
+    assert (line["level"], line["recurring_action_id"]) == ("ERROR", action_id)
+
+
 def test_a_malformed_message_is_dead_lettered_in_the_total_only(jobs, output):
     jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody="not an envelope")
 

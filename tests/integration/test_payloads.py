@@ -167,7 +167,7 @@ def test_small_args_stay_inline_and_the_message_is_as_before(jobs, register):
 
 
 def test_large_args_from_enqueue_reach_the_hook_exactly_and_still_match(jobs, register):
-    hook = register("test_large", Recorder())
+    hook = register("test_large", Recorder(), unique_by="args")
     args = _large_args()
 
     action_id = enqueue_async_action("test_large", args, group="g", unique=True)

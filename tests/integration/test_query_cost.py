@@ -15,6 +15,7 @@ import pytest
 
 from functions.actions import (
     count_scheduled_actions,
+    enqueue_async_action,
     get_scheduled_actions,
     has_scheduled_action,
     next_scheduled_action,
@@ -184,3 +185,72 @@ def test_fetch_gives_up_with_a_transient_error(crowded, monkeypatch):
 
     with pytest.raises(TransientError, match="1 action"):
         store.fetch(["crowd-1"])
+
+
+def test_next_for_any_args_reads_one_entry(crowded, reads):
+    """The soonest pending match is the first entry of its index: one read, however many
+    pending actions the hook has (it read them all while it computed each one's next run)."""
+    found = next_scheduled_action("test_crowd")
+
+    assert found == store.get("crowd-0").scheduled_for
+    assert reads == [0, 1]  # none running, then the soonest pending
+
+
+# --- writes: what uniqueness costs, and who pays it ------------------------------------------
+
+
+@pytest.fixture
+def writes():
+    """Each DynamoDB write request from now on: its operation, the items it writes, and
+    the table it writes to (a transaction's first item's)."""
+    made: list[tuple[str, int, str]] = []
+    operations = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+    def record(params, model, **_):
+        if model.name in operations:
+            parts = params.get("TransactItems", [])
+            table = next(iter(parts[0].values()))["TableName"] if parts else params["TableName"]
+            made.append((model.name, len(parts) or 1, table))
+
+    for client in each_client():
+        client.meta.events.register("provide-client-params.dynamodb.*", record)
+    return made
+
+
+def _on(writes: list[tuple[str, int, str]], table: str) -> list[tuple[str, int]]:
+    return [(operation, items) for operation, items, name in writes if name == table]
+
+
+def test_a_plain_enqueue_writes_one_item_and_no_counter(jobs, register, writes):
+    """Hooks without unique_by pay nothing for uniqueness."""
+    register("test_plain", lambda args, action: None)
+    table = jobs.resources.actions_table
+
+    enqueue_async_action("test_plain", {"n": 1}, group="g")
+    assert _on(writes, table) == [("PutItem", 1)]
+
+    writes.clear()
+    jobs.work()
+    assert _on(writes, table) == [("UpdateItem", 1), ("UpdateItem", 1)]  # claim, complete
+
+
+def test_a_counted_hook_writes_its_counter_in_the_same_transactions(jobs, register, writes):
+    register("test_counted", lambda args, action: None, unique_by="group")
+    table = jobs.resources.actions_table
+
+    enqueue_async_action("test_counted", {"n": 1}, group="g")
+    assert _on(writes, table) == [("TransactWriteItems", 2)]  # the action and its counter
+
+    writes.clear()
+    jobs.work()
+    assert _on(writes, table) == [("UpdateItem", 1), ("TransactWriteItems", 2)]
+
+
+def test_an_accepted_webhook_writes_one_action_item(stack, writes):
+    """process_webhook has no unique_by: the receiver's enqueue is still one PutItem."""
+    body = b'{"ref": "refs/heads/main", "commits": []}'
+    headers = stack.signed("github", body, "cost-1", event_type="push")
+
+    assert stack.post("github", body, headers).status == 202
+
+    assert _on(writes, stack.resources.actions_table) == [("PutItem", 1)]

@@ -14,7 +14,6 @@ import base64
 import concurrent.futures
 import copy
 import json
-import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+import time_machine
 from botocore.exceptions import ClientError
 
 from functions.actions import (
@@ -42,7 +42,7 @@ from functions.actions import (
     unschedule_all_actions,
 )
 from functions.actions import queues as queues_module
-from functions.actions.exceptions import TransientError
+from functions.actions.exceptions import PermanentError, TransientError
 from infra.local.scheduler_clock import ManualClock, SchedulerClock
 
 HOOK = "test_sched"
@@ -439,19 +439,153 @@ def test_a_recurring_action_is_a_rate_schedule(jobs, hook, interval, expression)
     assert jobs.depth() == 0
 
 
-def test_a_rate_started_in_the_past_stays_on_its_grid(jobs, hook):
-    start = (_now() - timedelta(days=3, minutes=17)).replace(microsecond=0)
-    interval = 7200
-    action_id = schedule_recurring_action(start, interval, HOOK)
+def _grid_after(start: datetime, interval: int, after: datetime) -> datetime:
+    """The first of start + k * interval after ``after`` (computed by hand)."""
+    return start + timedelta(seconds=interval * (1 + (after - start).total_seconds() // interval))
 
+
+@pytest.mark.parametrize(
+    ("ago", "interval"),
+    [(timedelta(minutes=10), 3600), (timedelta(hours=12), 86400), (timedelta(days=3), 7200)],
+    ids=["hourly-from-10-min-ago", "daily-from-12-h-ago", "2-hourly-from-3-days-ago"],
+)
+def test_a_rate_started_in_the_past_runs_once_at_its_start_then_on_its_grid(
+    jobs, hook, sent, ago, interval
+):
+    """Action Scheduler's first run is at the timestamp, past or not: past-due, it runs
+    at once, once (not once per missed interval), then the grid goes on."""
+    start = (_now() - ago).replace(microsecond=0)
+    action_id = schedule_recurring_action(start, interval, HOOK, {"r": 1})
+
+    item = jobs.action(action_id)
+    assert item.scheduled_for == start
+    assert item.log[0].message == "past-due"
+    assert next_scheduled_action(HOOK) == start
+    assert _ids(get_scheduled_actions(status="past-due")) == [action_id]
+    run_id = f"{action_id}@{_iso(start)}"
+    [message] = sent["SendMessage"]
+    assert json.loads(message["MessageBody"])["action_id"] == run_id
+    assert message["DelaySeconds"] == 0
+    following = _grid_after(start, interval, _now())
+    assert _schedule(jobs, f"action-{action_id}")["StartDate"] == following
+
+    jobs.work()
+
+    assert hook.calls == [({"r": 1}, run_id)]
+    assert jobs.action(run_id).scheduled_for == start
+    assert next_scheduled_action(HOOK) == following
+    assert get_scheduled_actions(status="past-due").items == []
+
+
+def test_a_daily_rate_from_midnight_made_at_noon_runs_at_midnight_then_tomorrow(jobs, hook, sent):
+    midnight = datetime(2027, 5, 4, tzinfo=UTC)
+    with time_machine.travel(midnight + timedelta(hours=12), tick=False):
+        action_id = schedule_recurring_action(midnight, 86400, HOOK)
+        assert next_scheduled_action(HOOK) == midnight
+
+    assert _schedule(jobs, f"action-{action_id}")["StartDate"] == midnight + timedelta(days=1)
+    [message] = sent["SendMessage"]
+    run = json.loads(message["MessageBody"])
+    assert run["action_id"] == f"{action_id}@2027-05-04T00:00:00Z"
+    assert datetime.fromisoformat(run["scheduled_for"]) == midnight
+
+
+def test_a_cron_started_in_the_past_first_runs_at_its_first_match(jobs, hook, sent):
+    """Action Scheduler's own case: "0 0 10 10 *" from 2014-01-01 first runs 2014-10-10."""
+    action_id = schedule_cron_action(datetime(2014, 1, 1, tzinfo=UTC), "0 0 10 10 *", HOOK)
+
+    first = datetime(2014, 10, 10, tzinfo=UTC)
+    assert jobs.action(action_id).scheduled_for == first
+    assert next_scheduled_action(HOOK) == first
+    [message] = sent["SendMessage"]
+    assert json.loads(message["MessageBody"])["action_id"] == f"{action_id}@2014-10-10T00:00:00Z"
     now = _now()
-    expected = start + timedelta(
-        seconds=interval * math.ceil((now - start).total_seconds() / interval)
-    )
-    assert now < expected <= now + timedelta(seconds=interval)
-    assert next_scheduled_action(HOOK) == expected
-    assert _schedule(jobs, f"action-{action_id}")["StartDate"] == expected
-    assert jobs.action(action_id).recurrence.start == start
+    following = datetime(now.year, 10, 10, tzinfo=UTC)
+    following = following if following > now else following.replace(year=now.year + 1)
+    assert _schedule(jobs, f"action-{action_id}")["StartDate"] == following
+
+    jobs.work()
+
+    assert hook.calls == [(None, f"{action_id}@2014-10-10T00:00:00Z")]
+    assert next_scheduled_action(HOOK) == following
+
+
+def test_a_first_run_within_a_minute_waits_on_sqs_and_the_schedule_takes_the_next(
+    jobs, hook, clock, sent
+):
+    """EventBridge fires to the minute, from a StartDate still ahead of it: a first run
+    this close is sent with its delay, never left to a StartDate it could miss."""
+    start = _later(40).replace(microsecond=0)
+    action_id = schedule_recurring_action(start, 3600, HOOK)
+
+    [message] = sent["SendMessage"]
+    assert 38 <= message["DelaySeconds"] <= 40
+    assert _schedule(jobs, f"action-{action_id}")["StartDate"] == start + timedelta(hours=1)
+    assert next_scheduled_action(HOOK) == start
+    assert jobs.work() == []
+    clock.advance(45)
+    jobs.work()
+    assert hook.calls == [(None, f"{action_id}@{_iso(start)}")]
+
+
+def test_a_first_run_that_cannot_be_sent_leaves_no_schedule_and_no_action(jobs, hook):
+    from tests.integration.faults import Fault, Faults
+
+    faults = Faults().install()
+    faults.by_call[("sqs", "SendMessage")] = Fault("server_error")
+    with pytest.raises(ClientError):
+        schedule_recurring_action(_now() - timedelta(minutes=5), 3600, HOOK)
+
+    assert faults.injected
+
+    assert _actions(jobs) == []
+    assert _schedules(jobs) == []
+
+
+@pytest.mark.parametrize("kind", ["rate", "cron"])
+def test_next_scheduled_action_is_the_first_run_until_it_has_run(jobs, hook, kind):
+    """#14: not the run after it, from creation until a worker starts the first run."""
+    made = datetime(2027, 3, 1, 12, 2, 30, tzinfo=UTC)
+    with time_machine.travel(made, tick=False):
+        if kind == "rate":
+            action_id = schedule_recurring_action(made, 3600, HOOK)
+            first, following = made, made + timedelta(hours=1)
+        else:
+            action_id = schedule_cron_action(made, "*/5 * * * *", HOOK)
+            first, following = made.replace(minute=5, second=0), made.replace(minute=10, second=0)
+        assert next_scheduled_action(HOOK) == first
+    with time_machine.travel(first + timedelta(minutes=2), tick=False):
+        assert next_scheduled_action(HOOK) == first  # due, not started: past-due
+    with time_machine.travel(first + timedelta(minutes=2), tick=True):
+        if kind == "cron":
+            assert _schedule(jobs, f"action-{action_id}")["StartDate"] == first
+            _fire(jobs, f"action-{action_id}", at=first)
+        jobs.work()
+        assert [action for _, action in hook.calls] == [f"{action_id}@{_iso(first)}"]
+        assert next_scheduled_action(HOOK) == following
+
+
+def test_the_scheduler_clock_sends_no_second_first_run(jobs, hook, clock):
+    """The local cloud's clock agrees: after the first run the API sent, the schedule
+    fires from the next grid point on."""
+    start = (_now() - timedelta(minutes=10)).replace(microsecond=0)
+    action_id = schedule_recurring_action(start, 3600, HOOK)
+    name = f"action-{action_id}"
+    ticker = SchedulerClock(ManualClock(_now()), log=lambda line: None)
+
+    assert [f for f in ticker.tick() if f.name == name] == []
+    ticker.clock.set(start + timedelta(minutes=59, seconds=59))
+    assert [f for f in ticker.tick() if f.name == name] == []
+    ticker.clock.set(start + timedelta(hours=1))
+    [fired] = [f for f in ticker.tick() if f.name == name]
+    assert fired.scheduled_time == start + timedelta(hours=1)
+
+    clock.advance_to(start + timedelta(hours=1))
+    jobs.work()
+    assert sorted(action for _, action in hook.calls) == [
+        f"{action_id}@{_iso(start)}",
+        f"{action_id}@{_iso(start + timedelta(hours=1))}",
+    ]
 
 
 def test_each_run_of_a_recurring_action_is_an_action_of_its_own(jobs, hook, clock):
@@ -484,6 +618,123 @@ def test_each_run_of_a_recurring_action_is_an_action_of_its_own(jobs, hook, cloc
     jobs.work()
     assert [action for _, action in hook.calls] == [run_id, f"{action_id}@{_iso(second)}"]
     assert jobs.depth() == 0
+
+
+# --- A recurring action whose runs keep failing stops -----------------------------------
+# Action Scheduler stops rescheduling a recurring action after its hook failed five times
+# in a row. Here a run fails when it is dead-lettered (its retries spent).
+
+
+class Flaky:
+    """A hook that raises while ``failing`` is set."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.calls: list[str] = []
+
+    def __call__(self, args, action) -> None:
+        self.calls.append(action.action_id)
+        if self.failing:
+            raise RuntimeError("the report service is gone")
+
+
+def _run_at(jobs, clock, action_id: str, at: datetime) -> None:
+    """The recurring action's run at ``at`` fired (with any other schedule's due then),
+    then worked."""
+    clock.advance_to(at)
+    _fire(jobs, f"action-{action_id}", at=at)
+    jobs.work()
+
+
+@pytest.fixture
+def flaky(jobs, register) -> Flaky:
+    return register(HOOK, Flaky(), max_attempts=2, base_delay=0, max_delay=0)
+
+
+def test_a_recurring_action_stops_after_five_failed_runs_in_a_row(jobs, flaky, clock):
+    action_id = schedule_recurring_action(_later(600), 3600, HOOK, group="reports")
+    schedule = _schedule(jobs, f"action-{action_id}")
+    start, template = schedule["StartDate"], schedule["Target"]["Input"]
+    runs = [start + timedelta(hours=n) for n in range(6)]
+
+    for at in runs[:4]:
+        _run_at(jobs, clock, action_id, at)
+    recurring = jobs.action(action_id)
+    assert (recurring.status, recurring.failed_runs) == ("pending", 4)
+    assert _schedule(jobs, f"action-{action_id}") is not None
+
+    _run_at(jobs, clock, action_id, runs[4])
+
+    recurring = jobs.action(action_id)
+    assert recurring.status == "failed"
+    assert recurring.last_error == (
+        "stopped after 5 failed runs in a row; the last: RuntimeError: the report service is gone"
+    )
+    assert recurring.log[-1].event == "failed"
+    assert 92 * 86400 < recurring.expires_at.timestamp() - clock.time() <= 93 * 86400
+    assert _schedule(jobs, f"action-{action_id}") is None
+    assert has_scheduled_action(HOOK) is False
+    assert next_scheduled_action(HOOK) is False
+    assert len(flaky.calls) == 10  # five runs, two attempts each
+    assert [jobs.action(f"{action_id}@{_iso(at)}").status for at in runs[:5]] == ["failed"] * 5
+    # A run already on its way when it stopped does not start.
+    run = template.replace(SCHEDULED_TIME, _iso(runs[5]))
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=run)
+    clock.advance_to(runs[5])
+    jobs.work()
+    assert len(flaky.calls) == 10
+    assert jobs.action(f"{action_id}@{_iso(runs[5])}") is None
+
+
+def test_a_completed_run_starts_the_count_again(jobs, flaky, clock):
+    action_id = schedule_recurring_action(_later(600), 3600, HOOK)
+    start = _schedule(jobs, f"action-{action_id}")["StartDate"]
+    runs = iter(start + timedelta(hours=n) for n in range(20))
+
+    for _ in range(4):
+        _run_at(jobs, clock, action_id, next(runs))
+    flaky.failing = False
+    _run_at(jobs, clock, action_id, next(runs))
+    assert jobs.action(action_id).failed_runs is None
+    flaky.failing = True
+    for _ in range(4):
+        _run_at(jobs, clock, action_id, next(runs))
+
+    recurring = jobs.action(action_id)
+    assert (recurring.status, recurring.failed_runs) == ("pending", 4)
+    assert _schedule(jobs, f"action-{action_id}") is not None
+
+
+def test_max_failed_runs_is_the_hooks_own_and_none_recurs_forever(jobs, register, clock):
+    stops_at_two = register(HOOK, Flaky(), max_attempts=1, max_failed_runs=2)
+    register("test_sched_forever", stops_at_two, max_attempts=1, max_failed_runs=None)
+    start = _later(600).replace(microsecond=0)
+    two = schedule_recurring_action(start, 3600, HOOK)
+    forever = schedule_recurring_action(start, 3600, "test_sched_forever")
+
+    for n in range(6):
+        _run_at(jobs, clock, forever, start + timedelta(hours=n))  # fires both
+
+    assert jobs.action(two).status == "failed"
+    assert "stopped after 2 failed runs in a row" in jobs.action(two).last_error
+    assert (jobs.action(forever).status, jobs.action(forever).failed_runs) == ("pending", None)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"max_failed_runs": 0},
+        {"max_failed_runs": -1},
+        {"max_failed_runs": 2.5},
+        {"max_failed_runs": True},
+        {"unique_by": "hook"},
+        {"unique_by": True},
+    ],
+    ids=str,
+)
+def test_the_hooks_unique_and_failure_options_are_validated(register, policy):
+    with pytest.raises(ValueError, match=r"unique_by|max_failed_runs"):
+        register(HOOK, Flaky(), **policy)
 
 
 # --- Cron actions ----------------------------------------------------------------------
@@ -560,28 +811,99 @@ def test_a_fired_cron_run_completes_as_its_own_action(jobs, hook, clock):
 
 
 # --- unique ----------------------------------------------------------------------------
+# As in Action Scheduler, a unique action "will not be scheduled if another pending or
+# running action has the same hook and group", whatever its args and whether or not it
+# was itself made unique. The hook opts in with unique_by (its actions are counted);
+# unique_by="args" keeps the args-aware uniqueness: the same hook, args and group.
+
+
+@pytest.fixture
+def unique_hook(jobs, register) -> Recorder:
+    return register(HOOK, Recorder(), unique_by="group")
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_unique_refuses_a_second_pending_action_of_each_kind(jobs, hook, kind):
+def test_unique_refuses_a_second_action_of_the_hook_and_group_whatever_its_args(
+    jobs, unique_hook, kind
+):
     first = KINDS[kind]({"u": 1}, group="g", unique=True)
 
-    with pytest.raises(DuplicateAction) as refused:
-        KINDS[kind]({"u": 1}, group="g", unique=True)
+    for args in ({"u": 1}, {"u": 2}, None, []):
+        with pytest.raises(DuplicateAction) as refused:
+            KINDS[kind](args, group="g", unique=True)
+        assert refused.value.existing_action_id == first
 
-    assert refused.value.existing_action_id == first
     assert [item.action_id for item in _actions(jobs)] == [first]
     assert _schedules(jobs) == ([f"action-{first}"] if kind in SCHEDULED else [])
-    # Other args, or another group, are other actions.
-    other_args = KINDS[kind]({"u": 2}, group="g", unique=True)
     other_group = KINDS[kind]({"u": 1}, group="h", unique=True)
+    no_group = KINDS[kind]({"u": 1}, unique=True)
+    assert len({first, other_group, no_group}) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unique_by_args_refuses_only_the_same_args_and_group(jobs, register, kind):
+    register(HOOK, Recorder(), unique_by="args")
+    first = KINDS[kind]({"customer": 1}, group="g", unique=True)
+
+    with pytest.raises(DuplicateAction) as refused:
+        KINDS[kind]({"customer": 1}, group="g", unique=True)
+
+    assert refused.value.existing_action_id == first
+    other_args = KINDS[kind]({"customer": 2}, group="g", unique=True)
+    other_group = KINDS[kind]({"customer": 1}, group="h", unique=True)
     assert len({first, other_args, other_group}) == 3
 
 
-def test_unique_holds_across_kinds(jobs, hook):
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_plain_pending_action_blocks_a_unique_one(jobs, register, kind):
+    """Every pending action of a counted hook counts, not only those made unique."""
+    register(HOOK, Recorder(), unique_by="group")
+    plain = KINDS[kind]({"p": 1}, group="g")
+
+    with pytest.raises(DuplicateAction) as refused:
+        KINDS[kind]({"p": 2}, group="g", unique=True)
+
+    assert refused.value.existing_action_id == plain
+    assert [item.action_id for item in _actions(jobs)] == [plain]
+    # Plain creations are never refused, and each one counts.
+    second = KINDS[kind]({"p": 3}, group="g")
+    assert cancel_action(plain)
+    with pytest.raises(DuplicateAction) as refused:
+        KINDS[kind]({"p": 4}, group="g", unique=True)
+    assert refused.value.existing_action_id == second
+    assert cancel_action(second)
+    assert KINDS[kind]({"p": 5}, group="g", unique=True)
+
+
+def test_a_plain_running_action_blocks_a_unique_one_until_it_ends(jobs, register):
+    def try_unique() -> str:
+        try:
+            return enqueue_async_action(HOOK, {"other": 1}, group="g", unique=True)
+        except DuplicateAction as refused:
+            return f"refused:{refused.existing_action_id}"
+
+    probe = register(HOOK, Recorder(during=try_unique), unique_by="group")
+    plain = enqueue_async_action(HOOK, {"p": 1}, group="g")
+
+    jobs.work(rounds=1)
+
+    assert probe.seen == [f"refused:{plain}"]  # refused while the plain one was running
+    assert jobs.action(plain).status == "complete"
+    assert enqueue_async_action(HOOK, {"p": 2}, group="g", unique=True)
+
+
+def test_unique_needs_a_hook_that_counts_its_actions(jobs, hook):
+    with pytest.raises(InvalidAction, match="unique_by"):
+        enqueue_async_action(HOOK, {"u": 1}, unique=True)
+    with pytest.raises(InvalidAction, match="True or False"):
+        enqueue_async_action(HOOK, {"u": 1}, unique="yes")
+    _assert_nothing_written(jobs)
+
+
+def test_unique_holds_across_kinds(jobs, unique_hook):
     first = schedule_single_action(_later(7200), HOOK, {"u": 1}, unique=True)
     with pytest.raises(DuplicateAction):
-        enqueue_async_action(HOOK, {"u": 1}, unique=True)
+        enqueue_async_action(HOOK, {"u": 2}, unique=True)
     with pytest.raises(DuplicateAction):
         schedule_cron_action(_now(), "0 9 * * *", HOOK, {"u": 1}, unique=True)
     assert [item.action_id for item in _actions(jobs)] == [first]
@@ -604,13 +926,15 @@ def atomic_transactions(monkeypatch):
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
 
 
-def test_concurrent_unique_enqueues_create_exactly_one_action(jobs, hook, atomic_transactions):
+def test_concurrent_unique_enqueues_create_exactly_one_action(
+    jobs, unique_hook, atomic_transactions
+):
     has_scheduled_action(HOOK)  # clients are created before the threads race
-    enqueue_async_action(HOOK, {"warm": 1})
+    enqueue_async_action(HOOK, {"warm": 1}, group="warm")
 
-    def attempt(_: int) -> str:
+    def attempt(n: int) -> str:
         try:
-            return enqueue_async_action(HOOK, {"race": 1}, group="g", unique=True)
+            return enqueue_async_action(HOOK, {"race": n}, group="g", unique=True)
         except DuplicateAction as refused:
             return f"refused:{refused.existing_action_id}"
 
@@ -620,13 +944,64 @@ def test_concurrent_unique_enqueues_create_exactly_one_action(jobs, hook, atomic
     created = [outcome for outcome in outcomes if not outcome.startswith("refused:")]
     assert len(created) == 1
     assert outcomes.count(f"refused:{created[0]}") == 7
-    racing = [item for item in _actions(jobs) if item.args == {"race": 1}]
+    racing = [item for item in _actions(jobs) if item.group == "g"]
     assert [item.action_id for item in racing] == created
     assert jobs.depth() == 2  # the warm-up and the one created
 
 
+@pytest.fixture
+def interleave(jobs):
+    """Run ``between`` once, when the next TransactWriteItems is about to be sent: two
+    creators racing, interleaved at the transaction, deterministically."""
+    from functions.actions.store import table
+
+    client = table.dynamodb()
+    pending: list = []
+
+    def before(**_):
+        if pending:
+            pending.pop()()
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", before)
+    yield pending.append
+    client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", before)
+
+
+@pytest.mark.parametrize("other_unique", [True, False], ids=["unique", "plain"])
+def test_a_creation_that_commits_first_refuses_a_racing_unique_one(
+    jobs, unique_hook, interleave, other_unique
+):
+    """The unique creator has decided nothing before its transaction: whatever commits
+    in between, plain or unique, is seen by the transaction's own condition."""
+    made: list[str] = []
+    interleave(lambda: made.append(enqueue_async_action(HOOK, {"b": 1}, "g", other_unique)))
+
+    with pytest.raises(DuplicateAction) as refused:
+        enqueue_async_action(HOOK, {"a": 1}, group="g", unique=True)
+
+    assert refused.value.existing_action_id == made[0]
+    assert [item.action_id for item in _actions(jobs)] == made
+
+
+def test_a_unique_creation_that_commits_first_does_not_refuse_a_racing_plain_one(
+    jobs, unique_hook, interleave
+):
+    made: list[str] = []
+    interleave(lambda: made.append(enqueue_async_action(HOOK, {"u": 1}, "g", unique=True)))
+
+    plain = enqueue_async_action(HOOK, {"p": 1}, group="g")
+
+    assert sorted(item.action_id for item in _actions(jobs)) == sorted([*made, plain])
+    with pytest.raises(DuplicateAction):  # both are counted
+        enqueue_async_action(HOOK, {"c": 1}, group="g", unique=True)
+    assert cancel_action(made[0])
+    with pytest.raises(DuplicateAction) as refused:
+        enqueue_async_action(HOOK, {"c": 1}, group="g", unique=True)
+    assert refused.value.existing_action_id == plain
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_after_cancel_a_unique_action_may_be_scheduled_again(jobs, hook, kind):
+def test_after_cancel_a_unique_action_may_be_scheduled_again(jobs, unique_hook, kind):
     first = KINDS[kind]({"u": 1}, unique=True)
     assert cancel_action(first)
 
@@ -637,13 +1012,59 @@ def test_after_cancel_a_unique_action_may_be_scheduled_again(jobs, hook, kind):
         KINDS[kind]({"u": 1}, unique=True)
 
 
-def test_after_it_ran_a_unique_single_action_may_be_scheduled_again(jobs, hook):
+def test_after_it_ran_a_unique_single_action_may_be_scheduled_again(jobs, unique_hook):
     first = schedule_single_action(_now() - timedelta(seconds=5), HOOK, {"u": 1}, unique=True)
     jobs.work()
     assert jobs.action(first).status == "complete"
 
     again = schedule_single_action(_later(7200), HOOK, {"u": 1}, unique=True)
     assert again != first
+
+
+def test_a_failed_action_no_longer_counts_and_a_redriven_one_counts_again(jobs, register):
+    from functions.actions import redrive
+
+    def fail(args, action):
+        raise PermanentError("no")
+
+    register(HOOK, fail, unique_by="group")
+    first = enqueue_async_action(HOOK, {"n": 1}, group="g")
+    jobs.work()
+    assert jobs.action(first).status == "failed"
+    second = enqueue_async_action(HOOK, {"n": 2}, group="g", unique=True)
+    assert cancel_action(second)
+
+    assert redrive.redrive("default").moved == 1
+
+    assert jobs.action(first).status == "pending"
+    with pytest.raises(DuplicateAction) as refused:
+        enqueue_async_action(HOOK, {"n": 3}, group="g", unique=True)
+    assert refused.value.existing_action_id == first
+
+
+def test_a_run_of_a_recurring_action_counts_while_it_runs(jobs, register, clock):
+    """A run still running after its recurring action was canceled is a running match."""
+    seen: list[str] = []
+
+    def cancel_then_try(args, action) -> None:
+        assert unschedule_action(HOOK) == recurring_id
+        try:
+            seen.append(enqueue_async_action(HOOK, {"other": 1}, group="g", unique=True))
+        except DuplicateAction as refused:
+            seen.append(f"refused:{refused.existing_action_id}")
+
+    register(HOOK, cancel_then_try, unique_by="group")
+    recurring_id = schedule_recurring_action(_later(600), 3600, HOOK, group="g")
+    first = _schedule(jobs, f"action-{recurring_id}")["StartDate"]
+    clock.advance_to(first)
+    _fire(jobs, f"action-{recurring_id}", at=first)
+
+    jobs.work()
+
+    run_id = f"{recurring_id}@{_iso(first)}"
+    assert seen == [f"refused:{run_id}"]
+    assert jobs.action(run_id).status == "complete"
+    assert enqueue_async_action(HOOK, {"other": 1}, group="g", unique=True)
 
 
 # --- has_scheduled_action --------------------------------------------------------------
@@ -731,6 +1152,17 @@ def test_next_scheduled_action_is_true_while_only_a_running_one_exists(jobs, reg
     assert next_scheduled_action(HOOK) is False
 
 
+def test_next_scheduled_action_is_true_while_a_match_runs_even_with_one_pending(jobs, register):
+    """Action Scheduler asks for a running match first."""
+    probe = register(HOOK, Recorder(during=lambda: next_scheduled_action(HOOK)))
+    schedule_single_action(_later(7200), HOOK, {"later": 1})
+    enqueue_async_action(HOOK, {"now": 1})
+
+    jobs.work()
+
+    assert probe.seen == [True]
+
+
 def test_next_scheduled_action_filters_by_group(jobs, hook):
     when = (_now() + timedelta(hours=5)).replace(microsecond=0)
     schedule_single_action(when, HOOK, group="a")
@@ -812,6 +1244,35 @@ def test_unschedule_all_actions_cancels_every_pending_match(jobs, hook):
     assert unschedule_all_actions(HOOK, {"m": 1}) == []
     assert unschedule_all_actions(HOOK) == [other]
     assert _schedules(jobs) == []
+
+
+def test_unschedule_all_actions_with_an_empty_hook_cancels_the_groups_actions(jobs, hook, register):
+    """Action Scheduler's as_unschedule_all_actions('', [], 'group'): every hook's."""
+    register("test_sched_other", Recorder())
+    in_group = [
+        enqueue_async_action(HOOK, {"n": 1}, group="tenant-1"),
+        schedule_single_action(_later(7200), "test_sched_other", group="tenant-1"),
+        schedule_recurring_action(_later(600), 3600, HOOK, {"n": 2}, group="tenant-1"),
+    ]
+    other_group = schedule_single_action(_later(7200), HOOK, group="tenant-2")
+    no_group = schedule_single_action(_later(7200), HOOK)
+
+    assert sorted(unschedule_all_actions("", group="tenant-1")) == sorted(in_group)
+
+    assert [jobs.action(i).status for i in in_group] == ["canceled"] * 3
+    assert jobs.action(other_group).status == jobs.action(no_group).status == "pending"
+    assert _schedules(jobs) == sorted([f"action-{other_group}", f"action-{no_group}"])
+    assert has_scheduled_action("", group="tenant-2") is True
+    assert unschedule_action("", group="tenant-2") == other_group
+
+
+@pytest.mark.parametrize("group", [None, ""])
+def test_an_empty_hook_without_a_group_is_refused(jobs, hook, group):
+    schedule_single_action(_later(7200), HOOK)
+    for query in (unschedule_all_actions, unschedule_action, has_scheduled_action):
+        with pytest.raises(InvalidAction, match="a group"):
+            query("", group=group)
+    assert jobs.action(_actions(jobs)[0].action_id).status == "pending"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -918,6 +1379,45 @@ def test_get_scheduled_actions_filters(jobs, hook, register):
     epoch = {"date_from": base.timestamp(), "date_to": base.timestamp()}
     assert _ids(get_scheduled_actions(hook=HOOK, status="pending", **epoch)) == [a1]
     assert _ids(get_scheduled_actions(hook=HOOK, date_to=base - timedelta(seconds=1))) == [done]
+
+
+@pytest.mark.parametrize("hooked", [True, False], ids=["by-hook", "by-status"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_get_scheduled_actions_takes_a_list_of_statuses(jobs, hook, hooked, order):
+    """Action Scheduler's query takes a list of statuses: they come merged by time."""
+    base = (_now() + timedelta(hours=1)).replace(microsecond=0)
+    made = [schedule_single_action(base + timedelta(minutes=n), HOOK, {"n": n}) for n in range(9)]
+    for action_id in made[1::3]:
+        cancel_action(action_id)
+    done = enqueue_async_action(HOOK, {"done": 1})
+    jobs.work()
+    wanted_sorted = sorted([*made, done], key=lambda i: jobs.action(i).scheduled_for)
+    query = {"hook": HOOK} if hooked else {}
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = get_scheduled_actions(
+            **query,
+            status=["pending", "canceled", "complete"],
+            per_page=4,
+            cursor=cursor,
+            order=order,
+        )
+        seen.extend(_ids(page))
+        cursor = page.cursor
+        if cursor is None:
+            break
+
+    assert seen == (wanted_sorted if order == "asc" else wanted_sorted[::-1])
+    two = get_scheduled_actions(**query, status=("pending", "canceled"), per_page=100)
+    assert sorted(_ids(two)) == sorted(made)
+    single = get_scheduled_actions(**query, status="pending", per_page=1).cursor
+    with pytest.raises(InvalidAction, match="cursor"):
+        get_scheduled_actions(**query, status=["pending", "canceled"], cursor=single)
+    for bad in ([], ["pending", "past-due"], ["pending", "pending"], ["pending", "done"], {"x"}):
+        with pytest.raises(InvalidAction, match="status"):
+            get_scheduled_actions(**query, status=bad)
 
 
 def test_canceled_actions_keep_their_scheduled_time_in_every_index(jobs, hook):

@@ -440,7 +440,7 @@ def test_enqueue_leaves_no_record_when_the_message_cannot_be_sent(jobs, register
 
 
 def test_unique_refuses_a_second_pending_action_until_the_first_is_done(jobs, register):
-    register("test_unique", Recorder())
+    register("test_unique", Recorder(), unique_by="args")
     first = enqueue_async_action("test_unique", {"a": 1}, group="g", unique=True)
 
     with pytest.raises(DuplicateAction) as refused:

@@ -2,6 +2,8 @@
 
 ``record`` is the typed action and its one conversion to and from the item;
 ``transitions`` the state machine (every status change a conditional write);
+``counters`` the counter items that make ``unique=True`` see every match;
+``streaks`` a recurring action's failed runs in a row;
 ``reads`` the index queries, cursors, batch reads and counts. Import from here.
 Why: docs/decisions/0030-the-action-is-a-typed-record.md,
 0010-indexes-project-only-small-attributes.md.
@@ -16,6 +18,7 @@ from functions.actions.store.reads import (
     entries,
     fetch,
     query,
+    query_each,
     tally,
 )
 from functions.actions.store.record import (
@@ -35,6 +38,7 @@ from functions.actions.store.record import (
     match_key,
     unique_key,
 )
+from functions.actions.store.streaks import clear_failed_runs, note_failed_run
 from functions.actions.store.transitions import (
     Claim,
     ClaimOutcome,
@@ -51,6 +55,7 @@ from functions.actions.store.transitions import (
     reschedule,
     reset_for_redrive,
     retry_later,
+    stop_recurring,
 )
 
 __all__ = [
@@ -77,6 +82,7 @@ __all__ = [
     "await_saga",
     "cancel",
     "claim",
+    "clear_failed_runs",
     "complete",
     "count",
     "create",
@@ -86,11 +92,14 @@ __all__ = [
     "fetch",
     "get",
     "match_key",
+    "note_failed_run",
     "query",
+    "query_each",
     "record_saga_outcome",
     "reschedule",
     "reset_for_redrive",
     "retry_later",
+    "stop_recurring",
     "tally",
     "unique_key",
 ]

@@ -163,6 +163,74 @@ def query(
     return Page(_whole(page.items), page.cursor)
 
 
+_END = "end"  # a merged cursor's mark for a query with nothing left
+
+
+def query_each(
+    each: list[Criteria], *, per_page: int = 25, cursor: str | None = None, descending: bool = False
+) -> Page[Action]:
+    """Whole actions matching any of ``each`` (say, one criteria per status: Action
+    Scheduler's list of statuses), merged by scheduled time, a page at a time.
+
+    Each query reads up to a page from where it stopped; the page takes the soonest
+    (latest, ``descending``) of them all. The cursor holds each query's own position,
+    so every action comes once, in order, however the pages fall.
+    """
+    positions = _decode_positions(cursor, len(each))
+    streams: list[tuple[_KeyQuery, list[dict[str, Any]], str | None]] = []
+    heads: list[tuple[float, int, int]] = []
+    for number, (criteria, position) in enumerate(zip(each, positions, strict=True)):
+        query = _key_query(criteria)
+        raw, following = (
+            ([], None) if position == _END else _page(query, per_page, position, descending)
+        )
+        streams.append((query, raw, following))
+        for place, item in enumerate(raw):
+            when = entry_from_item(plain(item)).scheduled_for.timestamp()
+            heads.append((-when if descending else when, number, place))
+    taken = sorted(heads)[:per_page]
+    used = [0] * len(each)
+    for _, number, place in taken:
+        used[number] = max(used[number], place + 1)
+    found: list[IndexEntry] = [
+        entry_from_item(plain(streams[number][1][place])) for _, number, place in taken
+    ]
+    after: list[str | None] = []
+    for number, (query, raw, following) in enumerate(streams):
+        if used[number] == len(raw):
+            after.append(following or _END)
+        elif used[number]:
+            after.append(_encode_cursor(_key_of(raw[used[number] - 1], query.index)))
+        else:
+            after.append(positions[number])
+    more = any(position != _END for position in after)
+    return Page(_whole(found), _encode_positions(after) if more else None)
+
+
+def _encode_positions(positions: list[str | None]) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"each": positions}).encode()).decode()
+
+
+def _decode_positions(cursor: str | None, count: int) -> list[str | None]:
+    """Each query's position in a merged cursor (None: from the start); InvalidAction
+    unless it is one this function returned for as many queries. Each position is then
+    checked against its own query, as a cursor of ``query`` is."""
+    if not cursor:
+        return [None] * count
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, AttributeError):
+        document = None
+    positions = document.get("each") if isinstance(document, dict) else None
+    if not (
+        isinstance(positions, list)
+        and len(positions) == count
+        and all(position is None or isinstance(position, str) for position in positions)
+    ):
+        raise InvalidAction("the cursor is not one this API returned for this query")
+    return positions
+
+
 def _page(
     query: _KeyQuery, per_page: int, cursor: str | None, descending: bool
 ) -> tuple[list[dict[str, Any]], str | None]:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, cast, get_args
 
 from functions.actions.envelope import Envelope, Priority, dump_args
+from functions.actions.hooks import UniqueBy
 from functions.payloads.ref import PayloadRef
 
 
@@ -106,9 +107,14 @@ def match_key(hook: str, args: Any, group: str, *, hashed: str | None = None) ->
     return hashlib.sha256(f"{hook}\n{digest}\n{group}".encode()).hexdigest()
 
 
-def unique_key(hook: str, args: Any, group: str, *, hashed: str | None = None) -> str:
-    """The id of the lock item that keeps a unique action unique."""
-    return "unique#" + match_key(hook, args, group, hashed=hashed)
+def unique_key(
+    hook: str, args: Any, group: str, *, hashed: str | None = None, by: UniqueBy = "group"
+) -> str:
+    """The id of the counter item an action of a hook with ``unique_by`` is counted in:
+    one per hook and group (``by="group"``), or per hook, args and group (``"args"``)."""
+    if by == "group":
+        return "unique#group#" + hashlib.sha256(f"{hook}\n{group}".encode()).hexdigest()
+    return "unique#args#" + match_key(hook, args, group, hashed=hashed)
 
 
 def status_scheduled(status: ActionStatus, scheduled_for: datetime) -> str:
@@ -242,7 +248,8 @@ class Action:
     kind: ActionKind | None = None
     recurrence: Recurrence | None = None
     schedule_name: str | None = None
-    unique_key: str | None = None
+    unique_key: str | None = None  # the counter item it is counted in (store/counters.py)
+    failed_runs: int | None = None  # a recurring action's failed runs in a row, if any
     last_error: str | None = None
     claim_expires_at: datetime | None = None
     expires_at: datetime | None = None  # the item's TTL
@@ -354,7 +361,7 @@ def to_item(action: Action) -> dict[str, Any]:
 
 
 def is_action(item: dict[str, Any]) -> bool:
-    """Is this item an action (not a uniqueness lock, which shares the table)?"""
+    """Is this item an action (not a counter item, which shares the table)?"""
     return "status" in item and "hook" in item
 
 
@@ -377,6 +384,7 @@ def from_item(item: dict[str, Any]) -> Action:
         recurrence=Recurrence.from_plain(item["recurrence"]) if item.get("recurrence") else None,
         schedule_name=item.get("schedule_name"),
         unique_key=item.get("unique_key"),
+        failed_runs=item.get("failed_runs"),
         last_error=item.get("last_error"),
         claim_expires_at=_optional_moment(item.get("claim_expires_at")),
         expires_at=_optional_moment(item.get("expires_at")),

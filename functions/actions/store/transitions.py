@@ -9,9 +9,11 @@ deliveries and cancellations never race an action into two states:
     in-progress, its claim expired --reset_for_redrive--> pending
     pending --cancel--> canceled
     in-progress --await_saga--> in-progress (waiting) --record_saga_outcome--> complete | failed
+    pending --stop_recurring--> failed     (a recurring action whose runs keep failing)
 
-A unique action holds a lock item (``unique#<match key>``) from create until it
-finishes, fails or is canceled.
+An action of a hook with ``unique_by`` is counted in its counter item from create (or
+redrive) until it completes, fails or is canceled, in the same transactions
+(``counters``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from functions.actions.envelope import Envelope
-from functions.actions.exceptions import DuplicateAction
-from functions.actions.store import table
+from functions.actions.exceptions import DuplicateAction, InvalidAction
+from functions.actions.hooks import UniqueBy
+from functions.actions.store import counters, reads, table
 from functions.actions.store.record import (
     ERROR_LIMIT,
     LOG_LIMIT,
@@ -48,7 +51,8 @@ from functions.dynamodb import condition_failed, to_attribute
 from functions.dynamodb import from_item as plain
 from functions.dynamodb import to_item as typed
 
-PENDING, IN_PROGRESS = ActionStatus.PENDING, ActionStatus.IN_PROGRESS
+PENDING, IN_PROGRESS, FAILED = ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.FAILED
+ENDED = frozenset(RETENTION_SECONDS)  # complete, failed, canceled: no longer counted
 
 
 class _Update:
@@ -116,7 +120,7 @@ class ClaimOutcome(StrEnum):
     RUNNING_ELSEWHERE = "already running"
     ATTEMPT_ALREADY_RAN = "this attempt already ran (a duplicate delivery)"
     FINISHED = "already finished"
-    RECURRENCE_CANCELED = "its recurring action is canceled"
+    RECURRENCE_CANCELED = "its recurring action is canceled or stopped"
 
 
 @dataclass(frozen=True)
@@ -140,13 +144,15 @@ class Claim:
         return str(self.outcome)
 
 
-def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool:
+def create(
+    envelope: Envelope, *, unique: bool = False, unique_by: UniqueBy | None = None, **optional: Any
+) -> bool:
     """Write the action as pending. False if an action with this id already exists.
 
     ``optional`` are the record's optional fields (kind, recurrence, schedule_name).
-    With ``unique``, a lock item keyed by hook, args and group is written in the same
-    transaction, so two concurrent calls create one action; ``DuplicateAction`` names
-    the one that exists.
+    With ``unique_by`` (the hook's), the action is counted in its counter item in the
+    same transaction; with ``unique`` too, on condition that nothing is counted there,
+    so two concurrent calls create one action and ``DuplicateAction`` names the other.
     """
     created = now()
     due = (
@@ -155,13 +161,19 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         else f"scheduled for {envelope.scheduled_for}"
     )
     hashed = hash_of(envelope.args, envelope.args_ref)
-    lock = (
-        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed) if unique else None
+    counter = (
+        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed, by=unique_by)
+        if unique_by is not None
+        else None
     )
+    if unique and counter is None:
+        raise InvalidAction(  # the API checks this before anything is written
+            f"hook {envelope.hook!r} has no unique_by: its actions are not counted"
+        )
     action = Action.new(
         envelope,
         at=created,
-        unique_key=lock,
+        unique_key=counter,
         log=(LogEntry.new(LogEvent.CREATED, due),),
         **optional,
     )
@@ -170,7 +182,7 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
         "Item": typed(to_item(action)),
         "ConditionExpression": "attribute_not_exists(action_id)",
     }
-    if lock is None:
+    if counter is None:
         try:
             table.dynamodb().put_item(**put)
         except ClientError as exc:
@@ -179,50 +191,66 @@ def create(envelope: Envelope, *, unique: bool = False, **optional: Any) -> bool
             raise
         return True
 
-    holder: dict[str, Any] = {
-        "TableName": table.name(),
-        "Item": typed({"action_id": lock, "holder": envelope.action_id}),
-        "ConditionExpression": "attribute_not_exists(action_id)",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
     try:
-        pair: list[Any] = [{"Put": put}, {"Put": holder}]
-        table.dynamodb().transact_write_items(TransactItems=pair)
+        counters.transact(
+            [{"Put": put}, {"Update": counters.count_in(counter, action.action_id, unique=unique)}]
+        )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons", [])
-        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-            holding = plain(reasons[1].get("Item", {})).get("holder", "")
+        codes = counters.cancellation_codes(exc)
+        if codes[0] == "ConditionalCheckFailed":  # this very action exists: a repeat
+            return False
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            holding = _live_match(action, counters.old_holder(exc, 1), by=unique_by)
+            what = "group" if unique_by == "group" else "args and group"
             raise DuplicateAction(
-                f"a pending or running {envelope.hook!r} action with these args and group "
-                f"exists: {holding}",
+                f"a pending or running {envelope.hook!r} action with this {what} exists: {holding}",
                 holding,
             ) from None
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False
         raise
     return True
 
 
+def _live_match(action: Action, holder: str, *, by: UniqueBy | None) -> str:
+    """A pending or running action counted where ``action`` would be: the counter's
+    latest creation if it is still live, else one the indexes find (they lag writes by
+    a moment, so the holder is the answer when they find none)."""
+    current = get(holder) if holder else None
+    if current is not None and current.status in (PENDING, IN_PROGRESS):
+        return holder
+    args = action.args if by == "args" and action.args_ref is None else reads.ANY
+    for status in (PENDING, IN_PROGRESS):
+        criteria = reads.Criteria(action.hook, status, args, action.group)
+        found = reads.entries(criteria, per_page=1).items
+        if found:
+            return found[0].action_id
+    return holder
+
+
 def discard(action_id: str) -> None:
     """Undo ``create`` when the message could not be sent: no pending action without one."""
+    current = get(action_id)
+    if current is None or current.status is not PENDING:
+        return
+    delete: dict[str, Any] = {
+        "TableName": table.name(),
+        "Key": table.key(action_id),
+        "ConditionExpression": "#s = :pending",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":pending": to_attribute(str(PENDING))},
+    }
     try:
-        response = table.dynamodb().delete_item(
-            TableName=table.name(),
-            Key=table.key(action_id),
-            ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":pending": to_attribute(str(PENDING))},
-            ReturnValues="ALL_OLD",
-        )
+        if current.unique_key and not counters.is_legacy(current.unique_key):
+            counters.transact(
+                [{"Delete": delete}, {"Update": counters.count_out(current.unique_key)}]
+            )
+            return
+        table.dynamodb().delete_item(**delete)
     except ClientError as exc:
-        if condition_failed(exc):
+        if counters.first_condition_failed(exc):
             return
         raise
-    lock = plain(response.get("Attributes", {})).get("unique_key")
-    if lock:
-        _release_lock(lock, action_id)
+    if current.unique_key:
+        counters.release_legacy(current.unique_key, action_id)
 
 
 def get(action_id: str) -> Action | None:
@@ -240,11 +268,14 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     expired (its worker died) or that an attempt newer than its own supersedes. An
     action that does not exist yet (a recurring run, or one created by a scheduler
     straight onto the queue) is created in-progress, unless it is a run of a recurring
-    action that has been canceled since the run was sent.
+    action that has been canceled or stopped since the run was sent.
     """
     started = now()
     recurring = _recurring_of(envelope.action_id)
-    canceled = recurring is not None and recurring.status is ActionStatus.CANCELED
+    # Canceled, or stopped after failing (stop_recurring): it starts no new run.
+    canceled = recurring is not None and recurring.status in (ActionStatus.CANCELED, FAILED)
+    if recurring is not None and not canceled and attempt == 1:
+        _count_run(envelope, recurring.unique_key)
     update = _status_change(IN_PROGRESS, envelope.scheduled_for)
     update.set("attempts", attempt).set("claim_expires_at", epoch(started) + claim_seconds)
     started_entry = LogEntry.new(LogEvent.STARTED, _of(attempt, envelope), attempt)
@@ -295,6 +326,26 @@ def _why_not(current: Action) -> ClaimOutcome:
     if current.status is PENDING:
         return ClaimOutcome.ATTEMPT_ALREADY_RAN
     return ClaimOutcome.FINISHED
+
+
+def _count_run(envelope: Envelope, key: str | None) -> None:
+    """A run of a counted recurring action is counted too (it is a running match for a
+    unique check): its item is first written pending, with the count, then claimed as
+    any pending action is. A repeated delivery finds it written and adds nothing."""
+    if key is None or counters.is_legacy(key):
+        return
+    put: dict[str, Any] = {
+        "TableName": table.name(),
+        "Item": typed(to_item(Action.new(envelope, unique_key=key))),
+        "ConditionExpression": "attribute_not_exists(action_id)",
+    }
+    try:
+        counters.transact(
+            [{"Put": put}, {"Update": counters.count_in(key, envelope.action_id, unique=False)}]
+        )
+    except ClientError as exc:
+        if not counters.first_condition_failed(exc):
+            raise
 
 
 def _recurring_of(action_id: str) -> Action | None:
@@ -362,14 +413,8 @@ def _write_finish(
     update.value("held", action.attempts)
     condition = "#status = :running AND #attempts = :held"
     params = update.params(action.action_id, f"{condition} AND {also}" if also else condition)
-    if action.unique_key and status in RETENTION_SECONDS:
-        both: list[Any] = [
-            {"Update": params},
-            {"Delete": _lock_delete(action.unique_key, action.action_id)},
-        ]
-        table.dynamodb().transact_write_items(TransactItems=both)
-    else:
-        table.dynamodb().update_item(**params)
+    ending = action.unique_key if status in RETENTION_SECONDS else None
+    counters.write_ending(params, action.action_id, ending)
 
 
 def complete(action: Action, message: str = "") -> None:
@@ -403,6 +448,25 @@ class NotRedrivable(Exception):
     """The action cannot be started again now; the message says why."""
 
 
+def _redriven(note: str) -> _Update:
+    due = now()
+    update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
+    update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
+    return update.remove("expires_at", "claim_expires_at")
+
+
+def _why_not_redrivable(action: Action) -> str | None:
+    """Why a redrive must leave ``action`` alone, or None when nothing runs it."""
+    if action.status in (ActionStatus.FAILED, PENDING):
+        return None
+    expires = action.claim_expires_at
+    if action.status is IN_PROGRESS and expires is not None:
+        if expires < now():
+            return None  # its worker died
+        return f"is in-progress under a live claim until {expires.isoformat(timespec='seconds')}"
+    return f"is already {action.status}"
+
+
 def reset_for_redrive(action_id: str, note: str) -> None:
     """Back to pending with fresh attempts, as a redrive starts the action again.
 
@@ -410,87 +474,84 @@ def reset_for_redrive(action_id: str, note: str) -> None:
     before it ran), or in progress under a claim that expired (its worker died). One
     running under a live claim, a finished one, and one no longer in the table raise
     ``NotRedrivable``: a redrive must never start a second run beside a live one, nor
-    write half an item. The condition decides, so a claim taken between an operator's
-    look and the write still wins.
+    write half an item. The write is conditional on the status read (and the claim
+    still expired), so a claim taken between the read and the write still wins.
+
+    A failed action that is counted (its hook has ``unique_by``) is counted again, as
+    any pending one (never refused: an operator asked for it), in the same transaction.
     """
-    due = now()
-    update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
-    update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
-    update.remove("expires_at", "claim_expires_at")
-    update.name("claim_expires_at")
-    for status in (ActionStatus.FAILED, PENDING, IN_PROGRESS):
-        update.value(status.name.lower(), str(status))
-    update.value("now", epoch(due))
-    condition = (
-        "attribute_exists(action_id) AND (#status IN (:failed, :pending) "
-        "OR (#status = :in_progress AND #claim_expires_at < :now))"
-    )
-    try:
-        table.dynamodb().update_item(
-            **update.params(action_id, condition), ReturnValuesOnConditionCheckFailure="ALL_OLD"
-        )
-    except ClientError as exc:
-        if not condition_failed(exc):
-            raise
-        old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
-        if not old:
-            raise NotRedrivable(f"action {action_id} is no longer in the actions table") from None
-        current = from_item(old)
-        if current.status is IN_PROGRESS and current.claim_expires_at is not None:
-            raise NotRedrivable(
-                f"action {action_id} is in-progress under a live claim until "
-                f"{current.claim_expires_at.isoformat(timespec='seconds')}"
-            ) from None
-        raise NotRedrivable(f"action {action_id} is already {current.status}") from None
+    for _ in range(3):
+        current = get(action_id)
+        if current is None:
+            raise NotRedrivable(f"action {action_id} is no longer in the actions table")
+        why = _why_not_redrivable(current)
+        if why is not None:
+            raise NotRedrivable(f"action {action_id} {why}")
+        update = _redriven(note)
+        update.value("was", str(current.status))
+        condition = "#status = :was"
+        if current.status is IN_PROGRESS:
+            update.name("claim_expires_at")
+            condition += f" AND #claim_expires_at < {update.value('now', epoch(now()))}"
+        params = update.params(action_id, condition)
+        key = current.unique_key
+        try:
+            if current.status is ActionStatus.FAILED and key and not counters.is_legacy(key):
+                counter = counters.count_in(key, action_id, unique=False)
+                counters.transact([{"Update": params}, {"Update": counter}])
+            else:
+                table.dynamodb().update_item(**params)
+            return
+        except ClientError as exc:
+            if not (condition_failed(exc) or counters.first_condition_failed(exc)):
+                raise  # else it changed since it was read: look again
+    raise NotRedrivable(f"action {action_id} kept changing while it was reset")
 
 
 def cancel(action_id: str, reason: str = "canceled") -> Action | None:
-    """Pending -> canceled, releasing a unique lock; the action as it was, or None if
-    it was not pending.
+    """Pending -> canceled, counted out of its counter; the action as it was, or None if
+    it was not pending."""
+    entry = LogEntry.new(LogEvent.CANCELED, reason)
+    return _end_pending(action_id, ActionStatus.CANCELED, entry)
+
+
+def stop_recurring(action_id: str, reason: str) -> Action | None:
+    """A pending recurring action -> failed, with ``reason`` as its error: it recurs no
+    more (its schedule is the caller's to delete). The action as it was, or None."""
+    entry = LogEntry.new(LogEvent.FAILED, reason)
+    return _end_pending(action_id, ActionStatus.FAILED, entry, error=reason)
+
+
+def _end_pending(
+    action_id: str, status: ActionStatus, entry: LogEntry, *, error: str | None = None
+) -> Action | None:
+    """Pending -> ``status`` (canceled, or failed), with ``entry`` in its log.
 
     The indexes' sort keys keep the action's scheduled time, as every other status
-    change does, so canceled actions sort and filter by it like the rest. That needs
+    change does, so ended actions sort and filter by it like the rest. That needs
     the item's time: read it, then write on condition it has not changed.
     """
     for _ in range(3):
         current = get(action_id)
         if current is None or current.status is not PENDING:
             return None
-        canceled = ActionStatus.CANCELED
-        update = _status_change(canceled, current.scheduled_for)
-        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[canceled]))
-        update.append("log", [LogEntry.new(LogEvent.CANCELED, reason).to_plain()])
+        update = _status_change(status, current.scheduled_for)
+        update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[status]))
+        update.append("log", [entry.to_plain()])
+        if error is not None:
+            update.set("last_error", error[:ERROR_LIMIT])
         update.value("pending", str(PENDING))
         update.value("scheduled_for", epoch(current.scheduled_for))
         update.name("scheduled_for")
         params = update.params(action_id, "#status = :pending AND #scheduled_for = :scheduled_for")
         try:
-            table.dynamodb().update_item(**params)
+            counters.write_ending(params, action_id, current.unique_key)
         except ClientError as exc:
-            if condition_failed(exc):
+            if counters.first_condition_failed(exc):
                 continue  # it changed since it was read: look again
             raise
-        if current.unique_key:
-            _release_lock(current.unique_key, action_id)
         return current
     return None
-
-
-def _lock_delete(lock: str, action_id: str) -> dict[str, Any]:
-    return {
-        "TableName": table.name(),
-        "Key": table.key(lock),
-        "ConditionExpression": "attribute_not_exists(action_id) OR holder = :holder",
-        "ExpressionAttributeValues": {":holder": to_attribute(action_id)},
-    }
-
-
-def _release_lock(lock: str, action_id: str) -> None:
-    try:
-        table.dynamodb().delete_item(**_lock_delete(lock, action_id))
-    except ClientError as exc:
-        if not condition_failed(exc):
-            raise
 
 
 # --- sagas: an action that waits for the saga its hook started ---------------------------
