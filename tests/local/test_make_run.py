@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,15 +59,28 @@ def _environment(**extra: str) -> dict[str, str]:
 
 
 def _read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
-    """What the process printed, up to the line holding ``marker`` (or its exit)."""
+    """What the process printed, up to the line holding ``marker`` (or its exit).
+
+    A thread reads the output line by line for as long as the process runs: lines are
+    never left in a buffer that ``select`` cannot see, and a chatty cloud never fills
+    its pipe and blocks.
+    """
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        if not ready:
-            continue
-        line = process.stdout.readline()
-        if not line:  # it exited
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:  # it exited
             break
         seen.append(line)
         if marker in line:
