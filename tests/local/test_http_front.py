@@ -487,7 +487,7 @@ def iam_front(recorder, logs, synthesized):
         yield server
 
 
-def _signed(  # noqa: PLR0913 - what a signer may get wrong, each by name
+def _signed(
     front: HttpFront,
     path: str,
     body: bytes = b'{"hook": "a"}',
@@ -569,7 +569,6 @@ def test_an_unsigned_or_wrongly_signed_request_is_403_and_never_reaches_the_func
 
 def test_a_signature_for_another_path_or_an_old_one_is_403(iam_front, recorder):
     import time_machine
-
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
