@@ -68,11 +68,11 @@ GATEWAY_ANSWERS: dict[str, GatewayAnswer] = {
     "DEFAULT_5XX": GatewayAnswer("internal_error"),
 }
 
-# What the OpenAPI document adds to the receiver's own answers: status -> description.
+# What the OpenAPI document adds to the functions' own answers: status -> description.
 OPENAPI_ANSWERS: dict[str, str] = {
     "429": "Throttled by API Gateway (the stage's or the route's limit, with Retry-After) "
     "or by the WAF's per-IP rate rule: error `throttled`; retry later.",
-    "502": "The receiver failed (API Gateway's answer): error `internal_error`; retry.",
-    "504": "The receiver did not answer in time (API Gateway's answer): error "
+    "502": "The function failed (API Gateway's answer): error `internal_error`; retry.",
+    "504": "The function did not answer in time (API Gateway's answer): error "
     "`internal_error`; retry.",
 }

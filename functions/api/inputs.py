@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from functions.actions.limits import HOOK_NAME
 from functions.api.errors import InvalidRequest
 
 Kind = Literal["async", "single", "recurring", "cron"]
@@ -35,7 +36,8 @@ LIST_PARAMETERS = (
 _STATUS_SEPARATOR = ","
 # Idempotency keys: a UUID is the expected form; any printable ASCII up to this length.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,%d}$" % MAX_IDEMPOTENCY_KEY_LENGTH)  # noqa: UP031
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,%d}$" % MAX_IDEMPOTENCY_KEY_LENGTH  # noqa: UP031
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def _when(value: str | float, what: str) -> datetime | float:
@@ -69,7 +71,10 @@ class NewAction(BaseModel):
         title="NewAction",
     )
 
-    hook: str = Field(description="A registered hook's name.")
+    hook: str = Field(
+        description="A registered hook's name.",
+        json_schema_extra={"pattern": HOOK_NAME.pattern},
+    )
     args: Any = Field(
         default=None, description="JSON args for the hook; left out, the Python API's default."
     )

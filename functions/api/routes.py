@@ -116,30 +116,35 @@ ACTION_SCHEMA: dict[str, Any] = {
         "saga": {"type": ["object", "null"]},
     },
 }
-PAGE_SCHEMA = {
+PAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["actions", "cursor"],
     "properties": {
-        "actions": {"type": "array", "items": ACTION_SCHEMA},
+        "actions": {"type": "array", "items": {"$ref": "#/components/schemas/Action"}},
         "cursor": {
             "type": ["string", "null"],
             "description": "Pass it back as ?cursor= for the next page; null on the last.",
         },
     },
 }
-ERROR_SCHEMA = {
+ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+# The document's components (infra/openapi.py adds them); the routes refer to them.
+SCHEMAS = {"Action": ACTION_SCHEMA, "ActionPage": PAGE_SCHEMA, "Error": ERROR_SCHEMA}
+_ACTION = {"$ref": "#/components/schemas/Action"}
+_PAGE = {"$ref": "#/components/schemas/ActionPage"}
+_ERROR = {"$ref": "#/components/schemas/Error"}
 _INVALID = _described(
     "Invalid input: not JSON, an unknown field, a wrong type, or what the Python API "
     "refuses (error `invalid_request`).",
-    ERROR_SCHEMA,
+    _ERROR,
 )
-_UNKNOWN_ACTION = _described("No action has this id (error `unknown_action`).", ERROR_SCHEMA)
-_UNAVAILABLE = _described("A dependency failed (error `service_unavailable`); retry.", ERROR_SCHEMA)
-_INTERNAL = _described("An unexpected error (error `internal_error`).", ERROR_SCHEMA)
+_UNKNOWN_ACTION = _described("No action has this id (error `unknown_action`).", _ERROR)
+_UNAVAILABLE = _described("A dependency failed (error `service_unavailable`); retry.", _ERROR)
+_INTERNAL = _described("An unexpected error (error `internal_error`).", _ERROR)
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -152,24 +157,22 @@ _INTERNAL = _described("An unexpected error (error `internal_error`).", ERROR_SC
     "(interval_seconds) or on a cron expression (cron, timezone), as the Python API does. "
     "With an Idempotency-Key, a repeat answers the first result.",
     responses={
-        201: _described("Made: the action, as stored. Location names it.", ACTION_SCHEMA),
+        201: _described("Made: the action, as stored. Location names it.", _ACTION),
         400: _INVALID,
-        404: _described(
-            "No hook is registered under this name (error `unknown_hook`).", ERROR_SCHEMA
-        ),
+        404: _described("No hook is registered under this name (error `unknown_hook`).", _ERROR),
         409: _described(
             "`duplicate_action`: unique, and a matching action is pending or running (its "
             "`action_id` comes with it); or `request_in_progress`: the same Idempotency-Key "
             "is being answered (Retry-After).",
-            ERROR_SCHEMA,
+            _ERROR,
         ),
         413: _described(
-            "The args are over what an action takes (error `payload_too_large`).", ERROR_SCHEMA
+            "The args are over what an action takes (error `payload_too_large`).", _ERROR
         ),
         422: _described(
             "The Idempotency-Key was used before with other fields (error "
             "`idempotency_key_conflict`).",
-            ERROR_SCHEMA,
+            _ERROR,
         ),
         500: _INTERNAL,
         503: _UNAVAILABLE,
@@ -191,7 +194,7 @@ def post_action() -> Response[dict]:
     description="get_scheduled_actions: by hook and/or status (pending by default), args, "
     "group and time, soonest first; a page at a time.",
     responses={
-        200: _described("A page of actions.", PAGE_SCHEMA),
+        200: _described("A page of actions.", _PAGE),
         400: _INVALID,
         500: _INTERNAL,
         503: _UNAVAILABLE,
@@ -206,7 +209,7 @@ def list_actions() -> Response[dict]:
     "/actions/<action_id>",
     summary="Get an action",
     responses={
-        200: _described("The action.", ACTION_SCHEMA),
+        200: _described("The action.", _ACTION),
         400: _INVALID,
         404: _UNKNOWN_ACTION,
         500: _INTERNAL,
@@ -223,10 +226,10 @@ def get_action(action_id: str) -> Response[dict]:
     description="cancel_action: a pending action (a recurring one: all its future runs). "
     "A canceled one is answered as it is.",
     responses={
-        200: _described("Canceled: the action.", ACTION_SCHEMA),
+        200: _described("Canceled: the action.", _ACTION),
         400: _INVALID,
         404: _UNKNOWN_ACTION,
-        409: _described("Not pending (error `not_cancelable`, with its `status`).", ERROR_SCHEMA),
+        409: _described("Not pending (error `not_cancelable`, with its `status`).", _ERROR),
         500: _INTERNAL,
         503: _UNAVAILABLE,
     },
@@ -240,11 +243,11 @@ def delete_action(action_id: str) -> Response[dict]:
     summary="Run an action now",
     description="run_action_now: a pending one-off action goes to its queue now.",
     responses={
-        202: _described("Sent to its queue: the action, as it was.", ACTION_SCHEMA),
+        202: _described("Sent to its queue: the action, as it was.", _ACTION),
         400: _INVALID,
         404: _UNKNOWN_ACTION,
         409: _described(
-            "Not pending, or recurring (error `not_runnable`, with its `status`).", ERROR_SCHEMA
+            "Not pending, or recurring (error `not_runnable`, with its `status`).", _ERROR
         ),
         500: _INTERNAL,
         503: _UNAVAILABLE,
