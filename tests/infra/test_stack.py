@@ -112,7 +112,8 @@ def test_the_gateways_own_answers_have_the_receivers_shape(resources):
 
 def test_a_missing_route_and_an_unsigned_request_get_one_403_that_says_both(resources):
     """API Gateway answers both with MISSING_AUTHENTICATION_TOKEN and tells them apart in
-    nothing a gateway response can read: docs/decisions/0051."""
+    nothing a gateway response can read:
+    docs/decisions/0051-a-missing-route-and-an-unsigned-request-get-one-403.md."""
     response = _gateway_responses(resources)["MISSING_AUTHENTICATION_TOKEN"]
     body = _rendered(response["ResponseTemplates"]["application/json"])
 
