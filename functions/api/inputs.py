@@ -40,6 +40,22 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,%d}$" % MAX_IDEMPOTENCY_KEY_LENGTH  #
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def strict_json(text: str | bytes, what: str) -> Any:
+    """``text`` as JSON, refusing what JSON has not (NaN, Infinity), or ``InvalidRequest``.
+
+    Not pydantic's parser: it takes NaN, which its JSON output then writes as null, so an
+    action would run with other args than were sent.
+    """
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(f"{what} is not JSON: {str(exc)[:200]}") from None
+
+
 def _when(value: str | float, what: str) -> datetime | float:
     """A time as JSON carries it: ISO 8601 text with its offset, or epoch seconds."""
     if not isinstance(value, str):
@@ -112,8 +128,9 @@ class NewAction(BaseModel):
     @classmethod
     def parse(cls, body: bytes) -> NewAction:
         """The body as a new action, or ``InvalidRequest`` saying what is wrong with it."""
+        value = strict_json(body, "the body")
         try:
-            return cls.model_validate_json(body)
+            return cls.model_validate(value)
         except ValidationError as exc:
             raise InvalidRequest(_first_error(exc)) from None
 
@@ -182,10 +199,7 @@ def list_arguments(query: Mapping[str, Sequence[str]] | None) -> dict[str, Any]:
 
 def _list_value(name: str, value: str) -> Any:
     if name == "args":
-        try:
-            return json.loads(value)
-        except (ValueError, RecursionError):
-            raise InvalidRequest("args is JSON text, as the action's args were given") from None
+        return strict_json(value, "args (JSON text, as the action's args were given)")
     if name in {"date_from", "date_to"}:
         return _when(value, name)
     if name == "per_page":
