@@ -42,7 +42,9 @@ IAM_REFUSED = (
     "Not signed (`missing_authentication_token`), a signature that does not verify or is "
     "over 5 minutes old (`invalid_signature`), an expired session token "
     "(`expired_token`), or a caller whose IAM policies do not allow the route "
-    "(`access_denied`): API Gateway's answer, before the function runs."
+    "(`access_denied`): API Gateway's answer, before the function runs. The function "
+    "answers `unauthenticated` to a request without an IAM caller (a route that lost its "
+    "authorizer)."
 )
 _LIST_QUERY = {
     "hook": ("string", "Actions of this hook."),

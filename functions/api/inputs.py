@@ -189,7 +189,8 @@ def list_arguments(query: Mapping[str, Sequence[str]] | None) -> dict[str, Any]:
             raise InvalidRequest(f"unknown query parameter {name[:64]!r}: one of {LIST_PARAMETERS}")
         if name == "status":
             statuses = [s for value in values for s in value.split(_STATUS_SEPARATOR) if s]
-            arguments["status"] = statuses[0] if len(statuses) == 1 else statuses
+            if statuses:  # an empty value is no filter
+                arguments["status"] = statuses[0] if len(statuses) == 1 else statuses
             continue
         if len(values) != 1:
             raise InvalidRequest(f"the query parameter {name} is given more than once")

@@ -75,6 +75,7 @@ def test_a_list_query_becomes_get_scheduled_actions_arguments():
     }
     assert list_arguments({"status": ["pending"]}) == {"status": "pending"}
     assert list_arguments({"status": ["pending", "failed"]}) == {"status": ["pending", "failed"]}
+    assert list_arguments({"status": [""]}) == {}
     assert list_arguments(None) == {}
 
 
