@@ -11,7 +11,9 @@ from constructs import Construct
 
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra.config import DeploymentConfig
+from infra.constructs import actions_api
 from infra.constructs.action_store import ActionStore
+from infra.constructs.actions_api import ActionsApi
 from infra.constructs.bundling import lambda_code
 from infra.constructs.health_check import HealthCheck
 from infra.constructs.job_queues import JobQueues
@@ -45,8 +47,21 @@ class ActionSchedulerStack(Stack):
             store=self.store,
             payloads=self.payloads,
             config=config,
+            method_options=actions_api.method_options(config),
         )
         self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
+        self.actions_api = ActionsApi(
+            self,
+            "ActionsApi",
+            code=code,
+            api=self.webhooks.api,
+            queues=self.queues,
+            store=self.store,
+            scheduling=self.scheduling,
+            payloads=self.payloads,
+            idempotency_table=self.webhooks.idempotency_table,
+            config=config,
+        )
         self.order_saga = OrderSaga(self, "OrderSaga", code=code, config=config)
         self.worker = Worker(
             self,
@@ -90,6 +105,7 @@ class ActionSchedulerStack(Stack):
             worker=self.worker.handler.function,
             functions={
                 "Webhook receiver": self.webhooks.handler.function,
+                "Actions API": self.actions_api.handler.function,
                 "Worker": self.worker.handler.function,
                 "Order saga tasks": self.order_saga.tasks.function,
                 "Saga outcomes": self.saga_outcomes.handler.function,
@@ -126,6 +142,20 @@ class ActionSchedulerStack(Stack):
             "WebhookSources",
             value=json.dumps(self.webhooks.sources, sort_keys=True),
             description="source -> scheme, options and secret name (actionsctl webhook send)",
+        )
+        CfnOutput(
+            self,
+            "ActionsApiUrl",
+            value=self.actions_api.url,
+            description="the actions API (IAM-signed): POST and GET {url}; GET and DELETE "
+            "{url}/{id}; POST {url}/{id}/run",
+        )
+        CfnOutput(
+            self,
+            "ActionsApiPolicyArn",
+            value=self.actions_api.invoke_policy.managed_policy_arn,
+            description="a managed policy allowing exactly the actions API's routes: attach "
+            "it to an application's role",
         )
         CfnOutput(self, "HealthUrl", value=self.health.url, description="GET: 200 or 503")
         CfnOutput(

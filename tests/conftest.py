@@ -44,6 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def reset_process_state() -> None:
     """Forget what a warm Lambda process caches: clients, settings, secrets, wrappers."""
     from functions import settings
+    from functions.api import idempotency
     from functions.clients import reset_clients
     from functions.webhooks import receiver, secrets
 
@@ -51,6 +52,7 @@ def reset_process_state() -> None:
     settings.reset()
     secrets.reset_cache()
     receiver.reset()
+    idempotency.reset()
 
 
 def record_aws_calls() -> list[tuple[str, str]]:

@@ -11,11 +11,12 @@ from functions.actions.config import QueueConfig
 from infra.local.demo_secrets import demo_secret_value
 from infra.local.deploy import Deployment, deploy
 
-# What the test process runs: the webhook receiver's and the worker's environment, less
-# Powertools' per-function logging settings.
+# What the test process runs: the webhook receiver's, the worker's and the actions API's
+# environment, less Powertools' per-function logging settings.
 _HANDLERS = (
     "functions.handlers.webhook.lambda_handler",
     "functions.handlers.worker.lambda_handler",
+    "functions.handlers.actions_api.lambda_handler",
 )
 _PER_FUNCTION = {
     "POWERTOOLS_SERVICE_NAME",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -35,7 +36,10 @@ class WebhookApi(Construct):
         store: ActionStore,
         payloads: Payloads,
         config: DeploymentConfig,
+        method_options: Mapping[str, apigw.MethodDeploymentOptions] | None = None,
     ) -> None:
+        """``method_options``: the stage's settings of other routes of the API (their
+        throttles), keyed as ``/path/METHOD``."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         retention = log_retention(config.log_retention_days)
@@ -136,6 +140,7 @@ class WebhookApi(Construct):
                     "/health/GET": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=5, throttling_burst_limit=10
                     ),
+                    **(method_options or {}),
                 },
                 tracing_enabled=True,
                 metrics_enabled=True,

@@ -174,6 +174,10 @@ class LocalCloud:
     def webhook_url(self) -> str:
         return f"{self.front.url.rstrip('/')}/webhooks/"
 
+    @property
+    def actions_api_url(self) -> str:
+        return f"{self.front.url.rstrip('/')}/actions"
+
     def _deploy(self, template: dict[str, Any]) -> Deployment:
         from infra.local.demo_secrets import demo_secret_value
         from infra.local.deploy import deploy
@@ -293,7 +297,13 @@ class LocalCloud:
         from infra.local.http_front import GatewayResponse, HttpFront, Route
 
         routes = [
-            Route(route.method, route.resource, route.function, stage=self.deployment.stage)
+            Route(
+                route.method,
+                route.resource,
+                route.function,
+                stage=self.deployment.stage,
+                authorization=route.authorization,
+            )
             for route in self.deployment.routes
         ]
         front = HttpFront(
@@ -301,6 +311,9 @@ class LocalCloud:
             self.runtime.invoke_payload,
             host="127.0.0.1",
             port=self.api_port,
+            # The local credentials sign IAM routes' requests, as the CLI's AWS calls.
+            credentials={os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]},
+            region=REGION,
             gateway_responses=[
                 GatewayResponse.from_properties(properties)
                 for properties in self.deployment.gateway_responses.values()
@@ -315,7 +328,11 @@ class LocalCloud:
         """A CloudFormation stack holding the outputs, so ``actionsctl`` finds everything."""
         import boto3
 
-        outputs = {**self.deployment.outputs, "WebhookUrl": self.webhook_url}
+        outputs = {
+            **self.deployment.outputs,
+            "WebhookUrl": self.webhook_url,
+            "ActionsApiUrl": self.actions_api_url,
+        }
         boto3.client("cloudformation").create_stack(
             StackName=self.stack_name,
             TemplateBody=json.dumps(
@@ -415,6 +432,7 @@ def banner(cloud: LocalCloud) -> str:
     return f"""
 The local cloud is up: stack {cloud.stack_name}.
   Webhooks:  POST {cloud.webhook_url}<source>   (sources: {", ".join(sources)})
+  Actions:   {cloud.actions_api_url}   (IAM: signed with the credentials below)
   AWS:       {endpoint}
   State:     {LIFETIME}
   Signing secrets (local demo values, public; a deployed stack generates its own):

@@ -60,6 +60,7 @@ class ApiRoute:
     method: str
     resource: str
     function: str
+    authorization: str = "NONE"  # the method's AuthorizationType: NONE, AWS_IAM, ...
 
 
 @dataclass
@@ -455,7 +456,12 @@ def _method(resource: _Resource) -> None:
     if integration.get("Type") != "AWS_PROXY" or not match:
         return  # not a Lambda proxy method
     resource.deployment.routes.append(
-        ApiRoute(method=props["HttpMethod"], resource=props["ResourceId"], function=match.group(1))
+        ApiRoute(
+            method=props["HttpMethod"],
+            resource=props["ResourceId"],
+            function=match.group(1),
+            authorization=str(props.get("AuthorizationType", "NONE")),
+        )
     )
 
 

@@ -9,10 +9,14 @@ a response that is not a proxy response is ``502``; bodies matching a binary med
 arrive base64-encoded. These answers of the front's own go through the API's gateway
 responses (``GatewayResponse``, from the template's ``AWS::ApiGateway::GatewayResponse``
 resources) as API Gateway's do: the type's own response, else ``DEFAULT_4XX`` or
-``DEFAULT_5XX``, else API Gateway's built-in ``{"message": ...}``. Not emulated: the
-29 s integration timeout, authorizers, API keys, throttling, CORS, and API Gateway's
-full route precedence.
-Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md
+``DEFAULT_5XX``, else API Gateway's built-in ``{"message": ...}``. A route whose method
+requires AWS_IAM gets its request's SigV4 signature checked first (``sigv4``: 403
+unless signed by a known key) and its caller in ``requestContext.identity``. Not
+emulated: the 29 s integration timeout, IAM policies, other authorizers (a route that
+has one is refused), API keys, throttling, CORS, and API Gateway's full route
+precedence.
+Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md,
+0052-the-local-cloud-checks-sigv4-signatures.md
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -33,12 +37,16 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from infra.local import sigv4
 from infra.local.lambda_runtime import rest_proxy_event
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 ANY_METHOD = "ANY"
+# The methods' AuthorizationType the front can check: none, and SigV4 signatures.
+IAM = "AWS_IAM"
+AUTHORIZATIONS = ("NONE", IAM)
 # Headers the front computes itself; a function's values for them are ignored.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -51,9 +59,16 @@ class Route:
     resource: str  # "/webhooks/{source}", "/{proxy+}"
     function: str
     stage: str = "v1"
+    authorization: str = "NONE"  # or AWS_IAM: the request must be signed (SigV4)
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
+        if self.authorization not in AUTHORIZATIONS:
+            # Served without its check, the route would be open: refuse to serve it.
+            raise ValueError(
+                f"{self.method} {self.resource}: the local front checks {AUTHORIZATIONS} "
+                f"authorization, not {self.authorization}"
+            )
         if not self.resource.startswith("/"):
             raise ValueError(f"resource must start with '/': {self.resource!r}")
         if "+}" in self.resource.rstrip("/")[:-2]:
@@ -193,8 +208,12 @@ class HttpFront:
         binary_media_types: Iterable[str] = ("*/*",),
         max_body_bytes: int = 10 * 1024 * 1024,
         gateway_responses: Iterable[GatewayResponse] = (),
+        credentials: Mapping[str, str] | None = None,
+        region: str = "us-east-1",
         log: Callable[[str], None] = print,
     ) -> None:
+        """``credentials`` (access key id -> secret) and ``region`` are what a request to
+        an AWS_IAM route must be signed with (infra/local/sigv4.py)."""
         self.routes = list(routes)
         # Each route with and without its stage; werkzeug puts literal segments before
         # {param} before {param+}, as API Gateway does.
@@ -214,6 +233,8 @@ class HttpFront:
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
         self.gateway_responses = {r.response_type: r for r in gateway_responses}
+        self.credentials = dict(credentials or {})
+        self.region = region
         self._log = log
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -325,7 +346,23 @@ class HttpFront:
                 error_type="MissingAuthenticationTokenException",
             )
         route, path, params = resolved
+        identity: dict[str, Any] = {}
+        if route.authorization == IAM:
+            try:
+                identity = sigv4.verify(
+                    method=request.method,
+                    target=request.target,
+                    headers=request.headers,
+                    body=request.body,
+                    credentials=self.credentials,
+                    region=self.region,
+                )
+            except sigv4.Refusal as refusal:
+                return self.gateway_reply(
+                    refusal.response_type, 403, refusal.message, error_type=refusal.error_type
+                )
         event = self._event(route, request, path, params)
+        event["requestContext"]["identity"].update(identity)
         request_id = event["requestContext"]["requestId"]
         try:
             payload = self._invoke(route.function, event)

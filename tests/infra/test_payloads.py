@@ -85,11 +85,16 @@ def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resou
     assert [(_actions(s), s["Resource"]) for s in receiver] == [(["s3:PutObject"], objects)]
     assert sorted(a for s in worker for a in _actions(s)) == ["s3:GetObject", "s3:PutObject"]
     assert all(s["Resource"] == objects and s["Effect"] == "Allow" for s in worker)
+    # The actions API takes args from applications: it may put large ones, as the receiver.
+    api = _s3_statements(resources, "ActionsApiFunctionRole")
+    assert [(_actions(s), s["Resource"]) for s in api] == [(["s3:PutObject"], objects)]
     others = [
         statement
         for policy, r in resources.items()
         if r["Type"] == "AWS::IAM::Policy"
-        and not policy.startswith(("WebhooksReceiverRole", "WorkerFunctionRole"))
+        and not policy.startswith(
+            ("WebhooksReceiverRole", "WorkerFunctionRole", "ActionsApiFunctionRole")
+        )
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
         if name in json.dumps(statement)
     ]

@@ -41,9 +41,11 @@ def test_webhook_route_is_post_webhooks_source_proxied_to_the_receiver(template,
         },
     )
     methods = _of_type(resources, "AWS::ApiGateway::Method").values()
-    # POST /webhooks/{source}, and GET /health (tests/infra/test_health_check.py).
-    assert sorted(m["Properties"]["HttpMethod"] for m in methods) == ["GET", "POST"]
-    [method] = [m for m in methods if m["Properties"]["HttpMethod"] == "POST"]
+    # POST /webhooks/{source}, GET /health (tests/infra/test_health_check.py), and the
+    # actions API's IAM routes (tests/infra/test_actions_api.py).
+    unsigned = [m for m in methods if m["Properties"]["AuthorizationType"] == "NONE"]
+    assert sorted(m["Properties"]["HttpMethod"] for m in unsigned) == ["GET", "POST"]
+    [method] = [m for m in unsigned if m["Properties"]["HttpMethod"] == "POST"]
     assert "RequestValidatorId" in method["Properties"]
 
 
@@ -88,7 +90,10 @@ def _rendered(template: str, message: str = "API Gateway's message") -> dict:
 
 # The README's endpoint table: status and error code of each of API Gateway's own answers.
 GATEWAY_ANSWERS = {
-    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+    "MISSING_AUTHENTICATION_TOKEN": ("403", "missing_authentication_token"),
+    "INVALID_SIGNATURE": (None, "invalid_signature"),
+    "EXPIRED_TOKEN": (None, "expired_token"),
+    "ACCESS_DENIED": (None, "access_denied"),
     "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
     "THROTTLED": ("429", "throttled"),
     "QUOTA_EXCEEDED": ("429", "throttled"),
@@ -109,13 +114,17 @@ def test_the_gateways_own_answers_have_the_receivers_shape(resources):
         assert body["message"], response_type
 
 
-def test_a_missing_route_is_404_not_found_as_the_function_answers_it(resources):
-    from functions.handlers.webhook import not_found
-
-    answer = not_found(LookupError())
+def test_a_missing_route_and_an_unsigned_request_get_one_403_that_says_both(resources):
+    """API Gateway answers both with MISSING_AUTHENTICATION_TOKEN and tells them apart in
+    nothing a gateway response can read:
+    docs/decisions/0051-a-missing-route-and-an-unsigned-request-get-one-403.md."""
     response = _gateway_responses(resources)["MISSING_AUTHENTICATION_TOKEN"]
     body = _rendered(response["ResponseTemplates"]["application/json"])
-    assert (int(response["StatusCode"]), body) == (answer.status_code, json.loads(answer.body))
+
+    assert response["StatusCode"] == "403"
+    assert body["error"] == "missing_authentication_token"
+    assert "no such route" in body["message"]
+    assert "signed" in body["message"]
 
 
 def test_throttled_answers_say_when_to_retry(resources):

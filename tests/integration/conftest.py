@@ -16,10 +16,14 @@ import pytest
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from functions.handlers.webhook import lambda_handler
 from functions.webhooks.config import parse_sources
+from infra.gateway import GATEWAY_ANSWERS
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.local.lambda_runtime import LocalContext, webhook_event
 from tests.conftest import reset_process_state
 from tests.deployed import Resources, deploy_stack
+
+# The credentials the tests sign with (tests/conftest.py): the "gateway" knows them.
+SIGNER_KEY, SIGNER_SECRET = "testing", "testing"
 
 
 @dataclass
@@ -120,6 +124,113 @@ class LambdaClock:
         self.now += seconds
         if self.now >= self.deadline:
             raise FunctionTimedOut(f"Task timed out after {WORKER_TIMEOUT_SECONDS} seconds")
+
+
+class ActionsApi:
+    """The actions API on moto, driven through its Lambda handler behind a stand-in of API
+    Gateway's IAM check: each request is signed with botocore's SigV4 signer (or not, or
+    wrongly), checked as the local cloud checks it (infra/local/sigv4.py) and, if it
+    verifies, handed to the handler with the caller's identity in the request context."""
+
+    URL = "https://api.example.test/v1"
+
+    def __init__(self) -> None:
+        self.handled = 0  # requests that reached the function
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        signing: str = "signed",
+        raw_body: bytes | None = None,
+    ) -> Answer:
+        """``signing``: ``signed``, ``unsigned``, ``wrong_secret`` or ``tampered`` (the body
+        changed after signing)."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        from infra.local import sigv4
+
+        data = (
+            raw_body
+            if raw_body is not None
+            else (b"" if body is None else json.dumps(body).encode())
+        )
+        url = f"{self.URL}{path}" + (f"?{query}" if query else "")
+        request = AWSRequest(method=method, url=url, data=data, headers=headers or {})
+        if signing != "unsigned":
+            secret = "not-the-secret" if signing == "wrong_secret" else SIGNER_SECRET
+            SigV4Auth(Credentials(SIGNER_KEY, secret), "execute-api", "us-east-1").add_auth(request)
+        sent = dict(request.headers.items())
+        sent["Host"] = "api.example.test"
+        if signing == "tampered":
+            data = data + b" "
+        target = f"/v1{path}" + (f"?{query}" if query else "")
+        try:
+            identity = sigv4.verify(
+                method=method,
+                target=target,
+                headers=list(sent.items()),
+                body=data,
+                credentials={SIGNER_KEY: SIGNER_SECRET},
+                region="us-east-1",
+            )
+        except sigv4.Refusal as refusal:  # answered by the stack's gateway response
+            answer = GATEWAY_ANSWERS[refusal.response_type]
+            return Answer(403, {"error": answer.error, "message": refusal.message}, {})
+        return self.handle(method, path, data, sent, query=query, identity=identity)
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        data: bytes,
+        headers: dict[str, str],
+        *,
+        query: str = "",
+        identity: dict[str, Any] | None = None,
+    ) -> Answer:
+        """The handler's answer to the proxy event API Gateway would send it."""
+        from urllib.parse import parse_qs, unquote
+
+        from functions.handlers.actions_api import lambda_handler
+        from infra.local.lambda_runtime import rest_proxy_event
+
+        segments = path.strip("/").split("/")
+        resource = "/" + "/".join(["actions", "{action_id}", "run"][: len(segments)])
+        parameters = {"action_id": unquote(segments[1])} if len(segments) > 1 else None
+        event = rest_proxy_event(
+            method,
+            path,
+            resource=resource,
+            path_parameters=parameters,
+            headers=headers,
+            body=data or None,
+        )
+        if query:
+            multi = parse_qs(query, keep_blank_values=True)
+            event["multiValueQueryStringParameters"] = multi
+            event["queryStringParameters"] = {name: values[-1] for name, values in multi.items()}
+        event["requestContext"]["identity"].update(identity or {})
+        self.handled += 1
+        response = lambda_handler(event, LocalContext(function_name="actions-api"))
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = values[-1]
+        raw = response["body"]
+        if response.get("isBase64Encoded"):
+            raw = base64.b64decode(raw).decode()
+        return Answer(response["statusCode"], json.loads(raw) if raw else {}, headers)
+
+
+@pytest.fixture
+def actions_api(stack) -> ActionsApi:
+    return ActionsApi()
 
 
 class Jobs:

@@ -141,13 +141,14 @@ def _send(url: str, *, method: str = "GET", body: bytes | None = None) -> tuple[
 @pytest.mark.parametrize(
     ("method", "path"), [("POST", "webhooks"), ("GET", "webhooks/github"), ("GET", "nowhere")]
 )
-def test_a_missing_route_answers_404_not_found_as_deployed(cloud, method, path):
+def test_a_missing_route_answers_403_missing_authentication_token_as_deployed(cloud, method, path):
     url = cloud.webhook_url.replace("/webhooks/", f"/{path}")
     status, headers, body = _send(url, method=method, body=b"{}" if method == "POST" else None)
 
-    assert status == 404
+    assert status == 403
     assert headers["Content-Type"] == "application/json"
-    assert body == {"error": "not_found", "message": "no such route"}
+    assert body["error"] == "missing_authentication_token"
+    assert "no such route" in body["message"]
 
 
 def test_a_body_over_api_gateways_10_mb_answers_413_as_deployed(cloud):

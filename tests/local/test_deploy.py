@@ -24,6 +24,7 @@ def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed)
         "functions.handlers.saga.lambda_handler",
         "functions.handlers.saga_outcome.lambda_handler",
         "functions.handlers.health.lambda_handler",
+        "functions.handlers.actions_api.lambda_handler",
     }
     for function in deployed.functions.values():
         for value in function.environment.values():
@@ -56,11 +57,23 @@ def test_tables_have_their_keys_and_indexes(deployed):
 
 def test_routes_event_sources_schedules_and_state_machine(deployed):
     routes = {(route.method, route.resource): route.function for route in deployed.routes}
-    assert set(routes) == {("POST", "/webhooks/{source}"), ("GET", "/health")}
+    actions_api = {
+        ("POST", "/actions"),
+        ("GET", "/actions"),
+        ("GET", "/actions/{action_id}"),
+        ("DELETE", "/actions/{action_id}"),
+        ("POST", "/actions/{action_id}/run"),
+    }
+    assert set(routes) == {("POST", "/webhooks/{source}"), ("GET", "/health"), *actions_api}
     assert deployed.stage == "v1"
     handlers = {f.name: f.handler for f in deployed.functions.values()}
     assert handlers[routes["POST", "/webhooks/{source}"]].endswith("webhook.lambda_handler")
     assert handlers[routes["GET", "/health"]].endswith("health.lambda_handler")
+    for route in actions_api:
+        assert handlers[routes[route]].endswith("actions_api.lambda_handler")
+    # What the local front checks before a route's function runs: its authorization.
+    authorization = {(r.method, r.resource): r.authorization for r in deployed.routes}
+    assert {route for route, kind in authorization.items() if kind == "AWS_IAM"} == actions_api
     # The job queues' four (low, fifo, default, high), and the saga outcomes queue's.
     assert sorted(s.max_concurrency for s in deployed.event_sources) == [2, 2, 5, 10, 20]
     assert all(s.report_batch_item_failures for s in deployed.event_sources)
@@ -98,11 +111,10 @@ def test_the_apis_gateway_responses_are_recorded_for_the_front(deployed):
     missing = GatewayResponse.from_properties(
         deployed.gateway_responses["MISSING_AUTHENTICATION_TOKEN"]
     )
-    assert missing.status_code == 404
-    assert json.loads(missing.render("application/json", {})) == {
-        "error": "not_found",
-        "message": "no such route",
-    }
+    assert missing.status_code == 403
+    assert json.loads(missing.render("application/json", {}))["error"] == (
+        "missing_authentication_token"
+    )
     throttled = GatewayResponse.from_properties(deployed.gateway_responses["THROTTLED"])
     assert throttled.headers == {"Retry-After": "1"}
 

@@ -275,12 +275,12 @@ def shaped(recorder, logs, synthesized):
     ("method", "path"),
     [("GET", "/v1/nowhere"), ("GET", "/v1/webhooks/github"), ("POST", "/v2/health"), ("GET", "/")],
 )
-def test_with_the_stacks_gateway_responses_a_missing_route_is_404_not_found(
+def test_with_the_stacks_gateway_responses_a_missing_route_is_403_missing_authentication_token(
     shaped, recorder, method, path
 ):
     status, headers, body = request(shaped, path, method=method)
-    assert status == 404
-    assert json.loads(body) == {"error": "not_found", "message": "no such route"}
+    assert status == 403
+    assert json.loads(body)["error"] == "missing_authentication_token"
     assert headers["Content-Type"] == "application/json"
     assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert recorder.calls == []
@@ -464,3 +464,136 @@ def test_end_to_end_with_the_runtime_and_the_real_webhook_handler(logs):
         runtime.stop()
     assert status == 404
     assert json.loads(body)["error"] == "not_found"
+
+
+# --- AWS_IAM routes: the request's SigV4 signature is checked before the function runs ---
+
+KEY, SECRET = "local-key", "local-secret"
+IAM_ROUTES = [*ROUTES, Route("POST", "/actions/{action_id}", "Actions", authorization="AWS_IAM")]
+
+
+@pytest.fixture
+def iam_front(recorder, logs, synthesized):
+    """A front with an IAM route, the stack's gateway responses and one known key."""
+    template, _ = synthesized
+    with HttpFront(
+        IAM_ROUTES,
+        recorder,
+        gateway_responses=_template_gateway_responses(template),
+        credentials={KEY: SECRET},
+        region="eu-west-1",
+        log=logs.append,
+    ) as server:
+        yield server
+
+
+def _signed(
+    front: HttpFront,
+    path: str,
+    body: bytes = b'{"hook": "a"}',
+    *,
+    key: str = KEY,
+    secret: str = SECRET,
+    region: str = "eu-west-1",
+    service: str = "execute-api",
+    sent_body: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """POST ``path`` signed by botocore's SigV4 signer with what is given; the request
+    sends ``sent_body`` if given (a body changed after signing)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"http://127.0.0.1:{front.port}{path}"
+    signed = AWSRequest(
+        method="POST", url=url, data=body, headers={"Content-Type": "application/json"}
+    )
+    SigV4Auth(Credentials(key, secret, "a-session-token"), service, region).add_auth(signed)
+    return request(
+        front,
+        path,
+        method="POST",
+        body=body if sent_body is None else sent_body,
+        headers=dict(signed.headers.items()),
+    )
+
+
+def test_a_signed_request_reaches_the_function_with_its_caller(iam_front, recorder):
+    status, _, _ = _signed(iam_front, "/v1/actions/a%40b")
+
+    assert status == 200
+    identity = recorder.event["requestContext"]["identity"]
+    assert identity["userArn"] == f"arn:aws:iam::123456789012:user/{KEY}"
+    assert identity["accessKey"] == KEY
+    assert recorder.event["pathParameters"] == {"action_id": "a@b"}
+
+
+def test_a_route_without_iam_takes_requests_unsigned_and_without_a_caller(iam_front, recorder):
+    status, _, _ = request(iam_front, "/v1/webhooks/github", method="POST", body=b"{}")
+
+    assert status == 200
+    assert "userArn" not in recorder.event["requestContext"]["identity"]
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "error", "error_type"),
+    [
+        ("unsigned", None, "missing_authentication_token", "MissingAuthenticationTokenException"),
+        ("wrong secret", {"secret": "guess"}, "invalid_signature", "InvalidSignatureException"),
+        ("unknown key", {"key": "someone"}, "invalid_signature", "UnrecognizedClientException"),
+        ("other region", {"region": "us-east-1"}, "invalid_signature", "InvalidSignatureException"),
+        ("other service", {"service": "lambda"}, "invalid_signature", "InvalidSignatureException"),
+        (
+            "body changed",
+            {"sent_body": b'{"hook": "b"}'},
+            "invalid_signature",
+            "InvalidSignatureException",
+        ),
+    ],
+)
+def test_an_unsigned_or_wrongly_signed_request_is_403_and_never_reaches_the_function(
+    iam_front, recorder, case, changes, error, error_type
+):
+    if changes is None:
+        status, headers, body = request(iam_front, "/v1/actions/x", method="POST", body=b"{}")
+    else:
+        status, headers, body = _signed(iam_front, "/v1/actions/x", **changes)
+
+    assert status == 403, case
+    answer = json.loads(body)
+    assert answer["error"] == error, answer
+    assert set(answer) == {"error", "message"}
+    assert headers["x-amzn-ErrorType"] == error_type
+    assert recorder.calls == []
+
+
+def test_a_signature_for_another_path_or_an_old_one_is_403(iam_front, recorder):
+    import time_machine
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"http://127.0.0.1:{iam_front.port}/v1/actions/x"
+    signed = AWSRequest(method="POST", url=url, data=b"{}")
+    with time_machine.travel("2026-01-01T00:00:00Z", tick=False):
+        SigV4Auth(Credentials(KEY, SECRET), "execute-api", "eu-west-1").add_auth(signed)
+    old = request(
+        iam_front, "/v1/actions/x", method="POST", body=b"{}", headers=dict(signed.headers)
+    )
+    fresh = AWSRequest(method="POST", url=url, data=b"{}")
+    SigV4Auth(Credentials(KEY, SECRET), "execute-api", "eu-west-1").add_auth(fresh)
+    elsewhere = request(
+        iam_front, "/v1/actions/y", method="POST", body=b"{}", headers=dict(fresh.headers)
+    )
+
+    assert [(status, json.loads(body)["error"]) for status, _, body in (old, elsewhere)] == [
+        (403, "invalid_signature"),
+        (403, "invalid_signature"),
+    ]
+    assert "Signature expired" in json.loads(old[2])["message"]
+    assert recorder.calls == []
+
+
+def test_a_route_with_an_authorizer_the_front_cannot_check_is_refused():
+    with pytest.raises(ValueError, match="COGNITO_USER_POOLS"):
+        Route("GET", "/console", "Console", authorization="COGNITO_USER_POOLS")
