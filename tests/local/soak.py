@@ -749,7 +749,7 @@ def run(
         from infra.local.cloud import synthesize
 
         progress("synthesizing the stack...")
-        template = synthesize()
+        template, _ = synthesize()
     planned = plan(deliveries, seed, transient_failures=transient_failures)
     worker = next(
         name
