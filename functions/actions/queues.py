@@ -133,6 +133,7 @@ class DeadLetterReason(StrEnum):
     PERMANENT = "permanent"  # the hook raised PermanentError
     EXHAUSTED = "exhausted"  # the last attempt raised
     UNKNOWN_HOOK = "unknown_hook"
+    HOOK_UNAVAILABLE = "hook_unavailable"  # its module failed to import in the worker
     MALFORMED = "malformed"  # the body is not an envelope
     UNSUPPORTED_VERSION = "unsupported_version"
 
