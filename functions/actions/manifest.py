@@ -10,8 +10,9 @@ The file is ``hook_manifest.json`` in the functions' asset (``functions/``), or 
 the hooks instead (``functions.actions.hooks.load``).
 Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md
 
-``python -m functions.actions.manifest MODULE...`` imports the modules in this fresh
-process and prints the manifest; a module that fails exits 1 naming it and its error.
+``python -m functions.actions.manifest OUTPUT MODULE...`` imports the modules in this
+fresh process and writes the manifest to OUTPUT; a module that fails exits 1 naming it
+and its error.
 """
 
 from __future__ import annotations
@@ -111,12 +112,13 @@ def describe(spec: HookSpec, module: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    output, *modules = argv
     try:
-        manifest = collect(argv)
+        manifest = collect(modules)
     except ImportError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(manifest.to_json())
+    Path(output).write_text(manifest.to_json(), encoding="utf-8")
     return 0
 
 

@@ -20,14 +20,17 @@ import os
 
 from functions.hooks.config import HookSettings
 
-MODULES = (
+# The webhook receiver's own hook (process_webhook): deployed whatever else is.
+RECEIVER_MODULES = ("functions.hooks.webhooks",)
+# The example hooks, which ``exampleHooks: false`` leaves out.
+EXAMPLE_MODULES = (
     "functions.hooks.email",
     "functions.hooks.external_api",
     "functions.hooks.images",
     "functions.hooks.orders",
     "functions.hooks.reports",
-    "functions.hooks.webhooks",
 )
+MODULES = (*EXAMPLE_MODULES, *RECEIVER_MODULES)
 
 
 def modules() -> list[str]:
