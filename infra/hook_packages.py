@@ -91,15 +91,18 @@ def resolve(paths: list[str], base: Path | None = None) -> list[HookPackage]:
     return packages
 
 
-def hook_modules(packages: list[HookPackage], *, example_hooks: bool) -> list[str]:
-    """The modules the worker imports, in order: the receiver's own hook, the project's
-    example hooks unless switched off, then each package's modules."""
+def hook_modules(
+    packages: list[HookPackage], *, example_hooks: bool, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """The modules the worker imports, in order: the project's example hooks unless
+    switched off, the receiver's own hook, each package's modules, then ``extra`` (the
+    local cloud's ``ACTION_HOOK_MODULES``)."""
     from functions.hooks import EXAMPLE_MODULES, RECEIVER_MODULES
 
     modules = [*(EXAMPLE_MODULES if example_hooks else ()), *RECEIVER_MODULES]
     for package in packages:
         modules += package.modules()
-    return modules
+    return [*modules, *(module for module in extra if module not in modules)]
 
 
 def _pip(arguments: list[str], target: Path, what: str) -> Path:
@@ -160,10 +163,12 @@ def search_path(packages: list[HookPackage]) -> list[str]:
     return paths
 
 
-def manifest_json(packages: list[HookPackage], *, example_hooks: bool) -> str:
+def manifest_json(
+    packages: list[HookPackage], *, example_hooks: bool, extra: tuple[str, ...] = ()
+) -> str:
     """The manifest of every hook the worker will run, from a child process that imports
     each module once. Raises ``HookPackageError`` naming a module that fails to import."""
-    modules = hook_modules(packages, example_hooks=example_hooks)
+    modules = hook_modules(packages, example_hooks=example_hooks, extra=extra)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *search_path(packages)])}
     env.pop("ACTION_HOOK_MODULES", None)
     with tempfile.TemporaryDirectory() as folder:

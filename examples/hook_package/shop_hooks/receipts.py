@@ -15,5 +15,8 @@ def send_receipt(args: Any, action: ActionContext) -> dict[str, str]:
     """What a receipt would say; the action's result keeps it."""
     if not isinstance(args, dict) or not isinstance(args.get("cents"), int):
         raise PermanentError("shop_send_receipt needs {'order': ..., 'cents': <int>}")
-    total = humanize.intcomma(f"{args['cents'] / 100:.2f}")
-    return {"order": str(args.get("order", "")), "total": f"${total}"}
+    dollars, cents = divmod(args["cents"], 100)
+    return {
+        "order": str(args.get("order", "")),
+        "total": f"${humanize.intcomma(dollars)}.{cents:02d}",
+    }
