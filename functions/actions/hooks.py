@@ -94,6 +94,8 @@ class HookSpec:
 
 
 _REGISTRY: dict[str, HookSpec] = {}
+# An import error is kept this long: it goes into every one of the module's dead letters.
+MAX_IMPORT_ERROR_CHARS = 1000
 # Hook name -> the module that registered it, and module -> why it failed to import.
 _MODULES: dict[str, str] = {}
 _FAILED: dict[str, str] = {}
@@ -209,7 +211,8 @@ def import_modules(modules: list[str]) -> dict[str, str]:
         except (Exception, SystemExit) as exc:  # a user's module may raise anything
             for name in set(_REGISTRY) - before:
                 del _REGISTRY[name]
-            _FAILED[module] = failed[module] = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"
+            _FAILED[module] = failed[module] = error[:MAX_IMPORT_ERROR_CHARS]
             continue
         for name in set(_REGISTRY) - before:
             _MODULES[name] = module

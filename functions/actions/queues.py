@@ -78,7 +78,7 @@ def check_size(envelope: Envelope, queue: QueueConfig) -> None:
     """
     body = envelope.to_message()  # the body alone: refused over MAX_MESSAGE_BYTES
     note = DeadLetterNote(
-        DeadLetterReason.UNKNOWN_HOOK,  # the longest reason an envelope may get
+        DeadLetterReason.HOOK_UNAVAILABLE,  # the longest reason an envelope may get
         "",
         "",
         hook=envelope.hook,

@@ -13,44 +13,12 @@ import uuid
 
 import pytest
 
-from functions.actions import enqueue_async_action, hooks, manifest
-from functions.actions.hooks import HookSpec
-from functions.hooks import MODULES
-
-BROKEN = """
-from functions.actions.hooks import hook
-
-
-@hook("test_broken_hook")
-def broken(args, action):
-    return None
-
-
-raise RuntimeError("the hook package is broken")
-"""
+from functions.actions import enqueue_async_action, hooks
 
 
 @pytest.fixture
-def broken_package(tmp_path, monkeypatch):
-    """A manifest naming the project's hooks and a module that raises at import."""
-    (tmp_path / "broken_hooks.py").write_text(BROKEN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    hooks.import_modules(list(MODULES))
-    entries = {
-        name: manifest.describe(spec, hooks.module_of(name))
-        for name, spec in hooks.registered_here().items()
-        if hooks.module_of(name).startswith("functions.hooks.")
-    }
-    stand_in = HookSpec(name="test_broken_hook", function=lambda args, action: None)
-    entries["test_broken_hook"] = manifest.describe(stand_in, "broken_hooks")
-    written = manifest.Manifest(modules=(*MODULES, "broken_hooks"), hooks=entries)
-    path = tmp_path / manifest.FILE_NAME
-    path.write_text(written.to_json())
-    monkeypatch.setenv(manifest.PATH_VARIABLE, str(path))
-    hooks.forget_loading()
-    yield
-    hooks.forget_loading()
-    sys.modules.pop("broken_hooks", None)
+def broken_package(broken_hook_module):
+    broken_hook_module("test_broken_hook")
 
 
 def test_a_broken_module_leaves_webhooks_accepted_and_dead_letters_its_own_actions(
