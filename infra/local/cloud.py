@@ -104,6 +104,8 @@ class LocalCloud:
     context: dict[str, Any] | None = None
     stack_name: str = STACK_NAME  # the synthesized stack's, when it synthesizes
     _stops: list[Callable[[], None]] = field(default_factory=list)
+    _hook_variables: dict[str, str] = field(default_factory=dict)
+    _hook_package_names: set[str] = field(default_factory=set)
 
     def start(self) -> None:
         """Start everything, or nothing: a failure stops what had started, then raises."""
@@ -200,6 +202,7 @@ class LocalCloud:
         if not config.hook_packages and config.example_hooks:
             return {}
         packages = hook_packages.resolve(config.hook_packages)
+        self._hook_package_names = {p.name for package in packages for p in package.packages()}
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
         text = hook_packages.manifest_json(
             packages,
@@ -234,6 +237,7 @@ class LocalCloud:
         # Hook modules named in ACTION_HOOK_MODULES are watched for reloads too.
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
         packages = {"functions", *(m.strip().split(".")[0] for m in extra.split(",") if m.strip())}
+        packages |= self._hook_package_names  # and those of hookPackages
         runtime = ProcessRuntime(
             log=self.log, packages=tuple(sorted(packages)), concurrency=self.concurrency
         )
