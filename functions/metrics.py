@@ -52,6 +52,7 @@ class Metric(StrEnum):
     ACTIONS_DEFERRED = "ActionsDeferred"
     ACTIONS_SKIPPED = "ActionsSkipped"
     RECURRING_ACTIONS_STOPPED = "RecurringActionsStopped"
+    HOOKS_UNAVAILABLE = "HooksUnavailable"
     ACTION_START_LATENCY = "ActionStartLatency"
     ACTION_DURATION = "ActionDuration"
     CIRCUIT_OPENED = "CircuitOpened"
@@ -177,6 +178,14 @@ DEFINITIONS: dict[Metric, Definition] = {
         "count in the total only",
         ("worker",),
         _BY_ACTION,
+    ),
+    Metric.HOOKS_UNAVAILABLE: Definition(
+        Family.ACTIONS,
+        "an action's hook is in a module that failed to import in the worker: the action "
+        "was dead-lettered with the reason `hook_unavailable` (counted in "
+        "`ActionsDeadLettered` too). The `HookUnavailable` alarm fires",
+        ("worker",),
+        ("hook",),
     ),
     Metric.ACTIONS_DEFERRED: Definition(
         Family.ACTIONS,

@@ -78,6 +78,10 @@ class DeploymentConfig(BaseModel):
     circuit_cooldown_seconds: int = 30
     # Share of invocations whose debug lines are logged (Powertools' log sampling).
     log_sample_rate: float = 0.01
+    # Folders of a team's own hook packages, relative to cdk.json's folder (infra/hook_packages.py).
+    hook_packages: list[str] = Field(default_factory=list)
+    # The project's example hooks (functions/hooks); process_webhook is deployed either way.
+    example_hooks: bool = True
     # --- stage, alarms, hardening (infra/constructs/monitoring.py, README "Monitoring and
     # alarms"). The stage decides what a stack deletion keeps: prod retains tables and queues.
     stage: str = "dev"
@@ -161,6 +165,14 @@ class DeploymentConfig(BaseModel):
     @field_validator("webhook_sources", "waf_exempt_ranges", mode="before")
     @classmethod
     def _json_from_command_line(cls, value: Any) -> Any:
+        return _from_command_line(value)
+
+    @field_validator("hook_packages", mode="before")
+    @classmethod
+    def _one_or_more_paths(cls, value: Any) -> Any:
+        """``-c hookPackages=path`` names one folder; a JSON list names several."""
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [value]
         return _from_command_line(value)
 
     @field_validator("worker_concurrency", mode="before")

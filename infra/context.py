@@ -27,6 +27,9 @@ class ContextError(ValueError):
     """A context argument or file the CDK CLI would refuse too."""
 
 
+HOOK_PACKAGES = "hookPackages"
+
+
 def parse_arguments(arguments: Sequence[str]) -> dict[str, str]:
     """``-c KEY=VALUE`` and ``--context KEY=VALUE`` (or ``--context=KEY=VALUE``) pairs."""
     context: dict[str, str] = {}
@@ -67,6 +70,19 @@ def load(
     context: dict[str, Any] = {}
     for layer in reversed(layers):  # the first layer that has a key wins
         _merge(context, layer)
+    return _absolute_hook_packages(context, directory)
+
+
+def _absolute_hook_packages(context: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """``hookPackages`` are relative to the folder ``cdk synth`` runs in: made absolute
+    here, so a synth run elsewhere (the local cloud's child) finds the same folders."""
+    given = context.get(HOOK_PACKAGES)
+    if given is None:
+        return context
+    if isinstance(given, str):
+        given = json.loads(given) if given.lstrip().startswith("[") else [given]
+    if isinstance(given, list):
+        context[HOOK_PACKAGES] = [str(directory / str(path)) for path in given]
     return context
 
 

@@ -10,6 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
+from infra import hook_packages
 from infra.config import DeploymentConfig
 from infra.constructs import actions_api
 from infra.constructs.action_store import ActionStore
@@ -34,7 +35,9 @@ class ActionSchedulerStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         config = DeploymentConfig.from_context(self)
-        code = lambda_code()
+        code = lambda_code(
+            hook_packages.resolve(config.hook_packages), example_hooks=config.example_hooks
+        )
 
         self.queues = JobQueues(self, "JobQueues", worker_timeout=WORKER_TIMEOUT)
         self.store = ActionStore(self, "Actions")

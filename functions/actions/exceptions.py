@@ -41,3 +41,9 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Raise from a hook when retrying cannot help (bad input, a 4xx); goes to the dead letters."""
+
+
+class HookUnavailable(InvalidAction):
+    """The hook is registered in the manifest, but its module failed to import in this
+    process: its actions dead-letter with the reason ``hook_unavailable``, and no other
+    hook is affected."""

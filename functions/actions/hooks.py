@@ -8,10 +8,13 @@ Users register hooks in the ``functions/hooks`` package::
     def send_welcome_email(args, action):
         ...
 
-The runtime never imports user code; the handlers import ``functions.hooks``,
-whose modules register themselves when imported. A process that only enqueues (a
-team's app, a script, the CLI) need not: asked for a hook it does not know, the
-registry imports that same package once (``load``).
+and name the module in ``functions.hooks.MODULES`` (or a package of their own:
+``hookPackages``, README). The runtime never imports user code by itself: the worker
+calls ``load``, which imports each hook module on its own, so a module that fails to
+import fails only its own hooks' actions (``HookUnavailable``). A process that only
+enqueues reads the manifest written at synth (functions/actions/manifest.py) and
+imports nothing; without one (a checkout) it loads the hooks on the first name it does
+not know. Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from functions.actions import budget
+from functions.actions import budget, manifest
 from functions.actions.envelope import HOOK_NAME, Priority
-from functions.actions.exceptions import InvalidAction
+from functions.actions.exceptions import HookUnavailable, InvalidAction
 
 # The most attempts a hook may take. The job queues' redrive policies allow more receives
 # than this (infra/constructs/job_queues.py), so the worker's own count decides when an
@@ -91,6 +94,19 @@ class HookSpec:
 
 
 _REGISTRY: dict[str, HookSpec] = {}
+# An import error is kept this long: it goes into every one of the module's dead letters.
+MAX_IMPORT_ERROR_CHARS = 1000
+# Hook name -> the module that registered it, and module -> why it failed to import.
+_MODULES: dict[str, str] = {}
+_FAILED: dict[str, str] = {}
+
+
+@dataclass
+class _Loading:
+    done: bool = False
+
+
+_LOADED = _Loading()
 
 
 def hook(
@@ -157,14 +173,78 @@ def hook(
 
 
 def load() -> None:
-    """Register the hooks the stack's functions run: import ``functions.hooks`` (the
-    project's hooks, then ``ACTION_HOOK_MODULES``), once per process.
+    """Import the hook modules this process runs, each on its own, once per process.
 
-    Until the stack publishes its hook names at synth, this is how a process that only
-    enqueues validates a hook's name and takes its policy (queue, attempts) as the
-    worker will: docs/decisions/0039-settings-found-from-the-stack.md.
+    The modules are the manifest's (written at synth), or without one the project's
+    (``functions.hooks.modules()``: its example hooks, then ``ACTION_HOOK_MODULES``). A
+    module that fails to import is remembered with its error and registers nothing; the
+    others are not affected. Only the functions that run hooks (the worker) call this;
+    a process that only enqueues reads the manifest instead, or, without one, lands here
+    on the first name it does not know.
     """
-    importlib.import_module("functions.hooks")
+    if _LOADED.done:
+        return
+    _LOADED.done = True
+    known = manifest.current()
+    import_modules(list(known.modules) if known is not None else _default_modules())
+
+
+def _default_modules() -> list[str]:
+    project = importlib.import_module("functions.hooks")
+    return list(project.modules())
+
+
+def import_modules(modules: list[str]) -> dict[str, str]:
+    """Import each module on its own; return those that failed, module -> error.
+
+    A module that raises at import (or whose hook declarations are invalid) keeps none
+    of the hooks it registered before it failed: it is unavailable as a whole.
+    """
+    failed: dict[str, str] = {}
+    for module in modules:
+        if module in _FAILED:
+            failed[module] = _FAILED[module]
+            continue
+        before = set(_REGISTRY)
+        try:
+            importlib.import_module(module)
+        except (Exception, SystemExit) as exc:  # a user's module may raise anything
+            for name in set(_REGISTRY) - before:
+                del _REGISTRY[name]
+            error = f"{type(exc).__name__}: {exc}"
+            _FAILED[module] = failed[module] = error[:MAX_IMPORT_ERROR_CHARS]
+            continue
+        for name in set(_REGISTRY) - before:
+            _MODULES[name] = module
+    return failed
+
+
+def failed_modules() -> dict[str, str]:
+    """The hook modules that failed to import in this process, module -> error."""
+    return dict(_FAILED)
+
+
+def module_of(name: str) -> str:
+    """The module that registered the hook ``name`` in this process."""
+    spec = _REGISTRY[name]
+    return _MODULES.get(name, getattr(spec.function, "__module__", "") or "")
+
+
+def registered_here() -> dict[str, HookSpec]:
+    """The hooks this process registered, without loading any."""
+    return dict(_REGISTRY)
+
+
+def _from_manifest(name: str, known: manifest.Manifest) -> HookSpec | None:
+    entry = known.hooks.get(name)
+    if entry is None:
+        return None
+
+    def not_here(args: Any, action: ActionContext) -> Any:
+        raise HookUnavailable(f"hook {name!r} is described by the manifest, not imported here")
+
+    policy = {key: value for key, value in entry.items() if key != "module"}
+    return HookSpec(name=name, function=not_here, **policy)
 
 
 def _check_unique_and_failures(name: str, unique_by: Any, max_failed_runs: Any) -> None:
@@ -176,19 +256,59 @@ def _check_unique_and_failures(name: str, unique_by: Any, max_failed_runs: Any) 
 
 
 def get(name: str) -> HookSpec:
+    """The hook ``name``: the one seam every caller asks.
+
+    Registered in this process: its spec. Otherwise, in a process that has not loaded the
+    hooks and has a manifest (it only enqueues): the manifest's policy, no import. In one
+    that loaded them (the worker): ``HookUnavailable`` when the manifest puts the hook in
+    a module that failed to import. Without a manifest the hooks are loaded first.
+    Raises ``InvalidAction`` for a name no hook is registered as.
+    """
     spec = _REGISTRY.get(name)
-    if spec is None:
-        load()
-        spec = _REGISTRY.get(name)
-    if spec is None:
+    if spec is not None:
+        return spec
+    known = manifest.current()
+    if known is not None and not _LOADED.done:
+        spec = _from_manifest(name, known)
+        if spec is not None:
+            return spec
         raise InvalidAction(f"no hook is registered as {name!r}")
-    return spec
+    load()
+    spec = _REGISTRY.get(name)
+    if spec is not None:
+        return spec
+    module = known.module_of(name) if known is not None else None
+    if module is not None and module in _FAILED:
+        raise HookUnavailable(
+            f"hook {name!r} is unavailable: its module {module!r} failed to import: "
+            f"{_FAILED[module]}"
+        )
+    raise InvalidAction(f"no hook is registered as {name!r}{_failures_note()}")
+
+
+def _failures_note() -> str:
+    # Without a manifest nobody knows which module a hook was in: name those that failed.
+    if not _FAILED:
+        return ""
+    return " (hook modules that failed to import: " + ", ".join(sorted(_FAILED)) + ")"
 
 
 def registered() -> dict[str, HookSpec]:
-    """Every hook, the stack's (``load``) and any this process registered itself."""
+    """Every hook: the manifest's in a process that has not loaded them, else the loaded
+    ones (``load``); and any this process registered itself."""
+    known = manifest.current()
+    if known is not None and not _LOADED.done:
+        described = {name: _from_manifest(name, known) for name in known.hooks}
+        return {name: spec for name, spec in described.items() if spec} | dict(_REGISTRY)
     load()
     return dict(_REGISTRY)
+
+
+def forget_loading() -> None:
+    """Load again on next use, failures forgotten (tests change the manifest or modules)."""
+    _LOADED.done = False
+    _FAILED.clear()
+    manifest.reset()
 
 
 def unregister(name: str) -> None:

@@ -78,7 +78,7 @@ def check_size(envelope: Envelope, queue: QueueConfig) -> None:
     """
     body = envelope.to_message()  # the body alone: refused over MAX_MESSAGE_BYTES
     note = DeadLetterNote(
-        DeadLetterReason.UNKNOWN_HOOK,  # the longest reason an envelope may get
+        DeadLetterReason.HOOK_UNAVAILABLE,  # the longest reason an envelope may get
         "",
         "",
         hook=envelope.hook,
@@ -133,6 +133,7 @@ class DeadLetterReason(StrEnum):
     PERMANENT = "permanent"  # the hook raised PermanentError
     EXHAUSTED = "exhausted"  # the last attempt raised
     UNKNOWN_HOOK = "unknown_hook"
+    HOOK_UNAVAILABLE = "hook_unavailable"  # its module failed to import in the worker
     MALFORMED = "malformed"  # the body is not an envelope
     UNSUPPORTED_VERSION = "unsupported_version"
 

@@ -39,7 +39,12 @@ from pydantic import ValidationError
 from functions.actions import budget, circuit, hooks, queries, queues, recurrence, results, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope
-from functions.actions.exceptions import InvalidAction, PermanentError, TransientError
+from functions.actions.exceptions import (
+    HookUnavailable,
+    InvalidAction,
+    PermanentError,
+    TransientError,
+)
 from functions.actions.queues import DeadLetterReason
 from functions.actions.retry import backoff_delay
 from functions.metrics import Metric
@@ -72,6 +77,7 @@ class RunStopped(Exception):
 
 def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Process an SQS batch; return the partial batch response Lambda expects."""
+    hooks.load()  # once per process: this function runs hooks, so it imports them
     records = event.get("Records") or []
     fifo = bool(records) and records[0].get("eventSourceARN", "").endswith(".fifo")
     processor = (
@@ -146,8 +152,13 @@ def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
     queue, envelope = delivery.queue, delivery.envelope
     try:
         spec = hooks.get(envelope.hook)
+    except HookUnavailable as exc:
+        _unknown_hook(delivery, str(exc), DeadLetterReason.HOOK_UNAVAILABLE)
+        # By hook: a name the manifest lists, so a closed set of values.
+        add_metric(Metric.HOOKS_UNAVAILABLE, hook=envelope.hook)
+        return
     except InvalidAction as exc:
-        _unknown_hook(delivery, str(exc))
+        _unknown_hook(delivery, str(exc), DeadLetterReason.UNKNOWN_HOOK)
         return
 
     delay = envelope.scheduled_for.timestamp() - time.time()
@@ -469,11 +480,12 @@ def _has_other_version(body: str) -> bool:
     return isinstance(document, dict) and "v" in document and document["v"] != 1
 
 
-def _unknown_hook(delivery: _Delivery, error: str) -> None:
+def _unknown_hook(delivery: _Delivery, error: str, reason: DeadLetterReason) -> None:
+    """Dead-letter an action no hook here can run: unknown, or its module failed to import."""
     claim = store.claim(delivery.envelope, _attempt(delivery), claim_seconds())
     if not claim.claimed and claim.outcome is not store.ClaimOutcome.RUNNING_ELSEWHERE:
         return
-    _send_dead_letter(delivery, error, DeadLetterReason.UNKNOWN_HOOK, delivery.envelope.attempt)
+    _send_dead_letter(delivery, error, reason, delivery.envelope.attempt)
     if claim.claimed and claim.action is not None:
         store.fail(claim.action, error)
     # Not by hook: a name no hook is registered under would be a new billed metric.

@@ -1,9 +1,9 @@
 """Is there a hook of this name? The one place the actions API asks.
 
-Today the answer comes from the hook registry, which imports the stack's hook packages
-on first use (``functions.actions.hooks.get``), as for every Python caller. A manifest
-of hook names written at synth is to replace it, so that the API never imports a hook:
-this module is the seam it replaces.
+The answer comes from the hook registry (``functions.actions.hooks.get``), which in the
+deployed function reads the manifest written at synth and never imports a hook: a hook
+module that fails to import cannot break the API. Without a manifest (a checkout) it
+imports the hook modules, each on its own.
 """
 
 from __future__ import annotations

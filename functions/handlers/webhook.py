@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-import functions.hooks  # noqa: F401 - registers hooks, so enqueue knows them
 from functions.metrics import Metric
 from functions.observability import add_metric, logger, publish_metrics, tracer
 from functions.webhooks import receiver

@@ -7,9 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-import functions.hooks  # noqa: F401 - registers the project's hooks
-from functions.actions import worker
+from functions.actions import hooks, worker
 from functions.observability import logger, publish_metrics, tracer
+
+# Each hook module on its own: one that fails to import fails only its hooks' actions.
+hooks.load()
 
 
 @logger.inject_lambda_context(clear_state=True)

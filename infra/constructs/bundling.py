@@ -3,7 +3,11 @@
 One asset for every function: pyproject's dependencies at the locked versions, minus
 what the Lambda runtime provides (boto3), downloaded as manylinux wheels for Lambda's
 architecture and Python, and cached per requirement set in ``.cache/``.
-Why: docs/decisions/0020-lambda-asset-built-without-docker.md
+The asset also holds the hook manifest (``functions/hook_manifest.json``) and any hook
+packages named in ``hookPackages``, with their own requirements installed for Lambda
+(infra/hook_packages.py).
+Why: docs/decisions/0020-lambda-asset-built-without-docker.md,
+0053-hook-manifest-and-isolated-hook-imports.md
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from functions.actions import manifest
+from infra.hook_packages import HookPackage, lambda_dependencies, manifest_json
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -94,13 +101,20 @@ def _source_files() -> list[Path]:
     )
 
 
-def asset_hash(requirements: list[str]) -> str:
+def asset_hash(
+    requirements: list[str], packages: list[HookPackage] | None = None, hook_manifest: str = ""
+) -> str:
     digest = hashlib.sha256()
     digest.update(f"{_PLATFORM} {_PYTHON_VERSION}\n".encode())
     digest.update("\n".join(requirements).encode())
     for path in _source_files():
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
+    for package in packages or []:
+        for path in package.source_files():
+            digest.update(str(path.relative_to(package.path)).encode())
+            digest.update(path.read_bytes())
+    digest.update(hook_manifest.encode())
     return digest.hexdigest()
 
 
@@ -131,8 +145,12 @@ def install_dependencies(requirements: list[str]) -> Path:
 
 @jsii.implements(ILocalBundling)
 class _LocalBundling:
-    def __init__(self, requirements: list[str]) -> None:
+    def __init__(
+        self, requirements: list[str], packages: list[HookPackage], hook_manifest: str
+    ) -> None:
         self._requirements = requirements
+        self._packages = packages
+        self._manifest = hook_manifest
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         output = Path(output_dir)
@@ -144,21 +162,41 @@ class _LocalBundling:
             dirs_exist_ok=True,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )
+        for package in self._packages:
+            installed = lambda_dependencies(package, _PLATFORM, _PYTHON_VERSION)
+            if installed is not None:
+                shutil.copytree(installed, output, dirs_exist_ok=True)
+                (output / ".complete").unlink(missing_ok=True)
+            for source in package.packages():
+                shutil.copytree(
+                    source,
+                    output / source.name,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                )
+        (output / "functions" / manifest.FILE_NAME).write_text(self._manifest, encoding="utf-8")
         return True
 
 
-def lambda_code() -> lambda_.Code:
-    """The asset every function uses; built locally, never in Docker."""
+def lambda_code(
+    packages: list[HookPackage] | None = None, *, example_hooks: bool = True
+) -> lambda_.Code:
+    """The asset every function uses; built locally, never in Docker.
+
+    The hook manifest is written here, at synth: a hook module that fails to import
+    fails the synth (``HookPackageError``)."""
     requirements = runtime_requirements()
+    packages = packages or []
+    hook_manifest = manifest_json(packages, example_hooks=example_hooks)
     return lambda_.Code.from_asset(
         str(FUNCTIONS_DIR),
         asset_hash_type=AssetHashType.CUSTOM,
-        asset_hash=asset_hash(requirements),
+        asset_hash=asset_hash(requirements, packages, hook_manifest),
         bundling=BundlingOptions(
             # Required by the API; never pulled, because local bundling always succeeds.
             image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"),
             # jsii calls try_bundle with the options as one struct, not as the keyword
             # arguments of ILocalBundling's generated Python signature.
-            local=cast(ILocalBundling, _LocalBundling(requirements)),
+            local=cast(ILocalBundling, _LocalBundling(requirements, packages, hook_manifest)),
         ),
     )

@@ -104,6 +104,7 @@ class Monitoring(Construct):
             self._saga_alarms(name, saga)
         self._circuit_alarm()
         self._recurring_alarm()
+        self._hook_unavailable_alarm()
         self.dashboard = self._dashboard(api, queues, scheduling, functions, sagas)
 
     # --- the topic -----------------------------------------------------------------------
@@ -400,6 +401,18 @@ class Monitoring(Construct):
             held_open,
             threshold=1,
             evaluation_periods=periods,
+        )
+
+    def _hook_unavailable_alarm(self) -> None:
+        """A hook module failed to import in the worker: its actions dead-letter with the
+        reason ``hook_unavailable`` (functions/actions/hooks.py) until a fixed package is
+        deployed; the other hooks run on."""
+        self._alarm(
+            "HookUnavailable",
+            "A hook's module failed to import in the worker: its actions are dead-lettered "
+            "(reason hook_unavailable) until it is fixed and deployed",
+            self._custom_metric("worker", Metric.HOOKS_UNAVAILABLE, "Sum"),
+            threshold=1,
         )
 
     def _recurring_alarm(self) -> None:

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,6 +104,8 @@ class LocalCloud:
     context: dict[str, Any] | None = None
     stack_name: str = STACK_NAME  # the synthesized stack's, when it synthesizes
     _stops: list[Callable[[], None]] = field(default_factory=list)
+    _hook_variables: dict[str, str] = field(default_factory=dict)
+    _hook_package_names: set[str] = field(default_factory=set)
 
     def start(self) -> None:
         """Start everything, or nothing: a failure stops what had started, then raises."""
@@ -141,7 +144,11 @@ class LocalCloud:
                 "synthesizing the stack with the CDK context here (cdk.json, cdk.context.json, "
                 "-c); cdk-nag checks it (about 20 s, longer on the first run)"
             )
+            from infra import context as cdk_context
+
+            self.context = cdk_context.load() if self.context is None else self.context
             template, self.stack_name = synthesize(self.context)
+        self._hook_variables = self._hook_packages()
         self.deployment = self._deploy(template)
         self.runtime = self._runtime()
         self._start_step_functions()
@@ -178,6 +185,39 @@ class LocalCloud:
     def actions_api_url(self) -> str:
         return f"{self.front.url.rstrip('/')}/actions"
 
+    def _hook_packages(self) -> dict[str, str]:
+        """What the function processes need to run the context's ``hookPackages`` as
+        Lambda runs them: the folders and their requirements on the path, and the
+        manifest (with ``ACTION_HOOK_MODULES`` too). Nothing without ``hookPackages`` or
+        with the example hooks on: the processes then import the project's hooks and
+        ``ACTION_HOOK_MODULES`` from this checkout, as before.
+        Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md"""
+        from functions.actions import manifest
+        from infra import hook_packages
+        from infra.config import DeploymentConfig
+
+        keys = set(DeploymentConfig.context_keys().values())
+        given = {k: v for k, v in (self.context or {}).items() if k in keys}
+        config = DeploymentConfig.model_validate(given)
+        if not config.hook_packages and config.example_hooks:
+            return {}
+        packages = hook_packages.resolve(config.hook_packages)
+        self._hook_package_names = {p.name for package in packages for p in package.packages()}
+        extra = os.environ.get("ACTION_HOOK_MODULES", "")
+        text = hook_packages.manifest_json(
+            packages,
+            example_hooks=config.example_hooks,
+            extra=tuple(m.strip() for m in extra.split(",") if m.strip()),
+        )
+        folder = Path(tempfile.mkdtemp(prefix="hook-manifest."))
+        self._stops.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+        (folder / manifest.FILE_NAME).write_text(text, encoding="utf-8")
+        self.log(f"hook packages: {', '.join(str(p.path) for p in packages) or 'none'}")
+        return {
+            manifest.PATH_VARIABLE: str(folder / manifest.FILE_NAME),
+            "PYTHONPATH": os.pathsep.join(hook_packages.search_path(packages)),
+        }
+
     def _deploy(self, template: dict[str, Any]) -> Deployment:
         from infra.local.demo_secrets import demo_secret_value
         from infra.local.deploy import deploy
@@ -197,6 +237,7 @@ class LocalCloud:
         # Hook modules named in ACTION_HOOK_MODULES are watched for reloads too.
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
         packages = {"functions", *(m.strip().split(".")[0] for m in extra.split(",") if m.strip())}
+        packages |= self._hook_package_names  # and those of hookPackages
         runtime = ProcessRuntime(
             log=self.log, packages=tuple(sorted(packages)), concurrency=self.concurrency
         )
@@ -207,7 +248,7 @@ class LocalCloud:
                 FunctionSpec(
                     name=function.name,
                     handler=function.handler,
-                    environment=function.environment,
+                    environment={**function.environment, **self._hook_variables},
                     timeout=function.timeout,
                     memory_mb=function.memory_mb,
                 )

@@ -398,8 +398,10 @@ class ProcessRuntime:
         spec = function.spec
         ours, theirs = socket.socketpair()
         variables = self.environment_for(spec)
-        # The same imports as this process: the project, pytest's rootdir, the venv.
-        variables["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        # The same imports as this process: the project, pytest's rootdir, the venv; then
+        # what the function's own environment adds (the stack's hook packages).
+        paths = [*sys.path, *variables.get("PYTHONPATH", "").split(os.pathsep)]
+        variables["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
             [sys.executable, "-m", "infra.local.process_runtime", str(theirs.fileno())],
             env=variables,

@@ -89,7 +89,7 @@ def test_email_subscription_only_when_alarm_email_is_given(resources, variant):
 def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers(resources):
     topic = {"Ref": _topic(resources)}
     alarms = _alarms(resources)
-    assert len(alarms) == 18
+    assert len(alarms) == 19
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
@@ -221,6 +221,15 @@ def test_a_stopped_recurring_action_alarms(resources):
     assert (stat["Stat"], stat["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_a_hook_module_that_fails_to_import_alarms(resources):
+    alarm = _alarm(resources, "HookUnavailable")
+    assert _metric_names(alarm) == {Metric.HOOKS_UNAVAILABLE}
+    [stat] = [m["MetricStat"] for m in alarm["Metrics"]]
+    assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "worker"}]
+    assert (stat["Stat"], stat["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
 # --- the dashboard ----------------------------------------------------------------------

@@ -342,6 +342,49 @@ def register():
         hooks.unregister(name)
 
 
+BROKEN_MODULE = """
+from functions.actions.hooks import hook
+
+
+@hook({name!r})
+def broken(args, action):
+    return None
+
+
+raise RuntimeError({error!r})
+"""
+
+
+@pytest.fixture
+def broken_hook_module(tmp_path, monkeypatch):
+    """Make the manifest name the project's hooks and a module ``broken_hooks`` whose hook
+    ``name`` is registered, then raises at import, as a synth before it broke wrote it."""
+    from functions.actions import hooks, manifest
+    from functions.actions.hooks import HookSpec
+    from functions.hooks import MODULES
+
+    def _broken(name: str, error: str = "the hook package is broken") -> None:
+        (tmp_path / "broken_hooks.py").write_text(BROKEN_MODULE.format(name=name, error=error))
+        monkeypatch.syspath_prepend(str(tmp_path))
+        hooks.import_modules(list(MODULES))
+        entries = {
+            hook: manifest.describe(spec, hooks.module_of(hook))
+            for hook, spec in hooks.registered_here().items()
+            if hooks.module_of(hook).startswith("functions.hooks.")
+        }
+        stand_in = HookSpec(name=name, function=lambda args, action: None)
+        entries[name] = manifest.describe(stand_in, "broken_hooks")
+        written = manifest.Manifest(modules=(*MODULES, "broken_hooks"), hooks=entries)
+        path = tmp_path / manifest.FILE_NAME
+        path.write_text(written.to_json())
+        monkeypatch.setenv(manifest.PATH_VARIABLE, str(path))
+        hooks.forget_loading()
+
+    yield _broken
+    hooks.forget_loading()
+    sys.modules.pop("broken_hooks", None)
+
+
 class SqsClock:
     """Moto's SQS clock, moved forward so delays and visibility timeouts pass without sleeping."""
 

@@ -136,6 +136,26 @@ def test_the_largest_envelope_accepted_fits_as_a_dead_letter_with_a_huge_error(
     assert jobs.depth() == 0
 
 
+def test_the_largest_envelope_of_a_hook_whose_module_failed_fits_as_its_dead_letter(
+    jobs, broken_hook_module, inline_up_to_128_kib
+):
+    """``hook_unavailable`` is the longest reason an envelope's dead letter may carry: the
+    door keeps room for it, and for its import error cut to fit, so the send never fails."""
+    broken_hook_module(HOOK, "é" * 1_000_000)
+    rules = SqsMessageRules().install()
+    count = _largest(lambda n: _accepted(_envelope("largest", BIG * n)), 50_000)
+    args = BIG * count
+    pad = _largest(lambda n: _accepted(_envelope("largest", args, "g" * n)), 256)
+
+    enqueue_async_action(HOOK, args, group="g" * pad, action_id="largest")
+    jobs.work()
+
+    [letter] = jobs.dead_letters()
+    assert letter["attributes"]["reason"] == "hook_unavailable"
+    assert max(rules.sizes) <= MAX_MESSAGE_BYTES
+    assert jobs.action("largest").status == "failed"
+
+
 def test_a_dead_letter_keeps_the_envelopes_own_bytes(jobs, register, inline_up_to_128_kib):
     """Inline args of non-ASCII text (up to 128 KiB when PAYLOAD_INLINE_BYTES says so) are
     not written again as ``\\u`` escapes, which would make them twice as large and the

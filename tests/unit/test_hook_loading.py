@@ -41,3 +41,52 @@ def test_the_first_unknown_name_loads_the_hooks_the_functions_run():
         "default 8 external_api",
         "no hook is registered as 'no_such_hook'",
     ]
+
+
+BROKEN_MODULE = """
+from functions.actions.hooks import hook
+
+@hook("half_registered")
+def half(args, action):
+    return None
+
+raise RuntimeError("broken at import")
+"""
+
+ISOLATED = """
+import sys
+from functions.actions import InvalidAction, hooks
+import functions.handlers.webhook  # imports no hook
+import functions.hooks
+
+assert "broken_hooks" not in sys.modules
+print(hooks.get("process_webhook").name)
+try:
+    hooks.get("half_registered")
+except InvalidAction as exc:
+    print(exc)
+"""
+
+
+def test_a_module_that_fails_to_import_fails_only_its_own_hooks(tmp_path):
+    (tmp_path / "broken_hooks.py").write_text(BROKEN_MODULE)
+    ran = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", ISOLATED],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": f"{ROOT}:{tmp_path}",
+            "ACTION_HOOK_MODULES": "broken_hooks",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == [
+        "process_webhook",
+        "no hook is registered as 'half_registered' "
+        "(hook modules that failed to import: broken_hooks)",
+    ]

@@ -237,3 +237,18 @@ def test_registered_is_a_copy(register):
     snapshot = hooks.registered()
     snapshot.pop("test_reg_copy")
     assert "test_reg_copy" in hooks.registered()
+
+
+def test_a_module_that_fails_to_import_is_remembered_with_its_error_cut(tmp_path, monkeypatch):
+    from functions.actions import hooks
+
+    (tmp_path / "huge_failure.py").write_text("raise ValueError('x' * 100_000)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    failed = hooks.import_modules(["huge_failure"])
+
+    error = failed["huge_failure"]
+    assert error.startswith("ValueError: xxx")
+    assert len(error) == hooks.MAX_IMPORT_ERROR_CHARS
+    assert hooks.failed_modules()["huge_failure"] == error
+    hooks.forget_loading()
