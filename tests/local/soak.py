@@ -14,10 +14,12 @@ What it does:
 2. **Starts** the local cloud (moto, the synthesized stack, in-process functions,
    pollers, HTTP front) with ``ACTION_HOOK_MODULES=tests.local.soak_hooks`` and an
    effects table of its own. One change to the template, made in memory: the
-   worker's timeout is 10 s, its claim margin 5 s and the job queues' visibility
-   timeout 20 s (on AWS: 60 s, 30 s and 360 s), so a crashed run's message comes back
-   and is claimed again within 20 s rather than six minutes. The ratios that matter
-   are kept: the visibility timeout outlives the claim, which outlives the timeout.
+   worker's timeout is 20 s, its claim margin 5 s and the job queues' visibility
+   timeout 40 s (on AWS: 60 s, 30 s and 360 s), so a crashed run's message comes back
+   and is claimed again within 40 s rather than six minutes. The ratios that matter
+   are kept: the visibility timeout outlives the claim, which outlives the timeout;
+   and the worker's timeout leaves room for more than one record of a batch
+   (``process_webhook``'s budget, 10 s, plus the 5 s margin: functions/actions/budget.py).
 3. **Sends** every copy over HTTP from a thread pool, as senders do: ``202`` for the
    first copy, ``200`` for a repeat, ``409`` (in progress) and ``5xx`` retried.
 4. **Waits** until every accepted delivery's action is finished and the job queues
@@ -67,9 +69,9 @@ HOOK = "process_webhook"
 MAX_ATTEMPTS = 5  # process_webhook's; five transient failures exhaust it
 SENDERS = 8  # concurrent HTTP senders
 # The soak's crash recovery: timeout < timeout + claim margin < visibility timeout.
-WORKER_TIMEOUT_SECONDS = 10
+WORKER_TIMEOUT_SECONDS = 20
 CLAIM_MARGIN_SECONDS = 5
-VISIBILITY_TIMEOUT_SECONDS = 20
+VISIBILITY_TIMEOUT_SECONDS = 40
 # Fates by chance. Crashes stay rare: a crash returns its whole batch to the queue (and
 # uses the crashed run's attempt), and each one waits out the visibility timeout.
 FATES = (("ok", 0.57), ("transient", 0.28), ("permanent", 0.12), ("crash", 0.03))
@@ -459,8 +461,8 @@ def soak_template(template: dict[str, Any]) -> dict[str, Any]:
     """The template with the soak's fast crash recovery (a copy; the original is untouched).
 
     The worker (the function whose environment names ``WORKER_TIMEOUT_SECONDS``) gets
-    a 10 s timeout and a 5 s claim margin; the job queues (the queues with a redrive
-    policy) a 20 s visibility timeout.
+    a 20 s timeout and a 5 s claim margin; the job queues (the queues with a redrive
+    policy) a 40 s visibility timeout.
     """
     changed = copy.deepcopy(template)
     for resource in changed["Resources"].values():

@@ -40,7 +40,7 @@ def test_a_small_soak_reconciles_through_the_local_cloud(synthesized, capsys):
     assert any(d.concurrent for d in planned)
 
     result = run(
-        60, DEFAULT_SEED, template=template, deadline_seconds=90, transient_failures=(1, 2)
+        60, DEFAULT_SEED, template=template, deadline_seconds=300, transient_failures=(1, 2)
     )
 
     with capsys.disabled():
