@@ -19,7 +19,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -48,6 +51,8 @@ OPTIONAL = {
     "PayloadBucketName": "PAYLOAD_BUCKET_NAME",
     # The example saga's state machine (actionsctl saga).
     "OrderSagaArn": "ORDER_SAGA_ARN",
+    # GET (IAM-signed): the hooks the worker runs (``hooks`` below).
+    "HooksUrl": "HOOKS_URL",
 }
 # A JSON object of the health function's HEALTH_* variables.
 HEALTH_OUTPUT = "HealthSettings"
@@ -84,11 +89,83 @@ def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
     never one stack's queues with another's table.
     """
     environ = os.environ if environ is None else environ
-    name = environ.get(STACK_VARIABLE)
-    if not name or all(environ.get(variable) for variable in REQUIRED.values()):
+    name = named(environ)
+    if name is None:
         return environ
     kept = {key: value for key, value in environ.items() if not from_stack(key)}
     return {**kept, **variables(name)}
+
+
+def named(environ: Mapping[str, str]) -> str | None:
+    """The stack a process outside it names: ``ACTION_SCHEDULER_STACK``, unless the
+    environment sets ``JOB_QUEUES`` and ``ACTIONS_TABLE_NAME`` itself (a stack's function,
+    the tests)."""
+    name = environ.get(STACK_VARIABLE)
+    if not name or all(environ.get(variable) for variable in REQUIRED.values()):
+        return None
+    return name
+
+
+def hooks(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]] | None:
+    """The hooks the stack's worker runs, name -> policy, from its actions API (``GET``
+    the ``HooksUrl`` output, SigV4-signed with this process's credentials), for a process
+    outside the stack: one that names it, or has its variables (``actionsctl`` copies
+    them into its environment). None for any other. The stack's functions read the same
+    from the manifest in their asset: no process that only enqueues imports a hook.
+    Why: docs/decisions/0054-processes-outside-the-stack-read-their-hooks-from-it.md"""
+    environ = os.environ if environ is None else environ
+    name = named(environ)
+    url = (variables(name) if name is not None else environ).get("HOOKS_URL")
+    if not url:
+        if name is None:
+            return None
+        raise StackUnavailable(
+            f"stack {name!r} has no output HooksUrl: it was deployed by an older version; "
+            "deploy it again"
+        )
+    document = _signed_get(url, name or environ.get(STACK_VARIABLE) or DEFAULT_STACK)
+    described = document.get("hooks") if isinstance(document, dict) else None
+    if not isinstance(described, dict):
+        raise StackUnavailable(f"GET {url} did not answer a hooks document")
+    return described
+
+
+def _signed_get(url: str, name: str) -> Any:
+    """``GET url`` signed for API Gateway (execute-api) as the AWS CLI would sign it."""
+    import boto3
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    if not url.startswith(("https://", "http://")):
+        raise StackUnavailable(f"stack {name!r}: HooksUrl is not an HTTP URL: {url!r}")
+    session = boto3.session.Session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise StackUnavailable(
+            f"cannot read the hooks of stack {name!r}: " + unreachable(NoCredentialsError())
+        )
+    if session.region_name is None:
+        raise StackUnavailable(
+            f"cannot read the hooks of stack {name!r}: " + unreachable(NoRegionError())
+        )
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(credentials.get_frozen_credentials(), "execute-api", session.region_name).add_auth(
+        request
+    )
+    sent = urllib.request.Request(url, headers=dict(request.headers), method="GET")  # noqa: S310
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as answer:  # noqa: S310 - checked above
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 403:
+            raise StackUnavailable(
+                f"GET {url} of stack {name!r} was refused (403): this process's role may not "
+                "call the actions API; attach the stack's managed policy (output "
+                "ActionsApiPolicyArn) to it"
+            ) from None
+        raise StackUnavailable(f"GET {url} of stack {name!r} answered {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        raise StackUnavailable(f"cannot read the hooks of stack {name!r} at {url}: {exc}") from None
 
 
 @functools.cache

@@ -5,7 +5,10 @@ A hook package is a folder holding one or more Python packages (folders with an
 packages is a hook module: the worker imports each on its own. The manifest
 (functions/actions/manifest.py) is written at synth by importing the modules once in a
 child process, with the packages' requirements installed for this machine; a module
-that fails to import fails the synth with its name and error.
+that fails to import fails the synth with its name and error. A package's requirements
+are resolved under requirements.lock as constraints: a hook package gets the versions the
+functions were tested with, or fails the synth naming the conflict, never replacing a
+runtime library in the asset with another version.
 Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md
 """
 
@@ -23,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "hook-deps"
 REQUIREMENTS = "requirements.txt"
+# The versions the project's functions are tested with: every hook package's
+# requirements are resolved within them (pip's constraints).
+LOCK = ROOT / "requirements.lock"
 
 
 class HookPackageError(ValueError):
@@ -106,25 +112,41 @@ def hook_modules(
 
 
 def _pip(arguments: list[str], target: Path, what: str) -> Path:
-    """Install once per recipe into a cached folder; return it."""
+    """Install once per recipe into a cached folder, within the lock's versions; return it."""
     if (target / ".complete").exists():
         return target
     staging = target.with_suffix(".partial")
     shutil.rmtree(staging, ignore_errors=True)
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging)]
     result = subprocess.run(  # noqa: S603 - this interpreter's pip, arguments of ours
-        [*command, *arguments], capture_output=True, text=True, check=False
+        [*command, "--constraint", str(LOCK), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
-        raise HookPackageError(f"pip could not install {what}:\n{result.stderr}")
+        raise HookPackageError(_install_failure(what, result.stderr))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     (target / ".complete").touch()
     return target
 
 
+def _install_failure(what: str, stderr: str) -> str:
+    """pip's complaint, said in the project's terms when it is a conflict with the lock."""
+    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
+        return (
+            f"the requirements of {what} conflict with the versions the functions run "
+            f"(requirements.lock, applied as constraints): require a version the lock "
+            f"pins, or a range that admits it.\n{stderr.strip()}"
+        )
+    return f"pip could not install {what}:\n{stderr.strip()}"
+
+
 def _key(requirements: Path, flavour: str) -> str:
-    return hashlib.sha256(flavour.encode() + requirements.read_bytes()).hexdigest()[:16]
+    """One cached install per requirements file, platform and lock."""
+    digest = hashlib.sha256(flavour.encode() + requirements.read_bytes() + LOCK.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def host_dependencies(package: HookPackage) -> Path | None:

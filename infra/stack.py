@@ -155,6 +155,13 @@ class ActionSchedulerStack(Stack):
         )
         CfnOutput(
             self,
+            "HooksUrl",
+            value=self.actions_api.hooks_url,
+            description="GET (IAM-signed): the hooks the worker runs, each with its policy; "
+            "processes outside the stack validate hook names with it",
+        )
+        CfnOutput(
+            self,
             "ActionsApiPolicyArn",
             value=self.actions_api.invoke_policy.managed_policy_arn,
             description="a managed policy allowing exactly the actions API's routes: attach "

@@ -6,8 +6,11 @@ and never imports a hook. The worker imports the modules it lists, each on its o
 knows from it which module a hook lives in when that module failed to import.
 
 The file is ``hook_manifest.json`` in the functions' asset (``functions/``), or the file
-``ACTION_HOOK_MANIFEST`` names. None at all (a checkout, the tests): the registry imports
-the hooks instead (``functions.actions.hooks.load``).
+``ACTION_HOOK_MANIFEST`` names. A process outside the stack that names it
+(``ACTION_SCHEDULER_STACK``: a team's app, ``actionsctl``) has no such file: it reads the
+hooks from the stack's actions API (``GET /hooks``, functions/stack.py), once. None at all
+(a checkout, the tests): the registry imports the hooks instead
+(``functions.actions.hooks.load``).
 Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md
 
 ``python -m functions.actions.manifest OUTPUT MODULE...`` imports the modules in this
@@ -54,7 +57,7 @@ class Manifest:
 
     def module_of(self, hook: str) -> str | None:
         entry = self.hooks.get(hook)
-        return None if entry is None else str(entry["module"])
+        return None if entry is None or "module" not in entry else str(entry["module"])
 
     def to_json(self) -> str:
         document = {"v": VERSION, "modules": list(self.modules), "hooks": self.hooks}
@@ -76,11 +79,15 @@ def path() -> Path:
 
 @functools.cache
 def current() -> Manifest | None:
-    """The manifest of this process, read once; None when there is none."""
+    """The manifest of this process, read once: its file, else the named stack's hooks;
+    None when there is neither."""
     where = path()
-    if not where.is_file():
-        return None
-    return Manifest.from_json(where.read_text(encoding="utf-8"))
+    if where.is_file():
+        return Manifest.from_json(where.read_text(encoding="utf-8"))
+    from functions import stack
+
+    described = stack.hooks()
+    return None if described is None else Manifest(modules=(), hooks=described)
 
 
 def reset() -> None:
@@ -108,7 +115,13 @@ def collect(modules: list[str]) -> Manifest:
 
 def describe(spec: HookSpec, module: str) -> dict[str, Any]:
     """A hook's manifest entry: its module and its policy, everything but its function."""
-    return {"module": module, **{key: getattr(spec, key) for key in _POLICY}}
+    return {"module": module, **policy(spec)}
+
+
+def policy(spec: HookSpec) -> dict[str, Any]:
+    """What an enqueuer needs of a hook (queue, priority, attempts...): what ``GET /hooks``
+    answers for it."""
+    return {key: getattr(spec, key) for key in _POLICY}
 
 
 def main(argv: list[str]) -> int:

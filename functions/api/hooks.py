@@ -8,6 +8,8 @@ imports the hook modules, each on its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from functions.actions import InvalidAction
 from functions.api.errors import InvalidRequest, UnknownHook
 
@@ -25,3 +27,10 @@ def require(name: str) -> None:
         hooks.get(name)
     except InvalidAction:
         raise UnknownHook(f"no hook is registered as {name!r}") from None
+
+
+def described() -> dict[str, dict[str, Any]]:
+    """Every hook the worker runs, by name, with its policy: the manifest's, no import."""
+    from functions.actions import hooks, manifest
+
+    return {name: manifest.policy(spec) for name, spec in sorted(hooks.registered().items())}

@@ -1,7 +1,8 @@
 """The actions API's routes, as a Powertools router any REST handler can include.
 
 ``POST /actions``, ``GET /actions``, ``GET /actions/{action_id}``,
-``DELETE /actions/{action_id}`` and ``POST /actions/{action_id}/run``: each parses what it
+``DELETE /actions/{action_id}``, ``POST /actions/{action_id}/run`` and ``GET /hooks``
+(what processes outside the stack validate hook names with): each parses what it
 needs from the request, calls one operation of ``functions.api.actions`` and shapes its
 answer. No route knows how the caller was authenticated: that is its handler's, and API
 Gateway's, business. Every error body is ``{"error", "message"}`` (plus the error's
@@ -19,7 +20,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from functions.api import actions
+from functions.api import actions, hooks
 from functions.api.errors import ApiError, InvalidRequest
 from functions.api.inputs import NewAction, idempotency_key
 from functions.observability import logger
@@ -132,8 +133,39 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+# A hook's policy (functions/actions/manifest.py: policy): what an enqueuer needs of it.
+HOOKS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["hooks"],
+    "properties": {
+        "hooks": {
+            "type": "object",
+            "description": "Hook name -> its policy, as the manifest written at synth holds it.",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["priority", "max_attempts", "timeout"],
+                "properties": {
+                    "priority": {"enum": ["high", "default", "low"]},
+                    "max_attempts": {"type": "integer"},
+                    "base_delay": {"type": "number"},
+                    "max_delay": {"type": "number"},
+                    "circuit": _STRING_OR_NULL,
+                    "ordered": {"type": "boolean"},
+                    "timeout": {"type": "number"},
+                    "unique_by": {"enum": ["group", "args", None]},
+                    "max_failed_runs": {"type": ["integer", "null"]},
+                },
+            },
+        }
+    },
+}
 # The document's components (infra/openapi.py adds them); the routes refer to them.
-SCHEMAS = {"Action": ACTION_SCHEMA, "ActionPage": PAGE_SCHEMA, "Error": ERROR_SCHEMA}
+SCHEMAS = {
+    "Action": ACTION_SCHEMA,
+    "ActionPage": PAGE_SCHEMA,
+    "Error": ERROR_SCHEMA,
+    "Hooks": HOOKS_SCHEMA,
+}
 _ACTION = {"$ref": "#/components/schemas/Action"}
 _PAGE = {"$ref": "#/components/schemas/ActionPage"}
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -255,6 +287,22 @@ def delete_action(action_id: str) -> Response[dict]:
 )
 def run_action(action_id: str) -> Response[dict]:
     return _json(202, actions.run(_action_id(action_id)))
+
+
+@router.get(
+    "/hooks",
+    summary="List the hooks",
+    description="The hooks the worker runs, each with its policy (queue, priority, attempts, "
+    "backoff, circuit, timeout, unique_by), as the manifest written at synth holds them. A "
+    "process outside the stack (functions.actions with ACTION_SCHEDULER_STACK, actionsctl) "
+    "validates hook names with it, and never imports a hook.",
+    responses={
+        200: _described("Every hook.", {"$ref": "#/components/schemas/Hooks"}),
+        500: _INTERNAL,
+    },
+)
+def list_hooks() -> Response[dict]:
+    return _json(200, {"hooks": hooks.described()})
 
 
 def refused(exc: ApiError) -> Response:

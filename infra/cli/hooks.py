@@ -1,8 +1,10 @@
 """``actionsctl hooks list``: the hooks, with the queue, priority, attempts and circuit of each.
 
-The hooks are those the stack's functions import (``functions.hooks``: the project's, then
-``ACTION_HOOK_MODULES``), as this process imports them; each circuit's state is read from
-the stack's circuits table.
+With a stack named (``--stack`` or ``ACTION_SCHEDULER_STACK``) the hooks are those the
+stack's worker runs, hook packages included, as its actions API answers them (``GET
+/hooks``, the manifest written at synth); nothing is imported here. Without one, those this
+checkout imports (``functions.hooks``, then ``ACTION_HOOK_MODULES``). Each circuit's state
+is read from the stack's circuits table.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="each hook's queue, priority, attempts and circuit",
         description=(
-            "List the hooks the functions import (functions/hooks, then the modules named "
-            "in ACTION_HOOK_MODULES) with the queue each runs on, its priority, its attempts "
-            "and backoff, and the circuit that guards it with that circuit's state now."
+            "List the hooks the stack's worker runs (its hook packages included, as its "
+            "actions API answers them; without a stack, those this checkout imports) with "
+            "the queue each runs on, its priority, its attempts and backoff, and the circuit "
+            "that guards it with that circuit's state now. --json adds the rest of each "
+            "hook's policy (timeout, ordered, unique_by, max_failed_runs)."
         ),
     )
     listing.add_argument("--json", action="store_true", help="one JSON object a line")
@@ -52,6 +56,10 @@ def list_command(args: argparse.Namespace) -> int:
                 "max_delay": spec.max_delay,
                 "circuit": spec.circuit,
                 "circuit_state": states.get(spec.circuit) if spec.circuit else None,
+                "timeout": spec.timeout,
+                "ordered": spec.ordered,
+                "unique_by": spec.unique_by,
+                "max_failed_runs": spec.max_failed_runs,
             }
             print(json.dumps(document, sort_keys=True))
         return 0

@@ -1,5 +1,5 @@
-"""The actions API: ``/actions`` routes on the stack's REST API, IAM-authorized, and the
-managed policy an application's role needs to call them.
+"""The actions API: ``/actions`` and ``/hooks`` routes on the stack's REST API,
+IAM-authorized, and the managed policy an application's role needs to call them.
 
 Why: docs/decisions/0050-the-actions-http-api.md
 """
@@ -50,6 +50,7 @@ ROUTES = (
     Route("GET", "/actions/{action_id}"),
     Route("DELETE", "/actions/{action_id}"),
     Route("POST", "/actions/{action_id}/run"),
+    Route("GET", "/hooks"),
 )
 # Each route's own throttle, capped at the stage's limits: one application's loop
 # cannot take the whole stage from the webhook senders.
@@ -139,6 +140,7 @@ class ActionsApi(Construct):
         one = actions.add_resource("{action_id}")
         resources = {"/actions": actions, "/actions/{action_id}": one}
         resources["/actions/{action_id}/run"] = one.add_resource("run")
+        resources["/hooks"] = api.root.add_resource("hooks")
         self.methods: dict[Route, apigw.Method] = {}
         for route in ROUTES:
             self.methods[route] = resources[route.path].add_method(
@@ -167,6 +169,7 @@ class ActionsApi(Construct):
             ],
         )
         self.url = api.url_for_path("/actions")
+        self.hooks_url = api.url_for_path("/hooks")
         self._acknowledge(api, stage)
 
     def _acknowledge(self, api: apigw.RestApi, stage: apigw.Stage) -> None:

@@ -106,6 +106,9 @@ class LocalCloud:
     _stops: list[Callable[[], None]] = field(default_factory=list)
     _hook_variables: dict[str, str] = field(default_factory=dict)
     _hook_package_names: set[str] = field(default_factory=set)
+    _hook_package_dirs: list[Path] = field(default_factory=list)
+    # Writes the hook manifest again (after a code change); set by _hook_packages.
+    _write_manifest: Callable[[], None] = field(default=lambda: None)
 
     def start(self) -> None:
         """Start everything, or nothing: a failure stops what had started, then raises."""
@@ -186,11 +189,12 @@ class LocalCloud:
         return f"{self.front.url.rstrip('/')}/actions"
 
     def _hook_packages(self) -> dict[str, str]:
-        """What the function processes need to run the context's ``hookPackages`` as
-        Lambda runs them: the folders and their requirements on the path, and the
-        manifest (with ``ACTION_HOOK_MODULES`` too). Nothing without ``hookPackages`` or
-        with the example hooks on: the processes then import the project's hooks and
-        ``ACTION_HOOK_MODULES`` from this checkout, as before.
+        """What the function processes need to run the hooks as Lambda runs them: the
+        manifest written as the synth writes it (the project's hooks unless
+        ``exampleHooks`` is false, the context's ``hookPackages``, then
+        ``ACTION_HOOK_MODULES``), and the packages' folders and requirements on the path.
+        The functions that only enqueue read the manifest, as deployed; a code change
+        writes it again (``_watch_code``).
         Why: docs/decisions/0053-hook-manifest-and-isolated-hook-imports.md"""
         from functions.actions import manifest
         from infra import hook_packages
@@ -199,24 +203,30 @@ class LocalCloud:
         keys = set(DeploymentConfig.context_keys().values())
         given = {k: v for k, v in (self.context or {}).items() if k in keys}
         config = DeploymentConfig.model_validate(given)
-        if not config.hook_packages and config.example_hooks:
-            return {}
         packages = hook_packages.resolve(config.hook_packages)
-        self._hook_package_names = {p.name for package in packages for p in package.packages()}
+        self._hook_package_dirs = [p for package in packages for p in package.packages()]
+        self._hook_package_names = {p.name for p in self._hook_package_dirs}
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
-        text = hook_packages.manifest_json(
-            packages,
-            example_hooks=config.example_hooks,
-            extra=tuple(m.strip() for m in extra.split(",") if m.strip()),
-        )
+        modules = tuple(m.strip() for m in extra.split(",") if m.strip())
         folder = Path(tempfile.mkdtemp(prefix="hook-manifest."))
         self._stops.append(lambda: shutil.rmtree(folder, ignore_errors=True))
-        (folder / manifest.FILE_NAME).write_text(text, encoding="utf-8")
-        self.log(f"hook packages: {', '.join(str(p.path) for p in packages) or 'none'}")
-        return {
-            manifest.PATH_VARIABLE: str(folder / manifest.FILE_NAME),
-            "PYTHONPATH": os.pathsep.join(hook_packages.search_path(packages)),
-        }
+        written = folder / manifest.FILE_NAME
+
+        def write() -> None:
+            text = hook_packages.manifest_json(
+                packages, example_hooks=config.example_hooks, extra=modules
+            )
+            written.write_text(text, encoding="utf-8")
+
+        write()
+        self._write_manifest = write
+        if packages:
+            self.log(f"hook packages: {', '.join(str(p.path) for p in packages)}")
+        variables = {manifest.PATH_VARIABLE: str(written)}
+        search_path = hook_packages.search_path(packages)
+        if search_path:
+            variables["PYTHONPATH"] = os.pathsep.join(search_path)
+        return variables
 
     def _deploy(self, template: dict[str, Any]) -> Deployment:
         from infra.local.demo_secrets import demo_secret_value
@@ -324,15 +334,25 @@ class LocalCloud:
         for package in self.runtime.packages:
             spec = importlib.util.find_spec(package)
             roots += list(spec.submodule_search_locations or []) if spec else []
+        # The hook packages' folders are on the functions' path, not necessarily on this one's.
+        roots += [str(folder) for folder in self._hook_package_dirs]
 
-        def reload(paths: list[Path]) -> None:
-            self.runtime.reload()
-            shown = ", ".join(str(p.name) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
-            self.log(f"code changed ({shown}): the next invocations are cold starts")
-
-        watcher = CodeWatcher([Path(root) for root in roots], reload)
+        watcher = CodeWatcher([Path(root) for root in roots], self.code_changed)
         watcher.start()
         self._stops.append(watcher.stop)
+
+    def code_changed(self, paths: list[Path]) -> None:
+        """After an edit: the manifest written again (a module that no longer imports is
+        named, and the hooks stay as they were), and every function cold again."""
+        from infra.hook_packages import HookPackageError
+
+        try:
+            self._write_manifest()
+        except HookPackageError as exc:
+            self.log(f"{exc}: the hooks stay as they were until it imports again")
+        self.runtime.reload()
+        shown = ", ".join(str(p.name) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        self.log(f"code changed ({shown}): the next invocations are cold starts")
 
     def _start_api(self) -> HttpFront:
         from infra.local.http_front import GatewayResponse, HttpFront, Route
@@ -373,6 +393,7 @@ class LocalCloud:
             **self.deployment.outputs,
             "WebhookUrl": self.webhook_url,
             "ActionsApiUrl": self.actions_api_url,
+            "HooksUrl": f"{self.front.url.rstrip('/')}/hooks",
         }
         boto3.client("cloudformation").create_stack(
             StackName=self.stack_name,

@@ -14,6 +14,7 @@ EXPECTED_ROUTES = {
     ("GET", "/actions/{action_id}"),
     ("DELETE", "/actions/{action_id}"),
     ("POST", "/actions/{action_id}/run"),
+    ("GET", "/hooks"),
 }
 
 

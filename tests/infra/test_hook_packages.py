@@ -10,7 +10,14 @@ import pytest
 
 from infra import context as cdk_context
 from infra.config import DeploymentConfig
-from infra.hook_packages import HookPackage, HookPackageError, manifest_json, resolve
+from infra.hook_packages import (
+    HookPackage,
+    HookPackageError,
+    host_dependencies,
+    lambda_dependencies,
+    manifest_json,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "hook_package"
@@ -91,3 +98,34 @@ def test_hook_packages_from_the_command_line_are_relative_to_cdk_json(tmp_path):
         "shop_hooks.receipts",
         "shop_hooks.stock",
     ]
+
+
+def _package_requiring(root: Path, requirement: str) -> HookPackage:
+    (root / "team_hooks").mkdir(parents=True)
+    (root / "team_hooks" / "__init__.py").write_text("")
+    (root / "requirements.txt").write_text(requirement + "\n")
+    return HookPackage(root)
+
+
+def test_a_hook_package_gets_the_versions_the_functions_were_tested_with(tmp_path):
+    from importlib import metadata
+
+    package = _package_requiring(tmp_path / "team", "typing_extensions>=4")
+
+    installed = host_dependencies(package)
+
+    assert installed is not None
+    [dist] = metadata.distributions(path=[str(installed)])
+    # The newest typing_extensions would do; the lock's is the one the runtime runs.
+    assert dist.version == metadata.version("typing_extensions")
+
+
+def test_a_requirement_that_conflicts_with_the_lock_fails_the_synth_by_name(tmp_path):
+    package = _package_requiring(tmp_path / "team", "pydantic==1.10.13")
+
+    with pytest.raises(HookPackageError) as raised:
+        lambda_dependencies(package, "manylinux2014_aarch64", "3.11")
+
+    message = str(raised.value)
+    assert "conflict with the versions the functions run (requirements.lock" in message
+    assert "pydantic==1.10.13" in message

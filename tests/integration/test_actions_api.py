@@ -287,6 +287,30 @@ def test_an_async_action_made_under_a_key_has_an_id_derived_from_it(stack, jobs,
 # --- reading -----------------------------------------------------------------------------
 
 
+def test_the_hooks_route_answers_each_hooks_policy_from_the_manifest(
+    stack, actions_api, ran, tmp_path, monkeypatch
+):
+    from functions.actions import manifest
+
+    policy = {**manifest.policy(hooks.get(HOOK)), "priority": "high", "unique_by": "group"}
+    written = manifest.Manifest(
+        modules=("team_hooks.billing",),
+        hooks={"team_invoice": {"module": "team_hooks.billing", **policy}},
+    )
+    (tmp_path / "manifest.json").write_text(written.to_json())
+    monkeypatch.setenv(manifest.PATH_VARIABLE, str(tmp_path / "manifest.json"))
+    hooks.forget_loading()
+    try:
+        answer = actions_api.request("GET", "/hooks")
+    finally:
+        hooks.forget_loading()
+
+    assert answer.status == 200
+    # The hook of a package this process never imported, with its policy and no module.
+    assert answer.body["hooks"]["team_invoice"] == policy
+    assert answer.body["hooks"][HOOK]["max_attempts"] == hooks.get(HOOK).max_attempts
+
+
 def test_get_answers_the_action_and_404_for_an_unknown_one(stack, actions_api, ran):
     made = actions_api.request("POST", "/actions", {"hook": HOOK}).body
 

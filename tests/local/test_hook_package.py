@@ -6,6 +6,9 @@ requirements installed, its hooks in the manifest the functions read, run end to
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,64 @@ def test_the_example_hooks_are_off_and_the_receivers_hook_stays(cloud):
 
     assert status == 404, answer
     assert kept == 201, webhook
+
+
+def _outside(cloud, code: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as a team's app would: a process of this checkout that names the stack
+    and nothing else (no queue or table variables, no hook package on its path)."""
+    keep = ("PATH", "HOME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    env = {
+        **{name: os.environ[name] for name in keep if name in os.environ},
+        "AWS_DEFAULT_REGION": os.environ["AWS_DEFAULT_REGION"],
+        "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+        "ACTION_SCHEDULER_STACK": cloud.stack_name,
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+    return subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_an_app_outside_the_stack_enqueues_the_packages_hook_it_cannot_import(cloud):
+    ran = _outside(
+        cloud,
+        "from functions.actions import enqueue_async_action, hooks\n"
+        "action_id = enqueue_async_action('shop_send_receipt', {'order': '8', 'cents': 995})\n"
+        "import sys\n"
+        "print('RESULT', action_id, hooks.get('shop_send_receipt').priority,"
+        " 'shop_hooks' in sys.modules)\n",
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    [result] = [line for line in ran.stdout.splitlines() if line.startswith("RESULT ")]
+    action_id, priority, imported = result.split()[1:]
+    assert (priority, imported) == ("high", "False")  # the stack's policy, no import
+    assert "$9.95" in json.dumps(_wait_complete(cloud, action_id))
+
+
+def test_actionsctl_lists_the_hooks_the_stacks_worker_runs(cloud):
+    ran = _outside(cloud, "from infra.cli.main import main; main(['hooks', 'list', '--json'])")
+
+    assert ran.returncode == 0, ran.stderr
+    listed = {line["hook"]: line for line in map(json.loads, ran.stdout.splitlines())}
+    assert listed["shop_send_receipt"]["priority"] == "high"
+    assert listed["shop_reorder_stock"]["unique_by"] == "group"
+    assert "send_email" not in listed  # exampleHooks=false in this stack
+
+
+def test_a_process_whose_role_may_not_call_the_api_is_told_what_to_attach(cloud):
+    ran = _outside(
+        cloud,
+        "from functions.actions import hooks; hooks.get('shop_send_receipt')",
+        AWS_SECRET_ACCESS_KEY="not-the-secret",
+    )
+
+    assert ran.returncode != 0
+    assert "refused (403)" in ran.stderr
+    assert "ActionsApiPolicyArn" in ran.stderr
