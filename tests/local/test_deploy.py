@@ -63,6 +63,7 @@ def test_routes_event_sources_schedules_and_state_machine(deployed):
         ("GET", "/actions/{action_id}"),
         ("DELETE", "/actions/{action_id}"),
         ("POST", "/actions/{action_id}/run"),
+        ("GET", "/hooks"),
     }
     assert set(routes) == {("POST", "/webhooks/{source}"), ("GET", "/health"), *actions_api}
     assert deployed.stage == "v1"
