@@ -93,8 +93,7 @@ CONTEXT_MEANINGS: dict[str, str] = {
     "queue is unhealthy",
     "healthStuckSeconds": "the health check: an action in progress longer than this is stuck "
     "(must exceed the worker's 60 s timeout plus the 30 s claim margin)",
-    "healthPastDueSeconds": "the health check: a pending action this far past its time is "
-    "past due",
+    "healthPastDueSeconds": "the health check: a pending action this far past its time is past due",
     "healthCacheSeconds": "the health check: how long a warm function reuses its report (0..60)",
 }
 
@@ -133,8 +132,7 @@ VARIABLE_MEANINGS: dict[str, str] = {
     "EXTERNAL_API_FAIL": "the example hook `sync_external_api` fails (for demos of the "
     "circuit breaker)",
     "PAYLOAD_BUCKET_NAME": "the payload bucket (args above the inline threshold)",
-    "PAYLOAD_INLINE_BYTES": "the largest serialized args kept inline (0: every args to the "
-    "bucket)",
+    "PAYLOAD_INLINE_BYTES": "the largest serialized args kept inline (0: every args to the bucket)",
     "SAGA_TABLE_NAME": "the saga tasks': the order saga's state table",
     "WEBHOOK_SOURCES": "JSON: source → `{scheme, secret, options}`, from `webhookSources`",
     "WEBHOOK_MAX_BODY_BYTES": "from `webhookMaxBodyBytes`",
@@ -233,7 +231,10 @@ def _nested(model: type, module: Any) -> bool:
 
 def environment_table() -> str:
     """The functions' environment variables, by the package that reads them."""
-    rows = [_row("variable", "read by", "type", "default", "meaning"), "| --- | --- | --- | --- | --- |"]
+    rows = [
+        _row("variable", "read by", "type", "default", "meaning"),
+        "| --- | --- | --- | --- | --- |",
+    ]
     found: dict[str, list[tuple[str, str, Any]]] = {}
     for package, variable, kind, default in _variables():
         found.setdefault(variable, []).append((package, kind, default))
@@ -243,7 +244,9 @@ def environment_table() -> str:
         packages = ", ".join(f"`functions/{package}`" for package, _, _ in readers)
         _, kind, default = readers[0]
         shown = "(none)" if default in ("", {}, None) else _code(default)
-        rows.append(_row(f"`{variable}`", packages, f"`{kind}`", shown, VARIABLE_MEANINGS[variable]))
+        rows.append(
+            _row(f"`{variable}`", packages, f"`{kind}`", shown, VARIABLE_MEANINGS[variable])
+        )
     return "\n".join(rows) + "\n"
 
 
