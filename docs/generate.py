@@ -319,7 +319,24 @@ def http_api() -> str:
     return "\n".join(out) + "\n"
 
 
+def api_errors() -> str:
+    """The actions API's error answers: every ``ApiError`` of functions/api/errors.py."""
+    from functions.api import errors
+
+    found = [errors.ApiError]
+    for kind in found:
+        found += [sub for sub in kind.__subclasses__() if sub not in found]
+    rows = [_row("status", "`error`", "when"), "| --- | --- | --- |"]
+    named = {(k.status_code, k.error): k for k in found[1:]}  # a subclass says it better
+    named.setdefault((errors.ApiError.status_code, errors.ApiError.error), errors.ApiError)
+    for _, kind in sorted(named.items()):
+        doc = " ".join((kind.__doc__ or "").split()).replace("``", "`")
+        rows.append(_row(f"`{kind.status_code}`", f"`{kind.error}`", doc))
+    return "\n".join(rows) + "\n"
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
+    "api-errors": api_errors,
     "context": context_table,
     "environment": environment_table,
     "metrics": metrics_table,

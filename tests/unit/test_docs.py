@@ -149,3 +149,19 @@ def test_the_readme_fits_on_a_screen_and_points_to_the_docs() -> None:
         assert command in readme
     for name in ("LICENSE", "CHANGELOG.md", "CONTRIBUTING.md"):
         assert (ROOT / name).is_file()
+
+
+def test_the_errors_page_names_every_dead_letter_reason() -> None:
+    from functions.actions.queues import DeadLetterReason
+
+    table = (DOCS / "reference/errors.md").read_text().split("## Dead-letter reasons", 1)[1]
+    named = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.MULTILINE))
+    assert named == {reason.value for reason in DeadLetterReason} | {"max_receive_count"}
+
+
+def test_the_errors_page_lists_every_actions_api_error() -> None:
+    from functions.api import errors
+
+    rendered = generator().render("<!-- generated: api-errors -->")
+    for kind in (errors.UnknownHook, errors.DuplicateAction, errors.ServiceUnavailable):
+        assert f"| `{kind.status_code}` | `{kind.error}` |" in rendered
