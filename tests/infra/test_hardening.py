@@ -299,8 +299,8 @@ def test_invalid_values_fail_synth(context):
 
 
 # Every action granted on `Resource: *`, each because it supports no resource-level
-# permission. The docs' Security page (docs/deploy/security.md) names each one: a new one fails here until
-# it is added to both.
+# permission. The docs' Security page (docs/deploy/security.md) names each one: a new one
+# fails here until it is added to both.
 RESOURCE_STAR_ACTIONS = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",

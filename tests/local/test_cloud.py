@@ -439,9 +439,10 @@ def _included(text: str, language: str) -> list[str]:
 
 
 def test_use_it_from_your_project_runs_as_written(cloud, tmp_path):
-    """The docs' page (docs/guides/your-project.md), command by command: this checkout installed with pip into a
-    virtualenv of its own, ACTION_SCHEDULER_STACK the one setting, the local cloud's
-    exports as `make run` prints them, and the action run by the cloud's worker."""
+    """The docs' page (docs/guides/your-project.md), command by command: this checkout
+    installed with pip into a virtualenv of its own, ACTION_SCHEDULER_STACK the one
+    setting, the local cloud's exports as `make run` prints them, and the action run by
+    the cloud's worker."""
     import shutil
     import subprocess
     import sys
