@@ -68,9 +68,17 @@ def test_every_example_file_is_included_by_a_page() -> None:
 
 
 def _commands(path: Path) -> list[list[str]]:
-    """Each command line of a shell example, continuation lines joined, comments dropped."""
-    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    """Each command line of a shell example (or of the bash blocks of a Markdown file),
+    continuation lines joined, comments dropped."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        text = "\n".join(body for _, language, body in FENCE.findall(text) if language == "bash")
+    text = text.replace("\\\n", " ")
     return [words for line in text.splitlines() if (words := shlex.split(line, comments=True))]
+
+
+def _shell_sources() -> list[Path]:
+    return [*_example_files(".sh"), ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
 
 
 @pytest.mark.parametrize("path", _example_files(".sh"), ids=lambda p: p.name)
@@ -83,7 +91,7 @@ def test_shell_examples_are_valid_bash(path: Path) -> None:
 
 def _cli_lines() -> list[tuple[str, list[str]]]:
     found = []
-    for path in _example_files(".sh"):
+    for path in _shell_sources():
         for words in _commands(path):
             if words[0].endswith("actionsctl"):
                 # The command ends where the shell's does.
@@ -106,11 +114,12 @@ def test_every_make_target_in_the_docs_exists() -> None:
     targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.MULTILINE))
     used = {
         words[1]
-        for path in _example_files(".sh")
+        for path in _shell_sources()
         for words in _commands(path)
         if words[0] == "make" and len(words) > 1
     }
-    used |= set(re.findall(r"`make ([a-z][\w-]*)", (ROOT / "README.md").read_text()))
+    for path in (ROOT / "README.md", ROOT / "CONTRIBUTING.md", *pages()):
+        used |= set(re.findall(r"`make ([a-z][\w-]*)", path.read_text(encoding="utf-8")))
     assert used and used <= targets, used - targets
 
 
