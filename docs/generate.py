@@ -140,8 +140,11 @@ VARIABLE_MEANINGS: dict[str, str] = {
     "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": "from `webhookIdempotencyTtlSeconds`",
 }
 
-# The packages whose config.py holds an EnvSettings model (functions/settings.py).
-SETTINGS_PACKAGES = ("actions", "api", "health", "hooks", "payloads", "sagas", "webhooks")
+
+def _settings_packages() -> list[str]:
+    """Every package of functions/ with a config.py: where an EnvSettings model lives
+    (functions/settings.py), so a new package's variables are listed without an edit here."""
+    return sorted(path.parent.name for path in (ROOT / "functions").glob("*/config.py"))
 
 
 class MissingMeaning(Exception):
@@ -200,7 +203,7 @@ def _variables() -> Iterator[tuple[str, str, str, Any]]:
             yield package, field.alias or name, shown, default
 
     seen: set[type[EnvSettings]] = set()
-    for package in SETTINGS_PACKAGES:
+    for package in _settings_packages():
         module = importlib.import_module(f"functions.{package}.config")
         for value in vars(module).values():
             if (
