@@ -14,9 +14,11 @@ UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
 CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# MkDocs' theme prints a notice about its successor on every build.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup run test test-fast test-unit test-integration test-infra test-local bench soak lint \
-	format synth deploy diff lock clean
+	format synth deploy diff lock clean docs docs-serve
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -73,6 +75,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+## docs: the documentation site into site/, strict: a broken link, a missing reference or a snippet's missing file fails
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+## docs-serve: the documentation site on http://127.0.0.1:8008, rebuilt when a page or the code changes
+docs-serve: $(VENV)/.installed
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8008 --watch functions --watch events
+
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -97,4 +107,4 @@ lock:
 	rm -rf .cache/lock-venv
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules cdk.out .cache .pytest_cache .ruff_cache .mypy_cache site

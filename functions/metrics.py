@@ -2,7 +2,8 @@
 
 The functions emit only ``Metric`` members (``functions.observability.add_metric``
 takes the unit from here), the dashboard and alarms in ``infra/constructs/monitoring.py``
-read their names from here, and the README's metrics table is ``markdown_table()``.
+read their names from here, and the docs' metrics reference is ``markdown_table()``
+(rendered when the site is built, docs/generate.py).
 ``tests/unit/test_metric_vocabulary.py`` fails when code emits a name this module does
 not declare, and ``tests/infra/test_monitoring.py`` when the dashboard leaves one out.
 
@@ -265,7 +266,7 @@ DEFINITIONS: dict[Metric, Definition] = {
 
 
 def markdown_table() -> str:
-    """The README's metrics table (section "Metrics and logs"), one row per metric."""
+    """The docs' metrics table (docs/reference/metrics.md), one row per metric."""
     rows = [
         "| metric | unit | breakdown | service | meaning |",
         "| --- | --- | --- | --- | --- |",

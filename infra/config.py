@@ -82,8 +82,8 @@ class DeploymentConfig(BaseModel):
     hook_packages: list[str] = Field(default_factory=list)
     # The project's example hooks (functions/hooks); process_webhook is deployed either way.
     example_hooks: bool = True
-    # --- stage, alarms, hardening (infra/constructs/monitoring.py, README "Monitoring and
-    # alarms"). The stage decides what a stack deletion keeps: prod retains tables and queues.
+    # --- stage, alarms, hardening (infra/constructs/monitoring.py, docs/operations/alarms.md).
+    # The stage decides what a stack deletion keeps: prod retains tables and queues.
     stage: str = "dev"
     alarm_email: str | None = None
     # Oldest message per job queue, in seconds: high work is expected within minutes,
@@ -114,7 +114,7 @@ class DeploymentConfig(BaseModel):
     # deleted, so other APIs' logging never points at a deleted role. False: the account
     # already has one (set by a platform team, or another stack), and the stack leaves it.
     api_gateway_cloud_watch_role: bool = True
-    # --- health check (functions/health, README "Health check"). The oldest-message
+    # --- health check (functions/health, docs/operations/health.md). The oldest-message
     # thresholds are the alarms' alarm_queue_age_seconds: one knob for "too old".
     health_max_queue_depth: int = 1000
     health_max_dead_letters: int = 0

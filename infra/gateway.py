@@ -6,7 +6,7 @@ verify, a body over its 10 MB, its throttle, a function that failed. The stack
 gives each a gateway response (infra/constructs/webhook_api.py), the local cloud's HTTP
 front applies the same responses from the template, and the OpenAPI document lists them
 (infra/openapi.py). The error codes are the receiver's (functions/webhooks/exceptions.py)
-plus ``throttled`` and the IAM routes' own; the README's endpoint table lists them. No CDK
+plus ``throttled`` and the IAM routes' own; docs/reference/errors.md lists them. No CDK
 import here: the local cloud and the OpenAPI document read this module too.
 Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md,
 0051-a-missing-route-and-an-unsigned-request-get-one-403.md

@@ -1,4 +1,5 @@
-"""Where actions live and go, from the environment the stack sets (README lists it).
+"""Where actions live and go, from the environment the stack sets
+(docs/reference/configuration.md lists it).
 
 ``JOB_QUEUES`` is a JSON object from queue name (``high``, ``default``, ``low``,
 ``fifo``) to ``{"url", "arn", "dead_letter_url", "dead_letter_arn"}``. The worker

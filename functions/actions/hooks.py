@@ -9,7 +9,8 @@ Users register hooks in the ``functions/hooks`` package::
         ...
 
 and name the module in ``functions.hooks.MODULES`` (or a package of their own:
-``hookPackages``, README). The runtime never imports user code by itself: the worker
+``hookPackages``, docs/guides/your-project.md). The runtime never imports user code by
+itself: the worker
 calls ``load``, which imports each hook module on its own, so a module that fails to
 import fails only its own hooks' actions (``HookUnavailable``). A process that only
 enqueues reads the manifest written at synth (functions/actions/manifest.py) and

@@ -4,7 +4,7 @@ One set, used by everything that takes work in (``enqueue_async_action`` and the
 schedule functions, the queries, the webhook receiver) and by the worker's envelope
 parser, so that nothing accepted is refused later. Each check raises
 ``InvalidAction`` with a message for the caller; the receiver answers it as
-``400 malformed_payload``. README "Limits checked at the door" lists them.
+``400 malformed_payload``. docs/guides/scheduling.md, "Limits checked at the door", lists them.
 Why: docs/decisions/0033-one-set-of-limits-at-the-door.md
 """
 

@@ -7,7 +7,7 @@ recurring action, one that completes clears the count. After the hook's
 ``max_failed_runs`` (5 by default; None: never) failed runs in a row, the recurring
 action ends ``failed`` with the reason, its schedule is deleted, runs already on their
 way are skipped, and ``RecurringActionsStopped`` counts it (an alarm watches it). To
-restart one, schedule it again (README: the Action Scheduler API).
+restart one, schedule it again (docs/guides/scheduling.md).
 Why: docs/decisions/0048-a-recurring-action-that-keeps-failing-stops.md
 """
 

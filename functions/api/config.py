@@ -1,4 +1,5 @@
-"""The actions API's settings, from the environment the stack sets (README lists them)."""
+"""The actions API's settings, from the environment the stack sets
+(docs/reference/configuration.md lists them)."""
 
 from __future__ import annotations
 

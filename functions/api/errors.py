@@ -52,6 +52,8 @@ class UnknownHook(ApiError):
 
 
 class UnknownAction(ApiError):
+    """No action has this id (or it has expired: its retention is over)."""
+
     status_code = 404
     error = "unknown_action"
 

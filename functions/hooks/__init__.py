@@ -10,8 +10,8 @@
 Importing this package imports none of them: the worker imports each module named in
 ``MODULES`` on its own (``functions.actions.hooks.load``), so one that fails to import
 fails only its own hooks. Hooks of a team's own package are named by ``hookPackages``
-at synth (README), or, in a checkout, by ``ACTION_HOOK_MODULES`` (comma-separated module
-names), imported after these.
+at synth (docs/guides/your-project.md), or, in a checkout, by ``ACTION_HOOK_MODULES``
+(comma-separated module names), imported after these.
 """
 
 from __future__ import annotations

@@ -23,9 +23,13 @@ def start_order_saga(args: Any, action: ActionContext) -> str | AwaitSaga:
     name = executions.execution_name("order", str(args["order_id"]))
     # The origin lets every task's log lines carry this action's correlation id, and
     # the saga's outcome find this action.
+    # --8<-- [start:await]
     saga_input = {**args, **tasks.origin_input(action.action_id, action.correlation_id)}
     arn, started = executions.start(settings().saga_arn(), name, {"input": saga_input})
+    # --8<-- [end:await]
     logger.info("order saga", extra={"execution_arn": arn, "started": started})
     if not started:
         return f"saga already started: {arn}"
+    # --8<-- [start:await]
     return AwaitSaga(arn, order.WAIT_SECONDS, f"saga started: {arn}")
+    # --8<-- [end:await]

@@ -24,8 +24,8 @@ def on(source: str, event_type: str) -> Callable[[EventHandler], EventHandler]:
     The handler receives the payload, which every scheme signs. The event type is
     signed only for Standard Webhooks and Stripe (the payload's ``type``); for GitHub,
     Shopify and HMAC sources it is an unsigned header, a routing hint: a handler checks
-    the payload is the kind it expects before acting on it (README "What a hook may
-    trust").
+    the payload is the kind it expects before acting on it (docs/guides/webhooks.md, "What a handler
+    may trust").
     """
 
     def register(handler: EventHandler) -> EventHandler:

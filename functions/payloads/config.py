@@ -1,4 +1,5 @@
-"""The payload bucket's settings, from the environment the stack sets (README lists them).
+"""The payload bucket's settings, from the environment the stack sets
+(docs/reference/configuration.md lists them).
 
 ``PAYLOAD_BUCKET_NAME`` names the bucket; ``PAYLOAD_INLINE_BYTES`` is the largest
 serialized args kept inline in the envelope and the action item (above it they go to

@@ -66,6 +66,7 @@ def release_inventory(order: dict[str, Any]) -> None:
     order_state.apply_once(_order_id(order), "released", "yes", requires="reservation")
 
 
+# --8<-- [start:task]
 @task("charge_payment")
 def charge_payment(order: dict[str, Any]) -> dict[str, Any]:
     _maybe_fail(order, "charge_payment")
@@ -73,6 +74,9 @@ def charge_payment(order: dict[str, Any]) -> dict[str, Any]:
     charge = order_state.apply_once(order_id, "charge", f"ch-{order_id}")
     logger.info("payment charged", extra={"order_id": order_id})
     return {"charge": charge}
+
+
+# --8<-- [end:task]
 
 
 @task("refund_payment")

@@ -7,9 +7,9 @@
      "billing": {"scheme": "hmac", "secret": "...", "header": "X-Billing-Signature",
                  "encoding": "base64", "prefix": "", "dedupe_signed_body": true}}
 
-The stack writes it from the ``webhookSources`` context in cdk.json; README lists
-every variable. A configuration error fails the function's first request loudly
-rather than accepting requests it cannot verify.
+The stack writes it from the ``webhookSources`` context in cdk.json;
+docs/reference/configuration.md lists every variable. A configuration error fails the
+function's first request loudly rather than accepting requests it cannot verify.
 """
 
 from __future__ import annotations

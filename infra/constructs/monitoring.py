@@ -2,8 +2,8 @@
 
 The dashboard is built with cdk-monitoring-constructs; the alarms are built here with
 aws_cloudwatch, each with its own name, description, missing-data treatment and threshold
-key from cdk.json (matched one for one by the README's runbook). Every alarm notifies the
-topic when it fires and when it recovers.
+key from cdk.json (matched one for one by the runbook, docs/operations/runbook.md). Every
+alarm notifies the topic when it fires and when it recovers.
 Why: docs/decisions/0018-dashboard-from-cdk-monitoring-constructs-alarms-by-hand.md
 """
 
@@ -189,7 +189,7 @@ class Monitoring(Construct):
             self,
             name,
             alarm_name=f"{self._prefix}-{name}",
-            alarm_description=f"{description} (README, Monitoring and alarms: {name})",
+            alarm_description=f"{description} (runbook: docs/operations/runbook.md, {name})",
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,
@@ -378,7 +378,7 @@ class Monitoring(Construct):
         period the circuit spent open; the alarm fires after enough of them in a row.
         A circuit open with nothing waiting on it makes no trials and does not alarm:
         nothing is being held up. The counts carry no circuit name, so a circuit
-        closing in a period hides another's opening in that period (README).
+        closing in a period hides another's opening in that period (docs/operations/alarms.md).
         """
         cooldown = self._config.circuit_cooldown_seconds
         period = Duration.minutes(max(1, math.ceil(cooldown / 60)))
@@ -518,7 +518,7 @@ class Monitoring(Construct):
         facade.add_large_header(f"{self._prefix}: alarms")
         facade.add_widget(
             cloudwatch.AlarmStatusWidget(
-                title="Alarms (README: Monitoring and alarms)",
+                title="Alarms (docs/operations/alarms.md)",
                 alarms=list(self.alarms.values()),
                 width=18,
                 height=4,

@@ -15,11 +15,13 @@ from infra.config import DeploymentConfig
 from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.saga import Saga, SagaStep
 
+# --8<-- [start:steps]
 ORDER_STEPS = (
     SagaStep("reserve_inventory", compensation="release_inventory"),
     SagaStep("charge_payment", compensation="refund_payment"),
     SagaStep("create_shipment", compensation="cancel_shipment"),
 )
+# --8<-- [end:steps]
 
 
 class OrderSaga(Construct):
@@ -57,6 +59,7 @@ class OrderSaga(Construct):
             actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
             resource_arns=[self.table.table_arn],
         )
+        # --8<-- [start:saga]
         self.saga = Saga(
             self,
             "Saga",
@@ -66,6 +69,7 @@ class OrderSaga(Construct):
             metrics_namespace=config.metrics_namespace,
             log_execution_data=config.saga_log_execution_data,
         )
+        # --8<-- [end:saga]
 
     def let_start(self, function: lambda_.Function) -> None:
         """Let ``function`` start orders (the ``start_order_saga`` hook): it reads the

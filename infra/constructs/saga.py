@@ -170,7 +170,7 @@ class Saga(Construct):
             self,
             "CompensationFailedAlarm",
             alarm_description="A saga could not undo its steps: an order needs an operator "
-            "(README: 'When a compensation fails').",
+            "(docs/guides/sagas.md: 'When a compensation fails').",
             metric=self.compensation_failures,
             threshold=1,
             evaluation_periods=1,

@@ -8,7 +8,7 @@ runs each function in execution environments of its own (``process_runtime.py``)
 serves the REST API (``http_front.py``), polls each SQS event source mapping
 (``pollers.py``), fires schedules (``scheduler_clock.py``), runs Step Functions
 executions (``stepfunctions.py``), reloads code on change (``reloader.py``) and prints a
-live log (``live_log.py``). Settings (``LOCAL_*``) are listed in the README.
+live log (``live_log.py``). Settings (``LOCAL_*``) are listed in docs/getting-started.md.
 Everything lives in this process's memory and is gone when it stops.
 Why: docs/decisions/0024-the-local-cloud-deploys-the-synthesized-template.md,
 0025-the-local-cloud-runs-functions-in-processes.md,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
 
 STACK_NAME = "ActionScheduler"
 REGION = "us-east-1"
-# How long the local cloud's state lives: said in the banner and the README.
+# How long the local cloud's state lives: said in the banner and docs/getting-started.md.
 LIFETIME = "in memory: queues, tables, schedules and secrets are gone when it stops"
 
 

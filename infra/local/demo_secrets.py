@@ -4,7 +4,7 @@ Each of the five example sources has its own; any other source configured in the
 context gets ``demo_secret(source)``: ``whsec_`` and base64, which every scheme takes
 (Standard Webhooks decodes it, the others sign with it as text). A deployed stack never
 sees these: its secrets are generated in Secrets Manager or put there by the operator
-(README, "Webhook sources").
+(docs/guides/webhooks.md, "Webhook sources").
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The environment every section runs with: nothing reaches AWS; X-Ray is off (its SDK
-# would be imported by each handler but not by the floor, see README "Figures").
+# would be imported by each handler but not by the floor, see docs/figures.md).
 BASE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -19,7 +19,7 @@ from tests.bench.cost import (
 )
 from tests.bench.report import Figure
 
-# Assumptions of the cost model that no local run measures (README "Figures").
+# Assumptions of the cost model that no local run measures (docs/figures.md).
 WARM_INSTANCES = 10  # webhook functions kept warm, each reading each secret every cache period
 SECRET_CACHE_SECONDS = 300
 WEBHOOKS_PER_DAY = 1_000_000

@@ -78,7 +78,7 @@ def target_text(figure: Figure) -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    """A Markdown table (it reads in a terminal and pastes into the README)."""
+    """A Markdown table (it reads in a terminal and pastes into docs/figures.md)."""
     header = ["figure", "value", "baseline (same run)", "ratio", "target", "verdict"]
     rows = [header, ["---"] * len(header)]
     for f in figures:

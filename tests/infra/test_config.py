@@ -1,4 +1,4 @@
-"""The CDK context as the README documents it, read into DeploymentConfig; the settings
+"""The CDK context as the docs document it, read into DeploymentConfig; the settings
 each construct receives instead of reading context itself."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from infra.config import DeploymentConfig
+from tests.docs_site import page, section
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read by infra/app.py before the stack exists, not a stack setting.
@@ -23,14 +24,15 @@ def _config(**context: object) -> DeploymentConfig:
 
 
 def _documented_keys() -> set[str]:
-    """The context keys in the first column of the README's two tables of them:
-    Configuration, and the health check's thresholds."""
-    readme = (ROOT / "README.md").read_text()
-    configuration = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
-    health = readme.split("Thresholds (CDK context", 1)[1].split("\n\n", 2)[1]
+    """The context keys in the first column of the docs' two tables of them: the
+    configuration reference (generated from DeploymentConfig when the site is built), and
+    the health check's thresholds (written by hand)."""
+    configuration = section(page("reference/configuration.md"), "CDK context")
+    health = page("operations/health.md").split("Thresholds (CDK context", 1)[1]
     keys: set[str] = set()
-    for table in (configuration.split("\n\n", 2)[1], health):
-        for row in table.splitlines()[2:]:
+    for text in (configuration, health):
+        table = text[text.index("\n| key |") :].split("\n\n", 1)[0]
+        for row in table.strip().splitlines()[2:]:
             keys.update(re.findall(r"`([a-z][A-Za-z0-9]*)`", row.split("|")[1]))
     return keys
 

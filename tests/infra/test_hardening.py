@@ -299,8 +299,8 @@ def test_invalid_values_fail_synth(context):
 
 
 # Every action granted on `Resource: *`, each because it supports no resource-level
-# permission. The README's Security section names each one: a new one fails here until
-# it is added to both.
+# permission. The docs' Security page (docs/deploy/security.md) names each one: a new one
+# fails here until it is added to both.
 RESOURCE_STAR_ACTIONS = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -337,10 +337,9 @@ def test_resource_star_is_granted_only_for_actions_without_resource_permissions(
     assert _resource_star_actions(resources) == RESOURCE_STAR_ACTIONS
 
 
-def test_the_readme_names_every_resource_star_grant():
+def test_the_docs_name_every_resource_star_grant():
     from pathlib import Path
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    security = readme[readme.index("## Security") :].split("\n## ", 1)[0]
+    security = (Path(__file__).parents[2] / "docs" / "deploy" / "security.md").read_text()
     missing = {action for action in RESOURCE_STAR_ACTIONS if f"`{action}`" not in security}
     assert not missing

@@ -88,7 +88,8 @@ def _rendered(template: str, message: str = "API Gateway's message") -> dict:
     return json.loads(template.replace("$context.error.messageString", json.dumps(message)))
 
 
-# The README's endpoint table: status and error code of each of API Gateway's own answers.
+# The endpoint table of docs/reference/errors.md: status and error code of each of API
+# Gateway's own answers.
 GATEWAY_ANSWERS = {
     "MISSING_AUTHENTICATION_TOKEN": ("403", "missing_authentication_token"),
     "INVALID_SIGNATURE": (None, "invalid_signature"),

@@ -428,27 +428,31 @@ def test_a_large_signed_github_delivery_is_processed_whole_through_the_payload_b
     assert boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] >= size * 0.9
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _blocks(section: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+def _included(text: str, language: str) -> list[str]:
+    """The files a page's ``language`` snippets include (pymdownx.snippets), as shown."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+    paths = [path for block in blocks for path in re.findall(r'^--8<-- "([^":]+)"', block, re.M)]
+    return [(ROOT / path).read_text() for path in paths]
 
 
 def test_use_it_from_your_project_runs_as_written(cloud, tmp_path):
-    """The README's section, command by command: this checkout installed with pip into a
-    virtualenv of its own, ACTION_SCHEDULER_STACK the one setting, the local cloud's
-    exports as `make run` prints them, and the action run by the cloud's worker."""
+    """The docs' page (docs/guides/your-project.md), command by command: this checkout
+    installed with pip into a virtualenv of its own, ACTION_SCHEDULER_STACK the one
+    setting, the local cloud's exports as `make run` prints them, and the action run by
+    the cloud's worker."""
     import shutil
     import subprocess
     import sys
 
-    section = README.read_text().split("\n## Use it from your project\n")[1].split("\n## ")[0]
-    [commands] = _blocks(section, "bash")
-    [program] = _blocks(section, "python")
+    section = (ROOT / "docs" / "guides" / "your-project.md").read_text().split("\n## ")[0]
+    [commands] = _included(section, "bash")
+    [program] = _included(section, "python")
     (tmp_path / program.splitlines()[0].removeprefix("# ")).write_text(program)
     checkout = tmp_path / "action-scheduler-aws"
-    root = README.parent
+    root = ROOT
     for name in ("functions", "infra"):
         shutil.copytree(root / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -460,7 +464,7 @@ def test_use_it_from_your_project_runs_as_written(cloud, tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in left_out}
     environment["PATH"] = f"{venv / 'bin'}{os.pathsep}{environment['PATH']}"
 
-    ran = subprocess.run(  # noqa: S603 - bash running the README's commands
+    ran = subprocess.run(  # noqa: S603 - bash running the docs' commands
         [
             "/bin/bash",
             "-euo",

@@ -1,5 +1,5 @@
 """The decision records in docs/decisions/: their form, their numbering, their index, and
-every reference to them from the code, the README and each other."""
+every reference to them from the code, the README, the docs and each other."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def form_errors(text: str) -> list[str]:
 
 
 def referencing_files() -> list[Path]:
-    files = [ROOT / "README.md", *DECISIONS.glob("*.md")]
+    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
     for folder in SOURCES:
         files += (ROOT / folder).rglob("*.py")
     return [path for path in files if path != Path(__file__)]  # its own are made up

@@ -1,5 +1,5 @@
-"""Every metric the code emits is in the vocabulary (functions/metrics.py), and the README's
-table is the vocabulary's.
+"""Every metric the code emits is in the vocabulary (functions/metrics.py), and the docs'
+metrics reference (docs/reference/metrics.md) is the vocabulary's table.
 
 The emit sites are read from the source (its syntax tree), so a branch no other test
 runs is checked too. An emit site is a call of ``add_metric`` or of any function with a
@@ -292,13 +292,16 @@ def test_every_declared_metric_is_published_somewhere(sites):
     assert set(DEFINITIONS) == set(Metric), "every Metric member needs a Definition"
 
 
-def test_the_readme_lists_the_vocabulary():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_list_the_vocabulary():
+    """The metrics reference renders the vocabulary's table, once, when the site is built
+    (docs/generate.py), and no page keeps a hand-written copy that could drift."""
+    from tests.docs_site import page, pages
+
+    rendered = page("reference/metrics.md")
     header = "| metric | unit | breakdown | service | meaning |\n"
-    assert readme.count(header) == 1
-    start = readme.index(header)
-    end = readme.index("\n\n", start) + 1
-    assert readme[start:end] == markdown_table(), (
-        "README's metrics table differs from functions/metrics.py: "
-        "paste the output of `python -m functions.metrics`"
-    )
+    assert rendered.count(header) == 1
+    start = rendered.index(header)
+    end = rendered.index("\n\n", start) + 1
+    assert rendered[start:end] == markdown_table()
+    copies = [p.name for p in pages() if header in p.read_text(encoding="utf-8")]
+    assert copies == [], "link to reference/metrics.md instead of copying its table"

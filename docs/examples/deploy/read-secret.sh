@@ -1,0 +1,2 @@
+aws secretsmanager get-secret-value --secret-id ActionScheduler/webhooks/github \
+  --query SecretString --output text
