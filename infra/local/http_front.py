@@ -236,6 +236,10 @@ class HttpFront:
         self.credentials = dict(credentials or {})
         self.region = region
         self._log = log
+        # The console's page and sign-in (infra/local/console_front.py), answered before
+        # the routes: it returns None for any request that is not its own.
+        self.pages: Callable[[IncomingRequest], tuple[int, list[tuple[str, str]], bytes] | None]
+        self.pages = lambda request: None
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -336,6 +340,8 @@ class HttpFront:
 
     def handle(self, request: IncomingRequest) -> _Reply:
         """What API Gateway would answer ``request`` with, the route's function invoked."""
+        if (page := self.pages(request)) is not None:
+            return _Reply(*page)
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)
         if resolved is None:
