@@ -72,7 +72,7 @@ function confirmDialog(text, okLabel = "OK") {
   });
 }
 
-async function render({ focus = true } = {}) {
+async function render({ focus = true, force = false } = {}) {
   const current = route();
   rendering += 1;
   const mine = rendering;
@@ -86,7 +86,7 @@ async function render({ focus = true } = {}) {
   const module = VIEWS[current.view];
   let node;
   try {
-    node = await module.render({ ...ctx, ...current });
+    node = await module.render({ ...ctx, ...current, forceRefresh: force });
   } catch (error) {
     node = h("section", { class: "error-view" },
       h("h1", { tabindex: "-1" }, "Could not load this screen"),
@@ -141,7 +141,7 @@ async function boot() {
     showSignIn(config, problem);
     return;
   }
-  const api = new Api(config.apiBase, user.idToken, () => {
+  const api = new Api(config.api_base, user.idToken, () => {
     forget();
     showSignIn(config, "Your session ended: sign in again.");
   });
@@ -150,7 +150,7 @@ async function boot() {
   const signOutButton = h("button", { type: "button", id: "sign-out" }, "Sign out");
   signOutButton.addEventListener("click", () => signOut(config));
   const refreshButton = h("button", { type: "button", id: "refresh", title: "Reload what this screen shows" }, "Refresh");
-  refreshButton.addEventListener("click", () => render({ focus: false }));
+  refreshButton.addEventListener("click", () => render({ focus: false, force: true }));
   replace(document.getElementById("who"),
     refreshButton,
     h("span", { class: "user", id: "user" }, user.name, " · ", h("span", { class: "role" }, canOperate ? "operator" : "viewer")),

@@ -33,7 +33,11 @@ export function claims(token) {
 }
 
 export function redirectUri(config) {
-  return config.redirectUri || `${location.origin}${location.pathname}`;
+  return config.redirect_uri || `${location.origin}${location.pathname}`;
+}
+
+function endpoint(config, path) {
+  return `${config.login_base_url.replace(/\/+$/, "")}${path}`;
 }
 
 /** Goes to the managed login; ``returnTo`` (the hash) is where the page comes back to. */
@@ -43,14 +47,14 @@ export async function signIn(config, returnTo = location.hash) {
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, returnTo }));
   const query = new URLSearchParams({
     response_type: "code",
-    client_id: config.clientId,
+    client_id: config.client_id,
     redirect_uri: redirectUri(config),
-    scope: config.scope || "openid email profile",
+    scope: (config.scopes || ["openid"]).join(" "),
     state,
     code_challenge: await challengeOf(verifier),
     code_challenge_method: "S256",
   });
-  location.assign(`${config.authorizeUrl}?${query}`);
+  location.assign(`${endpoint(config, "/oauth2/authorize")}?${query}`);
 }
 
 /**
@@ -67,12 +71,12 @@ export async function finishSignIn(config) {
   history.replaceState(null, "", clean);
   if (query.has("error")) return `Sign-in failed: ${query.get("error")}`;
   if (!pending || pending.state !== query.get("state")) return "Sign-in failed: the answer did not match this tab's request. Sign in again.";
-  const response = await fetch(config.tokenUrl, {
+  const response = await fetch(endpoint(config, "/oauth2/token"), {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
       grant_type: "authorization_code",
-      client_id: config.clientId,
+      client_id: config.client_id,
       code: query.get("code"),
       redirect_uri: redirectUri(config),
       code_verifier: pending.verifier,
@@ -105,12 +109,12 @@ export function forget() {
   sessionStorage.removeItem(TOKENS);
 }
 
+/** Forgets the tokens and ends the managed login's session, which comes back here. */
 export function signOut(config) {
   forget();
-  if (config.logoutUrl) {
-    const query = new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri(config) });
-    location.assign(`${config.logoutUrl}?${query}`);
-  } else {
-    location.reload();
-  }
+  const query = new URLSearchParams({
+    client_id: config.client_id,
+    logout_uri: config.logout_uri || redirectUri(config),
+  });
+  location.assign(`${endpoint(config, "/logout")}?${query}`);
 }

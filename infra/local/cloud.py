@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
+    from infra.local.console_front import ConsoleFront
     from infra.local.deploy import Deployment
     from infra.local.http_front import HttpFront
     from infra.local.process_runtime import ProcessRuntime
@@ -155,6 +156,7 @@ class LocalCloud:
         self._start_pollers()
         self._start_scheduler()
         self.front = self._start_api()
+        self.front.pages = self._console_pages()
         self._publish_outputs()
         if self.reload:
             self._watch_code()
@@ -365,6 +367,18 @@ class LocalCloud:
         self._stops.append(front.stop)
         return front
 
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.front.port}/console/"
+
+    def _console_pages(self) -> ConsoleFront | None:
+        """The console's page and its sign-in stand-in, for the stack's user pool."""
+        from infra.local.console_front import ConsoleFront
+
+        front = ConsoleFront.for_stack(self.deployment.outputs, region=REGION)
+        self.log(f"console: {self.console_url}" if front else "console: no user pool in the stack")
+        return front
+
     def _publish_outputs(self) -> None:
         """A CloudFormation stack holding the outputs, so ``actionsctl`` finds everything."""
         import boto3
@@ -474,6 +488,7 @@ def banner(cloud: LocalCloud) -> str:
 The local cloud is up: stack {cloud.stack_name}.
   Webhooks:  POST {cloud.webhook_url}<source>   (sources: {", ".join(sources)})
   Actions:   {cloud.actions_api_url}   (IAM: signed with the credentials below)
+  Console:   {cloud.console_url}
   AWS:       {endpoint}
   State:     {LIFETIME}
   Signing secrets (local demo values, public; a deployed stack generates its own):

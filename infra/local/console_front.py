@@ -88,11 +88,34 @@ class ConsoleFront:
     cognito: Any
     user_pool_id: str
     client_id: str
+    region: str = "us-east-1"
     settings: dict[str, Any] = field(default_factory=dict)
     web_root: Path = WEB_ROOT
     clock: Callable[[], float] = time.monotonic
     _grants: dict[str, _Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def for_stack(cls, outputs: dict[str, str], *, region: str) -> ConsoleFront | None:
+        """The front for the deployed stack's console user pool (moto's), or None without
+        one. The pool and its client come from the stack's outputs when it names them
+        (``...UserPoolId``, ``...ClientId``), else they are the only ones moto holds."""
+        import boto3
+
+        cognito = boto3.client("cognito-idp", region_name=region)
+        pool = next((v for k, v in outputs.items() if k.endswith("UserPoolId")), None)
+        client = next((v for k, v in outputs.items() if k.endswith("ClientId")), None)
+        if pool is None:
+            pools = cognito.list_user_pools(MaxResults=10)["UserPools"]
+            if not pools:
+                return None
+            pool = pools[0]["Id"]
+        if client is None:
+            clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=10)
+            if not clients["UserPoolClients"]:
+                return None
+            client = clients["UserPoolClients"][0]["ClientId"]
+        return cls(cognito=cognito, user_pool_id=pool, client_id=client, region=region)
 
     def __call__(self, request: IncomingRequest) -> Answer | None:
         """The answer to ``request``, or None when it is not the page's or the login's."""
@@ -124,16 +147,18 @@ class ConsoleFront:
     # -- the page -------------------------------------------------------------------------
 
     def config(self, host: str) -> dict[str, Any]:
-        """The page's settings: where it signs in and where its API is."""
+        """The page's settings (docs/reference/console-api.md): the login is this front."""
         origin = f"http://{host}"
         return {
-            "apiBase": f"{origin}/console/api",
-            "authorizeUrl": f"{origin}/oauth2/authorize",
-            "tokenUrl": f"{origin}/oauth2/token",
-            "logoutUrl": f"{origin}/logout",
-            "clientId": self.client_id,
-            "scope": "openid email profile",
-            "logsInsightsUrl": None,
+            "region": self.region,
+            "user_pool_id": self.user_pool_id,
+            "client_id": self.client_id,
+            "login_base_url": origin,
+            "redirect_uri": f"{origin}{CONSOLE_PATH}",
+            "logout_uri": f"{origin}{CONSOLE_PATH}",
+            "scopes": ["openid", "email", "profile"],
+            "api_base": "/console/api",
+            "local": True,
             **self.settings,
         }
 
@@ -238,7 +263,8 @@ class ConsoleFront:
                 issued=self.clock(),
             )
         query = {"code": code, **({"state": form["state"]} if form.get("state") else {})}
-        return 302, [("Location", f"{form['redirect_uri']}?{urlencode(query)}"), *SECURITY_HEADERS], b""
+        location = f"{form['redirect_uri']}?{urlencode(query)}"
+        return 302, [("Location", location), *SECURITY_HEADERS], b""
 
     def _token(self, form: dict[str, str], host: str) -> Answer:
         if form.get("grant_type") != "authorization_code":

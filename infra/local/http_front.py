@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 ANY_METHOD = "ANY"
+# What a page handler answers: status, headers, body.
+PageAnswer = tuple[int, list[tuple[str, str]], bytes]
 # The methods' AuthorizationType the front can check: none, and SigV4 signatures.
 IAM = "AWS_IAM"
 AUTHORIZATIONS = ("NONE", IAM)
@@ -238,8 +240,7 @@ class HttpFront:
         self._log = log
         # The console's page and sign-in (infra/local/console_front.py), answered before
         # the routes: it returns None for any request that is not its own.
-        self.pages: Callable[[IncomingRequest], tuple[int, list[tuple[str, str]], bytes] | None]
-        self.pages = lambda request: None
+        self.pages: Callable[[IncomingRequest], PageAnswer | None] | None = None
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -340,7 +341,7 @@ class HttpFront:
 
     def handle(self, request: IncomingRequest) -> _Reply:
         """What API Gateway would answer ``request`` with, the route's function invoked."""
-        if (page := self.pages(request)) is not None:
+        if self.pages is not None and (page := self.pages(request)) is not None:
             return _Reply(*page)
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)

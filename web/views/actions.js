@@ -3,30 +3,35 @@
 // that says when it stopped short, order, cursor paging, row and bulk actions.
 
 import { h } from "../dom.js";
-import { abridged, count, relative } from "../format.js";
-import { empty, operatorButton, refusal, statusBadge, table, timeEl } from "../ui.js";
+import { abridged, count, duration } from "../format.js";
+import { empty, operatorButton, statusBadge, table, timeEl } from "../ui.js";
 
 export const title = "Actions";
 export const STATUSES = ["pending", "past-due", "in-progress", "complete", "failed", "canceled"];
 const FILTERS = ["status", "hook", "group", "args", "search", "order", "cursor"];
 
 function isPastDue(action, now = Date.now()) {
+  if (action.past_due !== undefined) return Boolean(action.past_due);
   return action.status === "pending" && new Date(action.scheduled_for).getTime() < now;
 }
 
-function recurrenceText(action) {
-  const r = action.recurrence;
-  if (!r) return action.kind && action.kind !== "async" ? action.kind : "—";
-  if (r.cron) return `cron ${r.cron}${r.timezone ? ` (${r.timezone})` : ""}`;
-  if (r.interval) return `every ${r.interval} s`;
-  return abridged(r, 40);
+export function recurrenceText(recurrence) {
+  if (!recurrence) return "—";
+  if (recurrence.text) return recurrence.text;
+  if (recurrence.cron) return `cron ${recurrence.cron}${recurrence.timezone ? ` (${recurrence.timezone})` : ""}`;
+  return recurrence.interval_seconds ? `every ${recurrence.interval_seconds} s` : abridged(recurrence, 40);
 }
 
-function lastLogLine(action) {
-  const log = action.log || [];
-  const last = action.last_log || log[log.length - 1];
-  if (!last) return "—";
-  return typeof last === "string" ? abridged(last, 80) : abridged(`${last.event}${last.message ? `: ${last.message}` : ""}`, 80);
+export function logLine(entry) {
+  if (!entry) return "—";
+  return `${entry.event}${entry.message ? `: ${entry.message}` : ""}`;
+}
+
+/** A count of the tally: "12", "10,000+", or "—". */
+function tallyText(entry) {
+  if (entry === undefined || entry === null) return "—";
+  if (typeof entry === "number") return count(entry);
+  return `${count(entry.count)}${entry.more ? "+" : ""}`;
 }
 
 function query(params) {
@@ -45,7 +50,7 @@ function tabs(ctx, q, counts) {
         href: ctx.href("actions", params),
         "aria-current": current ? "page" : null,
         id: `tab-${status}`,
-      }, status, " ", h("span", { class: "count" }, `(${count(counts[status])})`)));
+      }, status, " ", h("span", { class: "count" }, `(${tallyText(counts[status])})`)));
     })));
 }
 
@@ -89,8 +94,8 @@ function filterForm(ctx, q) {
 export async function render(ctx) {
   const q = query(ctx.params);
   const [page, tally] = await Promise.all([
-    ctx.api.get("/actions", { ...q, limit: ctx.params.get("limit") || 50 }),
-    ctx.api.get("/actions/counts").catch(() => null),
+    ctx.api.get("/actions", { ...q, per_page: ctx.params.get("per_page") || 50 }),
+    ctx.api.get("/counts", ctx.forceRefresh ? { refresh: 1 } : {}).catch(() => null),
   ]);
   const counts = (tally && (tally.counts || tally)) || {};
   const actions = page.actions || [];
@@ -104,8 +109,10 @@ export async function render(ctx) {
     }
     if (!(await ctx.confirm(`Cancel ${ids.length} selected action${ids.length === 1 ? "" : "s"}? Canceled actions do not run.`, `Cancel ${ids.length}`))) return;
     const result = await ctx.api.post("/actions/cancel", { action_ids: ids });
-    const done = (result && (result.canceled || []).length) ?? ids.length;
-    ctx.say(`Canceled ${done} of ${ids.length} action${ids.length === 1 ? "" : "s"}.`);
+    const done = result && typeof result.canceled === "number" ? result.canceled : ids.length;
+    const left = ((result && result.results) || []).filter((r) => !r.canceled)
+      .map((r) => `${r.action_id} is ${r.status}`);
+    ctx.say(`Canceled ${done} of ${ids.length} action${ids.length === 1 ? "" : "s"}.${left.length ? ` Not canceled: ${left.join("; ")}.` : ""}`);
     ctx.refresh();
   }, { id: "bulk-cancel", class: "danger" });
 
@@ -129,12 +136,18 @@ export async function render(ctx) {
   columns.push(
     { label: "Hook", cell: (a) => h("a", { href: ctx.href("action", {}, a.action_id), class: "hook" }, a.hook) },
     { label: "Status", cell: (a) => statusBadge(a.status, isPastDue(a)) },
-    { label: "Args", class: "args", cell: (a) => h("code", { title: abridged(a.args, 500) }, a.args === null && a.args_ref ? "(large: open the action)" : abridged(a.args, 60)) },
+    {
+      label: "Args",
+      class: "args",
+      cell: (a) => (a.args_in_payload_bucket
+        ? h("span", { class: "muted" }, "(large: in the payload bucket)")
+        : h("code", { title: `${a.args}${a.args_truncated ? "…" : ""}` }, abridged(a.args, 60))),
+    },
     { label: "Group", cell: (a) => a.group || "—" },
-    { label: "Recurrence", cell: (a) => recurrenceText(a) },
+    { label: "Recurrence", cell: (a) => recurrenceText(a.recurrence) },
     { label: "Scheduled", cell: (a) => timeEl(a.scheduled_for) },
     { label: "Attempts", class: "number", cell: (a) => `${a.attempts ?? 0}${a.max_attempts ? ` / ${a.max_attempts}` : ""}` },
-    { label: "Last log line", class: "log", cell: (a) => lastLogLine(a) },
+    { label: "Last log line", class: "log", cell: (a) => abridged(logLine(a.last_log), 80) },
     {
       label: "Actions",
       cell: (a) => h("div", { class: "row-actions" },
@@ -156,10 +169,10 @@ export async function render(ctx) {
   const search = page.search || null;
   const notices = [];
   if (q.search && search) {
-    notices.push(h("p", { class: search.complete ? "notice" : "notice warning", id: "search-notice", role: "note" },
-      search.complete
-        ? `Searched all ${count(search.examined)} actions of this filter.`
-        : `The search stopped short: it looked through ${count(search.examined)} actions of this filter, not the whole table. Page on to search further, or narrow the filters.`));
+    notices.push(h("p", { class: search.stopped_short ? "notice warning" : "notice", id: "search-notice", role: "note" },
+      search.stopped_short
+        ? `The search stopped short: it read ${count(search.scanned)} actions of this filter and found ${count(search.matched)}; more remain unsearched. Use "Next page" to search on, or narrow the filters.`
+        : `Searched the whole filtered list${q.cursor ? " from this page on" : ""}: ${count(search.scanned)} actions read, ${count(search.matched)} found.`));
   }
   const next = page.cursor
     ? h("a", { href: ctx.href("actions", { ...q, cursor: page.cursor }), class: "button", id: "next-page", rel: "next" }, "Next page")
@@ -169,8 +182,8 @@ export async function render(ctx) {
   return h("section", { class: "actions-view" },
     h("h1", { tabindex: "-1" }, "Actions"),
     tabs(ctx, q, counts),
-    h("p", { class: "tally", id: "tally-age" }, tally && tally.as_of
-      ? ["Counts as of ", timeEl(tally.as_of), ` (${relative(tally.as_of)}).`]
+    h("p", { class: "tally", id: "tally-age" }, tally && tally.counted_at
+      ? ["Counted ", timeEl(tally.counted_at), ` (${duration(tally.age_seconds)} ago; recounted at most every ${duration(tally.max_age_seconds)}).`]
       : "Counts unavailable."),
     filterForm(ctx, q),
     notices,
@@ -183,4 +196,3 @@ export async function render(ctx) {
     h("nav", { class: "pager", "aria-label": "Pages" }, first, next));
 }
 
-export { refusal };
