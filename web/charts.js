@@ -44,7 +44,11 @@ export function lineChart({ title, series, start, end }) {
   }
   for (let i = 0; i <= 4; i += 1) {
     const ms = t0 + ((t1 - t0) * i) / 4;
-    svg.append(h("svg:text", { x: x(ms), y: HEIGHT - 8, class: "axis-label", "text-anchor": "middle" }, clock(ms)));
+    const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
+    svg.append(h("svg:text", { x: x(ms), y: HEIGHT - 8, class: "axis-label", "text-anchor": anchor }, clock(ms)));
+  }
+  if (!values.length) {
+    svg.append(h("svg:text", { x: WIDTH / 2, y: HEIGHT / 2, class: "no-data", "text-anchor": "middle" }, "No data in this period"));
   }
   series.forEach((s, index) => {
     const points = s.points.map(([at, v]) => `${x(new Date(at).getTime()).toFixed(1)},${y(Number(v)).toFixed(1)}`);
