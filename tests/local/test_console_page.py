@@ -1,0 +1,557 @@
+"""The console page in headless Chromium against the local cloud.
+
+One local cloud and one browser per module: Debian's chromium driven by its chromedriver
+through Selenium (docs/decisions/0065-the-console-page-is-tested-with-selenium.md). The
+page signs in through the local stand-in for Cognito's managed login, as a person does,
+and calls the console API the stack deploys. Every wait is on a condition of the page or
+of the table (``data-ready`` names the screen the page finished drawing), never a sleep.
+Screenshots of each screen go to ``.cache/console/``; axe-core (pinned in package.json,
+injected from node_modules by the test only) checks each screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.cloud import LocalCloud
+from tests.conftest import reset_process_state
+from tests.local.test_cloud import _free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / ".cache" / "console"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TIMEOUT = 30  # seconds a condition may take before the test fails; not a wait
+OPERATOR = ("browser-operator", "Operator-pass-1!", "operators")
+VIEWER = ("browser-viewer", "Viewer-pass-1!", "viewers")
+# What an attacker would put in args and errors; rendered, either would set window.__xss.
+SCRIPT = "<script>window.__xss = 'script'</script>"
+IMAGE = '"><img src=x onerror="window.__xss = \'img\'">'
+MEGABYTE = "m" * 1_000_000
+SCREENS = [
+    ("actions", "#/actions?status=pending"),
+    ("action", None),  # an action's page, filled in by the test
+    ("dead-letters", "#/dead-letters?queue=default"),
+    ("schedules", "#/schedules"),
+    ("webhooks", "#/webhooks"),
+    ("sagas", "#/sagas"),
+    ("health", "#/health"),
+    ("charts", "#/charts"),
+]
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+# --- the local cloud, its users and its actions ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cloud(synthesized) -> Iterator[LocalCloud]:
+    template, _ = synthesized
+    saved = os.environ.get("ACTION_HOOK_MODULES")
+    os.environ["ACTION_HOOK_MODULES"] = "tests.local.local_hooks"
+    local = LocalCloud(
+        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
+    )
+    local.start()
+    try:
+        if local.front.pages is None:
+            pytest.fail("the local cloud serves no console: the stack has no user pool")
+        yield local
+    finally:
+        local.stop()
+        if saved is None:
+            os.environ.pop("ACTION_HOOK_MODULES", None)
+        else:
+            os.environ["ACTION_HOOK_MODULES"] = saved
+
+
+@pytest.fixture(scope="module")
+def users(cloud) -> dict[str, tuple[str, str]]:
+    """A signed-in operator and viewer of this test's own, in the stack's user pool."""
+    pool = cloud.front.pages.user_pool_id
+    cognito = boto3.client("cognito-idp")
+    groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool)["Groups"]}
+    for username, password, group in (OPERATOR, VIEWER):
+        assert group in groups, f"the stack's user pool has no {group} group"
+        cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=password, Permanent=True
+        )
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
+    return {"operator": OPERATOR[:2], "viewer": VIEWER[:2]}
+
+
+@contextlib.contextmanager
+def _as_the_stack(cloud) -> Iterator[Any]:
+    """``functions.actions`` in this process, configured as the stack's functions are."""
+    environment = next(
+        f.environment
+        for f in cloud.deployment.functions.values()
+        if "JOB_QUEUES" in f.environment and "PAYLOAD_BUCKET_NAME" in f.environment
+    )
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update({k: v for k, v in environment.items() if k not in ("AWS_REGION",)})
+    reset_process_state()
+    try:
+        from functions import actions
+
+        yield actions
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_process_state()
+
+
+class Data:
+    """The actions each test works on, made once through the Python API."""
+
+    listed: list[str]
+    run: str
+    cancel: str
+    bulk: list[str]
+    refused: str
+    inline_xss: str
+    large_xss: str
+    failed: str
+
+
+@pytest.fixture(scope="module")
+def data(cloud) -> Data:
+    made = Data()
+    later = datetime.now(UTC) + timedelta(days=1)
+    with _as_the_stack(cloud) as actions:
+
+        def single(hook: str, args: Any, group: str, minutes: int = 0) -> str:
+            return actions.schedule_single_action(
+                later + timedelta(minutes=minutes), hook, args, group=group
+            )
+
+        made.listed = [single("local_tick", {"n": n}, "console-list", n) for n in range(60)]
+        made.run = single("local_tick", {"n": "run"}, "console-run")
+        made.cancel = single("local_tick", {"n": "cancel"}, "console-cancel")
+        made.bulk = [single("local_tick", {"n": f"bulk{n}"}, "console-bulk") for n in range(2)]
+        made.refused = single("local_tick", {"n": "refused"}, "console-refused")
+        made.inline_xss = single("local_tick", {"script": SCRIPT, "image": IMAGE}, "console-xss")
+        made.large_xss = single(
+            "local_tick", {"script": SCRIPT, "image": IMAGE, "big": MEGABYTE}, "console-xss", 1
+        )
+        made.failed = actions.enqueue_async_action(
+            "local_fail", {"error": SCRIPT + IMAGE + MEGABYTE}, group="console-failed"
+        )
+    _wait_for(lambda: _status(cloud, made.failed) == "failed", "the failing action to fail")
+    return made
+
+
+def _item(cloud, action_id: str) -> dict[str, Any]:
+    table = cloud.deployment.outputs["ActionsTableName"]
+    found = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"action_id": {"S": action_id}}, ConsistentRead=True
+    )
+    return found.get("Item", {})
+
+
+def _status(cloud, action_id: str) -> str:
+    return _item(cloud, action_id).get("status", {}).get("S", "")
+
+
+def _wait_for(condition: Callable[[], Any], what: str) -> Any:
+    """Polls a condition of the cloud (WebDriverWait's loop, without a browser)."""
+    try:
+        return WebDriverWait(None, TIMEOUT, poll_frequency=0.2).until(lambda _: condition())
+    except TimeoutException:
+        pytest.fail(f"waited {TIMEOUT} s for {what}")
+
+
+# --- the browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.fail(
+            "the console's browser tests need Debian's chromium and chromedriver: "
+            "`make browser` installs them (apt-get install -y chromium chromium-driver)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # as root in CI
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--lang=en-US",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver.set_script_timeout(TIMEOUT)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+class Page:
+    """The console in the browser: sign in, go to a screen, wait for it, act on it."""
+
+    def __init__(self, driver: WebDriver, cloud: LocalCloud) -> None:
+        self.driver = driver
+        self.url = cloud.console_url
+
+    def wait(self, condition: Callable[[WebDriver], Any], what: str) -> Any:
+        try:
+            return WebDriverWait(self.driver, TIMEOUT).until(condition)
+        except TimeoutException:
+            status = self.driver.execute_script(
+                "return (document.getElementById('status') || {}).textContent"
+            )
+            pytest.fail(f"waited {TIMEOUT} s for {what}; the page says: {status!r}")
+
+    def ready(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready") or ""
+
+    def renders(self) -> int:
+        body = self.driver.find_element(By.TAG_NAME, "body")
+        return int(body.get_attribute("data-renders") or 0)
+
+    def sign_in(self, username: str, password: str, hash_: str = "#/actions") -> None:
+        self.driver.get(self.url + hash_)
+        self.driver.execute_script(
+            "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
+        )
+        self.wait(
+            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
+            and self.ready() == "signin",
+            "the sign-in screen",
+        )
+        self.driver.find_element(By.ID, "sign-in").click()
+        self.wait(lambda d: d.find_elements(By.ID, "username"), "the managed login's form")
+        self.driver.find_element(By.ID, "username").send_keys(username)
+        self.driver.find_element(By.ID, "password").send_keys(password)
+        self.driver.find_element(By.ID, "signin").click()
+        self.wait(lambda d: self.ready() not in ("", "signin"), "the first screen after sign-in")
+
+    def go(self, hash_: str, view: str) -> None:
+        """Goes to ``hash_`` and waits until the page has drawn ``view`` from it."""
+        before = self.renders()
+        if self.driver.execute_script("return location.hash") == hash_:
+            self.driver.find_element(By.ID, "refresh").click()
+        else:
+            self.driver.execute_script("location.hash = arguments[0]", hash_)
+        self.wait(lambda d: self.renders() > before and self.ready() == view, f"the {view} screen")
+
+    def refresh(self, view: str) -> None:
+        before = self.renders()
+        self.driver.find_element(By.ID, "refresh").click()
+        self.wait(lambda d: self.renders() > before and self.ready() == view, f"{view} again")
+
+    def confirm(self, expected: str) -> str:
+        dialog = self.wait(
+            lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is not None
+            and d.find_element(By.ID, "confirm"),
+            "the confirmation",
+        )
+        text = dialog.find_element(By.ID, "confirm-text").text
+        assert expected in text
+        dialog.find_element(By.ID, "confirm-ok").click()
+        return text
+
+    def status_says(self, text: str) -> str:
+        return self.wait(
+            lambda d: text in d.find_element(By.ID, "status").text
+            and d.find_element(By.ID, "status").text,
+            f"the status line to say {text!r}",
+        )
+
+    def row(self, action_id: str) -> WebElement:
+        return self.driver.find_element(By.CSS_SELECTOR, f'tr[data-id="{action_id}"]')
+
+    def token(self) -> str:
+        return self.driver.execute_script(
+            "return JSON.parse(sessionStorage.getItem('console.tokens')).id_token"
+        )
+
+    def shoot(self, name: str) -> None:
+        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+    def axe(self) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations on the screen as it is."""
+        if not self.driver.execute_script("return typeof window.axe === 'object'"):
+            self.driver.execute_script(AXE.read_text())
+        violations = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document).then((r) => done(r.violations), (e) => done([{id: String(e)}]));"
+        )
+        return [
+            {"id": v["id"], "impact": v.get("impact"), "help": v.get("help"),
+             "nodes": [n["target"] for n in v.get("nodes", [])][:3]}  # fmt: skip
+            for v in violations
+            if v.get("impact") in ("serious", "critical", None)
+        ]
+
+
+@pytest.fixture(scope="module")
+def page(browser, cloud) -> Page:
+    return Page(browser, cloud)
+
+
+@pytest.fixture
+def operator(page, users) -> Page:
+    page.sign_in(*users["operator"])
+    return page
+
+
+@pytest.fixture
+def viewer(page, users) -> Page:
+    page.sign_in(*users["viewer"])
+    return page
+
+
+def _api(cloud, method: str, path: str, token: str | None) -> tuple[int, dict[str, Any]]:
+    url = f"http://127.0.0.1:{cloud.front.port}/console/api{path}"
+    headers = {"Authorization": token} if token else {}
+    body = b"{}" if method == "POST" else None
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+# --- the tests ---------------------------------------------------------------------------
+
+
+def test_the_page_goes_out_with_a_strict_policy_and_no_token_in_the_url(cloud, operator):
+    with urllib.request.urlopen(cloud.console_url, timeout=10) as response:  # noqa: S310
+        policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "script-src 'self'" in policy
+    # Signed in: the one-time code is gone from the URL, and no token ever was in it.
+    url = operator.driver.current_url
+    assert "code=" not in url and "token" not in url
+    assert operator.token().count(".") == 2
+    assert operator.driver.find_element(By.ID, "user").text.startswith(OPERATOR[0])
+    errors = [e for e in operator.driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [e for e in errors if "Content Security Policy" in e["message"]], errors
+
+
+def test_filter_and_page_the_list_with_the_state_in_the_url(operator, data):
+    operator.go("#/actions?status=pending&group=console-list", "actions")
+    rows = operator.driver.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")
+    assert [r.get_attribute("data-id") for r in rows] == data.listed[:50]  # soonest first
+    assert "console-list" in operator.driver.current_url  # a link shares the filtered list
+    # The next page, by its cursor, has the other ten.
+    operator.driver.find_element(By.ID, "next-page").click()
+    operator.wait(lambda d: "cursor=" in d.current_url and operator.ready() == "actions", "page 2")
+    operator.wait(
+        lambda d: [r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")]
+        == data.listed[50:],
+        "the second page's ten",
+    )  # fmt: skip
+    assert not operator.driver.find_elements(By.ID, "next-page")
+    # Latest first, through the form, with exact args.
+    operator.go("#/actions?status=pending&group=console-list", "actions")
+    form = operator.driver.find_element(By.ID, "filters")
+    form.find_element(By.ID, "filter-args").send_keys('{"n": 7}')
+    form.find_element(By.ID, "apply-filters").click()
+    operator.wait(lambda d: "args=" in d.current_url and operator.ready() == "actions", "args")
+    operator.wait(
+        lambda d: [r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")]
+        == [data.listed[7]],
+        "the one action with those args",
+    )  # fmt: skip
+    operator.go("#/actions?status=pending&group=console-list&order=desc", "actions")
+    first = operator.driver.find_element(By.CSS_SELECTOR, "tbody tr[data-id]")
+    assert first.get_attribute("data-id") == data.listed[-1]
+    # The tabs show counts and the tally's age.
+    tab = operator.driver.find_element(By.ID, "tab-pending").text
+    assert tab.startswith("pending (") and tab != "pending (—)"
+    assert "Counted" in operator.driver.find_element(By.ID, "tally-age").text
+    # A search within the filtered list says how far it went.
+    operator.go("#/actions?status=pending&group=console-list&search=nothing-has-this", "actions")
+    notice = operator.driver.find_element(By.ID, "search-notice").text
+    assert "Searched the whole filtered list" in notice or "stopped short" in notice
+
+
+def test_a_time_is_local_with_utc_on_hover(operator, data):
+    operator.go(f"#/actions?status=pending&group=console-run", "actions")
+    cell = operator.row(data.run).find_element(By.TAG_NAME, "time")
+    assert cell.get_attribute("title").endswith("(UTC)")
+    assert cell.get_attribute("datetime")
+
+
+def test_open_an_action_and_run_it_now(operator, cloud, data):
+    operator.go("#/actions?status=pending&group=console-run", "actions")
+    operator.row(data.run).find_element(By.CSS_SELECTOR, "a.hook").click()
+    operator.wait(lambda d: operator.ready() == "action", "the action's page")
+    assert data.run in operator.driver.find_element(By.CSS_SELECTOR, "dl.facts").text
+    assert operator.driver.find_elements(By.CSS_SELECTOR, "#log li")  # the timeline
+    operator.driver.find_element(By.ID, "run-now").click()
+    operator.confirm("now?")
+    operator.status_says("Sent local_tick")
+    _wait_for(lambda: _status(cloud, data.run) == "complete", "the action run now to complete")
+    operator.refresh("action")
+    log = operator.driver.find_element(By.ID, "log").text
+    assert "run now by browser-operator" in log
+
+
+def test_cancel_one_and_bulk_cancel(operator, cloud, data):
+    operator.go("#/actions?status=pending&group=console-cancel", "actions")
+    operator.row(data.cancel).find_element(By.CSS_SELECTOR, "button.cancel").click()
+    operator.confirm("Cancel local_tick")
+    operator.status_says("Canceled local_tick")
+    assert _status(cloud, data.cancel) == "canceled"
+    assert "canceled by browser-operator" in json.dumps(_item(cloud, data.cancel))
+    operator.go("#/actions?status=pending&group=console-bulk", "actions")
+    for action_id in data.bulk:
+        operator.row(action_id).find_element(By.CSS_SELECTOR, "input.row-select").click()
+    operator.driver.find_element(By.ID, "bulk-cancel").click()
+    operator.confirm("Cancel 2 selected actions?")
+    operator.status_says("Canceled 2 of 2")
+    assert [_status(cloud, a) for a in data.bulk] == ["canceled", "canceled"]
+
+
+def test_a_dismissed_confirmation_changes_nothing(operator, cloud, data):
+    operator.go("#/actions?status=pending&group=console-refused", "actions")
+    operator.row(data.refused).find_element(By.CSS_SELECTOR, "button.cancel").click()
+    operator.wait(lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is not None, "dialog")
+    operator.driver.find_element(By.ID, "confirm-cancel").click()
+    operator.wait(lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is None, "closed")
+    assert _status(cloud, data.refused) == "pending"
+
+
+def test_redrive_a_dead_letter(operator, cloud, data):
+    operator.go("#/dead-letters?queue=default", "dead-letters")
+    row = operator.wait(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-action="{data.failed}"]'),
+        "the failed action's dead letter",
+    )
+    assert "local_fail" in row.text
+    row.find_element(By.CSS_SELECTOR, "button.redrive-one").click()
+    operator.confirm("Move this dead letter")
+    operator.status_says("1 moved")
+    _wait_for(
+        lambda: "redriven by browser-operator" in json.dumps(_item(cloud, data.failed)),
+        "the redrive in the action's log",
+    )
+
+
+def test_a_viewer_sees_no_mutation_and_the_api_refuses_one(viewer, cloud, data):
+    viewer.go("#/actions?status=pending&group=console-refused", "actions")
+    row = viewer.row(data.refused)
+    cancel = row.find_element(By.CSS_SELECTOR, "button.cancel")
+    assert not cancel.is_enabled() and "Operators only" in cancel.get_attribute("title")
+    assert not viewer.driver.find_elements(By.ID, "bulk-cancel")
+    assert not row.find_elements(By.CSS_SELECTOR, "input.row-select")
+    # Enabled by hand, the button's request is refused by the API, and the page says so.
+    viewer.driver.execute_script("arguments[0].disabled = false", cancel)
+    cancel.click()
+    viewer.confirm("Cancel local_tick")
+    viewer.status_says("Refused")
+    assert _status(cloud, data.refused) == "pending"
+    # And straight to the API with the viewer's own token.
+    token = viewer.token()
+    assert _api(cloud, "GET", "/actions?status=pending", token)[0] == 200
+    for path in (f"/actions/{data.refused}/cancel", f"/actions/{data.refused}/run"):
+        status, body = _api(cloud, "POST", path, token)
+        assert (status, body.get("error")) == (403, "forbidden")
+    assert _api(cloud, "POST", f"/actions/{data.refused}/cancel", None)[0] == 401
+    assert _status(cloud, data.refused) == "pending"
+
+
+def test_args_and_errors_are_text_however_hostile_or_large(operator, data):
+    def harmless() -> None:
+        driver = operator.driver
+        assert driver.execute_script("return window.__xss") is None
+        assert not driver.find_elements(By.CSS_SELECTOR, "main img, main script")
+
+    operator.go("#/actions?status=pending&group=console-xss", "actions")
+    assert SCRIPT[:40] in operator.row(data.inline_xss).text
+    harmless()
+    operator.go(f"#/action/{data.inline_xss}", "action")
+    text = operator.driver.find_element(By.CSS_SELECTOR, "pre.json").text
+    assert SCRIPT in text and "onerror" in text
+    harmless()
+    # A megabyte of args comes from the payload bucket on demand, and is text too.
+    operator.go(f"#/action/{data.large_xss}", "action")
+    operator.driver.find_element(By.ID, "load-args").click()
+    pre = operator.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#args-holder pre.json"), "args")
+    size = operator.driver.execute_script("return arguments[0].textContent.length", pre)
+    assert size > len(MEGABYTE)
+    harmless()
+    # The failed action's error (a megabyte, cut by the runtime) and log lines.
+    operator.go(f"#/action/{data.failed}", "action")
+    error = operator.driver.find_element(By.ID, "last-error").text
+    assert error.startswith(SCRIPT + IMAGE[:10])
+    assert SCRIPT in operator.driver.find_element(By.ID, "log").text
+    harmless()
+    operator.shoot("action-hostile")
+
+
+def test_the_charts_draw_what_the_api_answers(operator, cloud):
+    operator.go("#/charts?hours=1", "charts")
+    figures = operator.driver.find_elements(By.CSS_SELECTOR, "figure.chart-figure svg.chart")
+    assert len(figures) >= 4
+    answered = _api(cloud, "GET", "/charts?hours=1", operator.token())[1]
+    points = sum(len(s["points"]) for s in answered["series"])
+    # A point is a dot; the numbers are in a table too (one row a point).
+    dots = operator.driver.find_elements(By.CSS_SELECTOR, "svg.chart circle.dot")
+    assert abs(len(dots) - points) <= 2  # the API may gain a minute between the two reads
+    titles = [f.find_element(By.TAG_NAME, "title").get_attribute("textContent") for f in figures]
+    assert "Actions completed and failed per minute" in titles
+
+
+def test_health_shows_the_report(operator):
+    operator.go("#/health", "health")
+    assert operator.driver.find_element(By.ID, "health-state").text in ("Healthy", "Not healthy")
+
+
+@pytest.mark.parametrize(("view", "hash_"), SCREENS, ids=[s[0] for s in SCREENS])
+def test_each_screen_passes_axe_and_is_saved(operator, data, view, hash_):
+    operator.go(hash_ or f"#/action/{data.failed}", view)
+    operator.shoot(view)
+    assert operator.axe() == []
+
+
+def test_the_sign_in_screen_passes_axe(page, users):
+    page.driver.get(page.url)
+    page.driver.execute_script(
+        "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
+    )
+    page.wait(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
+        and page.ready() == "signin",
+        "the sign-in screen",
+    )
+    page.shoot("signin")
+    assert page.axe() == []
+
+
+def test_the_keyboard_reaches_the_screens(operator):
+    operator.go("#/actions?status=pending", "actions")
+    link = operator.driver.find_element(By.CSS_SELECTOR, '#nav a[data-view="dead-letters"]')
+    link.send_keys("\n")  # Enter on a focused link
+    operator.wait(lambda d: operator.ready() == "dead-letters", "dead letters by keyboard")
+    focused = operator.driver.switch_to.active_element
+    assert focused.tag_name == "h1"  # focus moves to the new screen's heading
