@@ -14,12 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,10 +27,14 @@ from infra.local.cloud import LocalCloud
 from tests.conftest import reset_process_state
 from tests.local.test_cloud import _free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / ".cache" / "console"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TIMEOUT = 30  # seconds a condition may take before the test fails; not a wait
+pytest.importorskip("selenium")
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.local.console_browser import TIMEOUT, BrowserMissing, Page, chrome
+
 OPERATOR = ("browser-operator", "Operator-pass-1!", "operators")
 VIEWER = ("browser-viewer", "Viewer-pass-1!", "viewers")
 # What an attacker would put in args and errors; rendered, either would set window.__xss.
@@ -49,14 +51,6 @@ SCREENS = [
     ("health", "#/health"),
     ("charts", "#/charts"),
 ]
-
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 # --- the local cloud, its users and its actions ------------------------------------------
 
@@ -187,132 +181,17 @@ def _wait_for(condition: Callable[[], Any], what: str) -> Any:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not chromedriver:
-        pytest.fail(
-            "the console's browser tests need Debian's chromium and chromedriver: "
-            "`make browser` installs them (apt-get install -y chromium chromium-driver)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # as root in CI
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.set_script_timeout(TIMEOUT)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        driver = chrome()
+    except BrowserMissing as missing:
+        pytest.fail(str(missing))
     yield driver
     driver.quit()
 
 
-class Page:
-    """The console in the browser: sign in, go to a screen, wait for it, act on it."""
-
-    def __init__(self, driver: WebDriver, cloud: LocalCloud) -> None:
-        self.driver = driver
-        self.url = cloud.console_url
-
-    def wait(self, condition: Callable[[WebDriver], Any], what: str) -> Any:
-        try:
-            return WebDriverWait(self.driver, TIMEOUT).until(condition)
-        except TimeoutException:
-            status = self.driver.execute_script(
-                "return (document.getElementById('status') || {}).textContent"
-            )
-            pytest.fail(f"waited {TIMEOUT} s for {what}; the page says: {status!r}")
-
-    def ready(self) -> str:
-        return self.driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready") or ""
-
-    def renders(self) -> int:
-        body = self.driver.find_element(By.TAG_NAME, "body")
-        return int(body.get_attribute("data-renders") or 0)
-
-    def sign_in(self, username: str, password: str, hash_: str = "#/actions") -> None:
-        self.driver.get(self.url + hash_)
-        self.driver.execute_script(
-            "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
-        )
-        self.wait(
-            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
-            and self.ready() == "signin",
-            "the sign-in screen",
-        )
-        self.driver.find_element(By.ID, "sign-in").click()
-        self.wait(lambda d: d.find_elements(By.ID, "username"), "the managed login's form")
-        self.driver.find_element(By.ID, "username").send_keys(username)
-        self.driver.find_element(By.ID, "password").send_keys(password)
-        self.driver.find_element(By.ID, "signin").click()
-        self.wait(lambda d: self.ready() not in ("", "signin"), "the first screen after sign-in")
-
-    def go(self, hash_: str, view: str) -> None:
-        """Goes to ``hash_`` and waits until the page has drawn ``view`` from it."""
-        before = self.renders()
-        if self.driver.execute_script("return location.hash") == hash_:
-            self.driver.find_element(By.ID, "refresh").click()
-        else:
-            self.driver.execute_script("location.hash = arguments[0]", hash_)
-        self.wait(lambda d: self.renders() > before and self.ready() == view, f"the {view} screen")
-
-    def refresh(self, view: str) -> None:
-        before = self.renders()
-        self.driver.find_element(By.ID, "refresh").click()
-        self.wait(lambda d: self.renders() > before and self.ready() == view, f"{view} again")
-
-    def confirm(self, expected: str) -> str:
-        dialog = self.wait(
-            lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is not None
-            and d.find_element(By.ID, "confirm"),
-            "the confirmation",
-        )
-        text = dialog.find_element(By.ID, "confirm-text").text
-        assert expected in text
-        dialog.find_element(By.ID, "confirm-ok").click()
-        return text
-
-    def status_says(self, text: str) -> str:
-        return self.wait(
-            lambda d: text in d.find_element(By.ID, "status").text
-            and d.find_element(By.ID, "status").text,
-            f"the status line to say {text!r}",
-        )
-
-    def row(self, action_id: str) -> WebElement:
-        return self.driver.find_element(By.CSS_SELECTOR, f'tr[data-id="{action_id}"]')
-
-    def token(self) -> str:
-        return self.driver.execute_script(
-            "return JSON.parse(sessionStorage.getItem('console.tokens')).id_token"
-        )
-
-    def shoot(self, name: str) -> None:
-        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
-
-    def axe(self) -> list[dict[str, Any]]:
-        """axe-core's serious and critical violations on the screen as it is."""
-        if not self.driver.execute_script("return typeof window.axe === 'object'"):
-            self.driver.execute_script(AXE.read_text())
-        violations = self.driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(document).then((r) => done(r.violations), (e) => done([{id: String(e)}]));"
-        )
-        return [
-            {"id": v["id"], "impact": v.get("impact"), "help": v.get("help"),
-             "nodes": [n["target"] for n in v.get("nodes", [])][:3]}  # fmt: skip
-            for v in violations
-            if v.get("impact") in ("serious", "critical", None)
-        ]
-
-
 @pytest.fixture(scope="module")
 def page(browser, cloud) -> Page:
-    return Page(browser, cloud)
+    return Page(browser, cloud.console_url)
 
 
 @pytest.fixture
@@ -331,7 +210,7 @@ def _api(cloud, method: str, path: str, token: str | None) -> tuple[int, dict[st
     url = f"http://127.0.0.1:{cloud.front.port}/console/api{path}"
     headers = {"Authorization": token} if token else {}
     body = b"{}" if method == "POST" else None
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             return response.status, json.loads(response.read())
@@ -358,17 +237,12 @@ def test_the_page_goes_out_with_a_strict_policy_and_no_token_in_the_url(cloud, o
 
 def test_filter_and_page_the_list_with_the_state_in_the_url(operator, data):
     operator.go("#/actions?status=pending&group=console-list", "actions")
-    rows = operator.driver.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")
-    assert [r.get_attribute("data-id") for r in rows] == data.listed[:50]  # soonest first
+    assert operator.row_ids() == data.listed[:50]  # soonest first
     assert "console-list" in operator.driver.current_url  # a link shares the filtered list
     # The next page, by its cursor, has the other ten.
     operator.driver.find_element(By.ID, "next-page").click()
     operator.wait(lambda d: "cursor=" in d.current_url and operator.ready() == "actions", "page 2")
-    operator.wait(
-        lambda d: [r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")]
-        == data.listed[50:],
-        "the second page's ten",
-    )  # fmt: skip
+    operator.wait(lambda d: operator.row_ids() == data.listed[50:], "the second page's ten")
     assert not operator.driver.find_elements(By.ID, "next-page")
     # Latest first, through the form, with exact args.
     operator.go("#/actions?status=pending&group=console-list", "actions")
@@ -377,10 +251,8 @@ def test_filter_and_page_the_list_with_the_state_in_the_url(operator, data):
     form.find_element(By.ID, "apply-filters").click()
     operator.wait(lambda d: "args=" in d.current_url and operator.ready() == "actions", "args")
     operator.wait(
-        lambda d: [r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "tbody tr[data-id]")]
-        == [data.listed[7]],
-        "the one action with those args",
-    )  # fmt: skip
+        lambda d: operator.row_ids() == [data.listed[7]], "the one action with those args"
+    )
     operator.go("#/actions?status=pending&group=console-list&order=desc", "actions")
     first = operator.driver.find_element(By.CSS_SELECTOR, "tbody tr[data-id]")
     assert first.get_attribute("data-id") == data.listed[-1]
@@ -395,7 +267,7 @@ def test_filter_and_page_the_list_with_the_state_in_the_url(operator, data):
 
 
 def test_a_time_is_local_with_utc_on_hover(operator, data):
-    operator.go(f"#/actions?status=pending&group=console-run", "actions")
+    operator.go("#/actions?status=pending&group=console-run", "actions")
     cell = operator.row(data.run).find_element(By.TAG_NAME, "time")
     assert cell.get_attribute("title").endswith("(UTC)")
     assert cell.get_attribute("datetime")
@@ -435,9 +307,9 @@ def test_cancel_one_and_bulk_cancel(operator, cloud, data):
 def test_a_dismissed_confirmation_changes_nothing(operator, cloud, data):
     operator.go("#/actions?status=pending&group=console-refused", "actions")
     operator.row(data.refused).find_element(By.CSS_SELECTOR, "button.cancel").click()
-    operator.wait(lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is not None, "dialog")
+    operator.wait(lambda d: operator.dialog_open(), "the confirmation")
     operator.driver.find_element(By.ID, "confirm-cancel").click()
-    operator.wait(lambda d: d.find_element(By.ID, "confirm").get_attribute("open") is None, "closed")
+    operator.wait(lambda d: not operator.dialog_open(), "the confirmation to close")
     assert _status(cloud, data.refused) == "pending"
 
 
@@ -540,8 +412,10 @@ def test_the_sign_in_screen_passes_axe(page, users):
         "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
     )
     page.wait(
-        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
-        and page.ready() == "signin",
+        lambda d: (
+            d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
+            and page.ready() == "signin"
+        ),
         "the sign-in screen",
     )
     page.shoot("signin")
