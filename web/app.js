@@ -99,6 +99,7 @@ async function render({ focus = true, force = false } = {}) {
   if (focus && heading) heading.focus({ preventScroll: true });
   document.body.dataset.ready = current.view;
   document.body.dataset.renders = String(mine);
+  document.body.dataset.readyAt = String(Math.round(performance.now())); // ms since navigation
   const every = module.refreshSeconds;
   if (every) timer = setTimeout(() => render({ focus: false }), every * 1000);
 }
