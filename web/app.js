@@ -88,6 +88,7 @@ async function render({ focus = true, force = false } = {}) {
   try {
     node = await module.render({ ...ctx, ...current, forceRefresh: force });
   } catch (error) {
+    if (error.status === 401) return; // signed out: the sign-in screen is showing
     node = h("section", { class: "error-view" },
       h("h1", { tabindex: "-1" }, "Could not load this screen"),
       h("p", { role: "alert", class: "error" }, error.message || String(error)));
