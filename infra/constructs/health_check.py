@@ -68,6 +68,11 @@ class HealthCheck(Construct):
         self.settings_output = stack.to_json_string(
             {**thresholds, "HEALTH_DEAD_LETTER_QUEUES": dead_letter_urls}
         )
+        # The HEALTH_* variables: the console's API makes the same report with them.
+        self.environment = {
+            **thresholds,
+            "HEALTH_DEAD_LETTER_QUEUES": stack.to_json_string(dead_letter_urls),
+        }
         self.handler = PythonFunction(
             self,
             "Function",

@@ -200,7 +200,7 @@ def test_an_unknown_action_is_404(console):
 def test_the_logs_insights_link_names_the_correlation_id(console, ran, monkeypatch):
     from functions import settings
 
-    monkeypatch.setenv("CONSOLE_LOG_GROUPS", "/aws/lambda/worker,/aws/lambda/webhook")
+    monkeypatch.setenv("CONSOLE_LOG_GROUPS", '["/aws/lambda/worker", "/aws/lambda/webhook"]')
     settings.reset()
     action_id = actions.schedule_single_action(_later(), HOOK, {})
     url = console.get(f"/actions/{action_id}").body["logs_insights_url"]

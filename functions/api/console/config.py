@@ -1,6 +1,6 @@
 """The console API's settings, from the environment the stack sets.
 
-``CONSOLE_LOG_GROUPS`` (a comma-separated list of the functions' log group names, for the
+``CONSOLE_LOG_GROUPS`` (a JSON list of the functions' log group names, for the
 Logs Insights link; empty locally), ``ORDER_SAGA_ARN`` (the sagas listed),
 ``POWERTOOLS_METRICS_NAMESPACE`` (where the metrics the charts read are),
 ``CONSOLE_TALLY_SECONDS`` (how old the tab counts may be before a view counts again),
@@ -20,14 +20,14 @@ from functions.settings import EnvSettings, cached
 
 
 class ConsoleSettings(EnvSettings):
-    log_groups: str = Field(default="", alias="CONSOLE_LOG_GROUPS")
+    log_groups: list[str] = Field(default_factory=list, alias="CONSOLE_LOG_GROUPS")
     order_saga_arn: str = Field(default="", alias="ORDER_SAGA_ARN")
     namespace: str = Field(default="ActionScheduler", alias="POWERTOOLS_METRICS_NAMESPACE")
     tally_seconds: int = Field(default=60, ge=5, alias="CONSOLE_TALLY_SECONDS")
     region: str = Field(default="", alias="AWS_REGION")
     webhook_schemes: dict[str, str] = Field(default_factory=dict, alias="CONSOLE_WEBHOOK_SOURCES")
 
-    @field_validator("webhook_schemes", mode="before")
+    @field_validator("webhook_schemes", "log_groups", mode="before")
     @classmethod
     def _json(cls, raw: Any) -> Any:
         return json.loads(raw) if isinstance(raw, str) else raw
@@ -38,7 +38,7 @@ class ConsoleSettings(EnvSettings):
 
     @property
     def log_group_names(self) -> list[str]:
-        return [name for name in self.log_groups.split(",") if name]
+        return [name for name in self.log_groups if name]
 
 
 settings = cached(ConsoleSettings)
