@@ -98,13 +98,13 @@ class ConsoleFront:
     @classmethod
     def for_stack(cls, outputs: dict[str, str], *, region: str) -> ConsoleFront | None:
         """The front for the deployed stack's console user pool (moto's), or None without
-        one. The pool and its client come from the stack's outputs when it names them
-        (``...UserPoolId``, ``...ClientId``), else they are the only ones moto holds."""
+        one. The pool and its client come from the stack's outputs (``ConsoleUserPoolId``,
+        ``ConsoleClientId``), else they are the first ones moto holds."""
         import boto3
 
         cognito = boto3.client("cognito-idp", region_name=region)
-        pool = next((v for k, v in outputs.items() if k.endswith("UserPoolId")), None)
-        client = next((v for k, v in outputs.items() if k.endswith("ClientId")), None)
+        pool = outputs.get("ConsoleUserPoolId")
+        client = outputs.get("ConsoleClientId")
         if pool is None:
             pools = cognito.list_user_pools(MaxResults=10)["UserPools"]
             if not pools:
