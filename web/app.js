@@ -159,7 +159,10 @@ async function boot() {
     signOutButton);
   document.getElementById("nav").hidden = false;
   document.body.dataset.role = canOperate ? "operator" : "viewer";
-  window.addEventListener("hashchange", () => render());
+  window.addEventListener("hashchange", () => {
+    say(""); // what was said was about the screen being left
+    render();
+  });
   await render({ focus: false });
 }
 

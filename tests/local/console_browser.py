@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -68,7 +68,11 @@ class Page:
 
     def wait(self, condition: Callable[[WebDriver], Any], what: str) -> Any:
         try:
-            return WebDriverWait(self.driver, TIMEOUT).until(condition)
+            # A condition may read an element of the document just replaced by a
+            # navigation: it is asked again.
+            return WebDriverWait(
+                self.driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+            ).until(condition)
         except TimeoutException:
             status = self.driver.execute_script(
                 "return (document.getElementById('status') || {}).textContent"
@@ -76,30 +80,36 @@ class Page:
             raise Failed(f"waited {TIMEOUT} s for {what}; the page says: {status!r}") from None
 
     def ready(self) -> str:
-        return self.driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready") or ""
+        """The screen the page last finished drawing ("" while it loads)."""
+        script = "return (document.body && document.body.dataset.ready) || ''"
+        return str(self.driver.execute_script(script))
 
     def renders(self) -> int:
-        body = self.driver.find_element(By.TAG_NAME, "body")
-        return int(body.get_attribute("data-renders") or 0)
+        script = "return (document.body && document.body.dataset.renders) || 0"
+        return int(self.driver.execute_script(script))
 
     def sign_in(self, username: str, password: str, hash_: str = "#/actions") -> None:
-        self.driver.get(self.url + hash_)
-        self.driver.execute_script(
-            "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
-        )
-        self.wait(
-            lambda d: (
-                d.find_element(By.TAG_NAME, "body").get_attribute("data-stale") is None
-                and self.ready() == "signin"
-            ),
-            "the sign-in screen",
-        )
+        self.signed_out(hash_)
         self.driver.find_element(By.ID, "sign-in").click()
         self.wait(lambda d: d.find_elements(By.ID, "username"), "the managed login's form")
         self.driver.find_element(By.ID, "username").send_keys(username)
         self.driver.find_element(By.ID, "password").send_keys(password)
         self.driver.find_element(By.ID, "signin").click()
         self.wait(lambda d: self.ready() not in ("", "signin"), "the first screen after sign-in")
+
+    def signed_out(self, hash_: str = "") -> None:
+        """The page afresh, with no tokens: its sign-in screen."""
+        self.driver.get(self.url + hash_)
+        self.driver.execute_script(
+            "sessionStorage.clear(); document.body.dataset.stale = '1'; location.reload()"
+        )
+        self.wait(
+            lambda d: (
+                d.execute_script("return !!document.body && !document.body.dataset.stale")
+                and self.ready() == "signin"
+            ),
+            "the sign-in screen",
+        )
 
     def go(self, hash_: str, view: str) -> None:
         """Goes to ``hash_`` and waits until the page has drawn ``view`` from it."""

@@ -156,13 +156,13 @@ export async function render(ctx) {
           await ctx.api.post(`/actions/${encodeURIComponent(a.action_id)}/run`);
           ctx.say(`Sent ${a.hook} (${a.action_id}) to its queue.`);
           ctx.refresh();
-        }, { class: "run-now", "aria-label": `Run ${a.hook} ${a.action_id} now` }) : null,
+        }, { class: "run-now", "aria-label": `Run now: ${a.hook} ${a.action_id}` }) : null,
         a.status === "pending" ? operatorButton(ctx, "Cancel", async () => {
           if (!(await ctx.confirm(`Cancel ${a.hook} (${a.action_id})?${a.recurrence ? " All its future runs are canceled." : ""}`, "Cancel action"))) return;
           await ctx.api.post(`/actions/${encodeURIComponent(a.action_id)}/cancel`);
           ctx.say(`Canceled ${a.hook} (${a.action_id}).`);
           ctx.refresh();
-        }, { class: "cancel danger", "aria-label": `Cancel ${a.hook} ${a.action_id}` }) : null),
+        }, { class: "cancel danger", "aria-label": `Cancel: ${a.hook} ${a.action_id}` }) : null),
     },
   );
 

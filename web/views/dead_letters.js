@@ -75,7 +75,7 @@ export async function render(ctx) {
         { label: "Age", cell: (m) => h("span", { title: m.sent_at || "" }, duration(m.age_seconds)) },
         { label: "Sent", cell: (m) => timeEl(m.sent_at) },
         { label: "Redrive", cell: (m) => operatorButton(ctx, "Redrive", () => redrive(ctx, queue, { message_id: m.message_id }, `this dead letter (${m.hook || m.message_id})`),
-          { class: "redrive-one", "aria-label": `Redrive ${m.hook || ""} ${m.action_id || m.message_id}` }) },
+          { class: "redrive-one", "aria-label": `Redrive: ${m.hook || ""} ${m.action_id || m.message_id}` }) },
       ], messages, { rowAttributes: (m) => ({ dataset: { message: m.message_id, action: m.action_id || "" } }) }) : empty("No dead letters here."));
   }
   return h("section", { class: "dead-letters-view" },

@@ -26,7 +26,7 @@ export async function render(ctx) {
         await ctx.api.post(`/actions/${encodeURIComponent(s.action_id)}/cancel`);
         ctx.say(`Canceled the schedule of ${s.hook}.`);
         ctx.refresh();
-      }, { class: "danger cancel-schedule", "aria-label": `Cancel the schedule of ${s.hook} ${s.action_id}` }) },
+      }, { class: "danger cancel-schedule", "aria-label": `Cancel: the schedule of ${s.hook} ${s.action_id}` }) },
     ], schedules, { rowAttributes: (s) => ({ dataset: { id: s.action_id } }) }) : empty("No recurring or cron actions are pending."),
     h("nav", { class: "pager", "aria-label": "Pages" },
       cursor ? h("a", { class: "button", href: ctx.href("schedules") }, "First page") : null,
