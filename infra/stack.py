@@ -143,6 +143,8 @@ class ActionSchedulerStack(Stack):
                 "Order saga tasks": self.order_saga.tasks.function,
                 "Saga outcomes": self.saga_outcomes.handler.function,
                 "Health check": self.health.handler.function,
+                "Console API": self.console.handler.function,
+                "Console page": self.console.page.function,
             },
             sagas={"OrderSaga": self.order_saga.saga},
             other_queues=[self.saga_outcomes.pair],

@@ -353,7 +353,7 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _matches(
+def _matches(  # noqa: PLR0917 - the filters, in the order the callers name them
     letter: DeadLetter,
     hook: str | None,
     group: str | None,

@@ -20,7 +20,7 @@ from infra.gateway import GATEWAY_ANSWERS
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.local.lambda_runtime import LocalContext, webhook_event
 from tests.conftest import reset_process_state
-from tests.deployed import Resources, deploy_stack
+from tests.deployed import _PER_FUNCTION, Resources, deploy_stack
 
 # The credentials the tests sign with (tests/conftest.py): the "gateway" knows them.
 SIGNER_KEY, SIGNER_SECRET = "testing", "testing"
@@ -495,5 +495,11 @@ class ConsoleApi:
 
 
 @pytest.fixture
-def console(stack) -> ConsoleApi:
+def console(stack, monkeypatch) -> ConsoleApi:
+    """The console API with its function's own variables (the Logs Insights link's log
+    groups left out: it is tested on its own)."""
+    for name, value in stack.resources.console_environment.items():
+        if name not in {"CONSOLE_LOG_GROUPS", "POWERTOOLS_SERVICE_NAME"} | _PER_FUNCTION:
+            monkeypatch.setenv(name, value)
+    reset_process_state()
     return ConsoleApi()

@@ -43,12 +43,22 @@ def _later(hours: float = 1) -> datetime:
 
 
 def test_me_says_who_is_signed_in_and_whether_they_operate(console):
-    assert console.get("/me").body == {"username": "olivia", "groups": ["operators"], "operator": True}
+    assert console.get("/me").body == {
+        "username": "olivia",
+        "groups": ["operators"],
+        "operator": True,
+    }
     viewer = console.as_user("victor", "viewers")
-    assert viewer.get("/me").body == {"username": "victor", "groups": ["viewers"], "operator": False}
+    assert viewer.get("/me").body == {
+        "username": "victor",
+        "groups": ["viewers"],
+        "operator": False,
+    }
 
 
-@pytest.mark.parametrize("claim", ["operators", "[operators]", "viewers,operators", '["operators"]'])
+@pytest.mark.parametrize(
+    "claim", ["operators", "[operators]", "viewers,operators", '["operators"]']
+)
 def test_the_groups_claim_is_read_as_api_gateway_flattens_it(console, claim):
     assert console.as_user("o", claim).get("/me").body["operator"] is True
 
@@ -137,7 +147,9 @@ def test_past_due_and_failed_tabs(console, jobs, ran):
     jobs.work("default")
     jobs.work("low")
     jobs.work("high")
-    past_due = [row["action_id"] for row in console.get("/actions", "status=past-due").body["actions"]]
+    past_due = [
+        row["action_id"] for row in console.get("/actions", "status=past-due").body["actions"]
+    ]
     assert due in past_due or store.get(due).status is not store.ActionStatus.PENDING
     failed = console.get("/actions", "status=failed").body["actions"]
     assert [row["action_id"] for row in failed] == [failing]
@@ -162,7 +174,9 @@ def test_search_finds_text_in_args_and_says_when_it_stopped_short(console, ran, 
     from functions.api.console import listing
 
     for i in range(12):
-        actions.schedule_single_action(_later(1 + i), HOOK, {"name": "needle" if i == 9 else f"hay{i}"})
+        actions.schedule_single_action(
+            _later(1 + i), HOOK, {"name": "needle" if i == 9 else f"hay{i}"}
+        )
     whole = console.get("/actions", "search=NEEDLE").body
     assert len(whole["actions"]) == 1 and "needle" in whole["actions"][0]["args"]
     assert whole["search"]["stopped_short"] is False and whole["search"]["scanned"] == 12
@@ -204,7 +218,9 @@ def test_the_logs_insights_link_names_the_correlation_id(console, ran, monkeypat
     settings.reset()
     action_id = actions.schedule_single_action(_later(), HOOK, {})
     url = console.get(f"/actions/{action_id}").body["logs_insights_url"]
-    assert url.startswith("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:logs-insights")
+    assert url.startswith(
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:logs-insights"
+    )
     assert action_id in url and "worker" in url and "webhook" in url
 
 
@@ -230,7 +246,10 @@ def test_run_now_sends_it_and_logs_who_asked(console, jobs, ran):
     jobs.work("default")
     assert ran == [{"args": {"go": 1}, "action_id": action_id}]
     log = store.get(action_id).log
-    assert any(e.event is store.LogEvent.RUN_NOW and e.message == "run now by olivia (console)" for e in log)
+    assert any(
+        e.event is store.LogEvent.RUN_NOW and e.message == "run now by olivia (console)"
+        for e in log
+    )
 
 
 def test_run_now_of_a_finished_action_is_409(console, jobs, ran):
@@ -263,7 +282,15 @@ def test_bulk_cancel_says_how_each_went(console, jobs, ran):
 
 
 @pytest.mark.parametrize(
-    "body", [None, {}, {"action_ids": []}, {"action_ids": "x"}, {"action_ids": ["a"] * 101}, {"ids": ["a"]}]
+    "body",
+    [
+        None,
+        {},
+        {"action_ids": []},
+        {"action_ids": "x"},
+        {"action_ids": ["a"] * 101},
+        {"ids": ["a"]},
+    ],
 )
 def test_bulk_cancel_refuses_a_bad_body(console, body):
     answer = console.post("/actions/cancel", body)
@@ -352,7 +379,15 @@ def test_redrive_by_hook_and_reason_then_all(console, jobs, ran):
 
 @pytest.mark.parametrize(
     "body",
-    [None, {}, {"all": False}, {"all": True, "hook": "x"}, {"message_id": "m", "hook": "x"}, {"hook": ""}, {"colour": "red"}],
+    [
+        None,
+        {},
+        {"all": False},
+        {"all": True, "hook": "x"},
+        {"message_id": "m", "hook": "x"},
+        {"hook": ""},
+        {"colour": "red"},
+    ],
 )
 def test_redrive_refuses_a_bad_body(console, body):
     answer = console.post("/dead-letters/default/redrive", body)
@@ -370,7 +405,9 @@ def test_an_unknown_queue_is_404(console):
 def test_schedules_list_recurring_and_cron_actions_with_next_runs(console, ran):
     actions.schedule_single_action(_later(), HOOK, {})
     rate = actions.schedule_recurring_action(_later(1), 3600, HOOK, {"r": 1})
-    cron = actions.schedule_cron_action(_later(2), "0 9 * * 1", HOOK, {"c": 1}, timezone="Europe/Paris")
+    cron = actions.schedule_cron_action(
+        _later(2), "0 9 * * 1", HOOK, {"c": 1}, timezone="Europe/Paris"
+    )
     found = {s["action_id"]: s for s in console.get("/schedules").body["schedules"]}
     assert set(found) == {rate, cron}
     assert found[rate]["expression"] == "rate(3600 seconds)" and found[rate]["kind"] == "rate"
@@ -389,11 +426,20 @@ def test_health_is_the_health_report(console):
     assert set(answer.body["queues"]) >= {"default", "high", "low"}
 
 
-def test_sagas_list_recent_executions(console):
-    answer = console.get("/sagas")
-    assert answer.status == 200 and answer.body == {"executions": []} or isinstance(
-        answer.body["executions"], list
-    )
+def test_sagas_list_recent_executions_with_their_status(console, stack):
+    sfn = boto3.client("stepfunctions")
+    machine = stack.resources.console_environment["ORDER_SAGA_ARN"]
+    for name in ("order-1", "order-2"):
+        sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"input": {}}))
+    stopped = f"{machine.replace(':stateMachine:', ':execution:')}:order-1"
+    sfn.stop_execution(executionArn=stopped, error="Saga.CompensationFailed", cause="refund failed")
+    found = {e["name"]: e for e in console.get("/sagas").body["executions"]}
+    assert set(found) == {"order-1", "order-2"}
+    assert found["order-2"]["status"] == "RUNNING"
+    assert found["order-2"]["compensation_failed"] is False
+    assert found["order-1"]["status"] == "ABORTED"
+    running = console.get("/sagas", "status=RUNNING").body["executions"]
+    assert [e["name"] for e in running] == ["order-2"]
     assert console.get("/sagas", "status=LOST").status == 400
 
 

@@ -111,11 +111,12 @@ def logs_insights_url(correlation_id: str) -> str | None:
         "| sort @timestamp asc\n| limit 200"
     )
     groups = "~(" + "~".join(f"'{_escaped(name)}" for name in config.log_group_names) + ")"
-    detail = f"~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds~editorString~'{_escaped(query)}~source~{groups})"
-    fragment = "logsV2:logs-insights" + quote("?queryDetail=" + detail, safe="").replace("%", "$")
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#{fragment}"
+    detail = (
+        "~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds"
+        f"~editorString~'{_escaped(query)}~source~{groups})"
     )
+    fragment = "logsV2:logs-insights" + quote("?queryDetail=" + detail, safe="").replace("%", "$")
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#{fragment}"
 
 
 def _escaped(text: str) -> str:

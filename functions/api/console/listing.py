@@ -113,9 +113,7 @@ def list_page(query: Mapping[str, Sequence[str]] | None) -> dict[str, Any]:
     return _search(search, arguments, per_page, now)
 
 
-def _search(
-    text: str, arguments: dict[str, Any], per_page: int, now: datetime
-) -> dict[str, Any]:
+def _search(text: str, arguments: dict[str, Any], per_page: int, now: datetime) -> dict[str, Any]:
     if len(text) > _SEARCH_TEXT:
         raise InvalidRequest(f"search is at most {_SEARCH_TEXT} characters")
     wanted = text.casefold()

@@ -28,9 +28,10 @@ def sagas(*, status: str | None, limit: int = DEFAULT_SAGAS) -> dict[str, Any]:
         return {"executions": []}
     found: list[dict[str, Any]] = []
     with translated():
-        for execution in executions.listed(machine, status=status, limit=limit):
-            if execution.status != "RUNNING" and execution.status != "SUCCEEDED":
-                execution = executions.described(machine, execution.arn) or execution
+        for listed in executions.listed(machine, status=status, limit=limit):
+            execution = listed
+            if listed.status not in {"RUNNING", "SUCCEEDED"}:
+                execution = executions.described(machine, listed.arn) or listed
             document = execution.to_document()
             document.pop("input", None)
             document.pop("states", None)

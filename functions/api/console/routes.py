@@ -56,7 +56,9 @@ def _one(name: str, allowed: Sequence[str]) -> str | None:
     query = _query()
     unknown = set(query) - set(allowed)
     if unknown:
-        raise InvalidRequest(f"unknown query parameter {sorted(unknown)[0][:64]!r}: one of {list(allowed)}")
+        raise InvalidRequest(
+            f"unknown query parameter {sorted(unknown)[0][:64]!r}: one of {list(allowed)}"
+        )
     values = query.get(name)
     if not values:
         return None
