@@ -70,7 +70,7 @@ export async function render(ctx) {
         { label: "Hook", cell: (m) => (m.action_id ? h("a", { href: ctx.href("action", {}, m.action_id) }, m.hook || "(unknown)") : m.hook || "(unknown)") },
         { label: "Reason", cell: (m) => h("code", {}, m.reason || (m.malformed ? "malformed" : "—")) },
         { label: "Error", class: "log", cell: (m) => h("span", { title: abridged(m.error, 500) }, abridged(m.error || "—", 120)) },
-        { label: "Args", class: "args", cell: (m) => h("code", {}, abridged(m.args, 60)) },
+        { label: "Args", class: "args", cell: (m) => (m.args === null || m.args === undefined ? "—" : h("code", {}, abridged(m.args, 60))) },
         { label: "Attempts", class: "number", cell: (m) => String(m.attempts ?? "—") },
         { label: "Age", cell: (m) => h("span", { title: m.sent_at || "" }, duration(m.age_seconds)) },
         { label: "Sent", cell: (m) => timeEl(m.sent_at) },
