@@ -458,11 +458,11 @@ def _put(metric: str, value: float, **dimensions: str) -> None:
     )
 
 
-def _emf(metric: str, value: float, **dimensions: str) -> None:
+def _emf(metric: str, value: float, service: str = "webhook", **dimensions: str) -> None:
     """As EMF publishes a value with dimensions: once under ``service`` alone, once with them."""
-    _put(metric, value, service="webhook")
+    _put(metric, value, service=service)
     if dimensions:
-        _put(metric, value, service="webhook", **dimensions)
+        _put(metric, value, service=service, **dimensions)
 
 
 def test_webhook_counts_come_from_cloudwatch_by_reason(console, stack):
@@ -483,8 +483,9 @@ def test_webhook_counts_come_from_cloudwatch_by_reason(console, stack):
 
 
 def test_charts_sum_each_series_per_minute(console):
-    _emf("ActionsCompleted", 3, hook="a", priority="default")
-    _emf("ActionsCompleted", 2, hook="b", priority="high")
+    _emf("ActionsCompleted", 3, "worker", hook="a", priority="default")
+    _emf("ActionsCompleted", 2, "worker", hook="b", priority="high")
+    _emf("ActionsCompleted", 7, "not-ours")  # another service's: not in the sum
     body = console.get("/charts", "hours=1").body
     series = {s["id"]: s for s in body["series"]}
     assert body["period_seconds"] == 60
