@@ -47,8 +47,11 @@ def front(aws):
     )
     cognito.create_group(UserPoolId=pool, GroupName="operators")
     cognito.admin_add_user_to_group(UserPoolId=pool, Username="olivia", GroupName="operators")
-    found = ConsoleFront.for_stack({}, region="us-east-1")
-    assert found is not None
+    # Another pool first: the front takes the one the stack's outputs name.
+    cognito.create_user_pool(PoolName="another")
+    outputs = {"ConsoleUserPoolId": pool, "ConsoleClientId": client}
+    found = ConsoleFront.for_stack(outputs, region="us-east-1")
+    assert found is not None and (found.user_pool_id, found.client_id) == (pool, client)
     found.clock = Clock()
     return found
 
@@ -101,6 +104,10 @@ def _exchange(front, code: str, **overrides: str):
     }
     status, headers, body = _request(front, "POST", "/oauth2/token", form)
     return status, headers, json.loads(body)
+
+
+def test_without_a_user_pool_there_is_no_console(aws):
+    assert ConsoleFront.for_stack({}, region="us-east-1") is None
 
 
 def test_the_form_carries_the_request_and_escapes_it(front):
