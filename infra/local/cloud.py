@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
+    from infra.local.cognito import DemoUser
     from infra.local.console_front import ConsoleFront
     from infra.local.deploy import Deployment
     from infra.local.http_front import HttpFront
@@ -107,6 +108,7 @@ class LocalCloud:
     _stops: list[Callable[[], None]] = field(default_factory=list)
     _hook_variables: dict[str, str] = field(default_factory=dict)
     _hook_package_names: set[str] = field(default_factory=set)
+    console_users: list[DemoUser] = field(default_factory=list)  # the console's demo users
 
     def start(self) -> None:
         """Start everything, or nothing: a failure stops what had started, then raises."""
@@ -151,6 +153,7 @@ class LocalCloud:
             template, self.stack_name = synthesize(self.context)
         self._hook_variables = self._hook_packages()
         self.deployment = self._deploy(template)
+        self.console_users = self._console_users()
         self.runtime = self._runtime()
         self._start_step_functions()
         self._start_pollers()
@@ -232,6 +235,17 @@ class LocalCloud:
             f"{len(deployment.event_sources)} queue mappings, {len(deployment.routes)} routes"
         )
         return deployment
+
+    def _console_users(self) -> list[DemoUser]:
+        """The console's demo operator and viewer in its user pool (moto's Cognito)."""
+        from infra.local.cognito import create_demo_users
+
+        pools = list(self.deployment.user_pools.values())
+        return create_demo_users(pools[0], REGION) if len(pools) == 1 else []
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.front.url.rstrip('/')}/console/"
 
     def _runtime(self) -> ProcessRuntime:
         from infra.local.process_runtime import FunctionSpec, ProcessRuntime
@@ -337,6 +351,7 @@ class LocalCloud:
         self._stops.append(watcher.stop)
 
     def _start_api(self) -> HttpFront:
+        from infra.local.cognito import issuer
         from infra.local.http_front import GatewayResponse, HttpFront, Route
 
         routes = [
@@ -346,6 +361,10 @@ class LocalCloud:
                 route.function,
                 stage=self.deployment.stage,
                 authorization=route.authorization,
+                issuers=tuple(
+                    issuer(REGION, pool)
+                    for pool in self.deployment.authorizers.get(route.authorizer, [])
+                ),
             )
             for route in self.deployment.routes
         ]
@@ -367,15 +386,13 @@ class LocalCloud:
         self._stops.append(front.stop)
         return front
 
-    @property
-    def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.front.port}/console/"
-
     def _console_pages(self) -> ConsoleFront | None:
         """The console's page and its sign-in stand-in, for the stack's user pool."""
         from infra.local.console_front import ConsoleFront
 
-        front = ConsoleFront.for_stack(self.deployment.outputs, region=REGION)
+        front = ConsoleFront.for_stack(
+            self.deployment.outputs, region=REGION, stage=self.deployment.stage
+        )
         self.log(f"console: {self.console_url}" if front else "console: no user pool in the stack")
         return front
 
@@ -484,11 +501,12 @@ def banner(cloud: LocalCloud) -> str:
     sources = sorted(json.loads(cloud.deployment.outputs.get("WebhookSources") or "{}"))
     secrets = "\n".join(f"    {name:<9} {demo_secret(name)}" for name in sources)
     first = sources[0] if sources else "SOURCE"
+    users = ", ".join(f"{u.username} / {u.password} ({u.group})" for u in cloud.console_users)
     return f"""
 The local cloud is up: stack {cloud.stack_name}.
   Webhooks:  POST {cloud.webhook_url}<source>   (sources: {", ".join(sources)})
   Actions:   {cloud.actions_api_url}   (IAM: signed with the credentials below)
-  Console:   {cloud.console_url}
+  Console:   {cloud.console_url}   (sign in as: {users})
   AWS:       {endpoint}
   State:     {LIFETIME}
   Signing secrets (local demo values, public; a deployed stack generates its own):

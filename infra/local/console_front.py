@@ -89,6 +89,7 @@ class ConsoleFront:
     user_pool_id: str
     client_id: str
     region: str = "us-east-1"
+    stage: str = "v1"  # the page answers at /console/ and, as deployed, /{stage}/console/
     settings: dict[str, Any] = field(default_factory=dict)
     web_root: Path = WEB_ROOT
     clock: Callable[[], float] = time.monotonic
@@ -96,7 +97,9 @@ class ConsoleFront:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def for_stack(cls, outputs: dict[str, str], *, region: str) -> ConsoleFront | None:
+    def for_stack(
+        cls, outputs: dict[str, str], *, region: str, stage: str = "v1"
+    ) -> ConsoleFront | None:
         """The front for the deployed stack's console user pool (moto's), or None without
         one. The pool and its client come from the stack's outputs (``ConsoleUserPoolId``,
         ``ConsoleClientId``), else they are the first ones moto holds."""
@@ -115,7 +118,9 @@ class ConsoleFront:
             if not clients["UserPoolClients"]:
                 return None
             client = clients["UserPoolClients"][0]["ClientId"]
-        return cls(cognito=cognito, user_pool_id=pool, client_id=client, region=region)
+        return cls(
+            cognito=cognito, user_pool_id=pool, client_id=client, region=region, stage=stage
+        )
 
     def __call__(self, request: IncomingRequest) -> Answer | None:
         """The answer to ``request``, or None when it is not the page's or the login's."""
@@ -136,35 +141,39 @@ class ConsoleFront:
             return self._token(_form(body), host)
         if path == "/logout":
             return self._logout(query, host)
-        if path == CONSOLE_PATH.rstrip("/"):
-            return 301, [("Location", CONSOLE_PATH)], b""
-        if path.startswith(CONSOLE_PATH) and not path.startswith(CONSOLE_PATH + "api/"):
+        staged = f"/{self.stage}{CONSOLE_PATH}"
+        prefix = f"/{self.stage}" if (path + "/").startswith(staged) else ""
+        page = path.removeprefix(prefix)
+        if page == CONSOLE_PATH.rstrip("/"):
+            return 301, [("Location", prefix + CONSOLE_PATH)], b""
+        if page.startswith(CONSOLE_PATH) and not page.startswith(CONSOLE_PATH + "api/"):
             if method not in ("GET", "HEAD"):
                 return _text(405, "method not allowed")
-            return self._static(path.removeprefix(CONSOLE_PATH), host)
+            return self._static(page.removeprefix(CONSOLE_PATH), host, prefix)
         return None
 
     # -- the page -------------------------------------------------------------------------
 
-    def config(self, host: str) -> dict[str, Any]:
-        """The page's settings (docs/reference/console-api.md): the login is this front."""
+    def config(self, host: str, prefix: str = "") -> dict[str, Any]:
+        """The page's settings (docs/reference/console-api.md): the login is this front;
+        ``prefix`` is the stage the page was loaded under ("" or "/v1")."""
         origin = f"http://{host}"
         return {
             "region": self.region,
             "user_pool_id": self.user_pool_id,
             "client_id": self.client_id,
             "login_base_url": origin,
-            "redirect_uri": f"{origin}{CONSOLE_PATH}",
-            "logout_uri": f"{origin}{CONSOLE_PATH}",
+            "redirect_uri": f"{origin}{prefix}{CONSOLE_PATH}",
+            "logout_uri": f"{origin}{prefix}{CONSOLE_PATH}",
             "scopes": ["openid", "email", "profile"],
-            "api_base": "/console/api",
+            "api_base": f"{prefix}/console/api",
             "local": True,
             **self.settings,
         }
 
-    def _static(self, name: str, host: str) -> Answer:
+    def _static(self, name: str, host: str, prefix: str = "") -> Answer:
         if name == "config.json":
-            body = json.dumps(self.config(host)).encode()
+            body = json.dumps(self.config(host, prefix)).encode()
             return 200, _headers("application/json", cache="no-store"), body
         name = name or "index.html"
         root = self.web_root.resolve()
@@ -195,7 +204,8 @@ class ConsoleFront:
 
     def _redirect_allowed(self, uri: str, host: str) -> bool:
         parts = urlsplit(uri)
-        if parts.scheme == "http" and parts.netloc == host and parts.path == CONSOLE_PATH:
+        own = (CONSOLE_PATH, f"/{self.stage}{CONSOLE_PATH}")
+        if parts.scheme == "http" and parts.netloc == host and parts.path in own:
             return True
         client = self.cognito.describe_user_pool_client(
             UserPoolId=self.user_pool_id, ClientId=self.client_id

@@ -207,6 +207,17 @@ def test_the_page_and_its_settings_with_the_policy(front):
     assert status == 200 and headers["Content-Type"].startswith("text/javascript")
 
 
+def test_the_page_under_the_stage_as_deployed(front):
+    status, _, body = _request(front, "GET", "/v1/console/")
+    assert status == 200 and b'src="app.js"' in body
+    assert _request(front, "GET", "/v1/console")[1]["Location"] == "/v1/console/"
+    config = json.loads(_request(front, "GET", "/v1/console/config.json")[2])
+    assert config["redirect_uri"] == f"http://{HOST}/v1/console/"
+    assert config["api_base"] == "/v1/console/api"
+    assert _code(front, redirect_uri=f"http://{HOST}/v1/console/")
+    assert front(IncomingRequest("GET", "/v1/console/api/me", [], None, "127.0.0.1")) is None
+
+
 @pytest.mark.parametrize(
     "target",
     ["/console/../pyproject.toml", "/console/%2e%2e/pyproject.toml", "/console/nothing.js"],
