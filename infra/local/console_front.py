@@ -118,9 +118,7 @@ class ConsoleFront:
             if not clients["UserPoolClients"]:
                 return None
             client = clients["UserPoolClients"][0]["ClientId"]
-        return cls(
-            cognito=cognito, user_pool_id=pool, client_id=client, region=region, stage=stage
-        )
+        return cls(cognito=cognito, user_pool_id=pool, client_id=client, region=region, stage=stage)
 
     def __call__(self, request: IncomingRequest) -> Answer | None:
         """The answer to ``request``, or None when it is not the page's or the login's."""
