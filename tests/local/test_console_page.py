@@ -22,18 +22,15 @@ from typing import Any
 
 import boto3
 import pytest
-
-from infra.local.cloud import LocalCloud
-from tests.conftest import reset_process_state
-from tests.local.test_cloud import _free_port
-
-pytest.importorskip("selenium")
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from infra.local.cloud import LocalCloud
+from tests.conftest import reset_process_state
 from tests.local.console_browser import TIMEOUT, BrowserMissing, Page, chrome
+from tests.local.test_cloud import _free_port
 
 OPERATOR = ("browser-operator", "Operator-pass-1!", "operators")
 VIEWER = ("browser-viewer", "Viewer-pass-1!", "viewers")
