@@ -24,6 +24,7 @@ import boto3
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -419,3 +420,23 @@ def test_the_keyboard_reaches_the_screens(operator):
     operator.wait(lambda d: operator.ready() == "dead-letters", "dead letters by keyboard")
     focused = operator.driver.switch_to.active_element
     assert focused.tag_name == "h1"  # focus moves to the new screen's heading
+
+
+def test_sign_out_forgets_the_token(operator):
+    operator.go("#/health", "health")
+    operator.driver.find_element(By.ID, "sign-out").click()
+    operator.wait(lambda d: operator.ready() == "signin", "the sign-in screen after sign-out")
+    stored = operator.driver.execute_script("return sessionStorage.getItem('console.tokens')")
+    assert stored is None
+    assert "token" not in operator.driver.current_url
+
+
+def test_escape_dismisses_a_confirmation(operator, cloud, data):
+    operator.go("#/actions?status=pending&group=console-refused", "actions")
+    operator.row(data.refused).find_element(By.CSS_SELECTOR, "button.cancel").send_keys("\n")
+    operator.wait(lambda d: operator.dialog_open(), "the confirmation")
+    focused = operator.driver.switch_to.active_element
+    assert focused.get_attribute("id") == "confirm-cancel"  # the safe choice first
+    focused.send_keys(Keys.ESCAPE)
+    operator.wait(lambda d: not operator.dialog_open(), "the confirmation to close")
+    assert _status(cloud, data.refused) == "pending"
