@@ -142,4 +142,5 @@ def sign_in(user_pool_id: str, client_id: str, user: DemoUser, region: str) -> M
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
     )
-    return response["AuthenticationResult"]
+    result: Mapping[str, Any] = response["AuthenticationResult"]
+    return result
