@@ -158,6 +158,7 @@ class LocalCloud:
         self._start_step_functions()
         self._start_pollers()
         self._start_scheduler()
+        self._start_queue_metrics()
         self.front = self._start_api()
         self.front.pages = self._console_pages()
         self._publish_outputs()
@@ -329,6 +330,15 @@ class LocalCloud:
             target=scheduler.run, kwargs={"interval": 1.0, "stop": stop}, daemon=True
         )
         thread.start()
+        self._stops.append(stop.set)
+
+    def _start_queue_metrics(self) -> None:
+        """SQS's per-minute queue depth metric, which moto does not publish (emf.py)."""
+        from infra.local.emf import run_queue_depths
+
+        stop = threading.Event()
+        urls = sorted(set(self.deployment.queue_urls.values()))
+        threading.Thread(target=run_queue_depths, args=(urls, stop), daemon=True).start()
         self._stops.append(stop.set)
 
     def _watch_code(self) -> None:

@@ -171,3 +171,17 @@ def test_the_functions_metrics_reach_cloudwatch_for_the_charts(cloud):
     assert status == 200
     assert webhooks["windows"]["hour"]["accepted"] >= 1
     assert {s["source"] for s in webhooks["sources"]} >= {"github"}
+
+
+def test_queue_depths_are_published_as_sqs_would_for_the_charts(cloud):
+    from infra.local.emf import publish_queue_depths
+
+    worker = next(f for f in cloud.deployment.functions.values() if "worker" in f.handler)
+    default = json.loads(worker.environment["JOB_QUEUES"])["default"]["url"]
+    sqs, cloudwatch = boto3.client("sqs"), boto3.client("cloudwatch")
+    assert publish_queue_depths([default], sqs, cloudwatch) == 1
+    status, charts = _call(cloud, "GET", "/charts?hours=1", token=_token(cloud, "viewer"))
+    assert status == 200
+    series = {s["id"]: s for s in charts["series"]}
+    assert series["depth_default"]["points"], "the depth reached the chart"
+    assert series["oldest_default"]["points"] == []  # not published locally
