@@ -319,6 +319,8 @@ def test_redrive_a_dead_letter(operator, cloud, data):
         lambda: "redriven by browser-operator" in json.dumps(_item(cloud, data.failed)),
         "the redrive in the action's log",
     )
+    # It runs again and fails again (its hook always does): the later tests find it failed.
+    _wait_for(lambda: _status(cloud, data.failed) == "failed", "the redriven action to fail again")
 
 
 def test_a_viewer_sees_no_mutation_and_the_api_refuses_one(viewer, cloud, data):
@@ -440,3 +442,12 @@ def test_escape_dismisses_a_confirmation(operator, cloud, data):
     focused.send_keys(Keys.ESCAPE)
     operator.wait(lambda d: not operator.dialog_open(), "the confirmation to close")
     assert _status(cloud, data.refused) == "pending"
+
+
+def test_the_failed_tab_lists_the_failed_action_with_nothing_to_cancel(operator, data):
+    operator.go("#/actions?status=failed&group=console-failed", "actions")
+    row = operator.row(data.failed)
+    assert row.get_attribute("data-status") == "failed"
+    assert "local_fail" in row.text and "failed" in row.find_element(By.CSS_SELECTOR, ".badge").text
+    assert not operator.driver.find_elements(By.ID, "bulk-cancel")
+    assert not row.find_elements(By.CSS_SELECTOR, "input.row-select, button.cancel, button.run-now")

@@ -117,7 +117,9 @@ export async function render(ctx) {
   }, { id: "bulk-cancel", class: "danger" });
 
   const columns = [];
-  if (ctx.canOperate) {
+  // Only pending actions can be canceled: the other tabs have nothing to select.
+  const selectable = ctx.canOperate && (q.status === "pending" || q.status === "past-due");
+  if (selectable) {
     columns.push({
       label: h("span", { class: "visually-hidden" }, "Select"),
       class: "select",
@@ -187,7 +189,7 @@ export async function render(ctx) {
       : "Counts unavailable."),
     filterForm(ctx, q),
     notices,
-    ctx.canOperate ? h("div", { class: "bulk" }, bulk) : null,
+    selectable ? h("div", { class: "bulk" }, bulk) : null,
     actions.length
       ? table(`${q.status} actions${q.hook ? ` of ${q.hook}` : ""}: ${actions.length} on this page`, columns, actions, {
         rowAttributes: (a) => ({ dataset: { id: a.action_id, status: a.status } }),
