@@ -116,7 +116,14 @@ class Console(Construct):
                 "CONSOLE_LOG_GROUPS": stack.to_json_string(log_groups),
             },
         )
-        self._grant(queues, store, scheduling, payloads, saga, health_queue_arns)
+        self._grant(
+            queues=queues,
+            store=store,
+            scheduling=scheduling,
+            payloads=payloads,
+            saga=saga,
+            health_queue_arns=health_queue_arns,
+        )
 
         self.page = PythonFunction(
             self,
@@ -275,6 +282,7 @@ class Console(Construct):
 
     def _grant(
         self,
+        *,
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
