@@ -113,6 +113,7 @@ class ActionSchedulerStack(Stack):
             payloads=self.payloads,
             saga=self.order_saga.saga.state_machine,
             health_environment=self.health.environment,
+            health_queue_arns=self.health.extra_queue_arns,
             webhook_schemes={
                 name: str(spec.get("scheme", "")) for name, spec in self.webhooks.sources.items()
             },

@@ -169,6 +169,8 @@ def redrive(
                 continue
             if _move(queue, received, result, throttle, by):
                 held.pop(received.letter.message_id, None)
+            if message_id is not None:
+                break  # the one asked for: found, moved or not
     finally:
         _release(queue, held)
     return result

@@ -76,6 +76,7 @@ class Console(Construct):
         payloads: Payloads,
         saga: sfn.StateMachine,
         health_environment: dict[str, str],
+        health_queue_arns: list[str],
         webhook_schemes: dict[str, str],
         log_groups: list[str],
         config: DeploymentConfig,
@@ -115,7 +116,14 @@ class Console(Construct):
                 "CONSOLE_LOG_GROUPS": stack.to_json_string(log_groups),
             },
         )
-        self._grant(queues, store, scheduling, payloads, saga)
+        self._grant(
+            queues=queues,
+            store=store,
+            scheduling=scheduling,
+            payloads=payloads,
+            saga=saga,
+            health_queue_arns=health_queue_arns,
+        )
 
         self.page = PythonFunction(
             self,
@@ -274,11 +282,13 @@ class Console(Construct):
 
     def _grant(
         self,
+        *,
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
         payloads: Payloads,
         saga: sfn.StateMachine,
+        health_queue_arns: list[str],
     ) -> None:
         """What the console's operations call: the actions API's rights, plus dead-letter
         reads and redrives, the health report's reads, the saga's executions and metrics."""
@@ -290,7 +300,12 @@ class Console(Construct):
         payloads.grant_get(function)
         queues.grant_send(function, dead_letters=False)
         dead_letters = [pair.dead_letter_queue.queue_arn for pair in queues.pairs.values()]
-        every_queue = [pair.queue.queue_arn for pair in queues.pairs.values()] + dead_letters
+        # The health report counts the scheduler's and saga outcomes' dead letters too.
+        every_queue = [
+            *(pair.queue.queue_arn for pair in queues.pairs.values()),
+            *dead_letters,
+            *health_queue_arns,
+        ]
         role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:GetQueueAttributes"], resources=every_queue)
         )

@@ -147,6 +147,22 @@ def test_the_api_function_may_read_and_redrive_dead_letters_but_not_send_to_them
         "cloudwatch:GetMetricData",
     } <= actions
     assert "s3:PutObject" not in actions and "dynamodb:Scan" in actions
+    # The health report's reads: every queue the health check counts, the extra ones too.
+    [health] = [
+        r["Properties"]
+        for r in _of_type(resources, "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "functions.handlers.health.lambda_handler"
+    ]
+    health_role = health["Role"]["Fn::GetAtt"][0]
+    counted = [
+        statement["Resource"]
+        for policy in _of_type(resources, "AWS::IAM::Policy").values()
+        if {"Ref": health_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sqs:GetQueueAttributes"
+    ]
+    ours = [s["Resource"] for s in statements if s["Action"] == "sqs:GetQueueAttributes"]
+    assert sorted(map(json.dumps, counted[0])) == sorted(map(json.dumps, ours[0]))
     receive = [s for s in statements if "sqs:ReceiveMessage" in json.dumps(s["Action"])]
     assert all(
         "DeadLetter" in json.dumps(s["Resource"]) or "Dlq" in json.dumps(s["Resource"])

@@ -185,3 +185,14 @@ def test_queue_depths_are_published_as_sqs_would_for_the_charts(cloud):
     series = {s["id"]: s for s in charts["series"]}
     assert series["depth_default"]["points"], "the depth reached the chart"
     assert series["oldest_default"]["points"] == []  # not published locally
+
+
+def test_an_encoded_run_id_reaches_the_function_decoded(cloud):
+    from urllib.parse import quote
+
+    run_id = "0f8fad5b-d9cb-469f-a165-70867728950e@2026-11-30T09:00:00Z"
+    status, body = _call(
+        cloud, "GET", f"/actions/{quote(run_id, safe='')}", token=_token(cloud, "viewer")
+    )
+    assert status == 404 and body["error"] == "unknown_action"
+    assert run_id in body["message"]
