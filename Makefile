@@ -17,8 +17,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # MkDocs' theme prints a notice about its successor on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup run test test-fast test-unit test-integration test-infra test-local bench soak lint \
-	format synth deploy diff lock clean docs docs-serve
+.PHONY: setup browser run test test-fast test-unit test-integration test-infra test-local bench soak \
+	lint format synth deploy diff lock clean docs docs-serve
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -32,16 +32,30 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "==> node_modules: the CDK CLI package-lock.json pins"
+	@echo "==> node_modules: the CDK CLI and axe-core package-lock.json pins"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The console's browser tests drive Debian's chromium through its chromedriver (no browser
+# build can be downloaded: docs/decisions/0062-the-console-page-is-tested-with-selenium.md).
+# Installed when missing, as root (CI runs as root); anyone else is told the command.
+BROWSER_PACKAGES := chromium chromium-driver
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make: the console's browser tests need chromium and chromedriver; install them as root:" >&2; \
+	  echo "  apt-get update && apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	  exit 1; \
+	fi; \
+	echo "==> $(BROWSER_PACKAGES): the browser of the console's tests (apt-get, first run)"; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES)
 
 ## run: the local cloud: the synthesized stack on moto, served on 127.0.0.1 (Ctrl-C stops it)
 run: setup
 	$(PY) -m infra.local.cloud $(CONTEXT)
 
 ## test: lint, then every test suite (what CI runs)
-test: setup lint
+test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-fast: the tests a developer runs on every change (no moto stack, synth or local cloud)
@@ -58,11 +72,11 @@ test-integration: setup
 test-infra: setup
 	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
 
-test-local: setup
+test-local: setup browser
 	$(PY) -m pytest tests/local $(PYTEST_ARGS)
 
 ## bench: benchmarks beside baselines measured in the same run; prints the table, writes .cache/bench.json
-bench: setup
+bench: setup browser
 	$(PY) -m tests.bench
 
 ## soak: thousands of signed webhooks through the local cloud, then a reconciliation; SOAK_DELIVERIES sizes it

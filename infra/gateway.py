@@ -55,6 +55,10 @@ GATEWAY_ANSWERS: dict[str, GatewayAnswer] = {
     "EXPIRED_TOKEN": GatewayAnswer("expired_token"),
     # The signer's IAM policies do not allow execute-api:Invoke on the route (403).
     "ACCESS_DENIED": GatewayAnswer("access_denied"),
+    # A Cognito route's request without a valid ID token: none, not one of the pool's,
+    # or expired (401); API Gateway's message says which ("Unauthorized", "The incoming
+    # token has expired"). The console signs in again.
+    "UNAUTHORIZED": GatewayAnswer("unauthorized", "401"),
     "REQUEST_TOO_LARGE": GatewayAnswer(
         "payload_too_large", "413", "the request is over API Gateway's 10 MB limit"
     ),

@@ -12,10 +12,11 @@ from constructs import Construct
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra import hook_packages
 from infra.config import DeploymentConfig
-from infra.constructs import actions_api
+from infra.constructs import actions_api, console
 from infra.constructs.action_store import ActionStore
 from infra.constructs.actions_api import ActionsApi
 from infra.constructs.bundling import lambda_code
+from infra.constructs.console import Console
 from infra.constructs.health_check import HealthCheck
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.monitoring import Monitoring
@@ -50,7 +51,10 @@ class ActionSchedulerStack(Stack):
             store=self.store,
             payloads=self.payloads,
             config=config,
-            method_options=actions_api.method_options(config),
+            method_options={
+                **actions_api.method_options(config),
+                **console.method_options(config),
+            },
         )
         self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
         self.actions_api = ActionsApi(
@@ -98,6 +102,33 @@ class ActionSchedulerStack(Stack):
             config=config,
             worker_timeout=WORKER_TIMEOUT,
         )
+        self.console = Console(
+            self,
+            "Console",
+            code=code,
+            api=self.webhooks.api,
+            queues=self.queues,
+            store=self.store,
+            scheduling=self.scheduling,
+            payloads=self.payloads,
+            saga=self.order_saga.saga.state_machine,
+            health_environment=self.health.environment,
+            health_queue_arns=self.health.extra_queue_arns,
+            webhook_schemes={
+                name: str(spec.get("scheme", "")) for name, spec in self.webhooks.sources.items()
+            },
+            log_groups=[
+                handler.log_group.log_group_name
+                for handler in (
+                    self.webhooks.handler,
+                    self.actions_api.handler,
+                    self.worker.handler,
+                    self.order_saga.tasks,
+                    self.saga_outcomes.handler,
+                )
+            ],
+            config=config,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -113,6 +144,8 @@ class ActionSchedulerStack(Stack):
                 "Order saga tasks": self.order_saga.tasks.function,
                 "Saga outcomes": self.saga_outcomes.handler.function,
                 "Health check": self.health.handler.function,
+                "Console API": self.console.handler.function,
+                "Console page": self.console.page.function,
             },
             sagas={"OrderSaga": self.order_saga.saga},
             other_queues=[self.saga_outcomes.pair],
@@ -168,6 +201,14 @@ class ActionSchedulerStack(Stack):
             "it to an application's role",
         )
         CfnOutput(self, "HealthUrl", value=self.health.url, description="GET: 200 or 503")
+        CfnOutput(
+            self,
+            "ConsoleUrl",
+            value=self.console.url,
+            description="Open in a browser; sign in as a user of the console's user pool",
+        )
+        CfnOutput(self, "ConsoleUserPoolId", value=self.console.user_pool.user_pool_id)
+        CfnOutput(self, "ConsoleClientId", value=self.console.client.user_pool_client_id)
         CfnOutput(
             self,
             "HealthSettings",

@@ -39,6 +39,7 @@ class Resources:
     secret_names: dict[str, str]
     saga_table: str  # the order saga's state
     payload_bucket: str  # args above the inline threshold
+    console_environment: dict[str, str]  # the console API function's own variables
 
     @property
     def queue_url(self) -> str:
@@ -49,8 +50,11 @@ class Resources:
     def of(cls, deployment: Deployment) -> Resources:
         environment: dict[str, str] = {}
         saga_table = ""
+        console: dict[str, str] = {}
         for function in deployment.functions.values():
             saga_table = function.environment.get("SAGA_TABLE_NAME", saga_table)
+            if function.handler == "functions.handlers.console.lambda_handler":
+                console = dict(function.environment)
             if function.handler in _HANDLERS:
                 environment.update(function.environment)
         for name in _PER_FUNCTION:
@@ -70,6 +74,7 @@ class Resources:
             secret_names={name: spec["secret"] for name, spec in sources.items()},
             saga_table=saga_table,
             payload_bucket=environment["PAYLOAD_BUCKET_NAME"],
+            console_environment=console,
         )
 
 

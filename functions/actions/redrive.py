@@ -98,11 +98,12 @@ def inspect(
     hook: str | None = None,
     group: str | None = None,
     error: str | None = None,
+    reason: str | None = None,
 ) -> list[DeadLetter]:
     """Up to ``limit`` dead letters of the queue that match, left on the queue.
 
-    ``hook`` and ``group`` match exactly; ``error`` is a case-insensitive substring
-    of the error the action failed with.
+    ``hook``, ``group`` and ``reason`` match exactly; ``error`` is a case-insensitive
+    substring of the error the action failed with.
     """
     queue = queue_named(queue_name)
     if limit < 1:
@@ -111,7 +112,7 @@ def inspect(
     held: dict[str, str] = {}
     try:
         for received in _walk(queue, held, INSPECT_VISIBILITY_SECONDS):
-            if _matches(received.letter, hook, group, error):
+            if _matches(received.letter, hook, group, error, reason):
                 found.append(received.letter)
                 if len(found) >= limit:
                     break
@@ -131,10 +132,14 @@ def redrive(
     native: bool = False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    reason: str | None = None,
+    message_id: str | None = None,
+    by: str | None = None,
 ) -> RedriveResult:
     """Move the matching dead letters back to the queue with fresh attempts.
 
-    Filters as ``inspect``. ``limit`` bounds how many are moved (or tried);
+    Filters as ``inspect``; ``message_id`` picks one dead letter. ``by`` (who asked)
+    goes into each redriven action's log. ``limit`` bounds how many are moved (or tried);
     ``rate_per_second`` spaces the sends. ``native=True`` (no filter, no limit)
     starts SQS's message move task instead, which does not reset attempts.
     """
@@ -144,7 +149,8 @@ def redrive(
     if limit is not None and limit < 1:
         raise InvalidAction("limit must be at least 1")
     if native:
-        if hook is not None or group is not None or error is not None or limit is not None:
+        filters = (hook, group, error, limit, reason, message_id)
+        if any(value is not None for value in filters):
             raise InvalidAction("a native redrive moves the whole queue: no filters, no limit")
         handle = _start_move_task(queue, rate_per_second)
         if handle is not None:
@@ -159,17 +165,23 @@ def redrive(
         for received in _walk(queue, held, visibility):
             if limit is not None and result.moved + result.failed >= limit:
                 break
-            if not _matches(received.letter, hook, group, error):
+            if not _matches(received.letter, hook, group, error, reason, message_id):
                 continue
-            if _move(queue, received, result, throttle):
+            if _move(queue, received, result, throttle, by):
                 held.pop(received.letter.message_id, None)
+            if message_id is not None:
+                break  # the one asked for: found, moved or not
     finally:
         _release(queue, held)
     return result
 
 
 def _move(
-    queue: QueueConfig, received: _Received, result: RedriveResult, throttle: _Throttle
+    queue: QueueConfig,
+    received: _Received,
+    result: RedriveResult,
+    throttle: _Throttle,
+    by: str | None = None,
 ) -> bool:
     """Move one dead letter; True when it was sent and deleted."""
     letter = received.letter
@@ -193,6 +205,8 @@ def _move(
         note = f"from the {queue.name} dead-letter queue; it had failed with: " + (
             letter.error or letter.reason
         )
+        if by:
+            note = f"redriven by {by} {note}"
         # Pending first: a worker that receives the envelope must be able to claim it.
         try:
             store.reset_for_redrive(letter.action_id, note)
@@ -341,7 +355,18 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _matches(letter: DeadLetter, hook: str | None, group: str | None, error: str | None) -> bool:
+def _matches(  # noqa: PLR0917 - the filters, in the order the callers name them
+    letter: DeadLetter,
+    hook: str | None,
+    group: str | None,
+    error: str | None,
+    reason: str | None = None,
+    message_id: str | None = None,
+) -> bool:
+    if message_id is not None and letter.message_id != message_id:
+        return False
+    if reason is not None and letter.reason != reason:
+        return False
     if hook is not None and letter.hook != hook:
         return False
     if group is not None and letter.group != group:

@@ -2,7 +2,7 @@
 
 Each calls the ``functions.actions`` API a Python caller would, and answers actions as
 their typed record's JSON (``Action.to_document``). What that API raises becomes an
-``ApiError`` here, in one place (``_translated``).
+``ApiError`` here, in one place (``translated``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Created:
 
 
 @contextlib.contextmanager
-def _translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
     """``functions.actions``' errors as the API's."""
     try:
         yield
@@ -72,7 +72,7 @@ def _make(fields: dict[str, Any], action_id: str | None = None) -> dict[str, Any
     (an async action)."""
     new = NewAction.model_validate(fields)
     hooks.require(new.hook)
-    with _translated():
+    with translated():
         action_id = new.schedule(action_id)
         logger.info("action made through the API", extra={"action_id": action_id, "kind": new.kind})
         return _document(action_id)
@@ -81,21 +81,22 @@ def _make(fields: dict[str, Any], action_id: str | None = None) -> dict[str, Any
 def list_actions(query: Mapping[str, Sequence[str]] | None) -> dict[str, Any]:
     """A page of ``get_scheduled_actions`` for the query: ``{"actions", "cursor"}``."""
     arguments = list_arguments(query)
-    with _translated():
+    with translated():
         page = actions.get_scheduled_actions(**arguments)
     return {"actions": [action.to_document() for action in page.items], "cursor": page.cursor}
 
 
 def get(action_id: str) -> dict[str, Any]:
-    with _translated():
+    with translated():
         return _document(action_id)
 
 
-def cancel(action_id: str) -> dict[str, Any]:
+def cancel(action_id: str, *, by: str | None = None) -> dict[str, Any]:
     """Cancel a pending action (a recurring one: all its future runs); a canceled one is
-    answered as it is, so a client may repeat the request."""
-    with _translated():
-        actions.cancel_action(action_id)
+    answered as it is, so a client may repeat the request. ``by`` (who asked, as the
+    console names them) goes into the action's log."""
+    with translated():
+        actions.cancel_action(action_id, f"canceled by {by}" if by else "canceled")
         found = _found(action_id)
     if found.status is not store.ActionStatus.CANCELED:
         raise errors.NotCancelable(
@@ -105,11 +106,14 @@ def cancel(action_id: str) -> dict[str, Any]:
     return found.to_document()
 
 
-def run(action_id: str) -> dict[str, Any]:
-    """Send a pending one-off action to its queue now (``run_action_now``)."""
-    with _translated():
+def run(action_id: str, *, by: str | None = None) -> dict[str, Any]:
+    """Send a pending one-off action to its queue now (``run_action_now``); ``by`` (who
+    asked) goes into the action's log."""
+    with translated():
         found = _found(action_id)
         if actions.run_action_now(action_id):
+            if by:
+                store.note(action_id, store.LogEvent.RUN_NOW, f"run now by {by}")
             logger.info("action run now through the API", extra={"action_id": action_id})
             return found.to_document()
         found = _found(action_id)

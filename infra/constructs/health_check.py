@@ -68,6 +68,13 @@ class HealthCheck(Construct):
         self.settings_output = stack.to_json_string(
             {**thresholds, "HEALTH_DEAD_LETTER_QUEUES": dead_letter_urls}
         )
+        # The HEALTH_* variables and the extra queues it counts: the console's API makes
+        # the same report with them.
+        self.extra_queue_arns = [q.queue_arn for q in extra_dead_letter_queues.values()]
+        self.environment = {
+            **thresholds,
+            "HEALTH_DEAD_LETTER_QUEUES": stack.to_json_string(dead_letter_urls),
+        }
         self.handler = PythonFunction(
             self,
             "Function",

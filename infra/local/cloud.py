@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: a CLI command loads only what it runs
+    from infra.local.cognito import DemoUser
+    from infra.local.console_front import ConsoleFront
     from infra.local.deploy import Deployment
     from infra.local.http_front import HttpFront
     from infra.local.process_runtime import ProcessRuntime
@@ -109,6 +111,7 @@ class LocalCloud:
     _hook_package_dirs: list[Path] = field(default_factory=list)
     # Writes the hook manifest again (after a code change); set by _hook_packages.
     _write_manifest: Callable[[], None] = field(default=lambda: None)
+    console_users: list[DemoUser] = field(default_factory=list)  # the console's demo users
 
     def start(self) -> None:
         """Start everything, or nothing: a failure stops what had started, then raises."""
@@ -153,11 +156,14 @@ class LocalCloud:
             template, self.stack_name = synthesize(self.context)
         self._hook_variables = self._hook_packages()
         self.deployment = self._deploy(template)
+        self.console_users = self._console_users()
         self.runtime = self._runtime()
         self._start_step_functions()
         self._start_pollers()
         self._start_scheduler()
+        self._start_queue_metrics()
         self.front = self._start_api()
+        self.front.pages = self._console_pages()
         self._publish_outputs()
         if self.reload:
             self._watch_code()
@@ -240,6 +246,17 @@ class LocalCloud:
             f"{len(deployment.event_sources)} queue mappings, {len(deployment.routes)} routes"
         )
         return deployment
+
+    def _console_users(self) -> list[DemoUser]:
+        """The console's demo operator and viewer in its user pool (moto's Cognito)."""
+        from infra.local.cognito import create_demo_users
+
+        pools = list(self.deployment.user_pools.values())
+        return create_demo_users(pools[0], REGION) if len(pools) == 1 else []
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.front.url.rstrip('/')}/console/"
 
     def _runtime(self) -> ProcessRuntime:
         from infra.local.process_runtime import FunctionSpec, ProcessRuntime
@@ -325,6 +342,15 @@ class LocalCloud:
         thread.start()
         self._stops.append(stop.set)
 
+    def _start_queue_metrics(self) -> None:
+        """SQS's per-minute queue depth metric, which moto does not publish (emf.py)."""
+        from infra.local.emf import run_queue_depths
+
+        stop = threading.Event()
+        urls = sorted(set(self.deployment.queue_urls.values()))
+        threading.Thread(target=run_queue_depths, args=(urls, stop), daemon=True).start()
+        self._stops.append(stop.set)
+
     def _watch_code(self) -> None:
         import importlib.util
 
@@ -355,6 +381,7 @@ class LocalCloud:
         self.log(f"code changed ({shown}): the next invocations are cold starts")
 
     def _start_api(self) -> HttpFront:
+        from infra.local.cognito import issuer
         from infra.local.http_front import GatewayResponse, HttpFront, Route
 
         routes = [
@@ -364,6 +391,10 @@ class LocalCloud:
                 route.function,
                 stage=self.deployment.stage,
                 authorization=route.authorization,
+                issuers=tuple(
+                    issuer(REGION, pool)
+                    for pool in self.deployment.authorizers.get(route.authorizer, [])
+                ),
             )
             for route in self.deployment.routes
         ]
@@ -383,6 +414,16 @@ class LocalCloud:
         )
         front.start()
         self._stops.append(front.stop)
+        return front
+
+    def _console_pages(self) -> ConsoleFront | None:
+        """The console's page and its sign-in stand-in, for the stack's user pool."""
+        from infra.local.console_front import ConsoleFront
+
+        front = ConsoleFront.for_stack(
+            self.deployment.outputs, region=REGION, stage=self.deployment.stage
+        )
+        self.log(f"console: {self.console_url}" if front else "console: no user pool in the stack")
         return front
 
     def _publish_outputs(self) -> None:
@@ -491,10 +532,12 @@ def banner(cloud: LocalCloud) -> str:
     sources = sorted(json.loads(cloud.deployment.outputs.get("WebhookSources") or "{}"))
     secrets = "\n".join(f"    {name:<9} {demo_secret(name)}" for name in sources)
     first = sources[0] if sources else "SOURCE"
+    users = ", ".join(f"{u.username} / {u.password} ({u.group})" for u in cloud.console_users)
     return f"""
 The local cloud is up: stack {cloud.stack_name}.
   Webhooks:  POST {cloud.webhook_url}<source>   (sources: {", ".join(sources)})
   Actions:   {cloud.actions_api_url}   (IAM: signed with the credentials below)
+  Console:   {cloud.console_url}   (sign in as: {users})
   AWS:       {endpoint}
   State:     {LIFETIME}
   Signing secrets (local demo values, public; a deployed stack generates its own):

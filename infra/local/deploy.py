@@ -61,6 +61,7 @@ class ApiRoute:
     resource: str
     function: str
     authorization: str = "NONE"  # the method's AuthorizationType: NONE, AWS_IAM, ...
+    authorizer: str = ""  # its AuthorizerId (a key of Deployment.authorizers), if any
 
 
 @dataclass
@@ -76,6 +77,10 @@ class Deployment:
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # ARN -> URL
+    # AuthorizerId -> the user pool ids of a COGNITO_USER_POOLS authorizer.
+    authorizers: dict[str, list[str]] = field(default_factory=dict)
+    user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
+    user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
 
 
 class _Resolver:
@@ -226,6 +231,10 @@ class _Clients:
     @functools.cached_property
     def events(self) -> Any:  # no boto3-stubs package for EventBridge is pinned
         return boto3.client("events", region_name=self.region)
+
+    @functools.cached_property
+    def cognito(self) -> Any:  # no boto3-stubs package for cognito-idp is pinned
+        return boto3.client("cognito-idp", region_name=self.region)
 
     @functools.cached_property
     def stepfunctions(self) -> SFNClient:
@@ -461,8 +470,61 @@ def _method(resource: _Resource) -> None:
             resource=props["ResourceId"],
             function=match.group(1),
             authorization=str(props.get("AuthorizationType", "NONE")),
+            authorizer=str(props.get("AuthorizerId", "")),
         )
     )
+
+
+def _authorizer(resource: _Resource) -> None:
+    """A Cognito user pools authorizer: the pools whose ID tokens it takes, by id."""
+    props = resource.props
+    if props.get("Type") == "COGNITO_USER_POOLS":
+        pools = [str(arn).rsplit("/", 1)[-1] for arn in props.get("ProviderARNs", [])]
+        resource.deployment.authorizers[resource.logical_id] = pools
+    resource.answers(resource.logical_id)
+
+
+def _user_pool(resource: _Resource) -> None:
+    """A user pool in moto's Cognito, with the template's password policy and sign-up rule."""
+    props = resource.props
+    params: dict[str, Any] = {"PoolName": resource.name("UserPoolName", 128)}
+    for key in ("Policies", "AdminCreateUserConfig", "UsernameConfiguration"):
+        if key in props:
+            params[key] = props[key]
+    pool = resource.clients.cognito.create_user_pool(**params)["UserPool"]
+    pool_id = pool["Id"]
+    resource.deployment.user_pools[resource.logical_id] = pool_id
+    url = f"cognito-idp.{resource.clients.region}.amazonaws.com/{pool_id}"
+    resource.answers(pool_id, Arn=pool["Arn"], ProviderName=url, ProviderURL=f"https://{url}")
+
+
+def _user_pool_client(resource: _Resource) -> None:
+    props = resource.props
+    client = resource.clients.cognito.create_user_pool_client(
+        UserPoolId=props["UserPoolId"],
+        ClientName=resource.name("ClientName", 128),
+        GenerateSecret=bool(props.get("GenerateSecret", False)),
+        # The template's flows, and the password flow the local sign-in uses.
+        ExplicitAuthFlows=[*props.get("ExplicitAuthFlows", []), "ALLOW_USER_PASSWORD_AUTH"],
+        CallbackURLs=props.get("CallbackURLs", []),
+        LogoutURLs=props.get("LogoutURLs", []),
+        AllowedOAuthFlows=props.get("AllowedOAuthFlows", []),
+        AllowedOAuthScopes=props.get("AllowedOAuthScopes", []),
+        AllowedOAuthFlowsUserPoolClient=bool(props.get("AllowedOAuthFlowsUserPoolClient")),
+        SupportedIdentityProviders=props.get("SupportedIdentityProviders", ["COGNITO"]),
+    )["UserPoolClient"]
+    resource.deployment.user_pool_clients[resource.logical_id] = client["ClientId"]
+    resource.answers(client["ClientId"])
+
+
+def _user_pool_group(resource: _Resource) -> None:
+    props = resource.props
+    resource.clients.cognito.create_group(
+        GroupName=props["GroupName"],
+        UserPoolId=props["UserPoolId"],
+        Description=props.get("Description", ""),
+    )
+    resource.answers(props["GroupName"])
 
 
 def _gateway_response(resource: _Resource) -> None:
@@ -546,6 +608,10 @@ _CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::ApiGateway::Stage": _stage,
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGateway::GatewayResponse": _gateway_response,
+    "AWS::ApiGateway::Authorizer": _authorizer,
+    "AWS::Cognito::UserPool": _user_pool,
+    "AWS::Cognito::UserPoolClient": _user_pool_client,
+    "AWS::Cognito::UserPoolGroup": _user_pool_group,
     "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::StepFunctions::StateMachine": _state_machine,

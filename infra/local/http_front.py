@@ -11,7 +11,9 @@ responses (``GatewayResponse``, from the template's ``AWS::ApiGateway::GatewayRe
 resources) as API Gateway's do: the type's own response, else ``DEFAULT_4XX`` or
 ``DEFAULT_5XX``, else API Gateway's built-in ``{"message": ...}``. A route whose method
 requires AWS_IAM gets its request's SigV4 signature checked first (``sigv4``: 403
-unless signed by a known key) and its caller in ``requestContext.identity``. Not
+unless signed by a known key) and its caller in ``requestContext.identity``; one with a
+Cognito user pools authorizer gets its ID token checked (``cognito``: 401 unless one of
+the pools' and not expired) and its claims in ``requestContext.authorizer.claims``. Not
 emulated: the 29 s integration timeout, IAM policies, other authorizers (a route that
 has one is refused), API keys, throttling, CORS, and API Gateway's full route
 precedence.
@@ -37,16 +39,20 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from infra.local import sigv4
+from infra.local import cognito, sigv4
 from infra.local.lambda_runtime import rest_proxy_event
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 ANY_METHOD = "ANY"
-# The methods' AuthorizationType the front can check: none, and SigV4 signatures.
+# What a page handler answers: status, headers, body.
+PageAnswer = tuple[int, list[tuple[str, str]], bytes]
+# The methods' AuthorizationType the front can check: none, SigV4 signatures, and
+# Cognito user pools' ID tokens.
 IAM = "AWS_IAM"
-AUTHORIZATIONS = ("NONE", IAM)
+COGNITO = "COGNITO_USER_POOLS"
+AUTHORIZATIONS = ("NONE", IAM, COGNITO)
 # Headers the front computes itself; a function's values for them are ignored.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -60,9 +66,13 @@ class Route:
     function: str
     stage: str = "v1"
     authorization: str = "NONE"  # or AWS_IAM: the request must be signed (SigV4)
+    # COGNITO_USER_POOLS: the issuers (one per pool) whose ID tokens the route takes.
+    issuers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
+        if self.authorization == COGNITO and not self.issuers:
+            raise ValueError(f"{self.method} {self.resource}: a Cognito route names its pools")
         if self.authorization not in AUTHORIZATIONS:
             # Served without its check, the route would be open: refuse to serve it.
             raise ValueError(
@@ -236,6 +246,9 @@ class HttpFront:
         self.credentials = dict(credentials or {})
         self.region = region
         self._log = log
+        # The console's page and sign-in (infra/local/console_front.py), answered before
+        # the routes: it returns None for any request that is not its own.
+        self.pages: Callable[[IncomingRequest], PageAnswer | None] | None = None
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -336,6 +349,8 @@ class HttpFront:
 
     def handle(self, request: IncomingRequest) -> _Reply:
         """What API Gateway would answer ``request`` with, the route's function invoked."""
+        if self.pages is not None and (page := self.pages(request)) is not None:
+            return _Reply(*page)
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)
         if resolved is None:
@@ -361,8 +376,18 @@ class HttpFront:
                 return self.gateway_reply(
                     refusal.response_type, 403, refusal.message, error_type=refusal.error_type
                 )
+        claims: dict[str, str] | None = None
+        if route.authorization == COGNITO:
+            try:
+                claims = cognito.verify(request.headers, issuers=route.issuers)
+            except cognito.Refusal as refusal:
+                return self.gateway_reply(
+                    refusal.response_type, 401, refusal.message, error_type=refusal.error_type
+                )
         event = self._event(route, request, path, params)
         event["requestContext"]["identity"].update(identity)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}
         request_id = event["requestContext"]["requestId"]
         try:
             payload = self._invoke(route.function, event)

@@ -129,6 +129,10 @@ def _serve(spec: FunctionSpec, connection: Connection) -> None:
         from infra.local.live_log import LiveLog
 
         sys.stdout = LiveLog(sys.__stdout__)  # before the handler's Logger binds its stream
+    if os.environ.get("LOCAL_METRICS", "1") != "0":
+        from infra.local.emf import EmfSink
+
+        sys.stdout = EmfSink(sys.stdout)  # EMF lines become moto CloudWatch metrics
     import importlib
 
     from infra.local.lambda_runtime import LocalContext

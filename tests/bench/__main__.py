@@ -15,6 +15,7 @@ import platform
 import time
 from datetime import UTC, datetime
 
+from tests.bench.console import figures as console_figures
 from tests.bench.cost import per_million
 from tests.bench.figures import cost_inputs, figures, large_webhook
 from tests.bench.report import misses, table
@@ -31,6 +32,8 @@ def main() -> None:
     steps = ["assets", "counts", "overhead", "coldstart"]
     if int(os.environ.get("BENCH_E2E_WEBHOOKS", "200")) > 0:
         steps.append("e2e")
+    if int(os.environ.get("BENCH_CONSOLE_LOADS", "5")) > 0:
+        steps.append("console")
     for step in steps:
         print(f"bench: {step}...", flush=True)
         data[step] = run_section(step, WORKDIR)
@@ -39,6 +42,8 @@ def main() -> None:
     rows = figures(data, cost)
     large_row, large_lines = large_webhook(data["counts"])
     rows.append(large_row)
+    if "console" in data:
+        rows += console_figures(data["console"])
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     print()
     print(table(rows))

@@ -67,7 +67,15 @@ def test_the_routes_are_on_the_stacks_api_iam_authorized_and_proxied_to_the_func
     proxied = {key for key, m in methods.items() if function in str(m.get("Integration"))}
     assert proxied == EXPECTED_ROUTES
     others = {key: m["AuthorizationType"] for key, m in methods.items() if key not in proxied}
-    assert others == {("POST", "/webhooks/{source}"): "NONE", ("GET", "/health"): "NONE"}
+    assert others == {
+        ("POST", "/webhooks/{source}"): "NONE",
+        ("GET", "/health"): "NONE",
+        # The console (tests/infra/test_console.py): its page, and its API behind Cognito.
+        ("GET", "/console"): "NONE",
+        ("GET", "/console/{file+}"): "NONE",
+        ("GET", "/console/api/{proxy+}"): "COGNITO_USER_POOLS",
+        ("POST", "/console/api/{proxy+}"): "COGNITO_USER_POOLS",
+    }
 
 
 def _policy(resources: dict) -> dict:

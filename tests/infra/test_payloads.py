@@ -88,12 +88,20 @@ def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resou
     # The actions API takes args from applications: it may put large ones, as the receiver.
     api = _s3_statements(resources, "ActionsApiFunctionRole")
     assert [(_actions(s), s["Resource"]) for s in api] == [(["s3:PutObject"], objects)]
+    # The console's API reads large args when a person opens them, and writes none.
+    console = _s3_statements(resources, "ConsoleApiRole")
+    assert [(_actions(s), s["Resource"]) for s in console] == [(["s3:GetObject"], objects)]
     others = [
         statement
         for policy, r in resources.items()
         if r["Type"] == "AWS::IAM::Policy"
         and not policy.startswith(
-            ("WebhooksReceiverRole", "WorkerFunctionRole", "ActionsApiFunctionRole")
+            (
+                "WebhooksReceiverRole",
+                "WorkerFunctionRole",
+                "ActionsApiFunctionRole",
+                "ConsoleApiRole",
+            )
         )
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
         if name in json.dumps(statement)

@@ -41,10 +41,11 @@ def test_webhook_route_is_post_webhooks_source_proxied_to_the_receiver(template,
         },
     )
     methods = _of_type(resources, "AWS::ApiGateway::Method").values()
-    # POST /webhooks/{source}, GET /health (tests/infra/test_health_check.py), and the
-    # actions API's IAM routes (tests/infra/test_actions_api.py).
+    # POST /webhooks/{source}, GET /health (tests/infra/test_health_check.py), the
+    # console's page (tests/infra/test_console.py), and the actions API's IAM routes
+    # (tests/infra/test_actions_api.py).
     unsigned = [m for m in methods if m["Properties"]["AuthorizationType"] == "NONE"]
-    assert sorted(m["Properties"]["HttpMethod"] for m in unsigned) == ["GET", "POST"]
+    assert sorted(m["Properties"]["HttpMethod"] for m in unsigned) == ["GET", "GET", "GET", "POST"]
     [method] = [m for m in unsigned if m["Properties"]["HttpMethod"] == "POST"]
     assert "RequestValidatorId" in method["Properties"]
 
@@ -471,7 +472,12 @@ def test_cfn_lint_passes(synthesized):
 
 def test_the_asset_bundles_runtime_dependencies_but_not_boto3(synthesized):
     _, path = synthesized
-    [asset] = [p for p in path.parent.iterdir() if p.name.startswith("asset.")]
+    # The functions' asset (the other is the console page's files, a layer).
+    [asset] = [
+        p
+        for p in path.parent.iterdir()
+        if p.name.startswith("asset.") and (p / "functions").is_dir()
+    ]
     assert (asset / "functions" / "handlers" / "webhook.py").is_file()
     assert (asset / "aws_lambda_powertools").is_dir()
     assert (asset / "pydantic_core").is_dir()

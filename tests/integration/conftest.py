@@ -20,7 +20,7 @@ from infra.gateway import GATEWAY_ANSWERS
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.local.lambda_runtime import LocalContext, webhook_event
 from tests.conftest import reset_process_state
-from tests.deployed import Resources, deploy_stack
+from tests.deployed import _PER_FUNCTION, Resources, deploy_stack
 
 # The credentials the tests sign with (tests/conftest.py): the "gateway" knows them.
 SIGNER_KEY, SIGNER_SECRET = "testing", "testing"
@@ -438,3 +438,68 @@ def log_lines(capsys, monkeypatch):
         return [doc for doc in documents if "level" in doc and "_aws" not in doc]
 
     return read
+
+
+class ConsoleApi:
+    """The console's JSON API on moto, driven through its Lambda handler with the claims
+    API Gateway's Cognito authorizer would pass (the token itself is checked by API
+    Gateway, and by the local cloud in tests/local)."""
+
+    def __init__(self, username: str = "olivia", groups: str | None = "operators") -> None:
+        self.username = username
+        self.groups = groups
+
+    def as_user(self, username: str, groups: str | None) -> ConsoleApi:
+        return ConsoleApi(username, groups)
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, query: str = "", claims: bool = True
+    ) -> Answer:
+        from urllib.parse import parse_qs, unquote
+
+        from functions.handlers.console import lambda_handler
+        from infra.local.lambda_runtime import rest_proxy_event
+
+        full = f"/console/api{path}"
+        data = None if body is None else json.dumps(body).encode()
+        segments = path.strip("/").split("/")
+        parameters: dict[str, str] = {}
+        if segments[0] == "actions" and len(segments) > 1 and segments[1] != "cancel":
+            parameters["action_id"] = unquote(segments[1])
+        if segments[0] == "dead-letters" and len(segments) > 1:
+            parameters["queue"] = unquote(segments[1])
+        event = rest_proxy_event(
+            method, full, resource=full, path_parameters=parameters or None, body=data
+        )
+        if query:
+            multi = parse_qs(query, keep_blank_values=True)
+            event["multiValueQueryStringParameters"] = multi
+            event["queryStringParameters"] = {name: values[-1] for name, values in multi.items()}
+        if claims:
+            given = {"cognito:username": self.username, "sub": "0000-" + self.username}
+            if self.groups is not None:
+                given["cognito:groups"] = self.groups
+            event["requestContext"]["authorizer"] = {"claims": given}
+        response = lambda_handler(event, LocalContext(function_name="console"))
+        raw = response["body"]
+        if response.get("isBase64Encoded"):
+            raw = base64.b64decode(raw).decode()
+        headers = dict(response.get("headers") or {})
+        return Answer(response["statusCode"], json.loads(raw) if raw else {}, headers)
+
+    def get(self, path: str, query: str = "") -> Answer:
+        return self.request("GET", path, query=query)
+
+    def post(self, path: str, body: Any = None) -> Answer:
+        return self.request("POST", path, body)
+
+
+@pytest.fixture
+def console(stack, monkeypatch) -> ConsoleApi:
+    """The console API with its function's own variables (the Logs Insights link's log
+    groups left out: it is tested on its own)."""
+    for name, value in stack.resources.console_environment.items():
+        if name not in {"CONSOLE_LOG_GROUPS", "POWERTOOLS_SERVICE_NAME"} | _PER_FUNCTION:
+            monkeypatch.setenv(name, value)
+    reset_process_state()
+    return ConsoleApi()

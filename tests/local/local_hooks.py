@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 
-from functions.actions.exceptions import TransientError
+from functions.actions.exceptions import PermanentError, TransientError
 from functions.actions.hooks import hook
 from functions.hooks.webhooks import on
 
@@ -33,3 +33,10 @@ def payload_check(payload, action) -> str:
     """Says which payload the hook received (its digest goes into the action's log)."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return f"payload {hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+@hook("local_fail")
+def local_fail(args, action) -> str:
+    """Fails for good with ``args["error"]`` (repeated ``args["repeat"]`` times): the
+    console's tests show what a hook's error says, as text."""
+    raise PermanentError(str(args.get("error", "failed, as asked")) * int(args.get("repeat", 1)))

@@ -25,6 +25,8 @@ def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed)
         "functions.handlers.saga_outcome.lambda_handler",
         "functions.handlers.health.lambda_handler",
         "functions.handlers.actions_api.lambda_handler",
+        "functions.handlers.console.lambda_handler",
+        "functions.handlers.console_page.lambda_handler",
     }
     for function in deployed.functions.values():
         for value in function.environment.values():
@@ -65,7 +67,18 @@ def test_routes_event_sources_schedules_and_state_machine(deployed):
         ("POST", "/actions/{action_id}/run"),
         ("GET", "/hooks"),
     }
-    assert set(routes) == {("POST", "/webhooks/{source}"), ("GET", "/health"), *actions_api}
+    console = {
+        ("GET", "/console"),
+        ("GET", "/console/{file+}"),
+        ("GET", "/console/api/{proxy+}"),
+        ("POST", "/console/api/{proxy+}"),
+    }
+    assert set(routes) == {
+        ("POST", "/webhooks/{source}"),
+        ("GET", "/health"),
+        *actions_api,
+        *console,
+    }
     assert deployed.stage == "v1"
     handlers = {f.name: f.handler for f in deployed.functions.values()}
     assert handlers[routes["POST", "/webhooks/{source}"]].endswith("webhook.lambda_handler")
@@ -136,3 +149,29 @@ def test_a_reference_that_cannot_resolve_is_a_clear_error(aws):
     }
     with pytest.raises(ValueError, match="Queue"):
         deploy(template, stack_name="Broken")
+
+
+def test_the_consoles_user_pool_groups_client_and_authorizer_are_deployed(deployed):
+    idp = boto3.client("cognito-idp")
+    [pool] = deployed.user_pools.values()
+    groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool)["Groups"]}
+    assert groups == {"viewers", "operators"}
+    [client] = deployed.user_pool_clients.values()
+    described = idp.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"]
+    assert described["CallbackURLs"][0].endswith("/v1/console/")
+    [pools] = deployed.authorizers.values()
+    assert pools == [pool]
+    cognito_routes = [r for r in deployed.routes if r.authorization == "COGNITO_USER_POOLS"]
+    assert {r.method for r in cognito_routes} == {"GET", "POST"}
+    assert all(r.authorizer in deployed.authorizers for r in cognito_routes)
+    page = next(
+        f for f in deployed.functions.values() if f.handler.endswith("console_page.lambda_handler")
+    )
+    config = json.loads(page.environment["CONSOLE_CONFIG"])
+    assert (config["user_pool_id"], config["client_id"]) == (pool, client)
+
+
+def test_every_functions_resolved_environment_fits_lambdas_4_kb(deployed):
+    for function in deployed.functions.values():
+        size = sum(len(k) + len(v) for k, v in function.environment.items())
+        assert size <= 4096, (function.handler, size)

@@ -595,5 +595,8 @@ def test_a_signature_for_another_path_or_an_old_one_is_403(iam_front, recorder):
 
 
 def test_a_route_with_an_authorizer_the_front_cannot_check_is_refused():
-    with pytest.raises(ValueError, match="COGNITO_USER_POOLS"):
+    with pytest.raises(ValueError, match="CUSTOM"):
+        Route("GET", "/console", "Console", authorization="CUSTOM")
+    # A Cognito route is checked against its pools' issuers: without them, refused.
+    with pytest.raises(ValueError, match="names its pools"):
         Route("GET", "/console", "Console", authorization="COGNITO_USER_POOLS")

@@ -50,6 +50,7 @@ class LogEvent(StrEnum):
     WAITING = "waiting"  # the run started a saga; the action waits for its outcome
     SAGA_SUCCEEDED = "saga-succeeded"
     SAGA_FAILED = "saga-failed"  # failed, timed out or aborted
+    RUN_NOW = "run-now"  # sent to its queue now, on someone's request (who: the message)
 
 
 LOG_LIMIT = 50  # log entries an item keeps, the newest

@@ -508,6 +508,20 @@ def reset_for_redrive(action_id: str, note: str) -> None:
     raise NotRedrivable(f"action {action_id} kept changing while it was reset")
 
 
+def note(action_id: str, event: LogEvent, message: str) -> bool:
+    """Add an entry to an action's log and nothing else (who asked for a run, say); False
+    if the action is gone. Appended as a cancel appends; a finishing write trims the log."""
+    update = _Update()
+    update.append("log", [LogEntry.new(event, message).to_plain()])
+    try:
+        table.dynamodb().update_item(**update.params(action_id, "attribute_exists(action_id)"))
+    except ClientError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
 def cancel(action_id: str, reason: str = "canceled") -> Action | None:
     """Pending -> canceled, counted out of its counter; the action as it was, or None if
     it was not pending."""
