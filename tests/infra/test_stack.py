@@ -96,6 +96,7 @@ GATEWAY_ANSWERS = {
     "INVALID_SIGNATURE": (None, "invalid_signature"),
     "EXPIRED_TOKEN": (None, "expired_token"),
     "ACCESS_DENIED": (None, "access_denied"),
+    "UNAUTHORIZED": ("401", "unauthorized"),  # a Cognito route without a valid ID token
     "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
     "THROTTLED": ("429", "throttled"),
     "QUOTA_EXCEEDED": ("429", "throttled"),

@@ -221,7 +221,10 @@ def test_the_logs_insights_link_names_the_correlation_id(console, ran, monkeypat
     assert url.startswith(
         "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:logs-insights"
     )
-    assert action_id in url and "worker" in url and "webhook" in url
+    assert action_id in url
+    # The console's URL state: each log group as ~'name, '/' escaped as *2F.
+    assert "~source~(~'*2Faws*2Flambda*2Fworker~'*2Faws*2Flambda*2Fwebhook)" in url
+    assert "correlation_id*20*3D*20*22" + action_id + "*22" in url
 
 
 def test_a_recurring_action_lists_its_runs_and_a_run_names_its_parent(console, jobs, ran):

@@ -110,12 +110,14 @@ def logs_insights_url(correlation_id: str) -> str | None:
         f"| filter correlation_id = {json.dumps(correlation_id)}\n"
         "| sort @timestamp asc\n| limit 200"
     )
-    groups = "~(" + "~".join(f"'{_escaped(name)}" for name in config.log_group_names) + ")"
+    groups = "(" + "".join(f"~'{_escaped(name)}" for name in config.log_group_names) + ")"
     detail = (
         "~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds"
         f"~editorString~'{_escaped(query)}~source~{groups})"
     )
-    fragment = "logsV2:logs-insights" + quote("?queryDetail=" + detail, safe="").replace("%", "$")
+    fragment = "logsV2:logs-insights" + quote("?queryDetail=" + detail, safe="~()'*").replace(
+        "%", "$"
+    )
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#{fragment}"
 
 
