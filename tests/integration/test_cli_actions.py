@@ -778,4 +778,8 @@ def test_hooks_list_reads_each_circuits_state(jobs, register, capsys):
         "max_delay": 900.0,
         "circuit": "test_cli_dependency",
         "circuit_state": "open",
+        "timeout": 10.0,
+        "ordered": False,
+        "unique_by": None,
+        "max_failed_runs": 5,
     }
