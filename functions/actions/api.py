@@ -168,7 +168,10 @@ def _write(
         if created:
             store.discard(envelope.action_id)
         raise
-    logger.info(
+    # An action to run now is said at DEBUG: the webhook receiver's "webhook accepted"
+    # and the worker's "action completed" carry its id, and its log keeps "created".
+    say = logger.debug if shape.kind is ActionKind.ASYNC else logger.info
+    say(
         "action scheduled",
         extra={
             "action_id": envelope.action_id,
