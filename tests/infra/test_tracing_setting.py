@@ -51,6 +51,4 @@ def test_traced_is_the_default(synthesized):
     template, _ = synthesized
     functions = _of_type(template, "AWS::Lambda::Function")
     assert all(f["TracingConfig"]["Mode"] == "Active" for f in functions)
-    assert all(
-        "POWERTOOLS_TRACE_DISABLED" not in f["Environment"]["Variables"] for f in functions
-    )
+    assert all("POWERTOOLS_TRACE_DISABLED" not in f["Environment"]["Variables"] for f in functions)
