@@ -259,6 +259,9 @@ class Action:
     # and how the last saga it started ended (functions/sagas/outcomes.py records it).
     waiting_for: str | None = None
     saga: SagaOutcome | None = None
+    # False while an action of a hook with ``listed_while_queued=False`` is queued or
+    # running: its item then has none of the indexes' keys (``to_item``).
+    listed: bool = True
 
     @classmethod
     def new(
@@ -286,6 +289,7 @@ class Action:
             updated_at=created,
             correlation_id=envelope.correlation_id,
             args_ref=envelope.args_ref,
+            listed=envelope.listed,
             **optional,
         )
 
@@ -320,10 +324,15 @@ class Action:
         return document
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(Action))
+# ``listed`` is the store's business (how the item is keyed), not the action's: it is
+# neither an attribute of the item nor in the action's document.
+_FIELD_NAMES = tuple(f.name for f in fields(Action) if f.name != "listed")
 _TIMES = frozenset({"scheduled_for", "created_at", "updated_at", "claim_expires_at"})
 # Attributes the item holds for the indexes and uniqueness, derived from the record.
 DERIVED = ("args_hash", "match_key", "status_scheduled")
+# An unlisted action keeps its time here, not in ``scheduled_for`` (by_status's sort key):
+# without ``scheduled_for``, ``match_key`` and ``status_scheduled`` no index holds it.
+UNLISTED_TIME = "due_at"
 
 
 def to_item(action: Action) -> dict[str, Any]:
@@ -355,6 +364,9 @@ def to_item(action: Action) -> dict[str, Any]:
         item[name] = value
     hashed = hash_of(action.args, action.args_ref)
     item["args_hash"] = hashed
+    if not action.listed:
+        item[UNLISTED_TIME] = item.pop("scheduled_for")
+        return item
     item["match_key"] = match_key(action.hook, action.args, action.group, hashed=hashed)
     item["status_scheduled"] = status_scheduled(action.status, action.scheduled_for)
     return item
@@ -367,6 +379,8 @@ def is_action(item: dict[str, Any]) -> bool:
 
 def from_item(item: dict[str, Any]) -> Action:
     """The record of an action's item (plain values, as ``functions.dynamodb`` reads them)."""
+    listed = UNLISTED_TIME not in item
+    scheduled = item["scheduled_for"] if listed else item[UNLISTED_TIME]
     return Action(
         action_id=item["action_id"],
         hook=item["hook"],
@@ -376,9 +390,9 @@ def from_item(item: dict[str, Any]) -> Action:
         status=ActionStatus(item["status"]),
         attempts=int(item.get("attempts", 0)),
         max_attempts=int(item.get("max_attempts", 1)),
-        scheduled_for=moment(item["scheduled_for"]),
-        created_at=moment(item.get("created_at", item["scheduled_for"])),
-        updated_at=moment(item.get("updated_at", item["scheduled_for"])),
+        scheduled_for=moment(scheduled),
+        created_at=moment(item.get("created_at", scheduled)),
+        updated_at=moment(item.get("updated_at", scheduled)),
         correlation_id=item.get("correlation_id", ""),
         kind=ActionKind(item["kind"]) if item.get("kind") else None,
         recurrence=Recurrence.from_plain(item["recurrence"]) if item.get("recurrence") else None,
@@ -392,6 +406,7 @@ def from_item(item: dict[str, Any]) -> Action:
         args_ref=PayloadRef.model_validate(item["args_ref"]) if item.get("args_ref") else None,
         waiting_for=item.get("waiting_for"),
         saga=SagaOutcome.from_plain(item["saga"]) if item.get("saga") else None,
+        listed=listed,
     )
 
 
