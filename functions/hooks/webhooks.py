@@ -55,7 +55,8 @@ def stripe_payment(payload: dict[str, Any], action: ActionContext) -> None:
 
 
 # A webhook's action is listed once its run ends or waits: its index entries are written
-# once, not moved at the claim and again at completion (docs/decisions/0055).
+# once, not moved at the claim and again at completion.
+# Why: docs/decisions/0056-actions-to-run-now-are-listed-when-their-run-ends.md
 @hook("process_webhook", max_attempts=5, base_delay=5, max_delay=900, listed_while_queued=False)
 def process_webhook(args: Any, action: ActionContext) -> object:
     if not isinstance(args, dict) or "source" not in args:

@@ -14,8 +14,8 @@ from functions.actions import (
     get_scheduled_actions,
     has_scheduled_action,
     schedule_single_action,
+    store,
 )
-from functions.actions import store
 from functions.actions.exceptions import PermanentError, TransientError
 from functions.actions.store.record import match_key
 

@@ -14,7 +14,7 @@ deliveries and cancellations never race an action into two states:
 An unlisted action (its hook's ``listed_while_queued=False``, made to run now) is written
 and claimed without the indexes' keys; the first write that ends its run or makes it
 wait (complete, retry, fail, cancel, a saga) lists it (``_listed``).
-Why: docs/decisions/0055-actions-to-run-now-are-listed-when-their-run-ends.md
+Why: docs/decisions/0056-actions-to-run-now-are-listed-when-their-run-ends.md
 
 An action of a hook with ``unique_by`` is counted in its counter item from create (or
 redrive) until it completes, fails or is canceled, in the same transactions
