@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -42,11 +42,13 @@ def _to_plain(value: Any) -> Any:
         return {key: _to_plain(inner) for key, inner in value.items()}
     if isinstance(value, list):
         return [_to_plain(inner) for inner in value]
+    if isinstance(value, Binary):
+        return bytes(value.value)
     return value
 
 
 def to_attribute(value: Any) -> AttributeValueTypeDef:
-    """One Python value (str, int, float, bool, None, list, dict) as an attribute value."""
+    """One Python value (str, bytes, int, float, bool, None, list, dict) as an attribute value."""
     return _serializer.serialize(_to_dynamo(value))
 
 

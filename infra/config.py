@@ -50,6 +50,7 @@ class FunctionSettings(BaseModel):
     log_retention_days: int
     log_sample_rate: float
     metrics_namespace: str
+    tracing: bool = True
 
 
 class DeploymentConfig(BaseModel):
@@ -78,6 +79,10 @@ class DeploymentConfig(BaseModel):
     circuit_cooldown_seconds: int = 30
     # Share of invocations whose debug lines are logged (Powertools' log sampling).
     log_sample_rate: float = 0.01
+    # X-Ray active tracing of the functions, the API stage and the saga. Lambda samples
+    # 1 request a second and 5% of the rest, which is not configurable: false saves those
+    # traces (about $0.50 per million webhooks) and the X-Ray SDK's import at cold start.
+    tracing: bool = True
     # Folders of a team's own hook packages, relative to cdk.json's folder (infra/hook_packages.py).
     hook_packages: list[str] = Field(default_factory=list)
     # The project's example hooks (functions/hooks); process_webhook is deployed either way.
@@ -136,6 +141,7 @@ class DeploymentConfig(BaseModel):
             log_retention_days=self.log_retention_days,
             log_sample_rate=self.log_sample_rate,
             metrics_namespace=self.metrics_namespace,
+            tracing=self.tracing,
         )
 
     @classmethod

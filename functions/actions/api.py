@@ -79,6 +79,7 @@ def _prepare(
     action_id: str | None = None,
     correlation_id: str | None = None,
     recurring: bool = False,
+    run_now: bool = False,
 ) -> tuple[Envelope, QueueConfig]:
     spec = hooks.get(request.hook)
     _check_unique(request, spec)
@@ -95,6 +96,8 @@ def _prepare(
             scheduled_for=scheduled_for,
             enqueued_at=now,
             correlation_id=correlation_id or action_id,
+            # Unique actions stay listed: a unique check may look for them in the indexes.
+            listed=not (run_now and not request.unique and not spec.listed_while_queued),
         )
     except ValidationError as exc:
         raise InvalidAction(_first_error(exc)) from None
@@ -168,7 +171,10 @@ def _write(
         if created:
             store.discard(envelope.action_id)
         raise
-    logger.info(
+    # An action to run now is said at DEBUG: the webhook receiver's "webhook accepted"
+    # and the worker's "action completed" carry its id, and its log keeps "created".
+    say = logger.debug if shape.kind is ActionKind.ASYNC else logger.info
+    say(
         "action scheduled",
         extra={
             "action_id": envelope.action_id,
@@ -215,6 +221,7 @@ def enqueue_async_action(
         datetime.now(UTC),
         action_id=action_id,
         correlation_id=correlation_id,
+        run_now=True,
     )
     _write(envelope, unique, _Shape(ActionKind.ASYNC), lambda: queues.send(envelope, queue))
     return envelope.action_id

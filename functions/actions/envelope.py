@@ -71,6 +71,9 @@ class Envelope(BaseModel):
     enqueued_at: datetime
     correlation_id: str = ""
     args_ref: PayloadRef | None = None
+    # False: the action is left out of the index queries while it is queued and running
+    # (a hook's ``listed_while_queued=False``); absent from the message when true.
+    listed: bool = True
 
     @field_validator("hook")
     @classmethod
@@ -116,7 +119,10 @@ class Envelope(BaseModel):
         a reference the message is what it always was (older workers read it); with one,
         it carries the reference instead of the args.
         """
-        dumped = self.model_dump_json(exclude={"args_ref"} if self.args_ref is None else {"args"})
+        left_out = {"args_ref"} if self.args_ref is None else {"args"}
+        dumped = self.model_dump_json(
+            exclude=left_out if not self.listed else left_out | {"listed"}
+        )
         body = escape_for_sqs(dumped)
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:

@@ -88,6 +88,9 @@ class HookSpec:
     unique_by: UniqueBy | None = None
     # A recurring action of this hook stops after this many failed runs in a row (None: never).
     max_failed_runs: int | None = MAX_FAILED_RUNS
+    # False: an action made to run now is left out of the index queries until its run
+    # ends or waits (fewer writes; store/transitions.py says which).
+    listed_while_queued: bool = True
 
     @property
     def queue(self) -> str:
@@ -122,6 +125,7 @@ def hook(
     timeout: float = budget.DEFAULT_HOOK_TIMEOUT,
     unique_by: UniqueBy | None = None,
     max_failed_runs: int | None = MAX_FAILED_RUNS,
+    listed_while_queued: bool = True,
 ) -> Callable[[HookFunction], HookFunction]:
     """Register the decorated function as the hook ``name``.
 
@@ -138,6 +142,14 @@ def hook(
     is then counted as it is made and ends, plain ones included, at the cost of a
     transaction instead of a single write. ``max_failed_runs`` stops a recurring action
     after that many failed runs in a row (None: it recurs whatever happens).
+
+    ``listed_while_queued=False`` leaves an action made to run now (``enqueue_async_action``
+    without ``unique``) out of the index queries (``get_scheduled_actions``,
+    ``has_scheduled_action``, the console's lists and counts) while it is queued and
+    running; ``get`` by id finds it all along, and it is listed once its run ends or waits
+    (complete, a retry's backoff, failed, canceled, a saga). Its index entries are then
+    written once instead of moved at each status change: for a high-volume hook
+    (``process_webhook``) that is most of what its actions cost in DynamoDB writes.
     """
 
     def register(function: HookFunction) -> HookFunction:
@@ -167,6 +179,7 @@ def hook(
             timeout=float(timeout),
             unique_by=unique_by,
             max_failed_runs=max_failed_runs,
+            listed_while_queued=bool(listed_while_queued),
         )
         return function
 

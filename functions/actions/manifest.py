@@ -45,6 +45,7 @@ _POLICY = (
     "timeout",
     "unique_by",
     "max_failed_runs",
+    "listed_while_queued",
 )
 
 

@@ -200,7 +200,7 @@ def _move(
             return False
         throttle.wait()
         fresh = received.envelope.model_copy(
-            update={"attempt": 1, "scheduled_for": datetime.now(UTC)}
+            update={"attempt": 1, "scheduled_for": datetime.now(UTC), "listed": True}
         )
         note = f"from the {queue.name} dead-letter queue; it had failed with: " + (
             letter.error or letter.reason

@@ -377,6 +377,7 @@ def _retry_or_dead_letter(
         update={
             "attempt": attempt + 1,
             "scheduled_for": datetime.now(UTC) + timedelta(seconds=delay),
+            "listed": True,  # retry_later lists it: it waits for its backoff
         }
     )
     queues.send(following, queue, delay_seconds=delay)

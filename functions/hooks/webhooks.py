@@ -54,7 +54,10 @@ def stripe_payment(payload: dict[str, Any], action: ActionContext) -> None:
     logger.info("stripe payment", extra={"payment_intent": intent.get("id")})
 
 
-@hook("process_webhook", max_attempts=5, base_delay=5, max_delay=900)
+# A webhook's action is listed once its run ends or waits: its index entries are written
+# once, not moved at the claim and again at completion.
+# Why: docs/decisions/0056-actions-to-run-now-are-listed-when-their-run-ends.md
+@hook("process_webhook", max_attempts=5, base_delay=5, max_delay=900, listed_while_queued=False)
 def process_webhook(args: Any, action: ActionContext) -> object:
     if not isinstance(args, dict) or "source" not in args:
         raise PermanentError("process_webhook needs the receiver's args")

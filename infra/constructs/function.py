@@ -1,6 +1,7 @@
 """A Lambda function as every function of this stack is built.
 
-Python on arm64 from the shared asset, X-Ray tracing, a log group of its own with a
+Python on arm64 from the shared asset, X-Ray tracing (unless the ``tracing`` setting is
+off), a log group of its own with a
 retention, and a role of its own that may write to that log group and nothing else until
 the caller grants more. No dead-letter queue: every function here is invoked synchronously.
 Why: docs/decisions/0019-each-function-has-its-own-role-and-log-group.md
@@ -25,6 +26,13 @@ _RETENTION_NAMES = {
     545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS", 1827: "FIVE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
+
+
+# Why a stack deployed with ``tracing: false`` has no X-Ray (cdk-nag asks for it).
+UNTRACED = (
+    "The deployer turned X-Ray off (context: tracing=false) to save its traces' cost; "
+    "logs with correlation ids and metrics remain (docs: Metrics and logs)."
+)
 
 
 def log_retention(days: int) -> logs.RetentionDays:
@@ -83,13 +91,15 @@ class PythonFunction(Construct):
             environment={
                 "POWERTOOLS_LOGGER_SAMPLE_RATE": str(settings.log_sample_rate),
                 "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+                # Untraced: the X-Ray SDK is never imported (functions/observability.py).
+                **({} if settings.tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
                 **environment,
             },
             timeout=timeout,
             memory_size=memory_size,
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
         )
         acknowledge(
             self.function,
@@ -107,9 +117,12 @@ class PythonFunction(Construct):
                 "suite runs on; a newer runtime comes with tests on it "
                 "(docs/decisions/0041-lambda-runs-the-python-the-tests-run-on.md).",
             )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
-            "permissions; '*' is the only resource AWS accepts for them.",
-        )
+        if not settings.tracing:
+            acknowledge(self.function, "Serverless-LambdaTracing", UNTRACED)
+        else:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
+                "permissions; '*' is the only resource AWS accepts for them.",
+            )

@@ -68,6 +68,7 @@ class OrderSaga(Construct):
             log_retention=log_retention(config.log_retention_days),
             metrics_namespace=config.metrics_namespace,
             log_execution_data=config.saga_log_execution_data,
+            tracing=config.tracing,
         )
         # --8<-- [end:saga]
 

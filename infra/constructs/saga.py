@@ -27,6 +27,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from functions.metrics import Metric
+from infra.constructs.function import UNTRACED
 from infra.constructs.nag import acknowledge
 
 COMPENSATION_FAILED = "Saga.CompensationFailed"
@@ -58,6 +59,7 @@ class Saga(Construct):
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
         log_execution_data: bool = False,
+        tracing: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         if not steps:
@@ -139,13 +141,16 @@ class Saga(Construct):
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(chain),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            tracing_enabled=True,
+            tracing_enabled=tracing,
             logs=sfn.LogOptions(
                 destination=self.log_group,
                 level=sfn.LogLevel.ALL,
                 include_execution_data=log_execution_data,
             ),
         )
+        if not tracing:
+            for rule in ("AwsSolutions-SF2", "Serverless-StepFunctionStateMachineXray"):
+                acknowledge(self.state_machine, rule, UNTRACED)
         # The Fail state by name: the log keeps state names without execution data, while
         # an error or a cause counts as data and is left out.
         # Why: docs/decisions/0038-saga-logs-keep-no-execution-data.md

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
-from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.function import UNTRACED, PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 from infra.constructs.payloads import Payloads
@@ -142,7 +142,7 @@ class WebhookApi(Construct):
                     ),
                     **(method_options or {}),
                 },
-                tracing_enabled=True,
+                tracing_enabled=config.tracing,
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
@@ -185,6 +185,8 @@ class WebhookApi(Construct):
         )
         self.url = self.api.url_for_path("/webhooks/")
         self._acknowledge()
+        if not config.tracing:
+            acknowledge(self.api.deployment_stage, "Serverless-APIGWXrayEnabled", UNTRACED)
 
     def _secret(self, source: str, existing: str | None, name: str) -> secretsmanager.ISecret:
         construct_id = f"Secret-{source}"

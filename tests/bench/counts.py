@@ -21,6 +21,7 @@ from tests.bench.aws import BASE_ENV
 os.environ.update(BASE_ENV)
 os.environ.pop("AWS_PROFILE", None)
 
+from tests.bench.ledger import WriteLedger
 from tests.bench.sections import CountingStream, section_main
 
 
@@ -78,6 +79,7 @@ def measure(workdir: Path) -> dict[str, Any]:
         clients = each_client()
         counter = CallCounter(record_aws_calls())  # the suites' own counter, shared
         recorder = Recorder().attach(clients)
+        ledger = WriteLedger(boto3.client("dynamodb")).attach(clients)
         result: dict[str, Any] = {"answers": {}}
 
         def post(event: dict) -> int:
@@ -89,6 +91,7 @@ def measure(workdir: Path) -> dict[str, Any]:
             assert post(first) == 202
         result["answers"]["webhook"] = answers
         durations, accepted, log_before = [], [], LOG.bytes
+        units_before = (ledger.table_units, ledger.index_units)
         for n in range(1, WARM_WEBHOOKS + 1):
             event = signed_github(f"bench-{n}", n)
             started = time.perf_counter()
@@ -97,6 +100,10 @@ def measure(workdir: Path) -> dict[str, Any]:
             durations.append(time.perf_counter() - started)
             accepted.extend(made)
         webhook_log_bytes = (LOG.bytes - log_before) / WARM_WEBHOOKS
+        webhook_wru = (
+            (ledger.table_units - units_before[0]) / WARM_WEBHOOKS,
+            (ledger.index_units - units_before[1]) / WARM_WEBHOOKS,
+        )
         with counter.counting() as duplicate:
             assert post(first) == 200
         tampered = signed_github("bench-tampered", 0)
@@ -105,6 +112,7 @@ def measure(workdir: Path) -> dict[str, Any]:
             assert post(tampered) == 401
 
         # The worker, as the event source mapping invokes it: batches of BATCH records.
+        units_before = (ledger.table_units, ledger.index_units)
         sqs = boto3.client("sqs")
         queue = resources.queues["default"]
         log_before = LOG.bytes
@@ -136,6 +144,10 @@ def measure(workdir: Path) -> dict[str, Any]:
                 ],
             )
         worker_log_bytes = (LOG.bytes - log_before) / completed
+        worker_wru = (
+            (ledger.table_units - units_before[0]) / completed,
+            (ledger.index_units - units_before[1]) / completed,
+        )
 
         # The bare baseline, counted the same way.
         bare = BareHandler(DEMO_SECRETS["github"].encode(), queue.url)
@@ -181,6 +193,9 @@ def measure(workdir: Path) -> dict[str, Any]:
             "webhook_ms_moto": statistics.median(durations) * 1000,
             "worker_ms_per_record_moto": statistics.median(batch_durations) * 1000,
             "webhook_log_bytes": webhook_log_bytes,
+            # WRU per webhook as billed, (table, indexes), accept and run (tests/bench/ledger.py).
+            "webhook_wru": webhook_wru,
+            "worker_wru": worker_wru,
             "worker_log_bytes": worker_log_bytes,
             "action_item_bytes": max(dynamodb_item_bytes(i) for i in action_items),
             "idempotency_item_bytes": max(dynamodb_item_bytes(i) for i in idempotency_items),

@@ -15,7 +15,6 @@ from tests.bench.cost import (
     Cost,
     CostInputs,
     LambdaUse,
-    write_units,
 )
 from tests.bench.report import Figure
 
@@ -41,44 +40,17 @@ def _memory(assets: dict[str, Any], handler_module: str) -> int:
 
 
 def _dynamodb_units(counts: dict[str, Any]) -> tuple[float, str]:
-    """WRU per webhook end to end: the table writes plus the index writes they cause.
-
-    DynamoDB bills a table write by the item's size (an update: the larger of the item
-    before and after), one WRU per started KB, and each index entry the write adds,
-    changes or removes by the entry's projected size: a put adds an entry to each
-    index whose keys the item has; a status change moves each entry keyed by status
-    (a delete and a put); an index not keyed by status is counted as rewritten once
-    (an upper bound: DynamoDB skips an entry whose projected attributes do not change).
-    """
-    webhook_writes = [op for service, op in counts["accepted"] if service == "dynamodb"]
-    webhook_writes_per = len(webhook_writes) / counts["warm_webhooks"]
-    worker_writes = [op for service, op in counts["worker_calls"] if service == "dynamodb"]
-    action_updates = len(worker_writes) / counts["completed"]
-    idem = write_units(counts["idempotency_item_bytes"])
-    action = write_units(counts["action_item_bytes"])
-    keys = set(counts["action_item_keys"])
-    # Older measurements had no entry sizes: the whole item was projected (ALL).
-    entry_bytes = counts.get("action_index_entry_bytes") or [
-        counts["action_item_bytes"] for _ in counts["action_indexes"]
-    ]
-    present = [
-        (index, write_units(size))
-        for index, size in zip(counts["action_indexes"], entry_bytes, strict=True)
-        if set(index) <= keys
-    ]
-    entries = sum(units for _, units in present)
-    put_units = action + entries
-    update_units = action + sum(
-        2 * units if _STATUS_KEYS & set(index) else units for index, units in present
+    """WRU per webhook end to end, as DynamoDB bills them: the ledger's units
+    (tests/bench/ledger.py: each write's item before and after, and what it did to each
+    index entry) of the warm accepts and of the worker's runs, per webhook."""
+    (accept_table, accept_index), (run_table, run_index) = (
+        counts["webhook_wru"],
+        counts["worker_wru"],
     )
-    idempotency_writes = webhook_writes_per - 1  # all but the action's put
-    total = idempotency_writes * idem + put_units + action_updates * update_units
-    sizes = "+".join(str(units) for _, units in present)
+    total = accept_table + accept_index + run_table + run_index
     text = (
-        f"{idempotency_writes:g} idempotency writes x {idem} WRU"
-        f" + action put {put_units} WRU ({action} + index entries {sizes})"
-        f" + {action_updates:g} action updates x {update_units} WRU"
-        f" ({action} + each status-keyed entry moved: 2 x ({sizes}))"
+        f"accept {accept_table:g} + {accept_index:g} WRU, run {run_table:g} + {run_index:g}"
+        " WRU (table + index entries, from each write's item before and after)"
     )
     return total, text
 
@@ -163,6 +135,7 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
     worker_ddb = [c for c in counts["worker_calls"] if c[0] == "dynamodb"]
     worker_sqs = [c for c in counts["worker_calls"] if c[0] == "sqs"]
     bare = len(counts["bare_accepted"])
+    wru, wru_text = _dynamodb_units(counts)
     rows += [
         Figure("AWS requests / accepted webhook", accepted, "", bare, "bare handler", 4,
                reason=_count_reason(counts["accepted"][: int(accepted)]),
@@ -176,6 +149,8 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
                reason=_count_reason(worker_ddb[:4])),
         Figure("SQS calls of ours / completed action", len(worker_sqs) / counts["completed"],
                "", target=0, reason=_count_reason(worker_sqs[:3])),
+        Figure("DynamoDB write units / webhook, accepted to completed", wru, "", target=8,
+               reason=wru_text),
     ]  # fmt: skip
     share = overhead["botocore_share"]
     bare_us = overhead["bare_us"]

@@ -18,6 +18,7 @@ from tests.bench.cost import (
     write_units,
 )
 from tests.bench.figures import _dynamodb_units
+from tests.bench.ledger import Index, Table, write_cost
 from tests.bench.report import Figure, table
 from tests.bench.sections import percentile
 
@@ -58,54 +59,11 @@ def test_lambda_bills_whole_milliseconds_and_dynamodb_whole_kilobytes():
     assert dynamodb_item_bytes(item) == (2 + 3) + (1 + 4) + (1 + 3 + 1 + 1 + 1)
 
 
-def _write_counts(**overrides):
-    counts = {
-        # Idempotency's put and update around the action's put; the send.
-        "accepted": [
-            ["dynamodb", "PutItem"],
-            ["dynamodb", "PutItem"],
-            ["sqs", "SendMessage"],
-            ["dynamodb", "UpdateItem"],
-        ],
-        "warm_webhooks": 1,
-        "worker_calls": [["dynamodb", "UpdateItem"], ["dynamodb", "UpdateItem"]],
-        "completed": 1,
-        "idempotency_item_bytes": 252,
-        "action_item_bytes": 1493,
-        "action_item_keys": [
-            "action_id",
-            "hook",
-            "match_key",
-            "status",
-            "status_scheduled",
-            "scheduled_for",
-        ],
-        "action_indexes": [
-            ["hook", "status_scheduled"],
-            ["match_key", "status_scheduled"],
-            ["status", "scheduled_for"],
-        ],
-    }
-    return {**counts, **overrides}
+def test_dynamodb_units_are_the_ledgers_per_webhook():
+    total, text = _dynamodb_units({"webhook_wru": [3.0, 0.0], "worker_wru": [2.0, 3.0]})
 
-
-def test_dynamodb_units_count_each_index_entry_at_its_projected_size():
-    # ALL projections (no entry sizes measured): every entry is the 2 KB item.
-    everything, _ = _dynamodb_units(_write_counts())
-    # 2 idempotency + put (2 + 3 x 2) + 2 status changes x (2 + 3 x (delete + put of 2)).
-    assert everything == 2 + 8 + 2 * 14
-
-    # Small projections: each entry 1 WRU; each status change still moves all three.
-    small, text = _dynamodb_units(_write_counts(action_index_entry_bytes=[330, 240, 300]))
-    assert small == 2 + (2 + 3) + 2 * (2 + 2 * 3)
-    assert "index entries 1+1+1" in text
-
-    # An item without an index's key (a sparse index) has no entry in it.
-    keys = ["action_id", "hook", "status", "status_scheduled", "scheduled_for"]
-    sparse, _ = _dynamodb_units(
-        _write_counts(action_index_entry_bytes=[330, 240, 300], action_item_keys=keys)
-    )
-    assert sparse == 2 + (2 + 2) + 2 * (2 + 2 * 2)
+    assert total == 8
+    assert "accept 3 + 0 WRU, run 2 + 3 WRU" in text
 
 
 def test_ratio_targets_and_absolute_targets():
@@ -170,3 +128,34 @@ def test_the_large_webhook_figure_counts_its_requests_and_prices_the_payload_buc
     assert "s3 GetObject: 990,000 B received" in lines
     # 1 PUT ($0.005/1k) + 1 GET ($0.0004/1k) + 1 GB-month x 100/30 x $0.023, per million
     assert lines[-1].split(" = ")[-1].startswith("$82.07")
+
+
+# --- the write ledger's arithmetic (tests/bench/ledger.py) ---------------------------------
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+BY_STATUS = Index("by_status", ("status", "due"), frozenset({"hook"}))
+TABLE = Table("actions", ("id",), (BY_STATUS,))
+
+
+def test_a_write_costs_its_items_larger_size_and_what_it_did_to_each_entry():
+    small = {"id": _s("a"), "hook": _s("h")}
+    listed = {**small, "status": _s("pending"), "due": _s("1")}
+    moved = {**listed, "status": _s("complete")}
+    big = {**moved, "args": _s("x" * 1500)}
+
+    # Put without the index's keys (sparse): the item only.
+    assert write_cost(TABLE, None, small) == (1, 0)
+    # The keys appear: one entry written.
+    assert write_cost(TABLE, small, listed) == (1, 1)
+    # Unprojected attributes change: the entry stays as it was.
+    assert write_cost(TABLE, moved, big) == (2, 0)
+    # The key moves: a delete and a put.
+    assert write_cost(TABLE, listed, moved) == (1, 2)
+    # A refused conditional write: the item as it was, no entry.
+    assert write_cost(TABLE, big, big) == (2, 0)
+    # A projected attribute changes in place: one write of the entry.
+    assert write_cost(TABLE, moved, {**moved, "hook": _s("g")}) == (1, 1)

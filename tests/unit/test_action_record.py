@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -149,3 +151,61 @@ def test_an_unknown_status_is_refused_not_guessed():
 
     with pytest.raises(ValueError, match="'paused'"):
         from_item({**item, "status": "paused"})
+
+
+# --- args kept compressed, and unlisted items -----------------------------------------------
+
+
+def _round_trip(action: Action) -> tuple[dict, Action]:
+    item = typed(to_item(action))
+    return item, from_item(plain(item))
+
+
+def test_large_args_are_kept_compressed_and_read_back_exactly():
+    args = {"commits": [{"id": f"{n:040x}", "message": "fix the build"} for n in range(20)]}
+    action = Action.new(_envelope(datetime(2030, 1, 1, tzinfo=UTC), args))
+
+    item, back = _round_trip(action)
+
+    assert "args" not in item and "B" in item["args_z"]
+    assert len(item["args_z"]["B"]) * 4 < len(json.dumps(args))
+    assert back.args == args
+
+
+@pytest.mark.parametrize(
+    "args",
+    # Small; none; hashes, which compression cannot shrink by a quarter.
+    [
+        {"n": 1},
+        None,
+        [base64.b85encode(hashlib.sha512(bytes([n])).digest()).decode() for n in range(6)],
+    ],
+    ids=["small", "none", "incompressible"],
+)
+def test_small_or_incompressible_args_stay_json_text(args):
+    action = Action.new(_envelope(datetime(2030, 1, 1, tzinfo=UTC), args))
+
+    item, back = _round_trip(action)
+
+    assert "args_z" not in item
+    assert back.args == args
+
+
+def test_an_item_written_before_compression_reads_as_it_did():
+    action = Action.new(_envelope(datetime(2030, 1, 1, tzinfo=UTC), {"k": "v" * 400}))
+    values = to_item(action)
+    values.pop("args_z", None)
+    values["args"] = json.dumps({"k": "v" * 400})
+
+    assert from_item(values).args == {"k": "v" * 400}
+
+
+def test_an_unlisted_item_has_none_of_the_indexes_keys_and_keeps_its_time():
+    when = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    action = Action.new(_envelope(when).model_copy(update={"listed": False}))
+
+    item, back = _round_trip(action)
+
+    assert {"scheduled_for", "match_key", "status_scheduled"}.isdisjoint(item)
+    assert back.scheduled_for == when and back.listed is False
+    assert "listed" not in back.to_document()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -260,6 +261,9 @@ class Action:
     # and how the last saga it started ended (functions/sagas/outcomes.py records it).
     waiting_for: str | None = None
     saga: SagaOutcome | None = None
+    # False while an action of a hook with ``listed_while_queued=False`` is queued or
+    # running: its item then has none of the indexes' keys (``to_item``).
+    listed: bool = True
 
     @classmethod
     def new(
@@ -287,6 +291,7 @@ class Action:
             updated_at=created,
             correlation_id=envelope.correlation_id,
             args_ref=envelope.args_ref,
+            listed=envelope.listed,
             **optional,
         )
 
@@ -321,10 +326,20 @@ class Action:
         return document
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(Action))
+# ``listed`` is the store's business (how the item is keyed), not the action's: it is
+# neither an attribute of the item nor in the action's document.
+_FIELD_NAMES = tuple(f.name for f in fields(Action) if f.name != "listed")
 _TIMES = frozenset({"scheduled_for", "created_at", "updated_at", "claim_expires_at"})
 # Attributes the item holds for the indexes and uniqueness, derived from the record.
 DERIVED = ("args_hash", "match_key", "status_scheduled")
+# Args whose JSON is over this many bytes are kept zlib-compressed in ``args_z`` when that
+# saves a quarter or more: every write of an item is billed per started KB, and a
+# webhook's item under 1 KB costs one write unit a write instead of two.
+COMPRESS_ARGS_OVER = 256
+COMPRESSED_ARGS = "args_z"
+# An unlisted action keeps its time here, not in ``scheduled_for`` (by_status's sort key):
+# without ``scheduled_for``, ``match_key`` and ``status_scheduled`` no index holds it.
+UNLISTED_TIME = "due_at"
 
 
 def to_item(action: Action) -> dict[str, Any]:
@@ -342,7 +357,9 @@ def to_item(action: Action) -> dict[str, Any]:
         elif name == "expires_at":
             value = int(epoch(value))
         elif name == "args":
-            value = dump_args(value)
+            attribute, kept = _args_attribute(value)
+            item[attribute] = kept
+            continue
         elif name == "recurrence":
             value = value.to_plain()
         elif name == "log":
@@ -356,9 +373,31 @@ def to_item(action: Action) -> dict[str, Any]:
         item[name] = value
     hashed = hash_of(action.args, action.args_ref)
     item["args_hash"] = hashed
+    if not action.listed:
+        item[UNLISTED_TIME] = item.pop("scheduled_for")
+        return item
     item["match_key"] = match_key(action.hook, action.args, action.group, hashed=hashed)
     item["status_scheduled"] = status_scheduled(action.status, action.scheduled_for)
     return item
+
+
+def _args_attribute(args: Any) -> tuple[str, str | bytes]:
+    """The args as the item keeps them: JSON text, or compressed when that pays."""
+    text = dump_args(args)
+    raw = text.encode()
+    if len(raw) > COMPRESS_ARGS_OVER:
+        packed = zlib.compress(raw)
+        if len(packed) * 4 <= len(raw) * 3:
+            return COMPRESSED_ARGS, packed
+    return "args", text
+
+
+def _args_of(item: dict[str, Any]) -> Any:
+    if "args" in item:
+        return json.loads(item["args"])
+    if COMPRESSED_ARGS in item:
+        return json.loads(zlib.decompress(item[COMPRESSED_ARGS]))
+    return None
 
 
 def is_action(item: dict[str, Any]) -> bool:
@@ -368,18 +407,20 @@ def is_action(item: dict[str, Any]) -> bool:
 
 def from_item(item: dict[str, Any]) -> Action:
     """The record of an action's item (plain values, as ``functions.dynamodb`` reads them)."""
+    listed = UNLISTED_TIME not in item
+    scheduled = item["scheduled_for"] if listed else item[UNLISTED_TIME]
     return Action(
         action_id=item["action_id"],
         hook=item["hook"],
-        args=json.loads(item["args"]) if "args" in item else None,
+        args=_args_of(item),
         group=item.get("group", ""),
         priority=_priority(item.get("priority", "default")),
         status=ActionStatus(item["status"]),
         attempts=int(item.get("attempts", 0)),
         max_attempts=int(item.get("max_attempts", 1)),
-        scheduled_for=moment(item["scheduled_for"]),
-        created_at=moment(item.get("created_at", item["scheduled_for"])),
-        updated_at=moment(item.get("updated_at", item["scheduled_for"])),
+        scheduled_for=moment(scheduled),
+        created_at=moment(item.get("created_at", scheduled)),
+        updated_at=moment(item.get("updated_at", scheduled)),
         correlation_id=item.get("correlation_id", ""),
         kind=ActionKind(item["kind"]) if item.get("kind") else None,
         recurrence=Recurrence.from_plain(item["recurrence"]) if item.get("recurrence") else None,
@@ -393,6 +434,7 @@ def from_item(item: dict[str, Any]) -> Action:
         args_ref=PayloadRef.model_validate(item["args_ref"]) if item.get("args_ref") else None,
         waiting_for=item.get("waiting_for"),
         saga=SagaOutcome.from_plain(item["saga"]) if item.get("saga") else None,
+        listed=listed,
     )
 
 

@@ -11,6 +11,11 @@ deliveries and cancellations never race an action into two states:
     in-progress --await_saga--> in-progress (waiting) --record_saga_outcome--> complete | failed
     pending --stop_recurring--> failed     (a recurring action whose runs keep failing)
 
+An unlisted action (its hook's ``listed_while_queued=False``, made to run now) is written
+and claimed without the indexes' keys; the first write that ends its run or makes it
+wait (complete, retry, fail, cancel, a saga) lists it (``_listed``).
+Why: docs/decisions/0056-actions-to-run-now-are-listed-when-their-run-ends.md
+
 An action of a hook with ``unique_by`` is counted in its counter item from create (or
 redrive) until it completes, fails or is canceled, in the same transactions
 (``counters``).
@@ -33,6 +38,7 @@ from functions.actions.store.record import (
     ERROR_LIMIT,
     LOG_LIMIT,
     RETENTION_SECONDS,
+    UNLISTED_TIME,
     Action,
     ActionStatus,
     LogEntry,
@@ -42,6 +48,7 @@ from functions.actions.store.record import (
     from_item,
     hash_of,
     is_action,
+    match_key,
     now,
     status_scheduled,
     to_item,
@@ -105,12 +112,26 @@ class _Update:
         }
 
 
-def _status_change(status: ActionStatus, scheduled_for: datetime) -> _Update:
-    """A write that moves the action to ``status``: its sort keys move with it."""
+def _status_change(
+    status: ActionStatus, scheduled_for: datetime, *, listed: bool = True
+) -> _Update:
+    """A write that moves the action to ``status``: its sort keys move with it (an
+    unlisted action has none)."""
     update = _Update()
     update.set("status", str(status)).set("updated_at", epoch(now()))
-    update.set("status_scheduled", status_scheduled(status, scheduled_for))
+    if listed:
+        update.set("status_scheduled", status_scheduled(status, scheduled_for))
     return update
+
+
+def _listed(update: _Update, of: Action | Envelope, scheduled_for: datetime) -> _Update:
+    """The action in the indexes from this write on, at ``scheduled_for``: an unlisted
+    one's time moves to ``scheduled_for`` and it gets its ``match_key`` (a listed one's
+    are written as they were, which moves no index entry)."""
+    hashed = hash_of(of.args, of.args_ref)
+    update.set("scheduled_for", epoch(scheduled_for))
+    update.set("match_key", match_key(of.hook, of.args, of.group, hashed=hashed))
+    return update.remove(UNLISTED_TIME)
 
 
 class ClaimOutcome(StrEnum):
@@ -276,44 +297,60 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     canceled = recurring is not None and recurring.status in (ActionStatus.CANCELED, FAILED)
     if recurring is not None and not canceled and attempt == 1:
         _count_run(envelope, recurring.unique_key)
-    update = _status_change(IN_PROGRESS, envelope.scheduled_for)
+    listed = envelope.listed
+    while True:
+        update = _claiming(envelope, attempt, started, claim_seconds, listed=listed)
+        # A canceled recurrence starts no new run; a run already recorded goes on.
+        create = "" if canceled else "attribute_not_exists(action_id) OR "
+        condition = (
+            f"({create}(#status = :pending AND #attempts < :attempts) OR (#status = :status "
+            "AND (#claim_expires_at < :now OR #attempts < :attempts)))"
+        )
+        if not listed:  # and still unlisted: its item has no index keys to move
+            condition += (
+                f" AND (attribute_not_exists(action_id) OR attribute_exists({UNLISTED_TIME}))"
+            )
+        try:
+            response = table.dynamodb().update_item(
+                **update.params(envelope.action_id, condition),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
+            if not old and canceled:
+                return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
+            current = from_item(old)
+            if not listed and current.listed:
+                listed = True  # listed since it was sent (a retry, a redrive): claim it so
+                continue
+            return Claim(_why_not(current), current, recurring)
+        return Claim(ClaimOutcome.CLAIMED, from_item(plain(response["Attributes"])), recurring)
+
+
+def _claiming(
+    envelope: Envelope, attempt: int, started: datetime, claim_seconds: float, *, listed: bool
+) -> _Update:
+    """The claim's write: in progress for run ``attempt``, the rest of the item only if
+    absent (a recurring run's item is created by its claim)."""
+    update = _status_change(IN_PROGRESS, envelope.scheduled_for, listed=listed)
     update.set("attempts", attempt).set("claim_expires_at", epoch(started) + claim_seconds)
     started_entry = LogEntry.new(LogEvent.STARTED, _of(attempt, envelope), attempt)
     update.append("log", [started_entry.to_plain()])
-    # Everything the envelope says of the action, for an item this claim creates.
-    for attribute, value in to_item(Action.new(envelope, at=started)).items():
-        if attribute not in _CLAIM_WRITES:
-            update.set_if_absent(attribute, value)
     update.remove("expires_at")
+    if listed:
+        update.remove(UNLISTED_TIME)
+    written = set(update.names.values())
+    # Everything the envelope says of the action, for an item this claim creates.
+    record = Action.new(envelope, at=started).but(listed=listed)
+    for attribute, value in to_item(record).items():
+        if attribute not in written and attribute != "action_id":
+            update.set_if_absent(attribute, value)
     update.value("pending", str(PENDING))
     update.value("now", epoch(started))
-    # A canceled recurrence starts no new run; a run already recorded goes on.
-    create = "" if canceled else "attribute_not_exists(action_id) OR "
-    condition = (
-        f"{create}(#status = :pending AND #attempts < :attempts) OR (#status = :status "
-        "AND (#claim_expires_at < :now OR #attempts < :attempts))"
-    )
-    try:
-        response = table.dynamodb().update_item(
-            **update.params(envelope.action_id, condition),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if not condition_failed(exc):
-            raise
-        old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
-        if not old and canceled:
-            return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
-        current = from_item(old)
-        return Claim(_why_not(current), current, recurring)
-    return Claim(ClaimOutcome.CLAIMED, from_item(plain(response["Attributes"])), recurring)
-
-
-# What a claim writes itself; the rest of the item only if absent.
-_CLAIM_WRITES = frozenset(
-    {"action_id", "status", "status_scheduled", "attempts", "updated_at", "log"}
-)
+    return update
 
 
 def _of(attempt: int, envelope: Envelope) -> str:
@@ -359,7 +396,7 @@ def _recurring_of(action_id: str) -> Action | None:
 
 def reschedule(action: Action, scheduled_for: datetime) -> bool:
     """Move a pending recurring action's time to its next run (its sort keys follow)."""
-    update = _status_change(PENDING, scheduled_for).set("scheduled_for", epoch(scheduled_for))
+    update = _listed(_status_change(PENDING, scheduled_for), action, scheduled_for)
     update.value("pending", str(PENDING))
     try:
         table.dynamodb().update_item(
@@ -393,7 +430,7 @@ def _finishing(
 ) -> _Update:
     """The write of a run's outcome (a finished run waits for nothing any more)."""
     scheduled = action.scheduled_for if scheduled_for is None else scheduled_for
-    update = _status_change(status, scheduled).set("scheduled_for", epoch(scheduled))
+    update = _listed(_status_change(status, scheduled), action, scheduled)
     log = [*action.log, *entries][-LOG_LIMIT:]
     update.set("log", [entry.to_plain() for entry in log])
     update.remove("claim_expires_at", "waiting_for")
@@ -448,9 +485,9 @@ class NotRedrivable(Exception):
     """The action cannot be started again now; the message says why."""
 
 
-def _redriven(note: str) -> _Update:
+def _redriven(note: str, action: Action) -> _Update:
     due = now()
-    update = _status_change(PENDING, due).set("attempts", 0).set("scheduled_for", epoch(due))
+    update = _listed(_status_change(PENDING, due), action, due).set("attempts", 0)
     update.append("log", [LogEntry.new(LogEvent.REDRIVEN, note).to_plain()])
     return update.remove("expires_at", "claim_expires_at")
 
@@ -487,7 +524,7 @@ def reset_for_redrive(action_id: str, note: str) -> None:
         why = _why_not_redrivable(current)
         if why is not None:
             raise NotRedrivable(f"action {action_id} {why}")
-        update = _redriven(note)
+        update = _redriven(note, current)
         update.value("was", str(current.status))
         condition = "#status = :was"
         if current.status is IN_PROGRESS:
@@ -550,14 +587,15 @@ def _end_pending(
         if current is None or current.status is not PENDING:
             return None
         update = _status_change(status, current.scheduled_for)
+        _listed(update, current, current.scheduled_for)
         update.set("expires_at", int(epoch(now()) + RETENTION_SECONDS[status]))
         update.append("log", [entry.to_plain()])
         if error is not None:
             update.set("last_error", error[:ERROR_LIMIT])
         update.value("pending", str(PENDING))
-        update.value("scheduled_for", epoch(current.scheduled_for))
-        update.name("scheduled_for")
-        params = update.params(action_id, "#status = :pending AND #scheduled_for = :scheduled_for")
+        was = update.value("was_scheduled", epoch(current.scheduled_for))
+        time = update.name("scheduled_for" if current.listed else UNLISTED_TIME)
+        params = update.params(action_id, f"#status = :pending AND {time} = {was}")
         try:
             counters.write_ending(params, action_id, current.unique_key)
         except ClientError as exc:
@@ -583,6 +621,9 @@ def await_saga(action: Action, execution_arn: str, note: str, claim_seconds: flo
     """
     started = now()
     update = _Update().set("updated_at", epoch(started))
+    if not action.listed:  # it may wait for hours: in the lists while it does
+        update.set("status_scheduled", status_scheduled(IN_PROGRESS, action.scheduled_for))
+        _listed(update, action, action.scheduled_for)
     update.set("claim_expires_at", epoch(started) + claim_seconds)
     update.set("waiting_for", execution_arn)
     entry = LogEntry.new(LogEvent.WAITING, note, action.attempts)
