@@ -55,6 +55,9 @@ CONTEXT_MEANINGS: dict[str, str] = {
     "circuitCooldownSeconds": "how long a circuit stays open before one trial may run",
     "logSampleRate": "the share of invocations that log debug lines "
     "(`POWERTOOLS_LOGGER_SAMPLE_RATE`; see [Metrics and logs](../operations/metrics-and-logs.md))",
+    "tracing": "X-Ray active tracing of the functions, the API stage and the saga; `false` "
+    "saves the traces (Lambda samples 1 request a second and 5% of the rest, not "
+    "configurable: about $0.50 per million webhooks) and the X-Ray SDK's import at cold start",
     "hookPackages": "folders of your own hook packages, relative to `cdk.json`'s folder "
     "(`-c hookPackages=path` names one, a JSON list several): each is bundled, with its "
     "`requirements.txt`, into the functions; see "

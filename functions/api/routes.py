@@ -154,6 +154,7 @@ HOOKS_SCHEMA: dict[str, Any] = {
                     "timeout": {"type": "number"},
                     "unique_by": {"enum": ["group", "args", None]},
                     "max_failed_runs": {"type": ["integer", "null"]},
+                    "listed_while_queued": {"type": "boolean"},
                 },
             },
         }

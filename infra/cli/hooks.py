@@ -30,7 +30,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
             "actions API answers them; without a stack, those this checkout imports) with "
             "the queue each runs on, its priority, its attempts and backoff, and the circuit "
             "that guards it with that circuit's state now. --json adds the rest of each "
-            "hook's policy (timeout, ordered, unique_by, max_failed_runs)."
+            "hook's policy (timeout, ordered, unique_by, max_failed_runs, listed_while_queued)."
         ),
     )
     listing.add_argument("--json", action="store_true", help="one JSON object a line")
@@ -60,6 +60,7 @@ def list_command(args: argparse.Namespace) -> int:
                 "ordered": spec.ordered,
                 "unique_by": spec.unique_by,
                 "max_failed_runs": spec.max_failed_runs,
+                "listed_while_queued": spec.listed_while_queued,
             }
             print(json.dumps(document, sort_keys=True))
         return 0

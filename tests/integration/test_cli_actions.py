@@ -782,4 +782,5 @@ def test_hooks_list_reads_each_circuits_state(jobs, register, capsys):
         "ordered": False,
         "unique_by": None,
         "max_failed_runs": 5,
+        "listed_while_queued": True,
     }
