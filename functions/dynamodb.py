@@ -43,7 +43,7 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_plain(inner) for inner in value]
     if isinstance(value, Binary):
-        return bytes(value.value)
+        return bytes(value)
     return value
 
 
