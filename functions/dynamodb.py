@@ -43,7 +43,7 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_plain(inner) for inner in value]
     if isinstance(value, Binary):
-        return bytes(value)
+        return bytes(value)  # type: ignore[call-overload]  # Binary has __bytes__; its stub does not say so
     return value
 
 
