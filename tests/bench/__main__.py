@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from tests.bench.console import figures as console_figures
 from tests.bench.cost import per_million
 from tests.bench.figures import cost_inputs, figures, large_webhook
+from tests.bench.pages import figures as page_figures
 from tests.bench.report import misses, table
 from tests.bench.sections import ROOT, run_section
 
@@ -29,7 +30,7 @@ def main() -> None:
     started = time.monotonic()
     WORKDIR.mkdir(parents=True, exist_ok=True)
     data: dict[str, dict] = {}
-    steps = ["assets", "counts", "overhead", "coldstart"]
+    steps = ["assets", "counts", "pages", "overhead", "coldstart"]
     if int(os.environ.get("BENCH_E2E_WEBHOOKS", "200")) > 0:
         steps.append("e2e")
     if int(os.environ.get("BENCH_CONSOLE_LOADS", "5")) > 0:
@@ -42,6 +43,7 @@ def main() -> None:
     rows = figures(data, cost)
     large_row, large_lines = large_webhook(data["counts"])
     rows.append(large_row)
+    rows += page_figures(data["pages"])
     if "console" in data:
         rows += console_figures(data["console"])
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"

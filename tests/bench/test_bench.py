@@ -159,3 +159,18 @@ def test_a_write_costs_its_items_larger_size_and_what_it_did_to_each_entry():
     assert write_cost(TABLE, big, big) == (2, 0)
     # A projected attribute changes in place: one write of the entry.
     assert write_cost(TABLE, moved, {**moved, "hook": _s("g")}) == (1, 1)
+
+
+def test_page_rows_compare_the_largest_table_with_the_smallest():
+    from tests.bench.pages import QUERIES, figures
+
+    def at(requests: int, units: float) -> dict:
+        per = {"requests": [requests, requests], "operations": ["BatchGetItem", "Query"]}
+        return {name: {**per, "read_units": [units, units]} for name in QUERIES}
+
+    rows = figures({"sizes": {"10000": at(2, 26.5), "1000": at(2, 26.5)}})
+    requests = rows[0]
+    assert requests.name.endswith("10,000 actions") and requests.baseline_name == "1,000 actions"
+    assert (requests.value, requests.baseline, requests.verdict) == (2, 2, "ok")
+    grown = figures({"sizes": {"1000": at(2, 26.5), "10000": at(3, 40.0)}})
+    assert grown[0].verdict == "MISS"
