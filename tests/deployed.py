@@ -84,3 +84,39 @@ def deploy_stack(template: dict[str, Any]) -> Resources:
     return Resources.of(
         deploy(template, stack_name="ActionScheduler", secret_values=demo_secret_value)
     )
+
+
+def fill_actions(table: str, hook: str, start: int, count: int, statuses: tuple[str, ...]) -> None:
+    """Actions ``start``..``start+count`` of ``hook`` written straight into the table, as
+    the store writes them (BatchWriteItem), over ``statuses`` in turn, a minute apart: a
+    big table in seconds, for what must cost the same at any size."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from functions.actions import store
+    from functions.actions.envelope import Envelope
+    from functions.dynamodb import to_item
+
+    now = datetime.now(UTC)
+    model = store.Action.new(
+        Envelope(
+            action_id="model", hook=hook, args={"n": 0}, group="g",
+            scheduled_for=now + timedelta(hours=1), enqueued_at=now,
+        )
+    )  # fmt: skip
+    client = boto3.client("dynamodb")
+    batch: list[dict[str, Any]] = []
+    for n in range(start, start + count):
+        action = model.but(
+            action_id=f"a{n:07d}",
+            status=store.ActionStatus(statuses[n % len(statuses)]),
+            scheduled_for=now + timedelta(minutes=1 + n),
+            args={"n": n},
+        )
+        batch.append({"PutRequest": {"Item": to_item(store.record.to_item(action))}})
+        if len(batch) == 25:
+            client.batch_write_item(RequestItems={table: batch})
+            batch = []
+    if batch:
+        client.batch_write_item(RequestItems={table: batch})

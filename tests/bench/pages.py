@@ -17,7 +17,6 @@ import json
 import math
 import os
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,39 +36,6 @@ QUERIES: dict[str, dict[str, Any]] = {
     "complete, latest first": {"status": "complete", "order": "desc"},
     "one hook's pending": {"hook": HOOK, "status": "pending"},
 }
-
-
-def _fill(table: str, start: int, count: int) -> None:
-    """Actions ``start``..``start+count`` of HOOK, as the store writes them."""
-    import boto3
-
-    from functions.actions import store
-    from functions.actions.envelope import Envelope
-    from functions.dynamodb import to_item
-
-    now = datetime.now(UTC)
-    model = store.record.Action.new(
-        Envelope(
-            action_id="model", hook=HOOK, args={"n": 0}, group="g",
-            scheduled_for=now + timedelta(hours=1), enqueued_at=now,
-        )
-    )  # fmt: skip
-    client = boto3.client("dynamodb")
-    batch: list[dict[str, Any]] = []
-    statuses = (store.ActionStatus.PENDING, store.ActionStatus.COMPLETE)
-    for n in range(start, start + count):
-        action = model.but(
-            action_id=f"a{n:07d}",
-            status=statuses[n % 2],
-            scheduled_for=now + timedelta(minutes=1 + n),
-            args={"n": n},
-        )
-        batch.append({"PutRequest": {"Item": to_item(store.record.to_item(action))}})
-        if len(batch) == 25:
-            client.batch_write_item(RequestItems={table: batch})
-            batch = []
-    if batch:
-        client.batch_write_item(RequestItems={table: batch})
 
 
 def _read_units(answers: list[dict[str, Any]]) -> float:
@@ -97,7 +63,7 @@ def measure(workdir: Path) -> dict[str, Any]:
     from functions.clients import each_client
     from tests.bench.aws import CallCounter, Recorder
     from tests.conftest import record_aws_calls, reset_process_state
-    from tests.deployed import deploy_stack
+    from tests.deployed import deploy_stack, fill_actions
 
     results: dict[str, Any] = {"sizes": {}}
     with mock_aws():
@@ -108,10 +74,12 @@ def measure(workdir: Path) -> dict[str, Any]:
         get_scheduled_actions(status="pending", per_page=1)  # the clients exist
         clients = each_client()
         counter = CallCounter(record_aws_calls())
-        recorder = Recorder().attach(clients)  # _fill's client is its own: not counted
+        recorder = Recorder().attach(clients)  # fill_actions' client is its own: not counted
         filled = 0
         for size in SIZES:
-            _fill(resources.actions_table, filled, size - filled)
+            fill_actions(
+                resources.actions_table, HOOK, filled, size - filled, ("pending", "complete")
+            )
             filled = size
             per_query: dict[str, Any] = {}
             for name, query in QUERIES.items():
