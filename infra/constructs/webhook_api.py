@@ -23,6 +23,20 @@ from infra.constructs.payloads import Payloads
 from infra.gateway import GATEWAY_ANSWERS
 
 
+def source_settings(stack_name: str, config: DeploymentConfig) -> dict[str, dict[str, Any]]:
+    """``WEBHOOK_SOURCES``: each source's scheme, options and the literal name of its
+    secret (not the construct's token: the document stays readable, and is known before
+    the secrets are made, so the stack can write it into the functions' asset)."""
+    return {
+        name: {**spec, "secret": spec.get("secret") or f"{stack_name}/webhooks/{name}"}
+        for name, spec in config.webhook_sources.items()
+    }
+
+
+def sources_document(stack_name: str, config: DeploymentConfig) -> str:
+    return json.dumps(source_settings(stack_name, config), sort_keys=True)
+
+
 class WebhookApi(Construct):
     """``POST /webhooks/{source}``: verify, de-duplicate, enqueue, answer 202."""
 
@@ -59,13 +73,11 @@ class WebhookApi(Construct):
         )
 
         self.secrets: dict[str, secretsmanager.ISecret] = {}
-        sources: dict[str, dict[str, Any]] = {}
+        sources = source_settings(stack.stack_name, config)
         for name, spec in config.webhook_sources.items():
-            secret_name = spec.get("secret") or f"{stack.stack_name}/webhooks/{name}"
-            self.secrets[name] = self._secret(name, spec.get("secret"), secret_name)
-            # The literal name, not the construct's token: the variable stays readable.
-            sources[name] = {**spec, "secret": secret_name}
-        # Each source's scheme, options and secret name (no secret): the stack outputs it.
+            self.secrets[name] = self._secret(name, spec.get("secret"), sources[name]["secret"])
+        # Each source's scheme, options and secret name (no secret): the stack outputs it,
+        # and the functions' asset holds it (``lambda_code(webhook_sources=...)``).
         self.sources = sources
 
         self.handler = PythonFunction(
@@ -81,10 +93,9 @@ class WebhookApi(Construct):
                 "POWERTOOLS_SERVICE_NAME": "webhook",
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 **payloads.environment(),
-                "WEBHOOK_SOURCES": json.dumps(sources, sort_keys=True),
                 "WEBHOOK_MAX_BODY_BYTES": str(config.webhook_max_body_bytes),
                 "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
                 "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": str(config.webhook_idempotency_ttl_seconds),
