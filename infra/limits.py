@@ -244,7 +244,7 @@ class RealisticResolver:
             return "abcdefghij"
         return self.name(logical_id)
 
-    def __call__(self, value: Any) -> Any:  # noqa: PLR0911 - one branch per intrinsic
+    def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self(item) for item in value]
         if not isinstance(value, dict):

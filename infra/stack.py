@@ -67,7 +67,9 @@ class ActionSchedulerStack(Stack):
             idempotency_table=self.webhooks.idempotency_table,
             config=config,
         )
-        self.order_saga = OrderSaga(self, "OrderSaga", code=code, config=config)
+        self.order_saga = OrderSaga(
+            self, "OrderSaga", code=code, config=config, payloads=self.payloads
+        )
         self.worker = Worker(
             self,
             "Worker",

@@ -143,9 +143,7 @@ def _send_message(original: Callable[..., Any]) -> Callable[..., Any]:
 
         queue = self.get_queue(queue_name)
         attributes = kwargs.get("message_attributes") or (args[0] if args else None)
-        problem = sqs_message_problem(
-            message_body, attributes, int(queue.maximum_message_size)
-        )
+        problem = sqs_message_problem(message_body, attributes, int(queue.maximum_message_size))
         if problem:
             raise InvalidParameterValue(f"One or more parameters are invalid. Reason: {problem}")
         return original(self, queue_name, message_body, *args, **kwargs)

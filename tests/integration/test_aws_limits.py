@@ -30,9 +30,12 @@ def test_sqs_refuses_a_message_over_the_queues_maximum_counting_attributes(limit
         sqs.send_message(QueueUrl=url, MessageBody="a" * 1010, MessageAttributes=attributes)
     with pytest.raises(ClientError, match="shorter than 1024"):
         sqs.send_message(QueueUrl=url, MessageBody="é" * 600)  # 1,200 bytes in UTF-8
-    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-        "Attributes"
-    ]["ApproximateNumberOfMessages"] == "1"
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"
+        ]["ApproximateNumberOfMessages"]
+        == "1"
+    )
 
 
 def _table() -> str:
@@ -104,7 +107,7 @@ def test_step_functions_refuses_an_execution_input_over_256_kb(limited):
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
         roleArn="arn:aws:iam::123456789012:role/r",
     )["stateMachineArn"]
-    with pytest.raises(ClientError, match="ValidationException|less than or equal to 262144"):
+    with pytest.raises(ClientError, match=r"less than or equal to 262144"):
         sfn.start_execution(
             stateMachineArn=arn, name="big", input=json.dumps({"x": "y" * 256 * KIB})
         )

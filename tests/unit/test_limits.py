@@ -24,14 +24,15 @@ def test_every_limit_names_the_aws_page_that_states_it():
 
 
 def _function(variables: dict) -> dict:
-    return {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": variables}}}
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Environment": {"Variables": variables}},
+    }
 
 
 def _queue_template(queues: int, extra: dict | None = None) -> dict:
     resources = {f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {}} for i in range(queues)}
-    urls = {
-        "Fn::Join": ["", [part for i in range(queues) for part in (",", {"Ref": f"Queue{i}"})]]
-    }
+    urls = {"Fn::Join": ["", [part for i in range(queues) for part in (",", {"Ref": f"Queue{i}"})]]}
     resources["Fn"] = _function({"QUEUES": urls, **(extra or {})})
     return {"Resources": resources}
 
@@ -119,7 +120,7 @@ def test_the_synth_plugin_reports_each_violation(tmp_path: Path):
     path.write_text(json.dumps(_queue_template(50)))
 
     class Context:
-        template_paths = [str(path)]
+        template_paths = (str(path),)
 
     report = limits.LimitChecks().validate(Context())  # type: ignore[arg-type]
     assert report.success is False
