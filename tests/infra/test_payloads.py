@@ -88,12 +88,20 @@ def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resou
     # The actions API takes args from applications: it may put large ones, as the receiver.
     api = _s3_statements(resources, "ActionsApiFunctionRole")
     assert [(_actions(s), s["Resource"]) for s in api] == [(["s3:PutObject"], objects)]
+    # The order saga's tasks read a large order's claim check (functions/sagas/claim.py).
+    saga = _s3_statements(resources, "OrderSagaTasksRole")
+    assert [(_actions(s), s["Resource"]) for s in saga] == [(["s3:GetObject"], objects)]
     others = [
         statement
         for policy, r in resources.items()
         if r["Type"] == "AWS::IAM::Policy"
         and not policy.startswith(
-            ("WebhooksReceiverRole", "WorkerFunctionRole", "ActionsApiFunctionRole")
+            (
+                "WebhooksReceiverRole",
+                "WorkerFunctionRole",
+                "ActionsApiFunctionRole",
+                "OrderSagaTasksRole",
+            )
         )
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
         if name in json.dumps(statement)
