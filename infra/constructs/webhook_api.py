@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
@@ -115,8 +116,7 @@ class WebhookApi(Construct):
         queues.grant_send(function, ("default",), dead_letters=False)
         # A body above the inline threshold goes to the payload bucket first.
         payloads.grant_put(function)
-        for secret in self.secrets.values():
-            secret.grant_read(function)
+        self._grant_secrets(function, config)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
@@ -196,6 +196,39 @@ class WebhookApi(Construct):
         )
         self.url = self.api.url_for_path("/webhooks/")
         self._acknowledge()
+
+    def _grant_secrets(self, function: lambda_.Function, config: DeploymentConfig) -> None:
+        """Read the sources' secrets: the stack's own by their name prefix, in one
+        statement, so the role's inline policies (10,240 characters in all) do not grow
+        with each source; a secret a source names is granted on its own."""
+        stack = Stack.of(self)
+        own = [name for name, spec in config.webhook_sources.items() if not spec.get("secret")]
+        if own:
+            prefix = f"{stack.stack_name}/webhooks/"
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    resources=[
+                        stack.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
+            acknowledge(
+                function.role or function,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
+                f"<AWS::Region>:<AWS::AccountId>:secret:{prefix}*]",
+                "The stack's own webhook signing secrets, by their name prefix (Secrets "
+                "Manager appends a random suffix to each ARN): one statement however many "
+                "sources, so the role stays under IAM's 10,240 characters of inline policy.",
+            )
+        for name, spec in config.webhook_sources.items():
+            if spec.get("secret"):
+                self.secrets[name].grant_read(function)
 
     def _secret(self, source: str, existing: str | None, name: str) -> secretsmanager.ISecret:
         construct_id = f"Secret-{source}"

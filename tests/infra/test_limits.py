@@ -70,6 +70,10 @@ def test_fifty_sources_and_a_hundred_hooks_stay_within_every_limit(large, synthe
     # function's environment is the size of the default stack's.
     default = limits.function_environments(synthesized[0], "ActionScheduler")
     assert limits.function_environments(template, "ActionScheduler") == default
+    # The receiver reads the stack's secrets by their name prefix: one statement however
+    # many sources, so its role's inline policies do not grow towards IAM's 10,240.
+    policies = limits.role_inline_policy_sizes(template, "ActionScheduler")
+    assert policies == limits.role_inline_policy_sizes(synthesized[0], "ActionScheduler")
     [asset] = path.parent.glob("asset.*/functions/webhook_sources.json")
     assert len(json.loads(asset.read_text())) == SOURCES
     manifest = json.loads((asset.parent / "hook_manifest.json").read_text())
