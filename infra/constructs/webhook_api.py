@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
@@ -218,10 +218,13 @@ class WebhookApi(Construct):
                     ],
                 )
             )
+            # cdk-nag names the resource as synthesized: literals where the stack has them.
+            region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+            account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
             acknowledge(
                 function.role or function,
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
-                f"<AWS::Region>:<AWS::AccountId>:secret:{prefix}*]",
+                f"{region}:{account}:secret:{prefix}*]",
                 "The stack's own webhook signing secrets, by their name prefix (Secrets "
                 "Manager appends a random suffix to each ARN): one statement however many "
                 "sources, so the role stays under IAM's 10,240 characters of inline policy.",
