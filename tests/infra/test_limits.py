@@ -24,7 +24,8 @@ def _hook_package(root: Path) -> Path:
         lines = ["from functions.actions.hooks import hook", ""]
         for index in range(10):
             name = f"team_hook_{module:02d}_{index:02d}"
-            lines += [f"@hook({name!r}, priority='low')", f"def {name}(args, action):", "    return 'ok'", ""]  # fmt: skip
+            lines += [f"@hook({name!r}, priority='low')", f"def {name}(args, action):"]
+            lines += ["    return 'ok'", ""]
         (package / f"hooks_{module:02d}.py").write_text("\n".join(lines))
     return root
 

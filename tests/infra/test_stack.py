@@ -132,9 +132,7 @@ def test_throttled_answers_say_when_to_retry(resources):
     assert response["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
 
 
-def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(
-    resources, synthesized
-):
+def test_receiver_runs_python_on_arm64_with_tracing_and_its_configuration(resources, synthesized):
     receiver = _receiver(resources)
     assert receiver["Runtime"] == "python3.11"  # the tests' Python (test_python_version.py)
     assert receiver["Architectures"] == ["arm64"]

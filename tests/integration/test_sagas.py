@@ -116,9 +116,8 @@ class Saga:
 
     def work(self) -> None:
         """Run the worker on the default job queue until it is empty."""
-        from functions.handlers.worker import lambda_handler
-
         from functions.actions.config import queue_named
+        from functions.handlers.worker import lambda_handler
 
         self._drain(queue_named("default").arn, lambda_handler)
 
@@ -720,7 +719,7 @@ def test_a_large_order_travels_by_claim_check_and_every_step_reads_it(saga):
     order = {**_order(), "lines": ["x" * 1000] * 300}  # about 300 KB
     assert len(json.dumps(order)) > STATES_PAYLOAD_BYTES
     with enforce():
-        action_id, execution = _waiting(saga, order)
+        _, execution = _waiting(saga, order)
         described = saga.wait(execution)
 
     assert described["status"] == "SUCCEEDED", described
