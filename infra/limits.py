@@ -102,7 +102,8 @@ LIMITS: dict[str, Limit] = {
         "bytes (UTF-8)",
         "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html",
         "door (a saga's order above the inline threshold is a claim check); local cloud "
-        "and tests (StartExecution refused, a state's output over it fails the execution)",
+        "and tests (StartExecution refused; a task result over it fails its state, as "
+        "moto's interpreter already does)",
     ),
     "cloudformation_template": Limit(
         "CloudFormation template body (uploaded to S3, as the CDK does)",

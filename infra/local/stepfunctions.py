@@ -21,14 +21,12 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from functions.sagas.ended import DETAIL_TYPE
-from infra.limits import LIMITS
 from infra.local.lambda_runtime import LocalContext
 
 if TYPE_CHECKING:
     from infra.local.scheduler_clock import Clock
 
 Handler = Callable[[Any, Any], Any]
-STATES_PAYLOAD_BYTES = LIMITS["states_payload"].value
 
 
 def _function_name(function: str) -> str:
@@ -87,16 +85,6 @@ def inprocess_lambdas(
             result = handler(_payload(parameters.get("Payload")), LocalContext(function_name=name))
         except Exception as exc:  # the Lambda runtime reports any exception
             return _error(exc)
-        size = len(json.dumps(result, separators=(",", ":")).encode("utf-8"))
-        if size > STATES_PAYLOAD_BYTES:
-            # Step Functions fails the state: its output is over the 256 KB payload limit.
-            return _error(
-                DataLimitExceeded(
-                    f"the state's output is {size} bytes, over Step Functions' "
-                    f"{STATES_PAYLOAD_BYTES}"
-                ),
-                "States.DataLimitExceeded",
-            )
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
     # The interpreter's own end of an execution, then its event; nested seams announce once.
@@ -124,17 +112,13 @@ def inprocess_lambdas(
         parser_log.setLevel(previous_level)
 
 
-class DataLimitExceeded(Exception):
-    """A state's output over Step Functions' payload limit."""
-
-
-def _error(exc: BaseException, error_type: str = "") -> dict[str, Any]:
+def _error(exc: BaseException) -> dict[str, Any]:
     return {
         "StatusCode": 200,
         "ExecutedVersion": "$LATEST",
         "FunctionError": "Unhandled",
         "Payload": {
-            "errorType": error_type or type(exc).__name__,
+            "errorType": type(exc).__name__,
             "errorMessage": str(exc),
             "requestId": "",
             "stackTrace": [],

@@ -112,3 +112,52 @@ def test_step_functions_refuses_an_execution_input_over_256_kb(limited):
             stateMachineArn=arn, name="big", input=json.dumps({"x": "y" * 256 * KIB})
         )
     sfn.start_execution(stateMachineArn=arn, name="small", input=json.dumps({"x": "y"}))
+
+
+def test_a_task_result_over_256_kb_fails_the_state_as_step_functions_does():
+    """The local Step Functions seam (infra/local/stepfunctions.py): a Lambda task whose
+    result is over 256 KB fails its state with States.DataLimitExceeded."""
+    from moto import mock_aws
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from infra.local.stepfunctions import inprocess_lambdas
+
+    arn_of = "arn:aws:lambda:us-east-1:123456789012:function:{}"
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    handlers = {
+        "small": lambda event, context: {"x": "y"},
+        "large": lambda event, context: {"x": "y" * (256 * KIB)},
+    }
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="m", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+        )["stateMachineArn"]
+        before = len(TMP_THREADS)
+        with inprocess_lambdas(handlers):
+            runs = {
+                name: sfn.start_execution(
+                    stateMachineArn=machine,
+                    name=name,
+                    input=json.dumps({"fn": arn_of.format(name)}),
+                )["executionArn"]
+                for name in handlers
+            }
+            while running := [t for t in TMP_THREADS[before:] if t.is_alive()]:
+                for thread in running:
+                    thread.join(20)
+        small, large = (sfn.describe_execution(executionArn=runs[n]) for n in ("small", "large"))
+    assert small["status"] == "SUCCEEDED"
+    assert large["status"] == "FAILED"
+    assert large["error"] == "States.DataLimitExceeded", large.get("cause")
