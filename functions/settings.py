@@ -49,6 +49,11 @@ class EnvSettings(BaseModel):
         return cls.model_validate(values)
 
 
+def environment() -> Mapping[str, str]:
+    """The variables settings are read from (``os.environ``, or a named stack's outputs)."""
+    return _environment()
+
+
 def _environment() -> Mapping[str, str]:
     """``os.environ``, with the stack's outputs when it names a stack (functions/stack.py);
     a Lambda function's environment names none, so it never imports boto3 here."""

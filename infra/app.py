@@ -14,6 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from infra.limits import LimitChecks
 from infra.stack import ActionSchedulerStack
 
 STACK_NAME = "ActionScheduler"
@@ -34,6 +35,9 @@ def build_app(
     )
     # Both packs fail synthesis on any finding not fixed or acknowledged (infra/constructs/nag.py).
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    # AWS's hard limits that a template shows (environment size, resources, policies):
+    # refused here rather than by `cdk deploy` (infra/limits.py).
+    Validations.of(app).add_plugins(LimitChecks())
     return app, stack
 
 

@@ -12,7 +12,7 @@ from constructs import Construct
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra import hook_packages
 from infra.config import DeploymentConfig
-from infra.constructs import actions_api, console
+from infra.constructs import actions_api, console, webhook_api
 from infra.constructs.action_store import ActionStore
 from infra.constructs.actions_api import ActionsApi
 from infra.constructs.bundling import lambda_code
@@ -37,7 +37,9 @@ class ActionSchedulerStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         config = DeploymentConfig.from_context(self)
         code = lambda_code(
-            hook_packages.resolve(config.hook_packages), example_hooks=config.example_hooks
+            hook_packages.resolve(config.hook_packages),
+            example_hooks=config.example_hooks,
+            webhook_sources=webhook_api.sources_document(self.stack_name, config),
         )
 
         self.queues = JobQueues(self, "JobQueues", worker_timeout=WORKER_TIMEOUT)
@@ -69,7 +71,9 @@ class ActionSchedulerStack(Stack):
             idempotency_table=self.webhooks.idempotency_table,
             config=config,
         )
-        self.order_saga = OrderSaga(self, "OrderSaga", code=code, config=config)
+        self.order_saga = OrderSaga(
+            self, "OrderSaga", code=code, config=config, payloads=self.payloads
+        )
         self.worker = Worker(
             self,
             "Worker",

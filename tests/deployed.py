@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from functions.actions.config import QueueConfig
+from functions.actions.config import QueueConfig, expand_compact
 from infra.local.demo_secrets import demo_secret_value
 from infra.local.deploy import Deployment, deploy
 
@@ -60,6 +60,12 @@ class Resources:
         for name in _PER_FUNCTION:
             environment.pop(name, None)
         queues = json.loads(environment["JOB_QUEUES"])
+        if "queues" in queues:  # the functions' compact form: the tests read the full one
+            queues = expand_compact(queues)
+            environment["JOB_QUEUES"] = json.dumps(queues)
+        # The sources are in the functions' asset, and in the stack's outputs: the test
+        # process (the checkout, no asset) takes them from the outputs, as the local cloud.
+        environment["WEBHOOK_SOURCES"] = deployment.outputs["WebhookSources"]
         sources = json.loads(environment["WEBHOOK_SOURCES"])
         return cls(
             environment=environment,

@@ -4,7 +4,10 @@
 ``JOB_QUEUES`` is a JSON object from queue name (``high``, ``default``, ``low``,
 ``fifo``) to ``{"url", "arn", "dead_letter_url", "dead_letter_arn"}``. The worker
 finds the queue a record came from by its ARN, and each queue's dead-letter queue
-from the same entry. ``ACTIONS_TABLE_NAME`` names the actions table and
+from the same entry. The stack gives functions a compact form (``{"url": URL prefix,
+"arn": ARN prefix, "queues": {name: [queue name, dead-letter queue name]}}``) from which
+each URL and ARN is derived: four queues' URLs and ARNs in full would take almost half of
+Lambda's 4 KB environment. ``ACTIONS_TABLE_NAME`` names the actions table and
 ``CIRCUITS_TABLE_NAME`` the circuit breakers' table.
 """
 
@@ -70,10 +73,27 @@ class ActionSettings(EnvSettings):
             raw = json.loads(raw)
         if not isinstance(raw, dict):
             return raw
+        if isinstance(raw.get("queues"), dict):
+            raw = expand_compact(raw)
         return {
             name: spec if isinstance(spec, QueueConfig) else {**spec, "name": name}
             for name, spec in raw.items()
         }
+
+
+def expand_compact(document: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The full ``JOB_QUEUES`` entries of the compact form: URL and ARN = prefix + name."""
+    url, arn = str(document["url"]), str(document["arn"])
+    expanded = {}
+    for name, names in document["queues"].items():
+        queue, dead_letters = names
+        expanded[name] = {
+            "url": url + queue,
+            "arn": arn + queue,
+            "dead_letter_url": url + dead_letters,
+            "dead_letter_arn": arn + dead_letters,
+        }
+    return expanded
 
 
 settings = cached(ActionSettings)

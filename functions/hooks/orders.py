@@ -13,7 +13,7 @@ from functions.actions.exceptions import PermanentError
 from functions.actions.hooks import ActionContext, AwaitSaga, hook
 from functions.hooks.config import settings
 from functions.observability import logger
-from functions.sagas import executions, order, tasks
+from functions.sagas import claim, executions, order, tasks
 
 
 @hook("start_order_saga", max_attempts=5, base_delay=5, max_delay=300)
@@ -25,6 +25,8 @@ def start_order_saga(args: Any, action: ActionContext) -> str | AwaitSaga:
     # the saga's outcome find this action.
     # --8<-- [start:await]
     saga_input = {**args, **tasks.origin_input(action.action_id, action.correlation_id)}
+    # A large order travels by claim check: Step Functions takes at most 256 KB.
+    saga_input = claim.check_in(saga_input, name)
     arn, started = executions.start(settings().saga_arn(), name, {"input": saga_input})
     # --8<-- [end:await]
     logger.info("order saga", extra={"execution_arn": arn, "started": started})

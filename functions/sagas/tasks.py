@@ -19,6 +19,7 @@ from typing import Any
 from functions.actions.exceptions import InvalidAction
 from functions.metrics import Metric
 from functions.observability import add_metric, logger
+from functions.sagas import claim
 
 # Where the starter of a saga puts what correlates its executions' logs with the
 # action (and webhook delivery) that started it: a key of the saga's input, which
@@ -73,7 +74,8 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
         raise InvalidAction(f"no saga task is registered as {name!r}")
     compensation = bool(event.get("compensation"))
     try:
-        result = function(event.get("input") or {}) or {}
+        # An order too large for Step Functions is loaded from the payload bucket.
+        result = function(claim.check_out(event.get("input") or {})) or {}
     except Exception as exc:
         # ``name`` is a registered task here: a small, closed set of dimension values.
         raised = Metric.SAGA_COMPENSATIONS_RAISED if compensation else Metric.SAGA_STEPS_RAISED

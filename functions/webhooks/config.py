@@ -7,19 +7,25 @@
      "billing": {"scheme": "hmac", "secret": "...", "header": "X-Billing-Signature",
                  "encoding": "base64", "prefix": "", "dedupe_signed_body": true}}
 
-The stack writes it from the ``webhookSources`` context in cdk.json;
-docs/reference/configuration.md lists every variable. A configuration error fails the
-function's first request loudly rather than accepting requests it cannot verify.
+The stack writes it from the ``webhookSources`` context in cdk.json into the functions'
+asset (``functions/webhook_sources.json``), not into the environment: each source adds
+about 75 bytes, and Lambda's environment stops at 4 KB. The variable, when set (tests, the
+local cloud, a checkout), wins over the file; ``WEBHOOK_SOURCES_FILE`` names another file.
+Why: docs/decisions/0066-settings-that-grow-leave-the-environment.md.
+docs/reference/configuration.md lists every variable. A configuration error fails the function's first request loudly
+rather than accepting requests it cannot verify.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, environment
 from functions.webhooks.schemes import (
     GenericHmac,
     GitHub,
@@ -125,10 +131,30 @@ class WebhookSettings(EnvSettings):
         default=7 * 24 * 3600, ge=60, alias="WEBHOOK_IDEMPOTENCY_TTL_SECONDS"
     )
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
+        """The environment's settings, the sources from the asset's file unless
+        ``WEBHOOK_SOURCES`` is set."""
+        variables = dict(environment() if environ is None else environ)
+        if not variables.get("WEBHOOK_SOURCES"):
+            where = sources_file(variables)
+            if where.is_file():
+                variables["WEBHOOK_SOURCES"] = where.read_text(encoding="utf-8")
+        return super().from_env(variables)
+
     @field_validator("sources", mode="before")
     @classmethod
     def _parse(cls, raw: Any) -> Any:
         return parse_sources(raw) if isinstance(raw, str) else raw
+
+
+SOURCES_FILE_NAME = "webhook_sources.json"
+
+
+def sources_file(environ: Mapping[str, str]) -> Path:
+    """Where the sources are when the environment does not hold them: the asset's file."""
+    named = environ.get("WEBHOOK_SOURCES_FILE", "")
+    return Path(named) if named else Path(__file__).resolve().parents[1] / SOURCES_FILE_NAME
 
 
 def parse_sources(raw: str) -> dict[str, SourceConfig]:

@@ -15,6 +15,7 @@ import os
 from collections.abc import MutableMapping
 
 from functions import stack
+from functions.actions.config import expand_compact
 from infra.cli.errors import CliError
 
 DEFAULT_STACK = stack.DEFAULT_STACK
@@ -93,6 +94,14 @@ def check_job_queues(raw: str, source: str) -> None:
         document = json.loads(raw)
     except ValueError:
         raise CliError(f"JOB_QUEUES from the {source} is not JSON") from None
+    if isinstance(document, dict) and isinstance(document.get("queues"), dict):
+        # The functions' compact form (URL and ARN prefixes, names): expanded when read.
+        try:
+            document = expand_compact(document)
+        except (KeyError, TypeError, ValueError):
+            raise CliError(
+                f"JOB_QUEUES from the {source} is neither its full nor its compact form"
+            ) from None
     if not isinstance(document, dict) or not all(
         isinstance(spec, dict) and set(spec) == QUEUE_KEYS for spec in document.values()
     ):

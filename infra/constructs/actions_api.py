@@ -104,7 +104,7 @@ class ActionsApi(Construct):
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
                 "IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name,
                 "ACTIONS_API_IDEMPOTENCY_TTL_SECONDS": str(DEFAULT_IDEMPOTENCY_TTL_SECONDS),
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 **scheduling.environment(),
                 **payloads.environment(),

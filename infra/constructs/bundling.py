@@ -28,6 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from functions.actions import manifest
+from functions.webhooks.config import SOURCES_FILE_NAME
 from infra.hook_packages import HookPackage, lambda_dependencies, manifest_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +103,10 @@ def _source_files() -> list[Path]:
 
 
 def asset_hash(
-    requirements: list[str], packages: list[HookPackage] | None = None, hook_manifest: str = ""
+    requirements: list[str],
+    packages: list[HookPackage] | None = None,
+    hook_manifest: str = "",
+    webhook_sources: str = "",
 ) -> str:
     digest = hashlib.sha256()
     digest.update(f"{_PLATFORM} {_PYTHON_VERSION}\n".encode())
@@ -115,6 +119,7 @@ def asset_hash(
             digest.update(str(path.relative_to(package.path)).encode())
             digest.update(path.read_bytes())
     digest.update(hook_manifest.encode())
+    digest.update(webhook_sources.encode())
     return digest.hexdigest()
 
 
@@ -146,11 +151,16 @@ def install_dependencies(requirements: list[str]) -> Path:
 @jsii.implements(ILocalBundling)
 class _LocalBundling:
     def __init__(
-        self, requirements: list[str], packages: list[HookPackage], hook_manifest: str
+        self,
+        requirements: list[str],
+        packages: list[HookPackage],
+        hook_manifest: str,
+        webhook_sources: str = "",
     ) -> None:
         self._requirements = requirements
         self._packages = packages
         self._manifest = hook_manifest
+        self._webhook_sources = webhook_sources
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         output = Path(output_dir)
@@ -175,13 +185,24 @@ class _LocalBundling:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
                 )
         (output / "functions" / manifest.FILE_NAME).write_text(self._manifest, encoding="utf-8")
+        if self._webhook_sources:
+            (output / "functions" / SOURCES_FILE_NAME).write_text(
+                self._webhook_sources, encoding="utf-8"
+            )
         return True
 
 
 def lambda_code(
-    packages: list[HookPackage] | None = None, *, example_hooks: bool = True
+    packages: list[HookPackage] | None = None,
+    *,
+    example_hooks: bool = True,
+    webhook_sources: str = "",
 ) -> lambda_.Code:
     """The asset every function uses; built locally, never in Docker.
+
+    ``webhook_sources`` (the receiver's ``WEBHOOK_SOURCES`` document) is written into it
+    as ``functions/webhook_sources.json``: it grows with each source, and Lambda's
+    environment stops at 4 KB (docs/decisions/0066-settings-that-grow-leave-the-environment.md).
 
     The hook manifest is written here, at synth: a hook module that fails to import
     fails the synth (``HookPackageError``)."""
@@ -191,12 +212,15 @@ def lambda_code(
     return lambda_.Code.from_asset(
         str(FUNCTIONS_DIR),
         asset_hash_type=AssetHashType.CUSTOM,
-        asset_hash=asset_hash(requirements, packages, hook_manifest),
+        asset_hash=asset_hash(requirements, packages, hook_manifest, webhook_sources),
         bundling=BundlingOptions(
             # Required by the API; never pulled, because local bundling always succeeds.
             image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"),
             # jsii calls try_bundle with the options as one struct, not as the keyword
             # arguments of ILocalBundling's generated Python signature.
-            local=cast(ILocalBundling, _LocalBundling(requirements, packages, hook_manifest)),
+            local=cast(
+                ILocalBundling,
+                _LocalBundling(requirements, packages, hook_manifest, webhook_sources),
+            ),
         ),
     )

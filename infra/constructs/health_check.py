@@ -88,7 +88,7 @@ class HealthCheck(Construct):
             settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "health",
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,
                 "HEALTH_CACHE_SECONDS": str(config.health_cache_seconds),

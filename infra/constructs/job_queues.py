@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -104,6 +104,23 @@ class JobQueues(Construct):
                     "dead_letter_arn": pair.dead_letter_queue.queue_arn,
                 }
                 for name, pair in self.pairs.items()
+            }
+        )
+
+    def lambda_environment(self) -> str:
+        """``JOB_QUEUES`` as functions receive it: each queue's and dead-letter queue's name
+        once, and the URL and ARN prefixes they share, from which ``functions/actions/
+        config.py`` derives each URL and ARN. A third of the full form's size, so the job
+        queues do not crowd Lambda's 4 KB environment.
+        Why: docs/decisions/0066-settings-that-grow-leave-the-environment.md"""
+        return Stack.of(self).to_json_string(
+            {
+                "url": f"https://sqs.{Aws.REGION}.{Aws.URL_SUFFIX}/{Aws.ACCOUNT_ID}/",
+                "arn": f"arn:{Aws.PARTITION}:sqs:{Aws.REGION}:{Aws.ACCOUNT_ID}:",
+                "queues": {
+                    name: [pair.queue.queue_name, pair.dead_letter_queue.queue_name]
+                    for name, pair in self.pairs.items()
+                },
             }
         )
 

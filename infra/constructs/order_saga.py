@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.function import PythonFunction, log_retention
+from infra.constructs.payloads import Payloads
 from infra.constructs.saga import Saga, SagaStep
 
 # --8<-- [start:steps]
@@ -26,7 +27,13 @@ ORDER_STEPS = (
 
 class OrderSaga(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, code: lambda_.Code, config: DeploymentConfig
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        config: DeploymentConfig,
+        payloads: Payloads,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = dynamodb.Table(
@@ -52,8 +59,11 @@ class OrderSaga(Construct):
             environment={
                 "POWERTOOLS_SERVICE_NAME": "saga",
                 "SAGA_TABLE_NAME": self.table.table_name,
+                # A large order is in the payload bucket (functions/sagas/claim.py).
+                **payloads.environment(),
             },
         )
+        payloads.grant_get(self.tasks.function)
         iam.Grant.add_to_principal(
             grantee=self.tasks.function,
             actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],

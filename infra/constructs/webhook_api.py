@@ -6,9 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -21,6 +22,20 @@ from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 from infra.constructs.payloads import Payloads
 from infra.gateway import GATEWAY_ANSWERS
+
+
+def source_settings(stack_name: str, config: DeploymentConfig) -> dict[str, dict[str, Any]]:
+    """``WEBHOOK_SOURCES``: each source's scheme, options and the literal name of its
+    secret (not the construct's token: the document stays readable, and is known before
+    the secrets are made, so the stack can write it into the functions' asset)."""
+    return {
+        name: {**spec, "secret": spec.get("secret") or f"{stack_name}/webhooks/{name}"}
+        for name, spec in config.webhook_sources.items()
+    }
+
+
+def sources_document(stack_name: str, config: DeploymentConfig) -> str:
+    return json.dumps(source_settings(stack_name, config), sort_keys=True)
 
 
 class WebhookApi(Construct):
@@ -59,13 +74,11 @@ class WebhookApi(Construct):
         )
 
         self.secrets: dict[str, secretsmanager.ISecret] = {}
-        sources: dict[str, dict[str, Any]] = {}
+        sources = source_settings(stack.stack_name, config)
         for name, spec in config.webhook_sources.items():
-            secret_name = spec.get("secret") or f"{stack.stack_name}/webhooks/{name}"
-            self.secrets[name] = self._secret(name, spec.get("secret"), secret_name)
-            # The literal name, not the construct's token: the variable stays readable.
-            sources[name] = {**spec, "secret": secret_name}
-        # Each source's scheme, options and secret name (no secret): the stack outputs it.
+            self.secrets[name] = self._secret(name, spec.get("secret"), sources[name]["secret"])
+        # Each source's scheme, options and secret name (no secret): the stack outputs it,
+        # and the functions' asset holds it (``lambda_code(webhook_sources=...)``).
         self.sources = sources
 
         self.handler = PythonFunction(
@@ -81,10 +94,9 @@ class WebhookApi(Construct):
                 "POWERTOOLS_SERVICE_NAME": "webhook",
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 **payloads.environment(),
-                "WEBHOOK_SOURCES": json.dumps(sources, sort_keys=True),
                 "WEBHOOK_MAX_BODY_BYTES": str(config.webhook_max_body_bytes),
                 "WEBHOOK_SECRET_CACHE_SECONDS": str(config.webhook_secret_cache_seconds),
                 "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": str(config.webhook_idempotency_ttl_seconds),
@@ -104,8 +116,7 @@ class WebhookApi(Construct):
         queues.grant_send(function, ("default",), dead_letters=False)
         # A body above the inline threshold goes to the payload bucket first.
         payloads.grant_put(function)
-        for secret in self.secrets.values():
-            secret.grant_read(function)
+        self._grant_secrets(function, config)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
@@ -187,6 +198,42 @@ class WebhookApi(Construct):
         self._acknowledge()
         if not config.tracing:
             acknowledge(self.api.deployment_stage, "Serverless-APIGWXrayEnabled", UNTRACED)
+
+    def _grant_secrets(self, function: lambda_.Function, config: DeploymentConfig) -> None:
+        """Read the sources' secrets: the stack's own by their name prefix, in one
+        statement, so the role's inline policies (10,240 characters in all) do not grow
+        with each source; a secret a source names is granted on its own."""
+        stack = Stack.of(self)
+        own = [name for name, spec in config.webhook_sources.items() if not spec.get("secret")]
+        if own:
+            prefix = f"{stack.stack_name}/webhooks/"
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    resources=[
+                        stack.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
+            # cdk-nag names the resource as synthesized: literals where the stack has them.
+            region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+            account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+            acknowledge(
+                function.role or function,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
+                f"{region}:{account}:secret:{prefix}*]",
+                "The stack's own webhook signing secrets, by their name prefix (Secrets "
+                "Manager appends a random suffix to each ARN): one statement however many "
+                "sources, so the role stays under IAM's 10,240 characters of inline policy.",
+            )
+        for name, spec in config.webhook_sources.items():
+            if spec.get("secret"):
+                self.secrets[name].grant_read(function)
 
     def _secret(self, source: str, existing: str | None, name: str) -> secretsmanager.ISecret:
         construct_id = f"Secret-{source}"

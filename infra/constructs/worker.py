@@ -48,7 +48,7 @@ class Worker(Construct):
             settings=config.functions,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "worker",
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,
                 "WORKER_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),

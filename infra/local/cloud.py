@@ -136,6 +136,12 @@ class LocalCloud:
         default_user_config["lambda"]["use_docker"] = False
         from moto.server import ThreadedMotoServer
 
+        from infra.local.aws_limits import enforce
+
+        # AWS's run-time limits that moto does not apply (message, item, input sizes).
+        limits = contextlib.ExitStack()
+        limits.enter_context(enforce())
+        self._stops.append(limits.close)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         server.start()
         self._stops.append(server.stop)
@@ -259,7 +265,13 @@ class LocalCloud:
         return f"{self.front.url.rstrip('/')}/console/"
 
     def _runtime(self) -> ProcessRuntime:
+        from infra.local.aws_limits import check_environment
         from infra.local.process_runtime import FunctionSpec, ProcessRuntime
+
+        # A function AWS would not create does not start here either: its environment as
+        # the template gives it (the local additions below are not AWS's).
+        for function in self.deployment.functions.values():
+            check_environment(function.name, function.environment)
 
         # Hook modules named in ACTION_HOOK_MODULES are watched for reloads too.
         extra = os.environ.get("ACTION_HOOK_MODULES", "")
@@ -270,12 +282,19 @@ class LocalCloud:
         )
         self._stops.append(runtime.stop)
         self.log(f"functions run in processes, up to {self.concurrency} environments each")
+        # The webhook sources are in a deployed function's asset; the processes run this
+        # checkout, so they get the document from the stack's outputs.
+        sources = self.deployment.outputs.get("WebhookSources", "")
         for function in self.deployment.functions.values():
             runtime.register(
                 FunctionSpec(
                     name=function.name,
                     handler=function.handler,
-                    environment={**function.environment, **self._hook_variables},
+                    environment={
+                        **function.environment,
+                        **({"WEBHOOK_SOURCES": sources} if sources else {}),
+                        **self._hook_variables,
+                    },
                     timeout=function.timeout,
                     memory_mb=function.memory_mb,
                 )

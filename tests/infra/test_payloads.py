@@ -91,6 +91,9 @@ def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resou
     # The console's API reads large args when a person opens them, and writes none.
     console = _s3_statements(resources, "ConsoleApiRole")
     assert [(_actions(s), s["Resource"]) for s in console] == [(["s3:GetObject"], objects)]
+    # The order saga's tasks read a large order's claim check (functions/sagas/claim.py).
+    saga = _s3_statements(resources, "OrderSagaTasksRole")
+    assert [(_actions(s), s["Resource"]) for s in saga] == [(["s3:GetObject"], objects)]
     others = [
         statement
         for policy, r in resources.items()
@@ -101,6 +104,7 @@ def test_the_receiver_may_only_put_and_the_worker_only_put_and_get_objects(resou
                 "WorkerFunctionRole",
                 "ActionsApiFunctionRole",
                 "ConsoleApiRole",
+                "OrderSagaTasksRole",
             )
         )
         for statement in r["Properties"]["PolicyDocument"]["Statement"]

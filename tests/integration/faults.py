@@ -14,7 +14,6 @@ for a throttle or an outage that outlasted the client's retry budget.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from functions.clients import each_client
+from infra.local import aws_limits
 
 Call = tuple[str, str]
 """(service id, operation), as botocore names them: ("dynamodb", "PutItem")."""
@@ -126,19 +126,15 @@ def _call(event_name: str) -> Call:
     return service, operation
 
 
-# What SQS accepts in a body or a string attribute: tab, line feed, carriage return and
-# U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF.
-_SQS_REFUSES = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 @dataclass
 class SqsMessageRules:
     """SQS's own rules for a message, on our clients' SendMessage, which moto does not
     apply: the body and each message attribute's name, data type and value count
     towards ``limit`` in UTF-8 (moto counts the body alone, up to 1 MiB), and neither
     the body nor a string value may hold a character SQS refuses. A message that breaks
-    them is refused as SQS refuses it. Checked here independently of the project's own
-    code. ``sizes``: the size of each message sent."""
+    them is refused as SQS refuses it. The rule is the local cloud's
+    (``infra/local/aws_limits.py``), independent of the project's own sizing code.
+    ``sizes``: the size of each message sent."""
 
     limit: int = 262_144
     sizes: list[int] = field(default_factory=list)
@@ -149,19 +145,11 @@ class SqsMessageRules:
         return self
 
     def _check(self, params: dict[str, Any], **_: Any) -> None:
-        body = params["MessageBody"]
-        size = len(body.encode("utf-8"))
-        texts = [body]
-        for name, value in (params.get("MessageAttributes") or {}).items():
-            text = value.get("StringValue", "")
-            texts.append(text)
-            size += len(name.encode("utf-8")) + len(value["DataType"].encode("utf-8"))
-            size += len(text.encode("utf-8")) + len(value.get("BinaryValue", b""))
-        if size > self.limit:
-            raise _invalid(f"Message must be shorter than {self.limit} bytes.")
-        if any(_SQS_REFUSES.search(text) for text in texts):
-            raise _invalid("Invalid characters found.")
-        self.sizes.append(size)
+        body, attributes = params["MessageBody"], params.get("MessageAttributes")
+        problem = aws_limits.sqs_message_problem(body, attributes, self.limit)
+        if problem:
+            raise _invalid(problem)
+        self.sizes.append(aws_limits.sqs_message_size(body, attributes))
 
 
 def _invalid(reason: str) -> ClientError:

@@ -116,12 +116,10 @@ class Saga:
 
     def work(self) -> None:
         """Run the worker on the default job queue until it is empty."""
+        from functions.actions.config import queue_named
         from functions.handlers.worker import lambda_handler
 
-        self._drain(
-            json.loads(self._environment(WORKER_HANDLER)["JOB_QUEUES"])["default"]["arn"],
-            lambda_handler,
-        )
+        self._drain(queue_named("default").arn, lambda_handler)
 
     def deliver_outcomes(self) -> int:
         """Run the outcomes function on what the rule put on its queue; how many it got."""
@@ -711,3 +709,25 @@ def test_an_unregistered_function_fails_the_task(saga, function_id):
     assert result["error"] == COMPENSATION_FAILED
     assert "LookupError" in result["cause"]
     assert saga.calls == []
+
+
+def test_a_large_order_travels_by_claim_check_and_every_step_reads_it(saga):
+    """An order over Step Functions' 256 KB (refused at StartExecution on AWS, and here:
+    infra/local/aws_limits.py) starts its saga; the execution carries a reference."""
+    from infra.local.aws_limits import STATES_PAYLOAD_BYTES, enforce
+
+    order = {**_order(), "lines": ["x" * 1000] * 300}  # about 300 KB
+    assert len(json.dumps(order)) > STATES_PAYLOAD_BYTES
+    with enforce():
+        _, execution = _waiting(saga, order)
+        described = saga.wait(execution)
+
+    assert described["status"] == "SUCCEEDED", described
+    carried = json.loads(described["input"])["input"]
+    assert set(carried) == {"order_id", "origin", "payload"}
+    assert len(described["input"]) < 2000
+    # Each step got the whole order back (charge_payment needs its amount).
+    state = saga.state(order["order_id"])
+    assert state["charge"] == f"ch-{order['order_id']}"
+    assert saga.tasks_called() == list(STEPS)
+    assert all("payload" in call["input"] for call in saga.calls)

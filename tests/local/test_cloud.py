@@ -214,6 +214,46 @@ def test_a_saga_runs_through_step_functions_and_compensates(cloud):
     )
 
 
+def test_a_saga_started_with_an_order_over_256_kb_runs_by_claim_check(cloud, monkeypatch):
+    """Step Functions takes at most 256 KB of input (the local cloud refuses more, as AWS):
+    the order goes to the payload bucket, the execution carries its reference."""
+    from functions.actions import enqueue_async_action
+    from tests.conftest import reset_process_state
+
+    monkeypatch.setenv("ACTION_SCHEDULER_STACK", cloud.stack_name)
+    reset_process_state()
+    order = {"order_id": "e2e-large", "amount": 7, "lines": ["x" * 1000] * 300}
+    action_id = enqueue_async_action("start_order_saga", order)
+    sfn = boto3.client("stepfunctions")
+    arn = cloud.deployment.outputs["OrderSagaArn"].replace(":stateMachine:", ":execution:")
+
+    def finished():
+        try:
+            found = sfn.describe_execution(executionArn=f"{arn}:order-e2e-large")
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return found["status"] != "RUNNING" and found
+
+    execution = _wait(finished, timeout=60)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert len(execution["input"]) < 2000
+    assert "payload" in json.loads(execution["input"])["input"]
+    _wait(lambda: _action(cloud, action_id).get("status") == "complete")
+    reset_process_state()
+
+
+def test_an_sqs_message_over_the_queues_maximum_is_refused_counting_attributes(cloud):
+    queues = json.loads(cloud.deployment.outputs["JobQueues"])
+    sqs = boto3.client("sqs")
+    attributes = {"hook": {"DataType": "String", "StringValue": "h" * 100}}
+    with pytest.raises(sqs.exceptions.ClientError, match="Message must be shorter than 262144"):
+        sqs.send_message(
+            QueueUrl=queues["low"]["url"],
+            MessageBody="x" * (256 * 1024 - 50),  # the body alone fits
+            MessageAttributes=attributes,
+        )
+
+
 def test_the_live_log_says_what_happened(cloud):
     assert any("deployed ActionScheduler" in line for line in cloud.lines)
     assert any("message(s) ->" in line for line in cloud.lines)

@@ -7,6 +7,7 @@ import json
 import boto3
 import pytest
 
+from functions.actions.config import expand_compact
 from infra.local.deploy import deploy
 
 
@@ -32,7 +33,9 @@ def test_functions_keep_their_handlers_and_fully_resolved_environments(deployed)
         for value in function.environment.values():
             assert "Fn::" not in value and "Ref" not in value[:5]
     worker = next(f for f in deployed.functions.values() if "worker" in f.handler)
-    queues = json.loads(worker.environment["JOB_QUEUES"])
+    # The compact form functions get (prefixes and names): each URL and ARN derived
+    # from it addresses the deployed queue.
+    queues = expand_compact(json.loads(worker.environment["JOB_QUEUES"]))
     assert set(queues) == {"high", "default", "low", "fifo"}
     sqs = boto3.client("sqs")
     for queue in queues.values():

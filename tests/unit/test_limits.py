@@ -1,160 +1,163 @@
-"""The limits checked at the door, without AWS (functions/actions/limits.py)."""
+"""The limits table and its synth-time checks, on small templates (no synth, no AWS)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from functions.actions.envelope import Envelope
-from functions.actions.exceptions import InvalidAction
-from functions.actions.limits import (
-    EARLIEST,
-    LATEST,
-    MAX_ARGS_DEPTH,
-    MAX_WEBHOOK_BODY_DEPTH,
-    check_action_id,
-    check_fifo_group,
-    check_group,
-    check_hook_name,
-    check_time,
-    json_problem,
-)
-from functions.handlers.webhook import raw_body
-from functions.webhooks.exceptions import MalformedPayload
-from functions.webhooks.schemes import parse_json
+from infra import limits
+from infra.limits import LIMITS, check_template, environment_size, function_environments
+from infra.local import aws_limits
 
 
-def nested(depth: int) -> object:
-    value: object = 0
-    for _ in range(depth):
-        value = [value]
-    return value
+def test_every_limit_names_the_aws_page_that_states_it():
+    assert set(LIMITS) >= {
+        "lambda_environment", "lambda_asset", "lambda_payload", "sqs_message",
+        "dynamodb_item", "scheduler_input", "states_payload", "cloudformation_template",
+        "cloudformation_resources", "iam_role_inline_policies", "api_gateway_payload",
+    }  # fmt: skip
+    for limit in LIMITS.values():
+        assert limit.source.startswith("https://docs.aws.amazon.com/")
+        assert limit.value > 0 and limit.checked
 
 
-def test_depth_counts_containers_and_stops_at_the_limit():
-    assert json_problem(nested(MAX_ARGS_DEPTH)) is None
-    assert "deeper than 64" in (json_problem(nested(MAX_ARGS_DEPTH + 1)) or "")
-    assert json_problem({"a": {"b": [1]}}, max_depth=3) is None
-    assert json_problem({"a": {"b": [1]}}, max_depth=2) is not None
+def _function(variables: dict) -> dict:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Environment": {"Variables": variables}},
+    }
 
 
-def test_hostile_depth_is_measured_without_recursion():
-    assert json_problem(nested(200_000)) is not None
+def _queue_template(queues: int, extra: dict | None = None) -> dict:
+    resources = {f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {}} for i in range(queues)}
+    urls = {"Fn::Join": ["", [part for i in range(queues) for part in (",", {"Ref": f"Queue{i}"})]]}
+    resources["Fn"] = _function({"QUEUES": urls, **(extra or {})})
+    return {"Resources": resources}
 
 
-@pytest.mark.parametrize(
-    ("value", "reason"),
-    [
-        (float("nan"), "finite"),
-        ({"x": [float("-inf")]}, "finite"),
-        ("\ud800", "surrogate"),
-        ({"\udfff": 1}, "surrogate"),
-        ({1: "a"}, "keys must be strings"),
-        ({None: "a"}, "keys must be strings"),
-        ({1, 2}, "not a JSON type"),
-        (b"x", "not a JSON type"),
-    ],
-)
-def test_what_json_cannot_carry_unchanged_is_named(value, reason):
-    assert reason in (json_problem(value) or "")
+def test_an_environment_is_measured_with_the_names_cloudformation_will_give():
+    template = _queue_template(1)
+    [size] = function_environments(template, "ActionScheduler").values()
+    url = f"https://sqs.{limits.REGION}.amazonaws.com/{limits.ACCOUNT}/ActionScheduler-Queue0-"
+    assert size == environment_size({"QUEUES": "," + url + "ABCDEFGHIJ123"})
+    assert environment_size({"A": "é"}) == len('{"A":"é"}'.encode())
 
 
-def test_json_values_pass_tuples_included():
-    value = {"a": (1, 2.5, "é\ufffe😀", None, True), "b": 10**60, "c": -0.0}
-    assert json_problem(value) is None
+def test_an_environment_over_4_kb_resolved_fails_naming_the_limit_size_and_fix():
+    # 50 queue URLs: short as tokens, about 4.6 KB resolved (92 bytes each).
+    template = _queue_template(50)
+    found = check_template(template, "ActionScheduler", template_bytes=1000)
+
+    [violation] = found
+    assert violation.limit == "lambda_environment" and violation.logical_id == "Fn"
+    assert violation.size > 4096
+    assert "4,096" in violation.message and f"{violation.size:,}" in violation.message
+    assert "out of the environment" in violation.message
+    assert not check_template(_queue_template(40), "ActionScheduler", template_bytes=1000)
 
 
-def test_the_worker_parses_the_deepest_args_accepted_and_refuses_deeper():
-    now = datetime.now(UTC)
-    fields = {"action_id": "a", "hook": "h", "scheduled_for": now, "enqueued_at": now}
-    message = Envelope(**fields, args=nested(MAX_ARGS_DEPTH)).to_message()
-    deeper = message.replace('"args":', '"args":[', 1).replace(',"group"', '],"group"', 1)
-
-    assert Envelope.from_message(message).args == nested(MAX_ARGS_DEPTH)
-    with pytest.raises(ValueError, match="deeper than 64"):
-        Envelope.from_message(deeper)
-
-
-def test_characters_sqs_refuses_travel_as_json_escapes():
-    now = datetime.now(UTC)
-    envelope = Envelope(
-        action_id="a", hook="h", args={"\uffff": "a\ufffeb"}, scheduled_for=now, enqueued_at=now
+def test_too_many_resources_and_too_large_a_template_fail():
+    template = {"Resources": {f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(501)}}
+    found = check_template(template, "ActionScheduler", template_bytes=1024 * 1024 + 1)
+    assert {v.limit for v in found} == {"cloudformation_resources", "cloudformation_template"}
+    assert not check_template(
+        {"Resources": dict(list(template["Resources"].items())[:500])},
+        "ActionScheduler",
+        template_bytes=1024 * 1024,
     )
 
-    message = envelope.to_message()
 
-    assert "\ufffe" not in message and "\uffff" not in message
-    assert "\\ufffe" in message
-    assert Envelope.from_message(message) == envelope
-    assert json.loads(message)["args"] == {"\uffff": "a\ufffeb"}
+def test_a_role_whose_inline_policies_exceed_10240_characters_fails():
+    statement = {
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": {"Ref": "Secret"},
+    }
 
+    def template(statements: int) -> dict:
+        return {
+            "Resources": {
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+                "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
+                "Policy": {
+                    "Type": "AWS::IAM::Policy",
+                    "Properties": {
+                        "PolicyName": "P",
+                        "Roles": [{"Ref": "Role"}],
+                        "PolicyDocument": {"Statement": [statement] * statements},
+                    },
+                },
+            }
+        }
 
-@pytest.mark.parametrize("moment", [EARLIEST - timedelta(seconds=1), LATEST + timedelta(seconds=1)])
-def test_times_outside_what_eventbridge_documents_are_refused(moment):
-    with pytest.raises(InvalidAction, match="1970-2199"):
-        check_time(moment)
-
-
-def test_the_edges_of_the_time_range_are_accepted():
-    assert check_time(EARLIEST) == EARLIEST
-    assert check_time(LATEST) == LATEST
-
-
-@pytest.mark.parametrize("hook", ["h" * 129, "", "with space", 7, "é"])
-def test_hook_names_that_no_hook_can_have_are_refused(hook):
-    with pytest.raises(InvalidAction, match="hook names"):
-        check_hook_name(hook)
-
-
-@pytest.mark.parametrize("group", ["g" * 256, "\ud800", None])
-def test_groups_over_the_limit_or_not_text_are_refused(group):
-    with pytest.raises(InvalidAction, match="group"):
-        check_group(group)
-
-
-@pytest.mark.parametrize("action_id", ["", "x" * 129, "a\nb", "\ud800", 5])
-def test_action_ids_that_cannot_be_the_table_key_are_refused(action_id):
-    with pytest.raises(InvalidAction, match="action id"):
-        check_action_id(action_id)
+    # Each statement resolves to about 150 characters (the secret's ARN).
+    [violation] = check_template(template(80), "ActionScheduler", template_bytes=1)
+    assert violation.limit == "iam_role_inline_policies" and violation.logical_id == "Role"
+    assert not check_template(template(40), "ActionScheduler", template_bytes=1)
 
 
-@pytest.mark.parametrize("group", ["", "x" * 129, "a b", "ü", "a\tb"])
-def test_fifo_groups_follow_sqs_message_group_rules(group):
-    with pytest.raises(InvalidAction, match="FIFO"):
-        check_fifo_group(group)
-    assert check_fifo_group("orders:eu-1/#42!") == "orders:eu-1/#42!"
+def test_an_asset_over_250_mb_unzipped_fails(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "asset.abc"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(b"x" * 1000)
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "abc.zip"}}}
+        }
+    }
+    assert not check_template(template, "S", template_bytes=1, assets=tmp_path)
+    monkeypatch.setitem(LIMITS, "lambda_asset", LIMITS["lambda_asset"].__class__(
+        "Lambda deployment package, unzipped", 999, "bytes", "https://docs.aws.amazon.com/x", "s"
+    ))  # fmt: skip
+    [violation] = check_template(template, "S", template_bytes=1, assets=tmp_path)
+    assert violation.limit == "lambda_asset" and violation.size == 1000
+
+
+def test_the_synth_plugin_reports_each_violation(tmp_path: Path):
+    path = tmp_path / "ActionScheduler.template.json"
+    path.write_text(json.dumps(_queue_template(50)))
+
+    class Context:
+        template_paths = (str(path),)
+
+    report = limits.LimitChecks().validate(Context())  # type: ignore[arg-type]
+    assert report.success is False
+    [violation] = report.violations
+    assert violation.rule_name == "lambda_environment"
+    assert "over AWS's limit of 4,096" in violation.description
+
+
+# The local cloud's rules, as functions (their effect on moto: tests/integration/test_aws_limits.py)
+
+
+def test_sqs_counts_the_body_and_every_attribute_in_utf8():
+    attributes = {"hook": {"DataType": "String", "StringValue": "é"}}
+    assert aws_limits.sqs_message_size("ab", attributes) == 2 + 4 + 6 + 2
+    assert aws_limits.sqs_message_problem("a" * 100, attributes, 100) is not None
+    assert aws_limits.sqs_message_problem("a" * 88, attributes, 100) is None
+    assert aws_limits.sqs_message_problem("\x00", None, 100) == "Invalid characters found."
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("value", "size"),
     [
-        b"[" * (MAX_WEBHOOK_BODY_DEPTH + 1) + b"]" * (MAX_WEBHOOK_BODY_DEPTH + 1),
-        b"[" * 5000 + b"]" * 5000,
-        b'{"a": 1e400}',
-        b'{"a": -1e999}',
-        b'{"a": "\\ud800"}',
+        ({"S": "héllo"}, 6),
+        ({"N": "123"}, 3),
+        ({"N": "1.5000"}, 2),
+        ({"BOOL": True}, 1),
+        ({"NULL": True}, 1),
+        ({"L": [{"S": "ab"}, {"N": "1"}]}, 3 + 3 + 3),
+        ({"M": {"k": {"S": "ab"}}}, 3 + 1 + 2 + 1),
+        ({"SS": ["a", "bc"]}, 3),
     ],
 )
-def test_a_webhook_body_the_worker_could_not_run_is_malformed(body):
-    with pytest.raises(MalformedPayload):
-        parse_json(body, require_object=False)
+def test_dynamodb_counts_values_as_dynamodb_does(value, size):
+    assert aws_limits.dynamodb_item_size({"a": value}) == 1 + size
 
 
-def test_a_webhook_body_at_its_depth_limit_parses():
-    depth = MAX_WEBHOOK_BODY_DEPTH
-    assert parse_json(b"[" * depth + b"]" * depth, require_object=False) is not None
-
-
-@pytest.mark.parametrize("body", ["not base64!", "YWJjZA", "YW Jj", "éé", "YWJj\n"])
-def test_a_body_that_is_not_the_base64_api_gateway_says_is_malformed(body):
-    with pytest.raises(MalformedPayload, match="base64"):
-        raw_body(body, True)
-
-
-def test_valid_base64_and_text_bodies_are_the_bytes_sent():
-    assert raw_body("YWJj", True) == b"abc"
-    assert raw_body("", True) == b""
-    assert raw_body("héllo", False) == "héllo".encode()
-    assert raw_body(None, True) == b""
+def test_an_environment_over_4_kb_does_not_start():
+    assert aws_limits.check_environment("fn", {"A": "x" * 4000}) < 4096
+    with pytest.raises(aws_limits.EnvironmentTooLarge, match=r"function fn: .*4,096"):
+        aws_limits.check_environment("fn", {"A": "x" * 4090})
