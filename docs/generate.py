@@ -104,7 +104,9 @@ CONTEXT_MEANINGS: dict[str, str] = {
 # from its EnvSettings model.
 VARIABLE_MEANINGS: dict[str, str] = {
     "JOB_QUEUES": "JSON: queue name (`high`, `default`, `low`, `fifo`) → `{url, arn, "
-    "dead_letter_url, dead_letter_arn}`",
+    "dead_letter_url, dead_letter_arn}`; the stack gives its functions a compact form (the "
+    "URL and ARN prefixes once, then each queue's name: "
+    "[AWS limits](limits.md))",
     "ACTIONS_TABLE_NAME": "the actions table",
     "CIRCUITS_TABLE_NAME": "the circuit breakers' table",
     "WORKER_TIMEOUT_SECONDS": "the worker's timeout; a claim lasts this plus "
@@ -137,7 +139,9 @@ VARIABLE_MEANINGS: dict[str, str] = {
     "PAYLOAD_BUCKET_NAME": "the payload bucket (args above the inline threshold)",
     "PAYLOAD_INLINE_BYTES": "the largest serialized args kept inline (0: every args to the bucket)",
     "SAGA_TABLE_NAME": "the saga tasks': the order saga's state table",
-    "WEBHOOK_SOURCES": "JSON: source → `{scheme, secret, options}`, from `webhookSources`",
+    "WEBHOOK_SOURCES": "JSON: source → `{scheme, secret, options}`, from `webhookSources`; "
+    "the stack writes it into the functions' asset (`functions/webhook_sources.json`), not "
+    "the environment: set, this variable wins over the file (tests, a checkout)",
     "WEBHOOK_MAX_BODY_BYTES": "from `webhookMaxBodyBytes`",
     "WEBHOOK_SECRET_CACHE_SECONDS": "from `webhookSecretCacheSeconds`",
     "WEBHOOK_IDEMPOTENCY_TTL_SECONDS": "from `webhookIdempotencyTtlSeconds`",
