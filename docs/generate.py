@@ -345,12 +345,39 @@ def api_errors() -> str:
     return "\n".join(rows) + "\n"
 
 
+FIGURES = Path(__file__).parent / "figures"
+
+
+def bench_figures() -> str:
+    """The last ``make bench``: its table, the cost lines and the assumptions, with the
+    date, commit and machine it was measured on (``docs/figures/bench.json``)."""
+    path = FIGURES / "bench.json"
+    if not path.is_file():
+        return "No `make bench` figures are recorded yet."
+    bench = json.loads(path.read_text(encoding="utf-8"))
+    lines = [
+        f"Measured {bench['measured_at']} on commit `{bench['commit']}`, {bench['machine']}"
+        " (`make bench` writes `docs/figures/bench.json`).",
+        "",
+        bench["table"],
+        "",
+        "```text",
+        "Cost per million webhooks, end to end (us-east-1 list prices):",
+        bench["cost"],
+        "Assumptions:",
+        *(f"  - {line}" for line in bench["assumptions"]),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "api-errors": api_errors,
     "context": context_table,
     "environment": environment_table,
     "metrics": metrics_table,
     "http-api": http_api,
+    "bench": bench_figures,
 }
 
 

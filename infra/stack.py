@@ -118,9 +118,6 @@ class ActionSchedulerStack(Stack):
             saga=self.order_saga.saga.state_machine,
             health_environment=self.health.environment,
             health_queue_arns=self.health.extra_queue_arns,
-            webhook_schemes={
-                name: str(spec.get("scheme", "")) for name, spec in self.webhooks.sources.items()
-            },
             log_groups=[
                 handler.log_group.log_group_name
                 for handler in (

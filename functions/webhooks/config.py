@@ -12,8 +12,8 @@ asset (``functions/webhook_sources.json``), not into the environment: each sourc
 about 75 bytes, and Lambda's environment stops at 4 KB. The variable, when set (tests, the
 local cloud, a checkout), wins over the file; ``WEBHOOK_SOURCES_FILE`` names another file.
 Why: docs/decisions/0066-settings-that-grow-leave-the-environment.md.
-docs/reference/configuration.md lists every variable. A configuration error fails the function's first request loudly
-rather than accepting requests it cannot verify.
+docs/reference/configuration.md lists every variable. A configuration error fails the
+function's first request loudly rather than accepting requests it cannot verify.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ Why: docs/decisions/0059-the-console-is-served-by-the-stacks-api.md,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import cast
 
@@ -77,7 +76,6 @@ class Console(Construct):
         saga: sfn.StateMachine,
         health_environment: dict[str, str],
         health_queue_arns: list[str],
-        webhook_schemes: dict[str, str],
         log_groups: list[str],
         config: DeploymentConfig,
     ) -> None:
@@ -105,14 +103,13 @@ class Console(Construct):
             environment={
                 "POWERTOOLS_SERVICE_NAME": "console",
                 "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-                "JOB_QUEUES": queues.environment(),
+                "JOB_QUEUES": queues.lambda_environment(),
                 "ACTIONS_TABLE_NAME": store.actions.table_name,
                 "CIRCUITS_TABLE_NAME": store.circuits.table_name,
                 **scheduling.environment(),
                 **payloads.environment(),
                 **health_environment,
                 "ORDER_SAGA_ARN": saga.state_machine_arn,
-                "CONSOLE_WEBHOOK_SOURCES": json.dumps(webhook_schemes, sort_keys=True),
                 "CONSOLE_LOG_GROUPS": stack.to_json_string(log_groups),
             },
         )

@@ -173,10 +173,10 @@ def test_the_api_function_may_read_and_redrive_dead_letters_but_not_send_to_them
         "JOB_QUEUES",
         "ACTIONS_TABLE_NAME",
         "ORDER_SAGA_ARN",
-        "CONSOLE_WEBHOOK_SOURCES",
         "CONSOLE_LOG_GROUPS",
     } <= set(variables)
-    assert "secret" not in variables["CONSOLE_WEBHOOK_SOURCES"]
+    # The sources grow with use: the screen reads their schemes from the functions' asset.
+    assert "CONSOLE_WEBHOOK_SOURCES" not in variables
 
 
 def test_the_console_routes_have_their_own_throttle(resources):

@@ -60,8 +60,10 @@ def test_the_default_stack_is_within_every_limit_checked_at_synth(synthesized):
     template, path = synthesized
     assert _check(template, path) == []
     sizes = limits.function_environments(template, "ActionScheduler")
-    # Room to grow: no function uses more than half of Lambda's 4 KB.
-    assert max(sizes.values()) < limits.LIMITS["lambda_environment"].value / 2, sizes
+    # Room to grow: every function leaves at least 1 KB of Lambda's 4 KB to a deployer's
+    # own variables (the largest, the console API's, holds fixed-size settings only: the
+    # fifty-source synth below finds every size unchanged).
+    assert max(sizes.values()) <= limits.LIMITS["lambda_environment"].value - 1024, sizes
 
 
 def test_fifty_sources_and_a_hundred_hooks_stay_within_every_limit(large, synthesized):
@@ -88,3 +90,4 @@ def test_no_function_carries_the_webhook_sources_in_its_environment(synthesized)
         if resource["Type"] == "AWS::Lambda::Function":
             variables = resource["Properties"].get("Environment", {}).get("Variables", {})
             assert "WEBHOOK_SOURCES" not in variables
+            assert "CONSOLE_WEBHOOK_SOURCES" not in variables

@@ -174,10 +174,11 @@ def test_the_functions_metrics_reach_cloudwatch_for_the_charts(cloud):
 
 
 def test_queue_depths_are_published_as_sqs_would_for_the_charts(cloud):
+    from functions.actions.config import expand_compact
     from infra.local.emf import publish_queue_depths
 
     worker = next(f for f in cloud.deployment.functions.values() if "worker" in f.handler)
-    default = json.loads(worker.environment["JOB_QUEUES"])["default"]["url"]
+    default = expand_compact(json.loads(worker.environment["JOB_QUEUES"]))["default"]["url"]
     sqs, cloudwatch = boto3.client("sqs"), boto3.client("cloudwatch")
     assert publish_queue_depths([default], sqs, cloudwatch) == 1
     status, charts = _call(cloud, "GET", "/charts?hours=1", token=_token(cloud, "viewer"))

@@ -5,7 +5,9 @@ Logs Insights link; empty locally), ``ORDER_SAGA_ARN`` (the sagas listed),
 ``POWERTOOLS_METRICS_NAMESPACE`` (where the metrics the charts read are),
 ``CONSOLE_TALLY_SECONDS`` (how old the tab counts may be before a view counts again),
 ``CONSOLE_WEBHOOK_SOURCES`` (a JSON object, source name -> scheme: what the webhooks
-screen lists; not the sources' secrets, which this function has no business reading).
+screen lists), or without it each source's scheme from the webhook sources document the
+receiver reads (the functions' asset: it grows with the sources, so it is not in the
+environment); never a secret, which this function has no business reading.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ class ConsoleSettings(EnvSettings):
     @classmethod
     def _json(cls, raw: Any) -> Any:
         return json.loads(raw) if isinstance(raw, str) else raw
+
+    @property
+    def schemes(self) -> dict[str, str]:
+        """Source name -> scheme, for the webhooks screen."""
+        if self.webhook_schemes:
+            return self.webhook_schemes
+        from functions.webhooks.config import settings as webhook_settings
+
+        return {name: source.scheme for name, source in webhook_settings().sources.items()}
 
     @property
     def aws_region(self) -> str:

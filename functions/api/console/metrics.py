@@ -226,7 +226,7 @@ def webhooks(now: datetime | None = None) -> dict[str, Any]:
     return {
         "sources": [
             {"source": name, "scheme": scheme}
-            for name, scheme in sorted(settings().webhook_schemes.items())
+            for name, scheme in sorted(settings().schemes.items())
         ],
         "windows": windows,
         "as_of": now.isoformat(),
