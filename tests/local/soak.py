@@ -50,12 +50,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
+from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from functions.webhooks.config import parse_sources
 from infra.config import DEFAULT_SOURCES
@@ -217,9 +218,12 @@ class Reconciliation:
 
 def _action_delivery(item: dict[str, Any]) -> tuple[str, int | None]:
     """The delivery id and soak number an action was created for."""
-    try:
-        args = json.loads(item.get("args") or "null")
-    except ValueError:
+    from functions.actions.store.record import args_of
+
+    try:  # the store's reading: args as JSON text, or compressed (bytes of a Binary)
+        args = args_of({key: bytes(value) if isinstance(value, Binary) else value
+                        for key, value in item.items()})  # fmt: skip
+    except (ValueError, zlib.error):
         return "", None
     if not isinstance(args, dict):
         return "", None

@@ -392,7 +392,8 @@ def _args_attribute(args: Any) -> tuple[str, str | bytes]:
     return "args", text
 
 
-def _args_of(item: dict[str, Any]) -> Any:
+def args_of(item: dict[str, Any]) -> Any:
+    """An item's args (plain values), kept as JSON text or compressed."""
     if "args" in item:
         return json.loads(item["args"])
     if COMPRESSED_ARGS in item:
@@ -412,7 +413,7 @@ def from_item(item: dict[str, Any]) -> Action:
     return Action(
         action_id=item["action_id"],
         hook=item["hook"],
-        args=_args_of(item),
+        args=args_of(item),
         group=item.get("group", ""),
         priority=_priority(item.get("priority", "default")),
         status=ActionStatus(item["status"]),
