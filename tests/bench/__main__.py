@@ -81,6 +81,7 @@ def main() -> None:
         )
     )
     print(f"written: {RESULTS.relative_to(ROOT)}")
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
     FIGURES.write_text(
         json.dumps(
             {
