@@ -371,6 +371,27 @@ def bench_figures() -> str:
     return "\n".join(lines)
 
 
+def soak_figures() -> str:
+    """The last ``make soak``: its reconciliation table, with the date, commit and
+    machine (``docs/figures/soak.json``)."""
+    path = FIGURES / "soak.json"
+    if not path.is_file():
+        return "No `make soak` figures are recorded yet."
+    soak = json.loads(path.read_text(encoding="utf-8"))
+    verdict = "reconciled" if soak["ok"] else "NOT reconciled"
+    return "\n".join(
+        [
+            f"Measured {soak['measured_at']} on commit `{soak['commit']}`, {soak['machine']}:"
+            f" {soak['deliveries']:,} deliveries, seed {soak['seed']}, {verdict}"
+            " (`make soak` writes `docs/figures/soak.json`).",
+            "",
+            "```text",
+            soak["table"],
+            "```",
+        ]
+    )
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "api-errors": api_errors,
     "context": context_table,
@@ -378,6 +399,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "metrics": metrics_table,
     "http-api": http_api,
     "bench": bench_figures,
+    "soak": soak_figures,
 }
 
 

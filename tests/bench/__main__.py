@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import subprocess
 import time
 from datetime import UTC, datetime
 
@@ -22,12 +20,10 @@ from tests.bench.cost import per_million
 from tests.bench.figures import cost_inputs, figures, large_webhook
 from tests.bench.pages import figures as page_figures
 from tests.bench.report import misses, table
-from tests.bench.sections import ROOT, run_section
+from tests.bench.sections import ROOT, run_section, write_figures
 
 WORKDIR = ROOT / ".cache" / "bench"
 RESULTS = ROOT / ".cache" / "bench.json"
-# What the docs' Figures page shows (docs/generate.py renders it): committed.
-FIGURES = ROOT / "docs" / "figures" / "bench.json"
 
 
 def main() -> None:
@@ -81,37 +77,11 @@ def main() -> None:
         )
     )
     print(f"written: {RESULTS.relative_to(ROOT)}")
-    FIGURES.parent.mkdir(parents=True, exist_ok=True)
-    FIGURES.write_text(
-        json.dumps(
-            {
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "commit": _commit(),
-                "machine": machine,
-                "table": table(rows),
-                "cost": cost.text(),
-                "assumptions": assumptions,
-            },
-            indent=1,
-        )
-        + "\n"
+    figures_file = write_figures(
+        "bench",
+        {"table": table(rows), "cost": cost.text(), "assumptions": assumptions},
     )
-    print(f"written: {FIGURES.relative_to(ROOT)} (the docs' Figures page renders it; commit it)")
-
-
-def _commit() -> str:
-    """The commit measured, marked when the tree had changes beside it."""
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-
-    def run(*arguments: str) -> str:
-        return subprocess.run(  # noqa: S603 - git, fixed arguments
-            [git, *arguments], capture_output=True, text=True, cwd=ROOT, check=False
-        ).stdout.strip()
-
-    head = run("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (" with changes" if run("status", "--porcelain", "--untracked-files=no") else "")
+    print(f"written: {figures_file.relative_to(ROOT)} (the docs' Figures page renders it)")
 
 
 if __name__ == "__main__":

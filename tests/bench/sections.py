@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +78,34 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     rank = max(1, -(-len(ordered) * q // 100))
     return ordered[int(rank) - 1]
+
+
+def measured_commit() -> str:
+    """The commit measured, marked when the tree had changes beside it (for the figures
+    the docs render: docs/figures/)."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+
+    def run(*arguments: str) -> str:
+        return subprocess.run(  # noqa: S603 - git, fixed arguments
+            [git, *arguments], capture_output=True, text=True, cwd=ROOT, check=False
+        ).stdout.strip()
+
+    head = run("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" with changes" if run("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def write_figures(name: str, document: dict[str, Any]) -> Path:
+    """``docs/figures/<name>.json``, which the docs' Figures page renders: committed."""
+    path = ROOT / "docs" / "figures" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamped = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": measured_commit(),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}",
+        **document,
+    }
+    path.write_text(json.dumps(stamped, indent=1) + "\n")
+    return path

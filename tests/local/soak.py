@@ -803,6 +803,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args.deliveries, args.seed, deadline_seconds=args.deadline)
     print(result.table(), flush=True)
+    from tests.bench.sections import ROOT, write_figures
+
+    written = write_figures(
+        "soak",
+        {
+            "deliveries": args.deliveries,
+            "seed": args.seed,
+            "ok": result.ok,
+            "table": result.table(),
+        },
+    )
+    print(f"written: {written.relative_to(ROOT)} (the docs' Figures page renders it)")
     return 0 if result.ok else 1
 
 
