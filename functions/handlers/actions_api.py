@@ -6,7 +6,6 @@ must carry the caller API Gateway verified (``functions.api.caller``), logged wi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -15,9 +14,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import routes
 from functions.api.caller import iam_caller
+from functions.api.resolver import json_resolver
 from functions.observability import logger, publish_metrics, tracer
 
-app = APIGatewayRestResolver()
+app = json_resolver()
 
 
 def require_iam_caller(resolver: APIGatewayRestResolver, next_middleware: Callable) -> Response:
@@ -29,21 +29,6 @@ def require_iam_caller(resolver: APIGatewayRestResolver, next_middleware: Callab
 
 app.use(middlewares=[require_iam_caller])
 app.include_router(routes.router)
-
-
-def _json(status_code: int, body: dict) -> Response:
-    return Response(status_code=status_code, content_type="application/json", body=json.dumps(body))
-
-
-@app.not_found
-def not_found(exc: Exception) -> Response:
-    return _json(404, {"error": "not_found", "message": "no such route"})
-
-
-@app.exception_handler(Exception)
-def unexpected(exc: Exception) -> Response:
-    logger.exception("unexpected error")
-    return _json(500, {"error": "internal_error", "message": "an unexpected error occurred"})
 
 
 @logger.inject_lambda_context(
