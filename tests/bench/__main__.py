@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tests.bench.console import figures as console_figures
@@ -40,7 +41,8 @@ def main() -> None:
         data[step] = run_section(step, WORKDIR)
     inputs, assumptions = cost_inputs(data)
     cost = per_million(inputs)
-    rows = figures(data, cost)
+    http_cost = per_million(replace(inputs, api_flavour="HTTP"))
+    rows = figures(data, cost, http_cost)
     large_row, large_lines = large_webhook(data["counts"])
     rows.append(large_row)
     rows += page_figures(data["pages"])
@@ -52,6 +54,10 @@ def main() -> None:
     print()
     print("Cost per million webhooks, end to end (us-east-1 list prices):")
     print(cost.text())
+    print(
+        f"  with the HTTP API flavour: {http_cost.lines[0].arithmetic} instead, total"
+        f" ${http_cost.total:.4f}"
+    )
     print(f"{large_row.name.removeprefix('AWS requests / ')}:")
     for line in large_lines:
         print(f"  {line}")
@@ -70,6 +76,7 @@ def main() -> None:
                 "figures": [row.to_json() for row in rows],
                 "cost": [vars(line) for line in cost],
                 "cost_total": cost.total,
+                "cost_total_http": http_cost.total,
                 "assumptions": assumptions,
                 "raw": {k: v for k, v in data.items() if k != "counts"},
             },
@@ -79,7 +86,13 @@ def main() -> None:
     print(f"written: {RESULTS.relative_to(ROOT)}")
     figures_file = write_figures(
         "bench",
-        {"table": table(rows), "cost": cost.text(), "assumptions": assumptions},
+        {
+            "table": table(rows),
+            "cost": cost.text()
+            + f"\n  with the HTTP API flavour: {http_cost.lines[0].arithmetic} instead, total"
+            f" ${http_cost.total:.4f}",
+            "assumptions": assumptions,
+        },
     )
     print(f"written: {figures_file.relative_to(ROOT)} (the docs' Figures page renders it)")
 

@@ -15,6 +15,9 @@ MILLION = 1_000_000
 
 # us-east-1 list prices (on-demand, no free tier).
 API_GATEWAY_REST_PER_M = 3.50
+API_GATEWAY_HTTP_PER_M = 1.00  # HTTP APIs, first 300 million a month
+# By the stack's apiFlavour setting (docs/decisions/0069-the-api-flavour-is-a-setting.md).
+API_GATEWAY_PER_M = {"REST": API_GATEWAY_REST_PER_M, "HTTP": API_GATEWAY_HTTP_PER_M}
 LAMBDA_ARM_PER_GB_S = 0.0000133334
 LAMBDA_PER_M_REQUESTS = 0.20
 SQS_STANDARD_PER_M = 0.40  # per 64 KB chunk of a request
@@ -41,6 +44,7 @@ class LambdaUse:
 @dataclass(frozen=True)
 class CostInputs:
     api_requests: float = 1.0
+    api_flavour: str = "REST"
     functions: tuple[LambdaUse, ...] = ()
     sqs_requests: float = 0.0
     dynamodb_wru: float = 0.0
@@ -83,11 +87,12 @@ def billed_ms(duration_ms: float) -> int:
 def per_million(inputs: CostInputs) -> Cost:
     """Dollars per million webhooks, line by line, with the arithmetic shown."""
     cost = Cost()
+    price = API_GATEWAY_PER_M[inputs.api_flavour]
     cost.lines.append(
         CostLine(
-            "API Gateway REST",
-            f"{inputs.api_requests:g} req x ${API_GATEWAY_REST_PER_M}/M",
-            inputs.api_requests * API_GATEWAY_REST_PER_M,
+            f"API Gateway {inputs.api_flavour}",
+            f"{inputs.api_requests:g} req x ${price:.2f}/M",
+            inputs.api_requests * price,
         )
     )
     for use in inputs.functions:

@@ -69,20 +69,21 @@ class Output:
         for doc in self.documents:
             if "_aws" not in doc:
                 continue
-            [directive] = doc["_aws"]["CloudWatchMetrics"]
-            assert directive["Namespace"] == NAMESPACE
-            keys = {key for dimension_set in directive["Dimensions"] for key in dimension_set}
-            for metric in directive["Metrics"]:
-                value = doc[metric["Name"]]
-                points.append(
-                    Point(
-                        name=metric["Name"],
-                        unit=metric["Unit"],
-                        values=value if isinstance(value, list) else [value],
-                        dimension_sets=directive["Dimensions"],
-                        dimensions={key: doc[key] for key in keys},
+            # One document may carry several directives, each with its own dimensions.
+            for directive in doc["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == NAMESPACE
+                keys = {key for dimension_set in directive["Dimensions"] for key in dimension_set}
+                for metric in directive["Metrics"]:
+                    value = doc[metric["Name"]]
+                    points.append(
+                        Point(
+                            name=metric["Name"],
+                            unit=metric["Unit"],
+                            values=value if isinstance(value, list) else [value],
+                            dimension_sets=directive["Dimensions"],
+                            dimensions={key: doc[key] for key in keys},
+                        )
                     )
-                )
         return points
 
     def metric(self, name: str, **dimensions: str) -> Point:
@@ -165,6 +166,23 @@ def test_an_accepted_webhook_is_received_accepted_by_source_and_enqueues(stack, 
     assert (enqueued.unit, enqueued.values) == ("Count", [1.0])
     assert "WebhooksRejected" not in out.names()
     assert "WebhooksDuplicated" not in out.names()
+
+
+def test_an_accepted_webhooks_metrics_share_one_emf_document(stack, output):
+    # Three metrics, three sets of dimensions, one document: the blobs' shared envelope
+    # is billed once per webhook, not three times (functions/observability.py _pack).
+    body, headers, _ = _github(stack)
+
+    stack.post("github", body, headers)
+
+    out = output.read()
+    [document] = [doc for doc in out.documents if "_aws" in doc]
+    assert len(document["_aws"]["CloudWatchMetrics"]) == 3
+    assert {p.name for p in out.points} == {
+        "WebhooksReceived",
+        "WebhooksAccepted",
+        "ActionsEnqueued",
+    }
 
 
 def test_a_repeated_delivery_counts_as_duplicated_and_enqueues_nothing(stack, output):
