@@ -2,8 +2,11 @@
 
 ``list`` goes through ``get_scheduled_actions``, which queries the ``by_hook``,
 ``by_match`` or ``by_status`` index and reads the page's items from the table;
-``counts`` through ``count_scheduled_actions``, COUNT queries of an index that read
-no item. Nothing scans the table.
+``counts`` shows the console's status tally (kept in one item, counted again once it is
+older than its age: one GetItem whatever the table holds), or with ``--exact`` or
+``--hook`` counts now through ``count_scheduled_actions``, COUNT queries of an index that
+read no item but whose read units grow with the entries counted. Nothing scans the table.
+Why: docs/decisions/0058-the-status-tally-is-counted-on-view-and-kept.md
 """
 
 from __future__ import annotations
@@ -73,11 +76,21 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="how many actions are in each status",
         description=(
-            "Count actions per status, page by page through the status index (or the "
-            "hook's, with --hook). past-due ones are counted in pending too."
+            "Actions per status, as the console's tabs show them: a tally kept for a minute "
+            "(CONSOLE_TALLY_SECONDS), counted again when older, capped at 10,000 a status "
+            "(then 10,000+); one read whatever the table holds. --exact (or --hook) counts "
+            "now, page by page through the status index (or the hook's): exact, but its "
+            "read units grow with the actions counted. past-due ones are counted in pending "
+            "too."
         ),
     )
-    counts.add_argument("--hook", metavar="HOOK", help="only this hook's actions")
+    counts.add_argument("--hook", metavar="HOOK", help="only this hook's actions (exact)")
+    counts.add_argument(
+        "--exact", action="store_true", help="count every entry now instead of the tally"
+    )
+    counts.add_argument(
+        "--refresh", action="store_true", help="count the tally again (if over 5 s old)"
+    )
     counts.add_argument("--json", action="store_true", help="one JSON object")
     counts.set_defaults(handler=counts_command)
 
@@ -134,6 +147,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 def counts_command(args: argparse.Namespace) -> int:
     configure(args.stack)
+    if not (args.exact or args.hook):
+        return _tally_command(args)
     from functions.actions import count_scheduled_actions
 
     counts = {status: count_scheduled_actions(status, hook=args.hook) for status in COUNTED}
@@ -142,7 +157,27 @@ def counts_command(args: argparse.Namespace) -> int:
         return 0
     print(table(["STATUS", "COUNT"], [[status, str(n)] for status, n in counts.items()]))
     whose = f"hook {args.hook!r}'s actions" if args.hook else "actions"
-    print(f"\n{whose} by status; past-due ones are counted in pending too")
+    print(f"\n{whose} by status, counted now; past-due ones are counted in pending too")
+    return 0
+
+
+def _tally_command(args: argparse.Namespace) -> int:
+    from functions.api.console.tally import counts
+
+    tally = counts(refresh=args.refresh)
+    if args.json:
+        print(json.dumps(tally, sort_keys=True))
+        return 0
+    rows = [
+        [status, f"{found['count']:,}{'+' if found['more'] else ''}"]
+        for status, found in tally["counts"].items()
+    ]
+    print(table(["STATUS", "COUNT"], rows))
+    print(
+        f"\nactions by status, counted {tally['age_seconds']:g} s ago ({tally['counted_at']});"
+        f" kept {tally['max_age_seconds']} s, capped at {tally['cap']:,} a status. past-due"
+        " ones are counted in pending too; --exact counts every entry now"
+    )
     return 0
 
 

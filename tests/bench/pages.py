@@ -2,13 +2,15 @@
 
 ``get_scheduled_actions`` answers from an index: one Query for the page's entries and
 one BatchGetItem for their items, whatever the table holds. This section fills the
-actions table on moto to ``BENCH_PAGE_SIZES`` actions (default 1,000 and 10,000; half
+actions table on moto to ``BENCH_PAGE_SIZES`` actions (default 10,000 and 100,000; half
 pending, half complete, one hook) and reads a first page and a cursor page of 50, for
 the pending tab, the complete tab latest first, and one hook's pending actions. Requests
 are counted from botocore's ``before-send`` events; read units are computed as DynamoDB
 bills an eventually consistent read (0.5 per started 4 KB: a Query by the bytes of the
 entries it returns, a BatchGetItem item by item), from what moto answered. The console's
-list route makes the same two requests (tests/integration/test_console_cost.py).
+list route makes the same two requests (tests/integration/test_console_cost.py). The
+tab counts (the console's and ``actionsctl actions counts``) are the kept status tally:
+a refresh's COUNT queries are capped per status, a view within its age is one GetItem.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tests.bench.sections import section_main
 
 HOOK = "bench_page_hook"
 PER_PAGE = 50
-SIZES = [int(n) for n in os.environ.get("BENCH_PAGE_SIZES", "1000,10000").split(",")]
+SIZES = [int(n) for n in os.environ.get("BENCH_PAGE_SIZES", "10000,100000").split(",")]
 QUERIES: dict[str, dict[str, Any]] = {
     "pending": {"status": "pending"},
     "complete, latest first": {"status": "complete", "order": "desc"},
@@ -93,6 +95,15 @@ def measure(workdir: Path) -> dict[str, Any]:
                     "operations": sorted({operation for _, operation in first}),
                     "read_units": [_read_units(answers), _read_units(more)],
                 }
+            # The tab counts (the console's, and actionsctl actions counts): a refresh
+            # counts by COUNT queries capped per status; a view within its age reads one item.
+            from functions.api.console import tally
+
+            with counter.counting() as refresh:
+                tally.counts(clock=lambda at=size: float(at))
+            with counter.counting() as view:
+                tally.counts(clock=lambda at=size: float(at) + 1)
+            per_query["counts"] = {"refresh": len(refresh), "view": len(view)}
             results["sizes"][str(size)] = per_query
     return results
 
@@ -119,6 +130,15 @@ def figures(data: dict[str, Any]) -> list[Figure]:
                 f"{int(small):,} actions",
             )
         )  # fmt: skip
+    small_counts, large_counts = data["sizes"][small]["counts"], data["sizes"][large]["counts"]
+    rows += [
+        Figure(f"Requests / status counts, a view within the tally's age, {int(large):,} actions",
+               large_counts["view"], "", small_counts["view"], f"{int(small):,} actions", 1,
+               reason="GetItem of the kept tally"),
+        Figure(f"Requests / status tally refresh (once a minute at most), {int(large):,} actions",
+               large_counts["refresh"], "", small_counts["refresh"], f"{int(small):,} actions",
+               note="COUNT queries of 1,000 entries, capped at 10,000 a status, + 1 PutItem"),
+    ]  # fmt: skip
     return rows
 
 

@@ -444,7 +444,7 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
     inside: dict[str, dict] = {}
 
     def peek(args, action) -> None:
-        code, out, _ = _run(capsys, "actions", "counts", "--json")
+        code, out, _ = _run(capsys, "actions", "counts", "--exact", "--json")
         assert code == 0
         inside.update(json.loads(out))
 
@@ -461,7 +461,7 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
     jobs.work()
 
     assert broken.calls == [None]
-    code, out, err = _run(capsys, "actions", "counts", "--json")
+    code, out, err = _run(capsys, "actions", "counts", "--exact", "--json")
     assert (code, err) == (0, "")
     assert json.loads(out) == {
         "pending": 2,
@@ -485,7 +485,7 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
         "canceled": 1,
     }
 
-    code, out, _ = _run(capsys, "actions", "counts")
+    code, out, _ = _run(capsys, "actions", "counts", "--exact")
 
     assert code == 0
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:7]}
@@ -505,7 +505,7 @@ def test_counts_page_through_every_page(jobs, mail, capsys, monkeypatch):
     for n in range(5):
         _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
 
-    code, out, _ = _run(capsys, "actions", "counts", "--json")
+    code, out, _ = _run(capsys, "actions", "counts", "--exact", "--json")
 
     assert code == 0
 
@@ -526,11 +526,46 @@ def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
 
     monkeypatch.setattr(actions_store.table, "dynamodb", Spy)
 
-    assert _run(capsys, "actions", "counts")[0] == 0
+    assert _run(capsys, "actions", "counts", "--exact")[0] == 0
     assert _run(capsys, "actions", "list", "--status", "complete")[0] == 0
 
     assert calls
     assert set(calls) == {"query"}
+
+
+def test_counts_show_the_kept_tally_with_its_age_at_one_read_a_view(
+    jobs, mail, capsys, monkeypatch
+):
+    for n in range(3):
+        _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
+    from functions.actions import store as actions_store
+
+    client = actions_store.table.dynamodb()
+    calls: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(client, name)
+
+    monkeypatch.setattr(actions_store.table, "dynamodb", Spy)
+
+    code, out, _ = _run(capsys, "actions", "counts", "--json")  # none kept: counted now
+    assert code == 0
+    first = json.loads(out)
+    assert first["counts"]["pending"] == {"count": 3, "more": False}
+    assert first["age_seconds"] == 0
+    assert "query" in calls and "put_item" in calls
+    _scheduled(capsys, "now", "test_cli_mail", "--args", "3")
+    calls.clear()
+
+    code, out, _ = _run(capsys, "actions", "counts")  # within its age: the kept tally
+
+    assert code == 0
+    assert calls == ["get_item"]  # one read, however many actions the table holds
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:7]}
+    assert lines["pending"] == "3"  # the tally's, not yet the fourth
+    assert "counted" in out and "--exact" in out
 
 
 # --- cancel and run ----------------------------------------------------------------------

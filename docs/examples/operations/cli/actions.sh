@@ -1,7 +1,9 @@
 actionsctl actions list --status past-due          # pending and due (also: pending, running,
                                                    #   complete, failed, canceled)
 actionsctl actions list --hook send_email --group crm --from 2026-12-01T00:00:00Z --json
-actionsctl actions counts --hook send_email        # per status, by index queries (no scans)
+actionsctl actions counts                          # per status: the console's tally, with its age
+actionsctl actions counts --exact                  # counted now, by index queries (no scans)
+actionsctl actions counts --hook send_email        # one hook's, counted now
 actionsctl hooks list                              # each hook's queue, priority, attempts, circuit
 actionsctl action get 4f7c9a5e-0000-4000-8000-000000000000 # status, attempts, last error, log
 actionsctl action cancel 4f7c9a5e-0000-4000-8000-000000000000 # a pending action (deletes its schedule)
