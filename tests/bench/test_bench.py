@@ -164,9 +164,10 @@ def test_a_write_costs_its_items_larger_size_and_what_it_did_to_each_entry():
 def test_page_rows_compare_the_largest_table_with_the_smallest():
     from tests.bench.pages import QUERIES, figures
 
-    def at(requests: int, units: float) -> dict:
+    def at(requests: int, units: float, view: int = 1) -> dict:
         per = {"requests": [requests, requests], "operations": ["BatchGetItem", "Query"]}
-        return {name: {**per, "read_units": [units, units]} for name in QUERIES}
+        counts = {"counts": {"refresh": 9, "view": view}}
+        return {name: {**per, "read_units": [units, units]} for name in QUERIES} | counts
 
     rows = figures({"sizes": {"10000": at(2, 26.5), "1000": at(2, 26.5)}})
     requests = rows[0]
@@ -174,3 +175,7 @@ def test_page_rows_compare_the_largest_table_with_the_smallest():
     assert (requests.value, requests.baseline, requests.verdict) == (2, 2, "ok")
     grown = figures({"sizes": {"1000": at(2, 26.5), "10000": at(3, 40.0)}})
     assert grown[0].verdict == "MISS"
+    [view] = [row for row in rows if row.name.startswith("Requests / status counts")]
+    assert (view.value, view.verdict) == (1, "ok")
+    counted = figures({"sizes": {"1000": at(2, 26.5), "10000": at(2, 26.5, view=8)}})
+    assert [r.verdict for r in counted if r.name.startswith("Requests / status counts")] == ["MISS"]
