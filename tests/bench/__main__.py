@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from tests.bench import readme
 from tests.bench.console import figures as console_figures
 from tests.bench.cost import per_million
 from tests.bench.figures import cost_inputs, figures, large_webhook
@@ -95,6 +96,7 @@ def main() -> None:
         },
     )
     print(f"written: {figures_file.relative_to(ROOT)} (the docs' Figures page renders it)")
+    print(f"written: {readme.write().relative_to(ROOT)} (its Figures section)")
 
 
 if __name__ == "__main__":
