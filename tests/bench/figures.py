@@ -25,6 +25,15 @@ WEBHOOKS_PER_DAY = 1_000_000
 PLATFORM_LOG_BYTES = 300  # START, END and REPORT lines per invocation
 ACCESS_LOG_BYTES = 350  # the stage's JSON access log line per request
 XRAY_SAMPLED = 0.05  # default sampling rule: 5% past the 1 request/s reservoir
+XRAY_RESERVOIR_PER_DAY = 86_400  # the reservoir: the first request of each second
+
+
+def xray_traces(requests_per_webhook: float) -> float:
+    """Traces recorded per webhook at one entry point (API Gateway's stage, the worker
+    function): the reservoir's first request of each second, then 5% of the rest."""
+    requests = requests_per_webhook * WEBHOOKS_PER_DAY
+    reservoir = min(requests, XRAY_RESERVOIR_PER_DAY)
+    return (reservoir + XRAY_SAMPLED * (requests - reservoir)) / WEBHOOKS_PER_DAY
 # A DynamoDB item write or an SQS send from Lambda, within the region: DynamoDB answers
 # item writes in single-digit milliseconds; SQS SendMessage takes about 10 ms.
 AWS_CALL_MS = 10.0
@@ -115,7 +124,7 @@ def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
         dynamodb_wru=wru,
         secret_reads=secret_reads,
         log_bytes=log_bytes,
-        xray_traces=2 * XRAY_SAMPLED,
+        xray_traces=xray_traces(1) + xray_traces(worker_invocations),
     )
     assumptions = [
         f"durations: {source}",
@@ -131,7 +140,10 @@ def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
         f" {counts['worker_log_bytes']:.0f} B (worker) of function output, plus"
         f" {PLATFORM_LOG_BYTES} B platform lines per invocation and a {ACCESS_LOG_BYTES} B"
         " access log line",
-        f"X-Ray: tracing is Active; {XRAY_SAMPLED:.0%} of the webhook and worker traces sampled",
+        f"X-Ray: tracing is Active; the default sampling at API Gateway's stage and at the"
+        f" worker: the first request of each second, then {XRAY_SAMPLED:.0%}; at"
+        f" {WEBHOOKS_PER_DAY:,} webhooks a day the reservoir is most of it (context"
+        " tracing=false removes the line)",
         "not counted: data transfer, CloudWatch metrics/alarms/dashboard, storage, KMS",
     ]
     return inputs, assumptions

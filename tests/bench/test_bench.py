@@ -179,3 +179,12 @@ def test_page_rows_compare_the_largest_table_with_the_smallest():
     assert (view.value, view.verdict) == (1, "ok")
     counted = figures({"sizes": {"1000": at(2, 26.5), "10000": at(2, 26.5, view=8)}})
     assert [r.verdict for r in counted if r.name.startswith("Requests / status counts")] == ["MISS"]
+
+
+def test_xray_counts_the_reservoirs_first_request_of_each_second_then_5_percent():
+    from tests.bench.figures import WEBHOOKS_PER_DAY, xray_traces
+
+    # 1,000,000 a day: 86,400 by the reservoir, then 5% of the other 913,600.
+    assert xray_traces(1) == pytest.approx((86_400 + 0.05 * 913_600) / WEBHOOKS_PER_DAY)
+    # Fewer requests than seconds in a day: every one is traced.
+    assert xray_traces(0.05) == pytest.approx(0.05)
