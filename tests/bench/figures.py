@@ -34,6 +34,8 @@ def xray_traces(requests_per_webhook: float) -> float:
     requests = requests_per_webhook * WEBHOOKS_PER_DAY
     reservoir = min(requests, XRAY_RESERVOIR_PER_DAY)
     return (reservoir + XRAY_SAMPLED * (requests - reservoir)) / WEBHOOKS_PER_DAY
+
+
 # A DynamoDB item write or an SQS send from Lambda, within the region: DynamoDB answers
 # item writes in single-digit milliseconds; SQS SendMessage takes about 10 ms.
 AWS_CALL_MS = 10.0
