@@ -359,7 +359,7 @@ class LocalCloud:
             target=scheduler.run, kwargs={"interval": 1.0, "stop": stop}, daemon=True
         )
         thread.start()
-        self._stops.append(stop.set)
+        self._stops.append(lambda: _stop_thread(stop, thread))
 
     def _start_queue_metrics(self) -> None:
         """SQS's per-minute queue depth metric, which moto does not publish (emf.py)."""
@@ -367,8 +367,9 @@ class LocalCloud:
 
         stop = threading.Event()
         urls = sorted(set(self.deployment.queue_urls.values()))
-        threading.Thread(target=run_queue_depths, args=(urls, stop), daemon=True).start()
-        self._stops.append(stop.set)
+        thread = threading.Thread(target=run_queue_depths, args=(urls, stop), daemon=True)
+        thread.start()
+        self._stops.append(lambda: _stop_thread(stop, thread))
 
     def _watch_code(self) -> None:
         import importlib.util
@@ -575,3 +576,10 @@ Ctrl-C stops it.
 
 if __name__ == "__main__":
     main(context_arguments=sys.argv[1:])
+
+
+def _stop_thread(stop: threading.Event, thread: threading.Thread, timeout: float = 10.0) -> None:
+    """Tell a loop of the cloud's to stop and wait for its current round to end, so it
+    never calls the moto server after the server has stopped."""
+    stop.set()
+    thread.join(timeout)
