@@ -80,9 +80,12 @@ def _prepare(
     correlation_id: str | None = None,
     recurring: bool = False,
     run_now: bool = False,
+    recorded: bool = True,
 ) -> tuple[Envelope, QueueConfig]:
     spec = hooks.get(request.hook)
     _check_unique(request, spec)
+    if not recorded:
+        _check_unrecorded(request, spec)
     now = datetime.now(UTC)
     action_id = action_id or str(uuid.uuid4())
     try:
@@ -98,6 +101,7 @@ def _prepare(
             correlation_id=correlation_id or action_id,
             # Unique actions stay listed: a unique check may look for them in the indexes.
             listed=not (run_now and not request.unique and not spec.listed_while_queued),
+            recorded=recorded,
         )
     except ValidationError as exc:
         raise InvalidAction(_first_error(exc)) from None
@@ -121,6 +125,22 @@ def _check_unique(request: _Request, spec: hooks.HookSpec) -> None:
         raise InvalidAction(
             f"unique=True needs the hook to count its actions: register {request.hook!r} "
             "with unique_by='group' (Action Scheduler's unique) or unique_by='args'"
+        )
+
+
+def _check_unrecorded(request: _Request, spec: hooks.HookSpec) -> None:
+    """``recorded=False`` is for an action to run now, on a standard queue, not unique:
+    nothing else can do without its item.
+    Why: docs/decisions/0071-unrecorded-actions-are-an-opt-in.md"""
+    if request.unique:
+        raise InvalidAction(
+            "recorded=False cannot be unique: a unique check counts the actions' items, "
+            "and an unrecorded action has none"
+        )
+    if spec.ordered:
+        raise InvalidAction(
+            f"recorded=False cannot run on the ordered (FIFO) queue: {request.hook!r} is "
+            "ordered, and an ordered action counts its attempts in its item"
         )
 
 
@@ -205,6 +225,7 @@ def enqueue_async_action(
     *,
     action_id: str | None = None,
     correlation_id: str | None = None,
+    recorded: bool = True,
 ) -> str:
     """Run ``hook(args)`` as soon as a worker is free; return the action id.
 
@@ -215,14 +236,27 @@ def enqueue_async_action(
     ``action_id`` lets a caller that may repeat itself (the webhook receiver after a
     crash) derive the id from its own idempotency key: a repeat then sends the same
     action again, which the worker runs once.
+    ``recorded=False`` writes no item: only the message carries the action, and the
+    worker runs it without a claim and writes nothing to the actions table. ``get``,
+    lists, cancel and the console never see it, and a repeated delivery of its message
+    may run it twice. Not with ``unique``, nor for an ordered hook.
+    Why: docs/decisions/0071-unrecorded-actions-are-an-opt-in.md
     """
+    if not isinstance(recorded, bool):
+        raise InvalidAction("recorded is True or False")
     envelope, queue = _prepare(
         _Request(hook, args, group, unique, priority),
         datetime.now(UTC),
         action_id=action_id,
         correlation_id=correlation_id,
         run_now=True,
+        recorded=recorded,
     )
+    if not recorded:
+        queues.send(envelope, queue)
+        logger.debug("action sent unrecorded", extra={"action_id": envelope.action_id})
+        add_metric(Metric.ACTIONS_ENQUEUED, hook=envelope.hook, priority=envelope.priority)
+        return envelope.action_id
     _write(envelope, unique, _Shape(ActionKind.ASYNC), lambda: queues.send(envelope, queue))
     return envelope.action_id
 

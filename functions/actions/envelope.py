@@ -74,6 +74,9 @@ class Envelope(BaseModel):
     # False: the action is left out of the index queries while it is queued and running
     # (a hook's ``listed_while_queued=False``); absent from the message when true.
     listed: bool = True
+    # False: the action has no item in the actions table (``recorded=False``): the worker
+    # runs it without a claim and writes nothing; absent from the message when true.
+    recorded: bool = True
 
     @field_validator("hook")
     @classmethod
@@ -120,9 +123,11 @@ class Envelope(BaseModel):
         it carries the reference instead of the args.
         """
         left_out = {"args_ref"} if self.args_ref is None else {"args"}
-        dumped = self.model_dump_json(
-            exclude=left_out if not self.listed else left_out | {"listed"}
-        )
+        if self.listed:
+            left_out |= {"listed"}
+        if self.recorded:
+            left_out |= {"recorded"}
+        dumped = self.model_dump_json(exclude=left_out)
         body = escape_for_sqs(dumped)
         size = len(body.encode("utf-8"))
         if size > MAX_MESSAGE_BYTES:

@@ -9,6 +9,9 @@ runs is started again, so a redrive never runs it twice at once); and those whos
 were kept in the payload bucket and have expired since (a redrive checks the object is
 there before it sends the action back; the worker loads it).
 ``native=True`` hands the whole queue to SQS's move task: attempts are not reset.
+A dead letter of an unrecorded action (``recorded=False``) has no item: it is sent back
+with fresh attempts and nothing is written (no live claim to check either: as any
+delivery of an unrecorded action, it may run beside another).
 
 Why: docs/decisions/0011-redrive-one-by-one-with-fresh-attempts.md.
 """
@@ -208,8 +211,10 @@ def _move(
         if by:
             note = f"redriven by {by} {note}"
         # Pending first: a worker that receives the envelope must be able to claim it.
+        # An unrecorded action has no item: its message alone is the action.
         try:
-            store.reset_for_redrive(letter.action_id, note)
+            if fresh.recorded:
+                store.reset_for_redrive(letter.action_id, note)
         except store.NotRedrivable as exc:
             result.skipped += 1
             result.problems.append(f"{letter.message_id}: {exc}, left in place")

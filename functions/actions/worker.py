@@ -9,11 +9,13 @@ function timed out or crashed) counts as a failed attempt when its message comes
 Every message that continues the action (a retry, a hop, a dead letter) is sent before
 the status is written and before SQS deletes the record, so a crash repeats work rather
 than losing it. Standard queues retry with ``DelaySeconds``; the FIFO queue waits in
-place, holding back only its group.
+place, holding back only its group. An unrecorded action (``recorded=False``) runs
+without a claim and writes nothing to the actions table: its message alone carries it.
 
 Why: docs/decisions/0003-long-retry-waits-hop-through-sqs.md,
 0005-fifo-queue-waits-in-place.md, 0006-continue-before-recording.md,
-0042-start-a-record-only-while-time-remains.md, 0045-ordered-work-waits-without-dying.md.
+0042-start-a-record-only-while-time-remains.md, 0045-ordered-work-waits-without-dying.md,
+0071-unrecorded-actions-are-an-opt-in.md.
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
     except InvalidAction as exc:
         _unknown_hook(delivery, str(exc), DeadLetterReason.UNKNOWN_HOOK)
         return
+    if not envelope.recorded and queue.fifo:
+        # The ordered queue counts attempts in the item (``_attempt``): enqueue refuses this.
+        error = "PermanentError: an unrecorded action cannot run on the ordered (FIFO) queue"
+        _dead_letter(delivery, None, error, DeadLetterReason.PERMANENT)
+        return
 
     delay = envelope.scheduled_for.timestamp() - time.time()
     if not queue.fifo and delay > DUE_TOLERANCE_SECONDS:
@@ -174,6 +181,12 @@ def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
     decision = circuit.allow(spec.circuit) if spec.circuit else None
     if decision is not None and not decision.allowed:
         _defer(delivery, decision.delay, f"circuit {spec.circuit} is open")
+        return
+
+    if not envelope.recorded:
+        # No item: no claim, no writes. A repeated delivery may run it twice.
+        logger.append_keys(attempt=envelope.attempt)
+        _run(delivery, None, spec, decision, envelope.attempt)
         return
 
     attempt = _attempt(delivery)
@@ -207,12 +220,15 @@ def _process(delivery: _Delivery, invocation: budget.Invocation) -> None:
 
 def _run(
     delivery: _Delivery,
-    action: store.Action,
+    action: store.Action | None,
     spec: hooks.HookSpec,
     decision: circuit.Decision | None,
     attempt: int,
 ) -> None:
-    """Run the claimed action's hook once, then record complete, retry or dead letter."""
+    """Run the claimed action's hook once, then record complete, retry or dead letter.
+
+    ``action`` None: an unrecorded action (``recorded=False``), run without an item;
+    its outcome is a log line, metrics and any message that continues it."""
     envelope = delivery.envelope
     context = hooks.ActionContext(
         action_id=envelope.action_id,
@@ -253,6 +269,9 @@ def _run(
         _note_circuit(circuit.record_failure, spec.circuit, decision)
         _retry_or_dead_letter(delivery, action, spec, attempt, exc)
         return
+    if action is None:
+        _unrecorded_ran(delivery, started, spec, decision, result)
+        return
     _ran(envelope, started, raised=False)
 
     # A hook's return value goes into the log; AwaitSaga keeps the action in progress
@@ -262,6 +281,28 @@ def _run(
     done = results.record(action, result)
     _count(envelope, Metric.ACTIONS_COMPLETED)
     logger.info(done)
+    _note_circuit(circuit.record_success, spec.circuit, decision)
+
+
+def _unrecorded_ran(
+    delivery: _Delivery,
+    started: float,
+    spec: hooks.HookSpec,
+    decision: circuit.Decision | None,
+    result: Any,
+) -> None:
+    """An unrecorded action's hook returned: complete, unless it asks to wait for a
+    saga, which needs an item to wait in (dead-lettered as a permanent error)."""
+    envelope = delivery.envelope
+    if isinstance(result, hooks.AwaitSaga):
+        _ran(envelope, started, raised=True)
+        _note_circuit(circuit.record_success, spec.circuit, decision)
+        error = "PermanentError: an unrecorded action cannot wait for a saga"
+        _dead_letter(delivery, None, error, DeadLetterReason.PERMANENT)
+        return
+    _ran(envelope, started, raised=False)
+    _count(envelope, Metric.ACTIONS_COMPLETED)
+    logger.info("action completed", extra={"recorded": False})
     _note_circuit(circuit.record_success, spec.circuit, decision)
 
 
@@ -356,8 +397,14 @@ def _stopped_before(action: store.Action, attempt: int) -> bool:
 
 
 def _retry_or_dead_letter(
-    delivery: _Delivery, action: store.Action, spec: hooks.HookSpec, attempt: int, exc: Exception
+    delivery: _Delivery,
+    action: store.Action | None,
+    spec: hooks.HookSpec,
+    attempt: int,
+    exc: Exception,
 ) -> None:
+    """Send the next attempt, or the dead letter after the last; ``action`` None (an
+    unrecorded action, never on the FIFO queue): the message alone carries it."""
     queue, record, envelope = delivery.queue, delivery.record, delivery.envelope
     error = _error_text(exc)
     if attempt >= envelope.max_attempts:
@@ -369,7 +416,7 @@ def _retry_or_dead_letter(
         "attempt raised; retrying", extra={"error": error, "delay_seconds": round(delay, 1)}
     )
     _count(envelope, Metric.ACTIONS_RETRIED)
-    if queue.fifo:
+    if queue.fifo and action is not None:
         queues.change_visibility(queue, record.receipt_handle, delay)
         store.retry_later(action, error, delay)
         raise RetryLater(error)
@@ -381,15 +428,20 @@ def _retry_or_dead_letter(
         }
     )
     queues.send(following, queue, delay_seconds=delay)
-    store.retry_later(action, error, delay)
+    if action is not None:
+        store.retry_later(action, error, delay)
 
 
 def _dead_letter(
-    delivery: _Delivery, action: store.Action, error: str, reason: DeadLetterReason
+    delivery: _Delivery, action: store.Action | None, error: str, reason: DeadLetterReason
 ) -> None:
+    """Dead-letter the record and fail its action; ``action`` None: an unrecorded action,
+    whose attempts are its envelope's."""
     logger.error("action failed: dead-lettered", extra={"error": error, "reason": reason})
-    _send_dead_letter(delivery, error, reason, action.attempts)
-    store.fail(action, error)
+    attempts = action.attempts if action is not None else delivery.envelope.attempt
+    _send_dead_letter(delivery, error, reason, attempts)
+    if action is not None:
+        store.fail(action, error)
     _count(delivery.envelope, Metric.ACTIONS_DEAD_LETTERED)
 
 
@@ -483,6 +535,10 @@ def _has_other_version(body: str) -> bool:
 
 def _unknown_hook(delivery: _Delivery, error: str, reason: DeadLetterReason) -> None:
     """Dead-letter an action no hook here can run: unknown, or its module failed to import."""
+    if not delivery.envelope.recorded:  # no item to claim or fail
+        _send_dead_letter(delivery, error, reason, delivery.envelope.attempt)
+        add_metric(Metric.ACTIONS_DEAD_LETTERED)
+        return
     claim = store.claim(delivery.envelope, _attempt(delivery), claim_seconds())
     if not claim.claimed and claim.outcome is not store.ClaimOutcome.RUNNING_ELSEWHERE:
         return

@@ -52,6 +52,9 @@ class _Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     secret: str = Field(min_length=1, description="Secrets Manager name or ARN of the secret list")
+    # False: each delivery's action is unrecorded (no item in the actions table).
+    # Why: docs/decisions/0071-unrecorded-actions-are-an-opt-in.md
+    record: bool = Field(default=True, strict=True)
 
     @property
     def dedupes_body(self) -> bool:

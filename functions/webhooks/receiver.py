@@ -152,7 +152,11 @@ def _accept_once(delivery: dict[str, Any], lambda_context: LambdaContext | None)
 
 
 def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
-    """The part that runs once per delivery: queue the work, answer what we queued."""
+    """The part that runs once per delivery: queue the work, answer what we queued.
+
+    A source with ``"record": false`` queues an unrecorded action: the receipt is the
+    same, and its action id finds nothing in the actions table."""
+    source = settings().sources[delivery["source"]]
     action_id = enqueue_async_action(
         PROCESS_HOOK,
         args={
@@ -164,6 +168,7 @@ def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
         group=delivery["source"],
         action_id=action_id_for(delivery["source"], delivery["dedupe_key"]),
         correlation_id=delivery["delivery_id"],
+        recorded=source.record,
     )
     return {"delivery_id": delivery["delivery_id"], "action_id": action_id, "status": "queued"}
 

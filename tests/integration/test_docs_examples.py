@@ -62,3 +62,15 @@ def test_a_github_issues_delivery_reaches_its_on_handler(stack, jobs) -> None:
         assert any("'issue': 42" in entry.message for entry in action.log)  # its result
     finally:
         webhooks._HANDLERS.pop(("github", "issues"), None)
+
+
+def test_an_unrecorded_action_runs_and_leaves_no_item(stack, jobs) -> None:
+    example = load_example("guides/hooks/unrecorded.py")
+
+    action_id = example.enqueue_a_sync()
+
+    assert jobs.action(action_id) is None  # never written
+    jobs.work()
+    assert jobs.depth() == 0
+    assert jobs.dead_letters() == []
+    assert jobs.action(action_id) is None

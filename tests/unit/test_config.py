@@ -335,3 +335,17 @@ def test_schemes_that_sign_an_id_or_a_timestamp_never_dedupe_bodies(scheme: str)
         parse_sources(
             json.dumps({"s": {"scheme": scheme, "secret": "x", "dedupe_signed_body": False}})
         )
+
+
+@pytest.mark.parametrize("scheme", ["standard", "stripe", "github", "shopify", "hmac"])
+def test_every_source_records_its_actions_unless_told_not_to(scheme: str) -> None:
+    on = parse_sources(json.dumps({"s": {"scheme": scheme, "secret": "x"}}))["s"]
+    off = parse_sources(json.dumps({"s": {"scheme": scheme, "secret": "x", "record": False}}))["s"]
+
+    assert (on.record, off.record) == (True, False)
+
+
+@pytest.mark.parametrize("value", ["false", 0, None, "no"])
+def test_record_is_a_json_boolean(value: object) -> None:
+    with pytest.raises(ValueError, match="record"):
+        parse_sources(json.dumps({"s": {"scheme": "github", "secret": "x", "record": value}}))

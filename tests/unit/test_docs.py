@@ -128,6 +128,9 @@ def test_json_examples_parse_and_mean_what_they_say() -> None:
         json.loads(path.read_text(encoding="utf-8"))
     sources = json.loads((EXAMPLES / "guides/webhooks/webhook-sources.json").read_text())
     assert set(DeploymentConfig.model_validate(sources).webhook_sources) >= {"billing", "shop-paid"}
+    unrecorded = json.loads((EXAMPLES / "guides/webhooks/unrecorded-source.json").read_text())
+    config = DeploymentConfig.model_validate(unrecorded)
+    assert config.webhook_sources["github-bulk"]["record"] is False
     envelope = Envelope.model_validate_json((EXAMPLES / "guides/hooks/envelope.json").read_text())
     assert envelope.hook == "charge_subscription"
     args = json.loads((EXAMPLES / "reference/errors/process-webhook-args.json").read_text())
