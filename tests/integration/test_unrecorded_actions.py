@@ -290,6 +290,52 @@ def test_what_needs_an_item_is_refused_at_enqueue(stack, jobs, register):
     assert jobs.depth() == 0 and jobs.depth("fifo") == 0
 
 
+def test_args_kept_in_the_payload_bucket_reach_the_hook(stack, jobs, unrecorded):
+    from functions.payloads.config import DEFAULT_INLINE_BYTES
+
+    plan = unrecorded()
+    args = {"blob": "x" * (DEFAULT_INLINE_BYTES + 100)}
+    enqueue_async_action(HOOK, args, recorded=False)
+    [received] = jobs.sqs.receive_message(QueueUrl=jobs.queue().url, VisibilityTimeout=0)[
+        "Messages"
+    ]
+    message = json.loads(received["Body"])
+    assert "args_ref" in message and "args" not in message
+
+    jobs.work()
+
+    assert [called for called, _, _ in plan.calls] == [args]
+    assert _items(stack) == []
+
+
+def test_an_open_circuit_sends_it_on_without_an_item(stack, jobs, register, monkeypatch, sqs_clock):
+    from functions.actions import circuit
+    from functions.settings import reset as reset_settings
+
+    for name, value in {
+        "CIRCUIT_FAILURE_THRESHOLD": "2",
+        "CIRCUIT_WINDOW_SECONDS": "60",
+        "CIRCUIT_COOLDOWN_SECONDS": "600",
+        "CIRCUIT_TRIAL_SECONDS": "60",
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    plan = Plan(TransientError("down"), TransientError("down"))
+    register(HOOK, plan, circuit="test_unrecorded_dep", base_delay=0, max_delay=0)
+    ids = {enqueue_async_action(HOOK, {"n": n}, recorded=False) for n in (1, 2)}
+
+    jobs.work()  # both fail, which opens the circuit; their retries are deferred
+
+    assert len(plan.calls) == 2
+    assert circuit.state("test_unrecorded_dep")["state"] == circuit.OPEN
+    sqs_clock.advance(601)
+    deferred = _waiting(jobs)
+    assert {(m["action_id"], m["attempt"], m["recorded"]) for m in deferred} == {
+        (action_id, 2, False) for action_id in ids
+    }
+    assert _items(stack) == []
+
+
 # --- webhooks ------------------------------------------------------------------------------
 
 
