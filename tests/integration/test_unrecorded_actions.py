@@ -360,9 +360,11 @@ def test_a_source_with_record_false_queues_an_unrecorded_action(
     try:
         body = json.dumps({"action": "opened", "issue": {"number": 42}}).encode()
         headers = stack.signed("github", body, "delivery-1", event_type="issues")
+        calls = record_aws_calls()
 
         accepted = stack.post("github", body, headers)
         jobs.work()
+        writes = [operation for service, operation in calls if service == "dynamodb"]
         repeat = stack.post("github", body, headers)
     finally:
         webhooks._HANDLERS.pop(("github", "issues"), None)
@@ -373,6 +375,8 @@ def test_a_source_with_record_false_queues_an_unrecorded_action(
     assert handled == [({"action": "opened", "issue": {"number": 42}}, action_id)]
     assert jobs.action(action_id) is None
     assert _items(stack) == []
+    # The idempotency record's two writes, accepted to completed: nothing else in DynamoDB.
+    assert writes == ["PutItem", "UpdateItem"]
     assert (repeat.status, repeat.body) == (200, accepted.body)
     assert jobs.depth() == 0  # the repeat queued nothing
     completed = [doc for doc in printed() if doc.get("message") == "action completed"]
