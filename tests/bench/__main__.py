@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from tests.bench import readme
 from tests.bench.console import figures as console_figures
-from tests.bench.cost import per_million
-from tests.bench.figures import cost_inputs, figures, large_webhook
+from tests.bench.cost import Cost, per_million
+from tests.bench.figures import cost_inputs, figures, large_webhook, unrecorded_inputs
 from tests.bench.pages import figures as page_figures
 from tests.bench.report import misses, table
 from tests.bench.sections import ROOT, run_section, write_figures
@@ -43,7 +43,12 @@ def main() -> None:
     inputs, assumptions = cost_inputs(data)
     cost = per_million(inputs)
     http_cost = per_million(replace(inputs, api_flavour="HTTP"))
-    rows = figures(data, cost, http_cost)
+    costs = [("API Gateway REST", cost, 9.0), ("API Gateway HTTP", http_cost, 6.0)]
+    unrecorded = unrecorded_inputs(data, inputs)
+    unrecorded_cost = per_million(unrecorded) if unrecorded else None
+    if unrecorded_cost:
+        costs.append(("API Gateway HTTP, a source with record: false", unrecorded_cost, 6.0))
+    rows = figures(data, costs)
     large_row, large_lines = large_webhook(data["counts"])
     rows.append(large_row)
     rows += page_figures(data["pages"])
@@ -55,10 +60,8 @@ def main() -> None:
     print()
     print("Cost per million webhooks, end to end (us-east-1 list prices):")
     print(cost.text())
-    print(
-        f"  with the HTTP API flavour: {http_cost.lines[0].arithmetic} instead, total"
-        f" ${http_cost.total:.4f}"
-    )
+    cost_text = _cost_text(cost, http_cost, unrecorded_cost)
+    print(cost_text.removeprefix(cost.text()))
     print(f"{large_row.name.removeprefix('AWS requests / ')}:")
     for line in large_lines:
         print(f"  {line}")
@@ -89,14 +92,26 @@ def main() -> None:
         "bench",
         {
             "table": table(rows),
-            "cost": cost.text()
-            + f"\n  with the HTTP API flavour: {http_cost.lines[0].arithmetic} instead, total"
-            f" ${http_cost.total:.4f}",
+            "cost": cost_text,
             "assumptions": assumptions,
         },
     )
     print(f"written: {figures_file.relative_to(ROOT)} (the docs' Figures page renders it)")
     print(f"written: {readme.write().relative_to(ROOT)} (its Figures section)")
+
+
+def _cost_text(cost: Cost, http_cost: Cost, unrecorded_cost: Cost | None) -> str:
+    """The REST lines, what the HTTP flavour changes, and the unrecorded source's lines."""
+    text = cost.text() + (
+        f"\n  with the HTTP API flavour: {http_cost.lines[0].arithmetic} instead, total"
+        f" ${http_cost.total:.4f}"
+    )
+    if unrecorded_cost:
+        text += (
+            "\nWith the HTTP flavour and a source whose actions are unrecorded"
+            ' ("record": false):\n' + unrecorded_cost.text()
+        )
+    return text
 
 
 if __name__ == "__main__":

@@ -179,14 +179,17 @@ def sample_body(n: int) -> bytes:
     return json.dumps({"ref": "refs/heads/main", "n": n, "commits": commits}).encode()
 
 
-def signed_github(delivery_id: str, n: int = 0, *, secret: str | None = None) -> dict[str, Any]:
-    """The API Gateway event of a GitHub push, signed with the local demo secret."""
+def signed_github(
+    delivery_id: str, n: int = 0, *, secret: str | None = None, source: str = "github"
+) -> dict[str, Any]:
+    """The API Gateway event of a GitHub push to ``source``, signed with the local demo
+    secret."""
     from infra.local.demo_secrets import DEMO_SECRETS
     from infra.local.lambda_runtime import webhook_event
 
     body = sample_body(n)
     headers = github_headers(body, delivery_id, secret or DEMO_SECRETS["github"])
-    return webhook_event("github", headers, body)
+    return webhook_event(source, headers, body)
 
 
 def decoded_body(event: dict[str, Any]) -> bytes:

@@ -51,6 +51,58 @@ _WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "Batc
 _READ_OPS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 
 
+def _unrecorded(post, worker_handler, sqs, queue, ledger, counter) -> dict[str, Any]:
+    """The same webhooks to a source with ``"record": false``: requests and write units,
+    accept and run. Why: docs/decisions/0071-unrecorded-actions-are-an-opt-in.md"""
+    import functions.settings
+    from infra.local.lambda_runtime import LocalContext
+    from infra.local.pollers import sqs_event
+    from tests.bench.aws import signed_github
+
+    sources = json.loads(os.environ["WEBHOOK_SOURCES"])
+    sources["github-unrecorded"] = {**sources["github"], "record": False}
+    os.environ["WEBHOOK_SOURCES"] = json.dumps(sources)
+    functions.settings.reset()  # not the clients: the ledger is attached to them
+
+    def event(n: int) -> dict[str, Any]:
+        return signed_github(f"bench-unrecorded-{n}", n, source="github-unrecorded")
+
+    assert post(event(0)) == 202  # the new source's first request reads its secret
+    before = (ledger.table_units, ledger.index_units)
+    accepted: list[tuple[str, str]] = []
+    for n in range(1, WARM_WEBHOOKS + 1):
+        with counter.counting() as made:
+            assert post(event(n)) == 202
+        accepted.extend(made)
+    accept = (ledger.table_units - before[0], ledger.index_units - before[1])
+    before = (ledger.table_units, ledger.index_units)
+    ran: list[tuple[str, str]] = []
+    completed = 0
+    while messages := sqs.receive_message(
+        QueueUrl=queue.url, MaxNumberOfMessages=BATCH, AttributeNames=["All"]
+    ).get("Messages", []):
+        with counter.counting() as made:
+            response = worker_handler(sqs_event(messages, queue.arn), _worker_context(LocalContext))
+        assert not response["batchItemFailures"], response
+        ran.extend(made)
+        completed += len(messages)
+        sqs.delete_message_batch(
+            QueueUrl=queue.url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
+    run = (ledger.table_units - before[0], ledger.index_units - before[1])
+    return {
+        "accepted": [list(c) for c in accepted],
+        "worker_calls": [list(c) for c in ran],
+        "warm_webhooks": WARM_WEBHOOKS,
+        "completed": completed,
+        "webhook_wru": [units / WARM_WEBHOOKS for units in accept],
+        "worker_wru": [units / completed for units in run],
+    }
+
+
 def measure(workdir: Path) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
@@ -148,6 +200,8 @@ def measure(workdir: Path) -> dict[str, Any]:
             (ledger.table_units - units_before[0]) / completed,
             (ledger.index_units - units_before[1]) / completed,
         )
+
+        result["unrecorded"] = _unrecorded(post, worker_handler, sqs, queue, ledger, counter)
 
         # The bare baseline, counted the same way.
         bare = BareHandler(DEMO_SECRETS["github"].encode(), queue.url)

@@ -6,6 +6,7 @@ without running anything.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.bench.cost import (
@@ -151,11 +152,41 @@ def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
     return inputs, assumptions
 
 
+def unrecorded_inputs(data: dict[str, Any], inputs: CostInputs) -> CostInputs | None:
+    """``inputs`` for webhooks of a source with ``"record": false``, on the HTTP flavour:
+    the requests and write units counted for them; each function's own time as the
+    recorded path's (which makes more calls: an upper bound)."""
+    unrecorded = data["counts"].get("unrecorded")
+    if not unrecorded:
+        return None
+    overhead = data["overhead"]
+    webhook, worker = inputs.functions
+    webhook_calls = len(unrecorded["accepted"]) / unrecorded["warm_webhooks"]
+    worker_calls = len(unrecorded["worker_calls"]) / unrecorded["completed"]
+    records = 1 / worker.invocations
+    return replace(
+        inputs,
+        api_flavour="HTTP",
+        functions=(
+            replace(
+                webhook, duration_ms=overhead["webhook_us"] / 1000 + webhook_calls * AWS_CALL_MS
+            ),
+            replace(
+                worker,
+                duration_ms=records
+                * (overhead["worker_us_per_record"] / 1000 + worker_calls * AWS_CALL_MS),
+            ),
+        ),
+        dynamodb_wru=sum(unrecorded["webhook_wru"]) + sum(unrecorded["worker_wru"]),
+    )
+
+
 def _count_reason(calls: list[list[str]]) -> str:
     return "calls: " + ", ".join(op for _, op in calls)
 
 
-def figures(data: dict[str, Any], cost: Cost, http_cost: Cost | None = None) -> list[Figure]:
+def figures(data: dict[str, Any], costs: list[tuple[str, Cost, float]]) -> list[Figure]:
+    """Every row but the pages' and the console's; ``costs``: (what, cost, target) each."""
     counts, overhead, cold, assets = (
         data["counts"],
         data["overhead"],
@@ -260,15 +291,21 @@ def figures(data: dict[str, Any], cost: Cost, http_cost: Cost | None = None) -> 
             Figure("Local cloud: p99 request to completion", e2e["p99_ms"], "ms",
                    e2e["bare_p99_ms"], "bare handler's request"),
         ]  # fmt: skip
-    for flavour_cost, target in ((cost, 9.0), (http_cost, 6.0)):
-        if flavour_cost is None:
-            continue
+    unrecorded = counts.get("unrecorded")
+    if unrecorded:
+        units = sum(unrecorded["webhook_wru"]) + sum(unrecorded["worker_wru"])
+        rows.append(
+            Figure("DynamoDB write units / webhook, a source with record: false", units, "",
+                   wru, "the same webhook recorded", 8,
+                   reason="idempotency only (decision record 0071)")
+        )  # fmt: skip
+    for what, flavour_cost, target in costs:
         api_line = flavour_cost.lines[0]
         first, second = sorted(flavour_cost.lines, key=lambda line: -line.dollars)[:2]
         share = (first.dollars + second.dollars) / flavour_cost.total
         rows.append(
             Figure(
-                f"Cost per million webhooks, end to end, {api_line.item}",
+                f"Cost per million webhooks, end to end, {what}",
                 flavour_cost.total, "$", api_line.dollars, f"{api_line.item} alone", target,
                 reason=f"{first.item} ${first.dollars:.2f} and {second.item}"
                 f" ${second.dollars:.2f} are {share:.0%} of it (docs/figures.md: Cost)",
