@@ -25,7 +25,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import jsii
 from aws_cdk import CfnElement, IStableAnyProducer, Lazy, RemovalPolicy, Stack, Token
@@ -45,6 +45,7 @@ from infra.constructs.nag import acknowledge
 from infra.gateway import GATEWAY_ANSWERS
 
 REST, HTTP = API_FLAVOURS
+DESCRIPTION = "Webhook receiver of the action scheduler"
 
 
 class Auth(StrEnum):
@@ -70,12 +71,19 @@ class Throttle:
 
 
 class ApiMetric(StrEnum):
-    """A metric of API Gateway's, by what it counts; each flavour names it its own way."""
+    """A metric of API Gateway's, by what it counts; the flavours name errors differently."""
 
     COUNT = "count"
     CLIENT_ERRORS = "4xx"
     SERVER_ERRORS = "5xx"
     LATENCY = "latency"
+
+
+# Each flavour's names of the metrics it names its own way (the others: Count, Latency).
+METRIC_NAMES: dict[str, dict[ApiMetric, str]] = {
+    REST: {ApiMetric.CLIENT_ERRORS: "4XXError", ApiMetric.SERVER_ERRORS: "5XXError"},
+    HTTP: {ApiMetric.CLIENT_ERRORS: "4xx", ApiMetric.SERVER_ERRORS: "5xx"},
+}
 
 
 @jsii.implements(IStableAnyProducer)
@@ -104,6 +112,22 @@ def _placeholders(stack: Stack) -> tuple[str, str, str]:
     )
 
 
+@dataclass(frozen=True)
+class Route:
+    """One route as ``Api.add_route`` was asked for it."""
+
+    path: str
+    method: str
+    auth: Auth
+    authorizer: Any  # user_pool_authorizer's, for Auth.USER_POOL
+    validator: str | None  # the REST API's request validator's name
+
+    @property
+    def parameters(self) -> list[str]:
+        """The path parameters' names: ``{action_id}`` and ``{file+}`` give action_id, file."""
+        return [part[1:-1].rstrip("+") for part in self.path.split("/") if part.startswith("{")]
+
+
 class Api(ABC):
     """One API of the stack, whatever its flavour: see the module's docstring."""
 
@@ -112,14 +136,31 @@ class Api(ABC):
     # What precedes a route's path in its URL: "/v1" (REST's stage), "" ($default).
     path_prefix: str
 
-    def __init__(self, scope: Construct, config: DeploymentConfig) -> None:
+    # The CDK construct of the API (``apigw.RestApi``, ``apigwv2.HttpApi``), and its id.
+    cdk_api: Construct
+    api_id: str
+
+    def __init__(
+        self, scope: Construct, config: DeploymentConfig, access_logs: logs.ILogGroup
+    ) -> None:
+        """The API made in ``scope``, its stage logging to ``access_logs``."""
         self.scope = scope
         self.config = config
         self.throttles: dict[tuple[str, str], Throttle] = {}
+        self._make(access_logs)
+
+    @abstractmethod
+    def _make(self, access_logs: logs.ILogGroup) -> None: ...
+
+    @property
+    def stage_ref(self) -> str:
+        """The stage's name as the template refers to it (a Ref where it can)."""
+        return self.stage_name
 
     @property
     @abstractmethod
-    def api_id(self) -> str: ...
+    def api_dimension(self) -> tuple[str, str]:
+        """The dimension that names the API in its metrics ("ApiName", "ApiId"), and its value."""
 
     @property
     def base_url(self) -> str:
@@ -132,7 +173,6 @@ class Api(ABC):
     @abstractmethod
     def url_for_path(self, path: str) -> str: ...
 
-    @abstractmethod
     def add_route(
         self,
         path: str,
@@ -145,9 +185,16 @@ class Api(ABC):
         validator: str | None = None,
     ) -> IConstruct:
         """``method`` on ``path`` (``{param}``, greedy ``{param+}`` last) calls
-        ``function``. ``authorizer`` is ``user_pool_authorizer``'s for Auth.USER_POOL;
-        ``validator`` names the REST API's request validator of the route (HTTP APIs have
-        none). Returns the route's construct (for cdk-nag acknowledgments)."""
+        ``function``, within ``throttle``. ``authorizer`` is ``user_pool_authorizer``'s
+        for Auth.USER_POOL; ``validator`` names the REST API's request validator of the
+        route (HTTP APIs have none). Returns the route's construct (for cdk-nag
+        acknowledgments)."""
+        if throttle is not None:
+            self.throttles[(path, method)] = throttle
+        return self._add(Route(path, method, auth, authorizer, validator), function)
+
+    @abstractmethod
+    def _add(self, route: Route, function: lambda_.IFunction) -> IConstruct: ...
 
     @abstractmethod
     def user_pool_authorizer(
@@ -158,23 +205,51 @@ class Api(ABC):
     def execute_api_arn(self, method: str, path: str) -> str:
         """The ``execute-api:Invoke`` resource of ``method`` on ``path`` of the stage."""
 
+    @property
     @abstractmethod
-    def execute_api_nag_id(self, method: str, path: str) -> str:
-        """That ARN as cdk-nag names it in an AwsSolutions-IAM5 finding."""
+    def _nag_stage(self) -> str:
+        """The stage in an execute-api ARN as cdk-nag names it."""
 
-    @abstractmethod
+    def execute_api_nag_id(self, method: str, path: str) -> str:
+        """``execute_api_arn`` as cdk-nag names it in an AwsSolutions-IAM5 finding."""
+        stack = Stack.of(self.scope)
+        partition, region, account = _placeholders(stack)
+        api = stack.get_logical_id(cast(CfnElement, self.cdk_api.node.default_child))
+        return (
+            f"arn:{partition}:execute-api:{region}:{account}:<{api}>/{self._nag_stage}/"
+            f"{method}{path}"
+        )
+
     def route_metric(
         self, metric: ApiMetric, method: str, path: str, statistic: str, period: Any
     ) -> cloudwatch.Metric:
         """A route's own metric (the stage has detailed metrics on)."""
+        name, value = self.api_dimension
+        return cloudwatch.Metric(
+            namespace="AWS/ApiGateway",
+            metric_name=METRIC_NAMES[self.flavour].get(metric, metric.value.title()),
+            dimensions_map={
+                name: value,
+                "Stage": self.stage_ref,
+                "Resource": path,
+                "Method": method,
+            },
+            statistic=statistic,
+            period=period,
+        )
 
     @abstractmethod
+    def _monitor(self, facade: Any) -> Any:
+        """The facade's method that charts this flavour of API."""
+
     def monitor(self, facade: Any, name: str, alarm_name: str) -> None:
         """The API's section of the dashboard (cdk-monitoring-constructs' facade)."""
-
-    def _record_throttle(self, path: str, method: str, throttle: Throttle | None) -> None:
-        if throttle is not None:
-            self.throttles[(path, method)] = throttle
+        self._monitor(facade)(
+            api=self.cdk_api,
+            api_stage=self.stage_ref,
+            human_readable_name=name,
+            alarm_friendly_name=alarm_name,
+        )
 
     def _integration_id(self, function: lambda_.IFunction) -> str:
         return Stack.of(self.scope).get_logical_id(cast(CfnElement, function.node.default_child))
@@ -201,14 +276,12 @@ class RestFlavour(Api):
     stage_name = "v1"
     path_prefix = "/v1"
 
-    def __init__(
-        self, scope: Construct, config: DeploymentConfig, access_logs: logs.ILogGroup
-    ) -> None:
-        super().__init__(scope, config)
-        self.rest = apigw.RestApi(
-            scope,
+    def _make(self, access_logs: logs.ILogGroup) -> None:
+        config = self.config
+        self.cdk_api = self.rest = apigw.RestApi(
+            self.scope,
             "Api",
-            description="Webhook receiver of the action scheduler",
+            description=DESCRIPTION,
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Every body reaches the function base64-encoded, so signatures are
             # checked over the exact bytes the sender signed, whatever the type.
@@ -241,6 +314,7 @@ class RestFlavour(Api):
                 ),
             ),
         )
+        self.api_id = self.rest.rest_api_id
         # The routes' own limits, below the stage's: other routes keep a share of the
         # stage when one is flooded. Known once every route is added.
         cfn_stage = cast(apigw.CfnStage, self.rest.deployment_stage.node.default_child)
@@ -262,10 +336,6 @@ class RestFlavour(Api):
         self._integrations: dict[str, apigw.LambdaIntegration] = {}
         self._acknowledge(config)
 
-    @property
-    def api_id(self) -> str:
-        return self.rest.rest_api_id
-
     def url_for_path(self, path: str) -> str:
         return self.rest.url_for_path(path)
 
@@ -281,37 +351,22 @@ class RestFlavour(Api):
             for (path, method), throttle in self.throttles.items()
         ]
 
-    def add_route(
-        self,
-        path: str,
-        method: str,
-        function: lambda_.IFunction,
-        *,
-        auth: Auth = Auth.NONE,
-        throttle: Throttle | None = None,
-        authorizer: Any = None,
-        validator: str | None = None,
-    ) -> IConstruct:
-        resource = self.rest.root.resource_for_path(path)
-        parameters = {
-            f"method.request.path.{name.rstrip('+')}": True
-            for name in (part[1:-1] for part in path.split("/") if part.startswith("{"))
-        }
+    def _add(self, route: Route, function: lambda_.IFunction) -> IConstruct:
         key = self._integration_id(function)
         integration = self._integrations.setdefault(key, apigw.LambdaIntegration(function))
         authorization = {
             Auth.NONE: None,
             Auth.IAM: apigw.AuthorizationType.IAM,
             Auth.USER_POOL: apigw.AuthorizationType.COGNITO,
-        }[auth]
-        self._record_throttle(path, method, throttle)
-        return resource.add_method(
-            method,
+        }[route.auth]
+        parameters = {f"method.request.path.{name}": True for name in route.parameters}
+        return self.rest.root.resource_for_path(route.path).add_method(
+            route.method,
             integration,
             authorization_type=authorization,
-            authorizer=authorizer,
+            authorizer=route.authorizer,
             request_parameters=parameters or None,
-            request_validator=self._validator(validator) if validator else None,
+            request_validator=self._validator(route.validator) if route.validator else None,
         )
 
     def _validator(self, name: str) -> apigw.RequestValidator:
@@ -335,47 +390,23 @@ class RestFlavour(Api):
         return apigw.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[pool])
 
     def execute_api_arn(self, method: str, path: str) -> str:
-        return self.rest.arn_for_execute_api(method, path, self.rest.deployment_stage.stage_name)
+        return self.rest.arn_for_execute_api(method, path, self.stage_ref)
 
-    def execute_api_nag_id(self, method: str, path: str) -> str:
-        stack = Stack.of(self.scope)
-        partition, region, account = _placeholders(stack)
-        api = stack.get_logical_id(cast(CfnElement, self.rest.node.default_child))
-        stage = stack.get_logical_id(
-            cast(CfnElement, self.rest.deployment_stage.node.default_child)
-        )
-        return f"arn:{partition}:execute-api:{region}:{account}:<{api}>/<{stage}>/{method}{path}"
+    @property
+    def stage_ref(self) -> str:
+        return self.rest.deployment_stage.stage_name
 
-    _METRICS: ClassVar[dict[ApiMetric, str]] = {
-        ApiMetric.COUNT: "Count",
-        ApiMetric.CLIENT_ERRORS: "4XXError",
-        ApiMetric.SERVER_ERRORS: "5XXError",
-        ApiMetric.LATENCY: "Latency",
-    }
+    @property
+    def _nag_stage(self) -> str:
+        stage = self.rest.deployment_stage.node.default_child
+        return f"<{Stack.of(self.scope).get_logical_id(cast(CfnElement, stage))}>"
 
-    def route_metric(
-        self, metric: ApiMetric, method: str, path: str, statistic: str, period: Any
-    ) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="AWS/ApiGateway",
-            metric_name=self._METRICS[metric],
-            dimensions_map={
-                "ApiName": self.rest.rest_api_name,
-                "Stage": self.rest.deployment_stage.stage_name,
-                "Resource": path,
-                "Method": method,
-            },
-            statistic=statistic,
-            period=period,
-        )
+    @property
+    def api_dimension(self) -> tuple[str, str]:
+        return "ApiName", self.rest.rest_api_name
 
-    def monitor(self, facade: Any, name: str, alarm_name: str) -> None:
-        facade.monitor_api_gateway(
-            api=self.rest,
-            api_stage=self.rest.deployment_stage.stage_name,
-            human_readable_name=name,
-            alarm_friendly_name=alarm_name,
-        )
+    def _monitor(self, facade: Any) -> Any:
+        return facade.monitor_api_gateway
 
     def _acknowledge(self, config: DeploymentConfig) -> None:
         stage = self.rest.deployment_stage
@@ -437,25 +468,21 @@ class HttpFlavour(Api):
     stage_name = "$default"
     path_prefix = ""
 
-    def __init__(
-        self, scope: Construct, config: DeploymentConfig, access_logs: logs.ILogGroup
-    ) -> None:
-        super().__init__(scope, config)
-        self.http = apigwv2.HttpApi(
-            scope,
-            "Api",
-            description="Webhook receiver of the action scheduler",
-            create_default_stage=False,
+    def _make(self, access_logs: logs.ILogGroup) -> None:
+        # Its stage is made below, with the stack's throttles and access logs.
+        self.cdk_api = self.http = apigwv2.HttpApi(
+            self.scope, "Api", description=DESCRIPTION, create_default_stage=False
         )
+        self.api_id = self.http.api_id
         self.stage = apigwv2.HttpStage(
-            scope,
+            self.scope,
             "Stage",
             http_api=self.http,
             stage_name=self.stage_name,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(
-                rate_limit=config.api_throttle_rate_limit,
-                burst_limit=config.api_throttle_burst_limit,
+                rate_limit=self.config.api_throttle_rate_limit,
+                burst_limit=self.config.api_throttle_burst_limit,
             ),
             # Route-level metrics: the webhook route's 5xx alarm reads them.
             detailed_metrics_enabled=True,
@@ -465,10 +492,6 @@ class HttpFlavour(Api):
         cfn_stage.route_settings = Lazy.any(_Produced(self._route_settings))
         self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
         self._iam = authorizers.HttpIamAuthorizer()
-
-    @property
-    def api_id(self) -> str:
-        return self.http.api_id
 
     def url_for_path(self, path: str) -> str:
         return f"{self.http.api_endpoint}{path}"
@@ -482,17 +505,7 @@ class HttpFlavour(Api):
             for (path, method), throttle in self.throttles.items()
         } or None
 
-    def add_route(
-        self,
-        path: str,
-        method: str,
-        function: lambda_.IFunction,
-        *,
-        auth: Auth = Auth.NONE,
-        throttle: Throttle | None = None,
-        authorizer: Any = None,
-        validator: str | None = None,
-    ) -> IConstruct:
+    def _add(self, route: Route, function: lambda_.IFunction) -> IConstruct:
         key = self._integration_id(function)
         if key not in self._integrations:
             self._integrations[key] = integrations.HttpLambdaIntegration(
@@ -502,17 +515,16 @@ class HttpFlavour(Api):
                 # requestContext.identity and authorizer.claims) the handlers parse.
                 payload_format_version=apigwv2.PayloadFormatVersion.VERSION_1_0,
             )
-        chosen = {Auth.NONE: None, Auth.IAM: self._iam, Auth.USER_POOL: authorizer}[auth]
-        [route] = self.http.add_routes(
-            path=path,
-            methods=[apigwv2.HttpMethod(method)],
+        chosen = {Auth.NONE: None, Auth.IAM: self._iam, Auth.USER_POOL: route.authorizer}
+        [added] = self.http.add_routes(
+            path=route.path,
+            methods=[apigwv2.HttpMethod(route.method)],
             integration=self._integrations[key],
-            authorizer=chosen,
+            authorizer=chosen[route.auth],
         )
-        self._record_throttle(path, method, throttle)
         # A stage's route settings must name routes that exist.
-        self.stage.node.add_dependency(route)
-        return route
+        self.stage.node.add_dependency(added)
+        return added
 
     def user_pool_authorizer(
         self, scope: Construct, pool: cognito.IUserPool, client: cognito.IUserPoolClient
@@ -523,42 +535,13 @@ class HttpFlavour(Api):
     def execute_api_arn(self, method: str, path: str) -> str:
         return self.http.arn_for_execute_api(method, path, self.stage_name)
 
-    def execute_api_nag_id(self, method: str, path: str) -> str:
-        stack = Stack.of(self.scope)
-        partition, region, account = _placeholders(stack)
-        api = stack.get_logical_id(cast(CfnElement, self.http.node.default_child))
-        return (
-            f"arn:{partition}:execute-api:{region}:{account}:<{api}>/{self.stage_name}/"
-            f"{method}{path}"
-        )
+    @property
+    def _nag_stage(self) -> str:
+        return self.stage_name
 
-    _METRICS: ClassVar[dict[ApiMetric, str]] = {
-        ApiMetric.COUNT: "Count",
-        ApiMetric.CLIENT_ERRORS: "4xx",
-        ApiMetric.SERVER_ERRORS: "5xx",
-        ApiMetric.LATENCY: "Latency",
-    }
+    @property
+    def api_dimension(self) -> tuple[str, str]:
+        return "ApiId", self.http.api_id
 
-    def route_metric(
-        self, metric: ApiMetric, method: str, path: str, statistic: str, period: Any
-    ) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="AWS/ApiGateway",
-            metric_name=self._METRICS[metric],
-            dimensions_map={
-                "ApiId": self.http.api_id,
-                "Stage": self.stage_name,
-                "Resource": path,
-                "Method": method,
-            },
-            statistic=statistic,
-            period=period,
-        )
-
-    def monitor(self, facade: Any, name: str, alarm_name: str) -> None:
-        facade.monitor_api_gateway_v2_http_api(
-            api=self.http,
-            api_stage=self.stage_name,
-            human_readable_name=name,
-            alarm_friendly_name=alarm_name,
-        )
+    def _monitor(self, facade: Any) -> Any:
+        return facade.monitor_api_gateway_v2_http_api

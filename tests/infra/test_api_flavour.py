@@ -18,7 +18,6 @@ import pytest
 from infra.app import build_app
 from infra.config import DeploymentConfig
 from infra.constructs.actions_api import ROUTES
-from tests.infra.test_hardening import _actions, _iam_statements
 
 # Every route of the stack and who may call it, by flavour's name for it.
 ROUTE_AUTH = {
@@ -228,15 +227,6 @@ def test_each_function_may_be_invoked_by_the_api_on_its_own_routes_only(http_res
         assert {"Ref": api} in parts
         assert parts[-1].startswith("/*/*/"), parts[-1]  # one route's path, any stage
         assert permission["Action"] == "lambda:InvokeFunction"
-
-
-def test_no_iam_statement_grants_a_wildcard_action(http_resources):
-    statements = _iam_statements(http_resources)
-    assert len(statements) > 10
-    for name, statement in statements:
-        assert "NotAction" not in statement, name
-        for action in _actions(statement):
-            assert "*" not in action, (name, statement)
 
 
 def test_the_webhook_5xx_alarm_reads_the_http_apis_own_route_metrics(http_resources):

@@ -11,42 +11,28 @@ REST flavour's, unchanged. Why: docs/decisions/0069-the-api-flavour-is-a-setting
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
 from functions.webhooks.schemes import GitHub, Stripe
-from infra.local.cloud import REGION, LocalCloud
+from infra.local.cloud import REGION
 from infra.local.cognito import sign_in
 from infra.local.demo_secrets import DEMO_SECRETS
 from tests.local.test_actions_api import _call as signed_call
 from tests.local.test_actions_api import _email, _wait_complete
-from tests.local.test_cloud import _free_port
+from tests.local.test_cloud import _send as send
+from tests.local.test_cloud import quiet_cloud
 
 
 @pytest.fixture(scope="module")
 def cloud(http_synthesized):
-    template, _ = http_synthesized
-    local = LocalCloud(
-        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
-    )
-    local.start()
-    yield local
-    local.stop()
+    yield from quiet_cloud(http_synthesized[0])
 
 
-def _send(
-    url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None
-) -> tuple[int, dict]:
-    request = urllib.request.Request(  # noqa: S310 - the local cloud on 127.0.0.1
-        url, data=body, method=method, headers=headers or {}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+def _send(url: str, **request: object) -> tuple[int, dict]:
+    """Status and JSON body of a request to the cloud (test_cloud's, without headers)."""
+    status, _, body = send(url, **request)  # type: ignore[arg-type]
+    return status, body
 
 
 def _root(cloud) -> str:
