@@ -60,7 +60,9 @@ def test_the_health_check_is_served(cloud):
 def test_a_signed_webhook_with_a_text_body_is_accepted_and_its_action_runs(cloud):
     # application/json: the HTTP API passes the body as text (isBase64Encoded false), and
     # the receiver checks the signature over its UTF-8 bytes, byte for byte.
-    body = json.dumps({"zen": "Keep it logically awesome. ✓", "hook": {"id": 1}}).encode()
+    body = json.dumps(
+        {"zen": "Keep it logically awesome. ✓", "hook": {"id": 1}}, ensure_ascii=False
+    ).encode()
     headers = GitHub().sign(body, DEMO_SECRETS["github"], delivery_id="http-1", event_type="ping")
     headers["Content-Type"] = "application/json"
 
@@ -114,11 +116,11 @@ def test_a_missing_route_gets_the_http_apis_own_404(cloud):
     assert _send(f"{_root(cloud)}/v1/health") == (404, {"message": "Not Found"})
 
 
-def _token(cloud, username: str) -> str:
+def _token(cloud, username: str, kind: str = "IdToken") -> str:
     [user] = [u for u in cloud.console_users if u.username == username]
     [pool] = cloud.deployment.user_pools.values()
     [client] = cloud.deployment.user_pool_clients.values()
-    return str(sign_in(pool, client, user, REGION)["IdToken"])
+    return str(sign_in(pool, client, user, REGION)[kind])
 
 
 def test_the_console_api_takes_an_id_token_with_or_without_bearer(cloud):
@@ -130,6 +132,15 @@ def test_the_console_api_takes_an_id_token_with_or_without_bearer(cloud):
         assert status == 200, me
         # The JWT authorizer passes cognito:groups as "[operators]": the function reads it.
         assert (me["username"], me["groups"], me["operator"]) == ("operator", ["operators"], True)
+
+
+def test_the_console_api_takes_the_clients_access_token_too_as_a_jwt_authorizer_does(cloud):
+    token = _token(cloud, "viewer", "AccessToken")
+
+    status, me = _send(f"{cloud.console_url}api/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert status == 200, me
+    assert (me["username"], me["operator"]) == ("viewer", False)
 
 
 @pytest.mark.parametrize("authorization", [None, "not-a-token"])
