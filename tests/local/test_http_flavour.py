@@ -103,6 +103,16 @@ def test_a_signed_actions_api_call_makes_an_action_the_worker_runs(cloud):
     assert (status, read["status"]) == (200, "complete")
 
 
+def test_an_idempotency_key_sent_in_any_case_makes_one_action(cloud):
+    # The HTTP API passes header names in lower case; the function reads them in any.
+    body = _email("k@example.com")
+    first = signed_call(cloud.actions_api_url, "POST", body, headers={"Idempotency-Key": "h-1"})
+    again = signed_call(cloud.actions_api_url, "POST", body, headers={"idempotency-key": "h-1"})
+
+    assert (first[0], again[0]) == (201, 201)
+    assert first[2]["action_id"] == again[2]["action_id"]
+
+
 def test_an_unsigned_actions_api_call_gets_the_http_apis_own_403(cloud):
     email = _email("x@example.com")
     status, _, body = signed_call(cloud.actions_api_url, "POST", email, signed=False)
