@@ -42,6 +42,9 @@ CONTEXT_MEANINGS: dict[str, str] = {
     "proxy integration carries, see [the webhook endpoint](errors.md#the-webhook-endpoint))",
     "webhookIdempotencyTtlSeconds": "how long a delivery id is remembered",
     "webhookSecretCacheSeconds": "how long a function caches signing secrets",
+    "apiFlavour": "`rest` (an API Gateway REST API) or `http` (an HTTP API: $1.00 per "
+    "million requests against $3.50, without WAF, gateway responses, X-Ray or the `/v1` "
+    "in its URLs); see [The API flavour](../deploy/api-flavour.md)",
     "apiThrottleRateLimit": "stage throttling, in requests per second",
     "apiThrottleBurstLimit": "stage throttling: the burst, in requests",
     "logRetentionDays": "retention of the functions' and the API's log groups (a value "

@@ -65,6 +65,9 @@ class DeploymentConfig(BaseModel):
     webhook_max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1, le=MAX_BODY_BYTES)
     webhook_idempotency_ttl_seconds: int = 7 * 24 * 3600
     webhook_secret_cache_seconds: int = 300
+    # The API's flavour: "rest" (API Gateway REST API) or "http" (HTTP API, cheaper per
+    # request, without WAF, gateway responses or X-Ray: docs/deploy/api-flavour.md).
+    api_flavour: str = "rest"
     api_throttle_rate_limit: int = 100
     api_throttle_burst_limit: int = 200
     log_retention_days: int = 30
@@ -165,7 +168,12 @@ class DeploymentConfig(BaseModel):
         """The WAF's rate rule is on by default for prod: a key given wins, 0 turns it off."""
         if isinstance(data, dict) and not {"wafRateLimit", "waf_rate_limit"} & data.keys():
             stage = data.get("stage", "dev")
-            data = {**data, "wafRateLimit": PROD_WAF_RATE_LIMIT if stage == "prod" else 0}
+            # A WAF attaches to a REST API's stage only: an HTTP API goes without.
+            rest = data.get("apiFlavour", data.get("api_flavour", "rest")) == "rest"
+            data = {
+                **data,
+                "wafRateLimit": PROD_WAF_RATE_LIMIT if stage == "prod" and rest else 0,
+            }
         return data
 
     @field_validator("webhook_sources", "waf_exempt_ranges", mode="before")
@@ -231,11 +239,19 @@ class DeploymentConfig(BaseModel):
 
 
 STAGES = ("dev", "prod")
+API_FLAVOURS = ("rest", "http")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _validate_monitoring(config: DeploymentConfig) -> None:
     """Fail synth on a value CloudWatch, API Gateway or WAF would refuse at deploy time."""
+    if config.api_flavour not in API_FLAVOURS:
+        raise ValueError(f"apiFlavour must be one of {API_FLAVOURS}: {config.api_flavour!r}")
+    if config.api_flavour != "rest" and (config.waf_rate_limit or config.waf_exempt_ranges):
+        raise ValueError(
+            "wafRateLimit and wafExemptRanges need apiFlavour=rest: AWS WAF attaches to a "
+            "REST API's stage, not to an HTTP API (docs/deploy/api-flavour.md)"
+        )
     if config.stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}: {config.stage!r}")
     if config.alarm_email is not None and not _EMAIL.match(config.alarm_email):

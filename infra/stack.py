@@ -12,9 +12,10 @@ from constructs import Construct
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from infra import hook_packages
 from infra.config import DeploymentConfig
-from infra.constructs import actions_api, console, webhook_api
+from infra.constructs import webhook_api
 from infra.constructs.action_store import ActionStore
 from infra.constructs.actions_api import ActionsApi
+from infra.constructs.api import RestFlavour
 from infra.constructs.bundling import lambda_code
 from infra.constructs.console import Console
 from infra.constructs.health_check import HealthCheck
@@ -53,10 +54,6 @@ class ActionSchedulerStack(Stack):
             store=self.store,
             payloads=self.payloads,
             config=config,
-            method_options={
-                **actions_api.method_options(config),
-                **console.method_options(config),
-            },
         )
         self.scheduling = Scheduling(self, "Scheduling", queues=self.queues)
         self.actions_api = ActionsApi(
@@ -162,11 +159,12 @@ class ActionSchedulerStack(Stack):
             for node in self.node.find_all():
                 if isinstance(node, dynamodb.CfnTable):
                     node.deletion_protection_enabled = True
-        if config.waf_rate_limit:
+        # Only a REST API takes a WAF (infra/config.py refuses one with apiFlavour=http).
+        if config.waf_rate_limit and isinstance(self.webhooks.api, RestFlavour):
             self.waf = WebAcl(
                 self,
                 "Waf",
-                stage=self.webhooks.api.deployment_stage,
+                stage=self.webhooks.api.rest.deployment_stage,
                 rate_limit=config.waf_rate_limit,
                 exempt_ranges=config.waf_exempt_ranges,
             )

@@ -85,13 +85,24 @@ def aws():
     reset_process_state()
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory) -> tuple[dict, Path]:
-    """The stack's template, synthesized once per session (cdk-nag runs during synth)."""
+def _synthesize(tmp_path_factory, context: dict | None = None) -> tuple[dict, Path]:
     from infra.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stack = build_app(outdir=str(outdir))
+    app, stack = build_app(outdir=str(outdir), context=context)
     app.synth()
     path = outdir / f"{stack.stack_name}.template.json"
     return json.loads(path.read_text()), path
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> tuple[dict, Path]:
+    """The stack's template, synthesized once per session (cdk-nag runs during synth)."""
+    return _synthesize(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def http_synthesized(tmp_path_factory) -> tuple[dict, Path]:
+    """The stack's template with ``apiFlavour=http`` (an HTTP API), synthesized once per
+    session as the CLI would pass it (``-c apiFlavour=http``)."""
+    return _synthesize(tmp_path_factory, {"apiFlavour": "http"})

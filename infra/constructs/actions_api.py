@@ -1,4 +1,4 @@
-"""The actions API: ``/actions`` and ``/hooks`` routes on the stack's REST API,
+"""The actions API: ``/actions`` and ``/hooks`` routes on the stack's API (either flavour),
 IAM-authorized, and the managed policy an application's role needs to call them.
 
 Why: docs/decisions/0050-the-actions-http-api.md
@@ -7,18 +7,17 @@ Why: docs/decisions/0050-the-actions-http-api.md
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from aws_cdk import CfnElement, Duration, Stack, Token
-from aws_cdk import aws_apigateway as apigw
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from functions.api.config import DEFAULT_IDEMPOTENCY_TTL_SECONDS
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
+from infra.constructs.api import Api, Auth, Throttle
 from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
@@ -38,11 +37,6 @@ class Route:
     def grant_path(self) -> str:
         return self.path.replace("{action_id}", "*")
 
-    @property
-    def stage_key(self) -> str:
-        """The key of the stage's method options: ``/actions/{action_id}/DELETE``."""
-        return f"{self.path}/{self.method}"
-
 
 ROUTES = (
     Route("POST", "/actions"),
@@ -54,16 +48,7 @@ ROUTES = (
 )
 # Each route's own throttle, capped at the stage's limits: one application's loop
 # cannot take the whole stage from the webhook senders.
-RATE_LIMIT, BURST_LIMIT = 50, 100
-
-
-def method_options(config: DeploymentConfig) -> dict[str, apigw.MethodDeploymentOptions]:
-    """The stage's throttle of each route (the stage is the REST API's: WebhookApi)."""
-    options = apigw.MethodDeploymentOptions(
-        throttling_rate_limit=min(RATE_LIMIT, config.api_throttle_rate_limit),
-        throttling_burst_limit=min(BURST_LIMIT, config.api_throttle_burst_limit),
-    )
-    return {route.stage_key: options for route in ROUTES}
+THROTTLE = Throttle(50, 100)
 
 
 class ActionsApi(Construct):
@@ -81,7 +66,7 @@ class ActionsApi(Construct):
         construct_id: str,
         *,
         code: lambda_.Code,
-        api: apigw.RestApi,
+        api: Api,
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
@@ -127,33 +112,18 @@ class ActionsApi(Construct):
         scheduling.grant_schedule(function)
         payloads.grant_put(function)
 
-        integration = apigw.LambdaIntegration(function)
-        validator = api.add_request_validator(
-            "ActionsRequestValidator",
-            request_validator_name="actions-request",
-            validate_request_parameters=True,
-            # No model is attached (the function validates the body), so this adds no
-            # check of its own: it satisfies APIG2.
-            validate_request_body=True,
-        )
-        actions = api.root.add_resource("actions")
-        one = actions.add_resource("{action_id}")
-        resources = {"/actions": actions, "/actions/{action_id}": one}
-        resources["/actions/{action_id}/run"] = one.add_resource("run")
-        resources["/hooks"] = api.root.add_resource("hooks")
-        self.methods: dict[Route, apigw.Method] = {}
-        for route in ROUTES:
-            self.methods[route] = resources[route.path].add_method(
+        throttle = THROTTLE.within(config)
+        self.methods: dict[Route, IConstruct] = {
+            route: api.add_route(
+                route.path,
                 route.method,
-                integration,
-                authorization_type=apigw.AuthorizationType.IAM,
-                request_parameters=(
-                    {"method.request.path.action_id": True} if "{action_id}" in route.path else None
-                ),
-                request_validator=validator,
+                function,
+                auth=Auth.IAM,
+                throttle=throttle,
+                validator="actions-request",
             )
-
-        stage = api.deployment_stage
+            for route in ROUTES
+        }
         self.invoke_policy = iam.ManagedPolicy(
             self,
             "InvokePolicy",
@@ -162,17 +132,16 @@ class ActionsApi(Construct):
                 iam.PolicyStatement(
                     actions=["execute-api:Invoke"],
                     resources=[
-                        api.arn_for_execute_api(route.method, route.grant_path, stage.stage_name)
-                        for route in ROUTES
+                        api.execute_api_arn(route.method, route.grant_path) for route in ROUTES
                     ],
                 )
             ],
         )
         self.url = api.url_for_path("/actions")
         self.hooks_url = api.url_for_path("/hooks")
-        self._acknowledge(api, stage)
+        self._acknowledge(api)
 
-    def _acknowledge(self, api: apigw.RestApi, stage: apigw.Stage) -> None:
+    def _acknowledge(self, api: Api) -> None:
         for method in self.methods.values():
             acknowledge(
                 method,
@@ -180,25 +149,13 @@ class ActionsApi(Construct):
                 "The actions API is for applications, which sign requests with their IAM "
                 "role (AWS_IAM); Cognito user pools authenticate people (the console).",
             )
-        # cdk-nag names the resource as synthesized: the API and stage by their tokens.
-        stack = Stack.of(self)
-        partition, region, account = (
-            f"<AWS::{name}>" if Token.is_unresolved(value) else value
-            for name, value in (
-                ("Partition", stack.partition),
-                ("Region", stack.region),
-                ("AccountId", stack.account),
-            )
-        )
-        api_id = stack.get_logical_id(cast(CfnElement, api.node.default_child))
-        stage_id = stack.get_logical_id(cast(CfnElement, stage.node.default_child))
         for route in ROUTES:
             if "*" not in route.grant_path:
                 continue
             acknowledge(
                 self.invoke_policy,
-                f"AwsSolutions-IAM5[Resource::arn:{partition}:execute-api:{region}:{account}:"
-                f"<{api_id}>/<{stage_id}>/{route.method}{route.grant_path}]",
+                "AwsSolutions-IAM5[Resource::"
+                f"{api.execute_api_nag_id(route.method, route.grant_path)}]",
                 "The '*' stands for the {action_id} path parameter of this one route: the "
                 "policy names each method and path of the actions API, nothing else.",
             )

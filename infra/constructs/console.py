@@ -1,5 +1,6 @@
 """The console: a Cognito user pool for people, the page and its JSON API on the stack's
-REST API (same origin), the API behind a Cognito user pools authorizer.
+API (same origin, either flavour), the API behind a Cognito authorizer (REST: user
+pools authorizer; HTTP: JWT authorizer with the pool as issuer, the page's client as audience).
 
 - ``/console/`` and ``/console/{file+}``: the page's files (``web/``, a layer of the page
   function, which has no AWS permissions at all) and ``config.json`` (the pool, client
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import cast
 
 from aws_cdk import ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -28,6 +28,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
+from infra.constructs.api import Api, Auth, Throttle
 from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
@@ -37,25 +38,9 @@ from infra.constructs.scheduling import Scheduling
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 OPERATORS, VIEWERS = "operators", "viewers"
 PAGE_PATH = "/console/"
-STAGE = "v1"  # the REST API's stage (infra/constructs/webhook_api.py)
 # Each console route's own throttle: a page refreshing every few seconds per person.
-RATE_LIMIT, BURST_LIMIT = 20, 40
+THROTTLE = Throttle(20, 40)
 API_METHODS = ("GET", "POST")
-# The stage's method options of the console's routes (the stage is the REST API's).
-ROUTE_KEYS = (
-    "/console/GET",
-    "/console/{file+}/GET",
-    "/console/api/{proxy+}/GET",
-    "/console/api/{proxy+}/POST",
-)
-
-
-def method_options(config: DeploymentConfig) -> dict[str, apigw.MethodDeploymentOptions]:
-    options = apigw.MethodDeploymentOptions(
-        throttling_rate_limit=min(RATE_LIMIT, config.api_throttle_rate_limit),
-        throttling_burst_limit=min(BURST_LIMIT, config.api_throttle_burst_limit),
-    )
-    return dict.fromkeys(ROUTE_KEYS, options)
 
 
 class Console(Construct):
@@ -68,7 +53,7 @@ class Console(Construct):
         construct_id: str,
         *,
         code: lambda_.Code,
-        api: apigw.RestApi,
+        api: Api,
         queues: JobQueues,
         store: ActionStore,
         scheduling: Scheduling,
@@ -83,10 +68,7 @@ class Console(Construct):
         stack = Stack.of(self)
         # Built from the API's id, not its stage: the stage's deployment depends on the
         # page's route, whose function names the app client, whose callback is this URL.
-        self.url = (
-            f"https://{api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
-            f"/{STAGE}{PAGE_PATH}"
-        )
+        self.url = f"{api.base_url}{PAGE_PATH}"
         self._user_pool(stack)
 
         self.handler = PythonFunction(
@@ -143,7 +125,7 @@ class Console(Construct):
                         "redirect_uri": self.url,
                         "logout_uri": self.url,
                         "scopes": ["openid", "email", "profile"],
-                        "api_base": f"/{STAGE}/console/api",
+                        "api_base": f"{api.path_prefix}/console/api",
                         "local": False,
                     }
                 ),
@@ -157,7 +139,7 @@ class Console(Construct):
                 description="The console page's files (web/), under /opt",
             )
         )
-        self._routes(api)
+        self._routes(api, config)
 
     def _user_pool(self, stack: Stack) -> None:
         self.user_pool = cognito.UserPool(
@@ -235,35 +217,23 @@ class Console(Construct):
                 "and short-lived tokens. Choose the plan on the pool where it is wanted.",
             )
 
-    def _routes(self, api: apigw.RestApi) -> None:
-        authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[self.user_pool]
-        )
-        console = api.root.add_resource("console")
-        page = apigw.LambdaIntegration(self.page.function)
+    def _routes(self, api: Api, config: DeploymentConfig) -> None:
+        authorizer = api.user_pool_authorizer(self, self.user_pool, self.client)
+        throttle = THROTTLE.within(config)
+        page = self.page.function
         self.page_methods = [
-            console.add_method("GET", page),
-            console.add_resource("{file+}").add_method(
-                "GET", page, request_parameters={"method.request.path.file": True}
-            ),
+            api.add_route(path, "GET", page, throttle=throttle)
+            for path in ("/console", "/console/{file+}")
         ]
-        proxy = console.add_resource("api").add_resource("{proxy+}")
-        integration = apigw.LambdaIntegration(self.handler.function)
-        validator = api.add_request_validator(
-            "ConsoleRequestValidator",
-            request_validator_name="console-request",
-            validate_request_parameters=True,
-            # No model is attached (the function validates the body): satisfies APIG2.
-            validate_request_body=True,
-        )
         self.api_methods = [
-            proxy.add_method(
+            api.add_route(
+                "/console/api/{proxy+}",
                 method,
-                integration,
+                self.handler.function,
+                auth=Auth.USER_POOL,
                 authorizer=authorizer,
-                authorization_type=apigw.AuthorizationType.COGNITO,
-                request_parameters={"method.request.path.proxy": True},
-                request_validator=validator,
+                throttle=throttle,
+                validator="console-request",
             )
             for method in API_METHODS
         ]

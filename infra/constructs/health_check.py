@@ -1,11 +1,10 @@
-"""``GET /health``: its function, read-only permissions and route on the stack's REST API."""
+"""``GET /health``: its function, read-only permissions and route on the stack's API."""
 
 from __future__ import annotations
 
 import json
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -14,6 +13,7 @@ from constructs import Construct
 from functions.actions.config import ActionSettings
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
+from infra.constructs.api import Api, Throttle
 from infra.constructs.function import PythonFunction
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
@@ -39,7 +39,7 @@ class HealthCheck(Construct):
         construct_id: str,
         *,
         code: lambda_.Code,
-        api: apigw.RestApi,
+        api: Api,
         queues: JobQueues,
         store: ActionStore,
         extra_dead_letter_queues: dict[str, sqs.IQueue],
@@ -98,8 +98,10 @@ class HealthCheck(Construct):
         )
         self._grant_reads(queues, store, extra_dead_letter_queues)
 
-        self.method = api.root.add_resource("health").add_method(
-            "GET", apigw.LambdaIntegration(self.handler.function)
+        # Public and unauthenticated: a flood must not scale the function out (each cold
+        # one makes a fresh check of AWS calls).
+        self.method = api.add_route(
+            "/health", "GET", self.handler.function, throttle=Throttle(5, 10)
         )
         self.url = api.url_for_path("/health")
         public = (

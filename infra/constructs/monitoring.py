@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import cdk_monitoring_constructs as cmc
 from aws_cdk import ArnFormat, Duration, Stack
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -28,6 +27,7 @@ from constructs import Construct
 
 from functions.metrics import DEFINITIONS, Definition, Family, Metric, Unit
 from infra.config import DeploymentConfig
+from infra.constructs.api import Api, ApiMetric
 from infra.constructs.job_queues import JobQueues, QueuePair
 from infra.constructs.nag import acknowledge
 from infra.constructs.saga import Saga
@@ -79,7 +79,7 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         config: DeploymentConfig,
-        api: apigw.RestApi,
+        api: Api,
         queues: JobQueues,
         scheduling: Scheduling,
         worker: lambda_.IFunction,
@@ -266,7 +266,7 @@ class Monitoring(Construct):
             datapoints_to_alarm=2,
         )
 
-    def _api_alarm(self, api: apigw.RestApi) -> None:
+    def _api_alarm(self, api: Api) -> None:
         """5xx per webhook request: the receiver failing, or API Gateway itself.
 
         The webhook method's own metrics (the stage has detailed metrics on), not the
@@ -275,25 +275,16 @@ class Monitoring(Construct):
         failing" alarm.
         """
 
-        def webhook_metric(name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name=name,
-                dimensions_map={
-                    "ApiName": api.rest_api_name,
-                    "Stage": api.deployment_stage.stage_name,
-                    "Resource": "/webhooks/{source}",
-                    "Method": "POST",
-                },
-                statistic=statistic,
-                period=FIVE_MINUTES,
+        def webhook_metric(metric: ApiMetric, statistic: str) -> cloudwatch.Metric:
+            return api.route_metric(
+                metric, "POST", "/webhooks/{source}", statistic=statistic, period=FIVE_MINUTES
             )
 
         rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
             using_metrics={
-                "errors": webhook_metric("5XXError", "Sum"),
-                "requests": webhook_metric("Count", "SampleCount"),
+                "errors": webhook_metric(ApiMetric.SERVER_ERRORS, "Sum"),
+                "requests": webhook_metric(ApiMetric.COUNT, "SampleCount"),
             },
             label="API 5xx rate (%)",
             period=FIVE_MINUTES,
@@ -492,7 +483,7 @@ class Monitoring(Construct):
 
     def _dashboard(
         self,
-        api: apigw.RestApi,
+        api: Api,
         queues: JobQueues,
         scheduling: Scheduling,
         functions: Mapping[str, lambda_.IFunction],
@@ -536,12 +527,7 @@ class Monitoring(Construct):
             )
         )
         facade.add_large_header("Webhook API")
-        facade.monitor_api_gateway(
-            api=api,
-            api_stage=api.deployment_stage.stage_name,
-            human_readable_name="Webhook API (requests, 4xx, 5xx, latency)",
-            alarm_friendly_name="WebhookApi",
-        )
+        api.monitor(facade, "Webhook API (requests, 4xx, 5xx, latency)", "WebhookApi")
         facade.add_large_header("Job queues and dead letters")
         for name, pair in queues.pairs.items():
             facade.monitor_sqs_queue_with_dlq(

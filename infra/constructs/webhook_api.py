@@ -1,13 +1,12 @@
-"""The webhook receiver: REST API, function, idempotency table and signing secrets."""
+"""The webhook receiver: the stack's API (either flavour), function, idempotency table and
+signing secrets."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,11 +16,11 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.constructs.action_store import ActionStore
-from infra.constructs.function import UNTRACED, PythonFunction, log_retention
+from infra.constructs.api import Throttle, make_api
+from infra.constructs.function import PythonFunction, log_retention
 from infra.constructs.job_queues import JobQueues
 from infra.constructs.nag import acknowledge
 from infra.constructs.payloads import Payloads
-from infra.gateway import GATEWAY_ANSWERS
 
 
 def source_settings(stack_name: str, config: DeploymentConfig) -> dict[str, dict[str, Any]]:
@@ -51,10 +50,7 @@ class WebhookApi(Construct):
         store: ActionStore,
         payloads: Payloads,
         config: DeploymentConfig,
-        method_options: Mapping[str, apigw.MethodDeploymentOptions] | None = None,
     ) -> None:
-        """``method_options``: the stage's settings of other routes of the API (their
-        throttles), keyed as ``/path/METHOD``."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         retention = log_retention(config.log_retention_days)
@@ -121,83 +117,25 @@ class WebhookApi(Construct):
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
         )
-        self.api = apigw.RestApi(
-            self,
-            "Api",
-            description="Webhook receiver of the action scheduler",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            # Every body reaches the function base64-encoded, so signatures are
-            # checked over the exact bytes the sender signed, whatever the type.
-            binary_media_types=["*/*"],
-            # Retained: deleting the stack must not leave the account's setting pointing
-            # at a deleted role, which would break every other API's logs in the region.
-            cloud_watch_role=config.api_gateway_cloud_watch_role,
-            cloud_watch_role_removal_policy=(
-                RemovalPolicy.RETAIN if config.api_gateway_cloud_watch_role else None
-            ),
-            deploy_options=apigw.StageOptions(
-                stage_name="v1",
-                throttling_rate_limit=config.api_throttle_rate_limit,
-                throttling_burst_limit=config.api_throttle_burst_limit,
-                # The webhook route's own limits, below the stage's: other routes keep a
-                # share of the stage when senders flood it.
-                method_options={
-                    "/webhooks/{source}/POST": apigw.MethodDeploymentOptions(
-                        throttling_rate_limit=config.api_webhook_rate_limit,
-                        throttling_burst_limit=config.api_webhook_burst_limit,
-                    ),
-                    # Public and unauthenticated: a flood must not scale the health
-                    # function out (each cold one makes a fresh check of AWS calls).
-                    "/health/GET": apigw.MethodDeploymentOptions(
-                        throttling_rate_limit=5, throttling_burst_limit=10
-                    ),
-                    **(method_options or {}),
-                },
-                tracing_enabled=config.tracing,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=False,
-                ),
-            ),
-        )
-        for response_type, answer in GATEWAY_ANSWERS.items():
-            self.api.add_gateway_response(
-                f"Json{response_type}",
-                type=apigw.ResponseType.of(response_type),
-                status_code=answer.status,
-                # Static values, quoted as API Gateway's mapping expressions want them.
-                response_headers={name: f"'{value}'" for name, value in answer.headers.items()}
-                or None,
-                templates={"application/json": answer.template},
-            )
-        source = self.api.root.add_resource("webhooks").add_resource("{source}")
-        self.webhook_method = source.add_method(
+        # The stack's one API, of the flavour asked for: every construct adds its routes.
+        self.api = make_api(self, config, self.access_logs)
+        self.webhook_route = self.api.add_route(
+            "/webhooks/{source}",
             "POST",
-            apigw.LambdaIntegration(function),
-            request_parameters={"method.request.path.source": True},
-            request_validator_options=apigw.RequestValidatorOptions(
-                request_validator_name="webhook-request",
-                validate_request_parameters=True,
-                # No model is attached (the body is verified by signature in the
-                # function), so this adds no check of its own: it satisfies APIG2.
-                validate_request_body=True,
-            ),
+            function,
+            # The webhook route's own limits, below the stage's: other routes keep a
+            # share of the stage when senders flood it.
+            throttle=Throttle(config.api_webhook_rate_limit, config.api_webhook_burst_limit),
+            validator="webhook-request",
         )
         self.url = self.api.url_for_path("/webhooks/")
-        self._acknowledge()
-        if not config.tracing:
-            acknowledge(self.api.deployment_stage, "Serverless-APIGWXrayEnabled", UNTRACED)
+        webhook_auth = (
+            "Webhook senders (GitHub, Stripe, Shopify...) cannot sign requests with IAM or "
+            "obtain Cognito tokens; every request is authenticated by its HMAC signature, "
+            "verified in the function before anything is stored or enqueued."
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(self.webhook_route, rule, webhook_auth)
 
     def _grant_secrets(self, function: lambda_.Function, config: DeploymentConfig) -> None:
         """Read the sources' secrets: the stack's own by their name prefix, in one
@@ -259,29 +197,3 @@ class WebhookApi(Construct):
             "procedure: add the new secret to the list, switch the sender, drop the old one.",
         )
         return secret
-
-    def _acknowledge(self) -> None:
-        webhook_auth = (
-            "Webhook senders (GitHub, Stripe, Shopify...) cannot sign requests with IAM or "
-            "obtain Cognito tokens; every request is authenticated by its HMAC signature, "
-            "verified in the function before anything is stored or enqueued."
-        )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(self.webhook_method, rule, webhook_auth)
-        acknowledge(
-            self.api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "Requests are throttled at the stage and per route and rejected unless signed; "
-            "a WAF web ACL with a per-IP rate rule is on by default for stage=prod and an "
-            "opt-in elsewhere (context wafRateLimit, infra/constructs/waf.py), as it costs "
-            "per ACL, rule and request.",
-        )
-        cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
-        if cloud_watch_role is not None:
-            acknowledge(
-                cloud_watch_role,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-                "API Gateway's account-level logging role; AWS documents this managed "
-                "policy as the way to let API Gateway write execution logs.",
-            )

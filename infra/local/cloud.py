@@ -5,7 +5,7 @@ the CDK app with the context ``npx cdk synth`` would give it here (``infra/conte
 cdk.json, cdk.context.json, ``-c``), checks that its two ports are free, starts moto as a
 server on 127.0.0.1, deploys the template into it (``deploy.py``),
 runs each function in execution environments of its own (``process_runtime.py``),
-serves the REST API (``http_front.py``), polls each SQS event source mapping
+serves the API, REST or HTTP (``http_front.py``), polls each SQS event source mapping
 (``pollers.py``), fires schedules (``scheduler_clock.py``), runs Step Functions
 executions (``stepfunctions.py``), reloads code on change (``reloader.py``) and prints a
 live log (``live_log.py``). Settings (``LOCAL_*``) are listed in docs/getting-started.md.
@@ -401,7 +401,6 @@ class LocalCloud:
         self.log(f"code changed ({shown}): the next invocations are cold starts")
 
     def _start_api(self) -> HttpFront:
-        from infra.local.cognito import issuer
         from infra.local.http_front import GatewayResponse, HttpFront, Route
 
         routes = [
@@ -411,10 +410,7 @@ class LocalCloud:
                 route.function,
                 stage=self.deployment.stage,
                 authorization=route.authorization,
-                issuers=tuple(
-                    issuer(REGION, pool)
-                    for pool in self.deployment.authorizers.get(route.authorizer, [])
-                ),
+                **self._token_check(route.authorizer),
             )
             for route in self.deployment.routes
         ]
@@ -426,6 +422,7 @@ class LocalCloud:
             # The local credentials sign IAM routes' requests, as the CLI's AWS calls.
             credentials={os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]},
             region=REGION,
+            flavour=self.deployment.flavour,
             gateway_responses=[
                 GatewayResponse.from_properties(properties)
                 for properties in self.deployment.gateway_responses.values()
@@ -435,6 +432,17 @@ class LocalCloud:
         front.start()
         self._stops.append(front.stop)
         return front
+
+    def _token_check(self, authorizer: str) -> dict[str, tuple[str, ...]]:
+        """The issuers (and, for an HTTP API's JWT authorizer, the audiences) whose
+        tokens a route with ``authorizer`` takes."""
+        from infra.local.cognito import issuer
+
+        jwt = self.deployment.jwt_authorizers.get(authorizer)
+        if jwt is not None:
+            return {"issuers": (jwt.issuer,), "audiences": jwt.audiences}
+        pools = self.deployment.authorizers.get(authorizer, [])
+        return {"issuers": tuple(issuer(REGION, pool) for pool in pools)}
 
     def _console_pages(self) -> ConsoleFront | None:
         """The console's page and its sign-in stand-in, for the stack's user pool."""

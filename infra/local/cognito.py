@@ -9,7 +9,10 @@ claims in ``requestContext.authorizer.claims``, lists flattened to text as REST 
 flatten them. This module does the same against moto's Cognito, whose tokens are signed
 with the key moto ships (its public half: ``moto/cognitoidp/resources/jwks-public.json``).
 
-It does not check OAuth scopes (the console's routes name none), nor revocation.
+An HTTP API's JWT authorizer (``apiFlavour=http``) is checked the same way against its
+issuer and audiences (``verify(audiences=...)``), answering ``401 {"message":
+"Unauthorized"}`` for any failure. It does not check OAuth scopes (the console's routes
+name none), nor revocation.
 Why: docs/decisions/0060-the-local-cloud-checks-cognito-tokens.md
 """
 
@@ -57,12 +60,22 @@ def verify(
     headers: Sequence[tuple[str, str]],
     *,
     issuers: Sequence[str],
+    audiences: Sequence[str] = (),
     keys: KeySet | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, str]:
-    """The claims of the request's ID token, as API Gateway passes them, or ``Refusal``."""
+    """The claims of the request's ID token, as API Gateway passes them, or ``Refusal``.
+
+    With ``audiences``, as an HTTP API's JWT authorizer checks a token: ``Bearer `` may
+    precede it, any token of the issuer whose ``aud`` (an ID token) or ``client_id`` (an
+    access token) is one of them is taken, and lists are passed as ``[a b]``; a failure
+    of any kind is ``Unauthorized``.
+    """
+    jwt_authorizer = bool(audiences)
     token = next((value for name, value in headers if name.lower() == "authorization"), "")
     token = token.strip()
+    if jwt_authorizer and token[:7].lower() == "bearer ":
+        token = token[7:].strip()
     if not token:
         raise Refusal(_MESSAGE)
     try:
@@ -70,19 +83,26 @@ def verify(
     except (JoseError, ValueError, TypeError):
         raise Refusal(_MESSAGE) from None
     claims = decoded.claims
-    if claims.get("iss") not in issuers or claims.get("token_use") != "id":
+    if claims.get("iss") not in issuers:
+        raise Refusal(_MESSAGE)
+    if jwt_authorizer:
+        if not {claims.get("aud"), claims.get("client_id")} & set(audiences):
+            raise Refusal(_MESSAGE)
+    elif claims.get("token_use") != "id":
         raise Refusal(_MESSAGE)
     expires = claims.get("exp")
     if not isinstance(expires, int | float) or expires <= clock():
-        raise Refusal(_EXPIRED)
-    return {name: _flattened(value) for name, value in claims.items()}
+        raise Refusal(_MESSAGE if jwt_authorizer else _EXPIRED)
+    return {name: _flattened(value, jwt_authorizer) for name, value in claims.items()}
 
 
-def _flattened(value: Any) -> str:
-    """A claim as a REST API's authorizer passes it: text; a list as its items joined by
-    commas (``operators,viewers``)."""
+def _flattened(value: Any, jwt_authorizer: bool = False) -> str:
+    """A claim as API Gateway passes it: text; a list as its items joined by commas
+    (``operators,viewers``, a REST API's authorizer) or in brackets, space-separated
+    (``[operators viewers]``, an HTTP API's JWT authorizer)."""
     if isinstance(value, list):
-        return ",".join(str(item) for item in value)
+        items = [str(item) for item in value]
+        return f"[{' '.join(items)}]" if jwt_authorizer else ",".join(items)
     if isinstance(value, dict):
         return json.dumps(value)
     return str(value)

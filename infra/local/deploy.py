@@ -60,8 +60,17 @@ class ApiRoute:
     method: str
     resource: str
     function: str
-    authorization: str = "NONE"  # the method's AuthorizationType: NONE, AWS_IAM, ...
-    authorizer: str = ""  # its AuthorizerId (a key of Deployment.authorizers), if any
+    authorization: str = "NONE"  # the method's AuthorizationType: NONE, AWS_IAM, JWT, ...
+    # its AuthorizerId (a key of Deployment.authorizers or jwt_authorizers), if any
+    authorizer: str = ""
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """An HTTP API's JWT authorizer: the issuer whose tokens it takes, for these audiences."""
+
+    issuer: str
+    audiences: tuple[str, ...]
 
 
 @dataclass
@@ -81,6 +90,11 @@ class Deployment:
     authorizers: dict[str, list[str]] = field(default_factory=dict)
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
     user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
+    # The API's flavour: "rest" (AWS::ApiGateway::*) or "http" (AWS::ApiGatewayV2::*).
+    flavour: str = "rest"
+    # An HTTP API's integrations (id -> function name) and JWT authorizers (by id).
+    integrations: dict[str, str] = field(default_factory=dict)
+    jwt_authorizers: dict[str, JwtAuthorizer] = field(default_factory=dict)
 
 
 class _Resolver:
@@ -457,18 +471,23 @@ def _stage(resource: _Resource) -> None:
     resource.answers(deployment.stage)
 
 
+def _function_name(uri: str) -> str | None:
+    """The function a Lambda integration's URI (or ARN) names."""
+    match = re.search(r"function:([^/:]+)", uri)
+    return match.group(1) if match else None
+
+
 def _method(resource: _Resource) -> None:
     props = resource.props
     integration = props.get("Integration") or {}
-    uri = str(integration.get("Uri", ""))
-    match = re.search(r"function:([^/:]+)", uri)
-    if integration.get("Type") != "AWS_PROXY" or not match:
+    function = _function_name(str(integration.get("Uri", "")))
+    if integration.get("Type") != "AWS_PROXY" or not function:
         return  # not a Lambda proxy method
     resource.deployment.routes.append(
         ApiRoute(
             method=props["HttpMethod"],
             resource=props["ResourceId"],
-            function=match.group(1),
+            function=function,
             authorization=str(props.get("AuthorizationType", "NONE")),
             authorizer=str(props.get("AuthorizerId", "")),
         )
@@ -481,6 +500,55 @@ def _authorizer(resource: _Resource) -> None:
     if props.get("Type") == "COGNITO_USER_POOLS":
         pools = [str(arn).rsplit("/", 1)[-1] for arn in props.get("ProviderARNs", [])]
         resource.deployment.authorizers[resource.logical_id] = pools
+    resource.answers(resource.logical_id)
+
+
+# --- an HTTP API (apiFlavour=http): its routes, Lambda integrations, JWT authorizers, stage.
+
+
+def _http_api(resource: _Resource) -> None:
+    api_id = f"local-{resource.logical_id}"
+    resource.deployment.flavour = "http"
+    endpoint = f"https://{api_id}.execute-api.{resource.region}.amazonaws.com"
+    resource.answers(api_id, ApiEndpoint=endpoint, ApiId=api_id)
+
+
+def _http_integration(resource: _Resource) -> None:
+    """A Lambda proxy integration: its function, for the routes that target it."""
+    props = resource.props
+    function = _function_name(str(props.get("IntegrationUri", "")))
+    if props.get("IntegrationType") == "AWS_PROXY" and function:
+        resource.deployment.integrations[resource.logical_id] = function
+    resource.answers(resource.logical_id)
+
+
+def _http_route(resource: _Resource) -> None:
+    """``METHOD /path`` to an integration; its AuthorizationType NONE, AWS_IAM or JWT."""
+    props = resource.props
+    method, _, path = str(props["RouteKey"]).partition(" ")
+    target = str(props.get("Target", "")).removeprefix("integrations/")
+    function = resource.deployment.integrations.get(target)
+    if function is not None:  # a Lambda proxy route
+        resource.deployment.routes.append(
+            ApiRoute(
+                method=method,
+                resource=path,
+                function=function,
+                authorization=str(props.get("AuthorizationType", "NONE")),
+                authorizer=str(props.get("AuthorizerId", "")),
+            )
+        )
+    resource.answers(resource.logical_id)
+
+
+def _http_authorizer(resource: _Resource) -> None:
+    props = resource.props
+    if props.get("AuthorizerType") == "JWT":
+        jwt = props.get("JwtConfiguration") or {}
+        resource.deployment.jwt_authorizers[resource.logical_id] = JwtAuthorizer(
+            issuer=str(jwt.get("Issuer", "")),
+            audiences=tuple(str(audience) for audience in jwt.get("Audience") or ()),
+        )
     resource.answers(resource.logical_id)
 
 
@@ -609,6 +677,11 @@ _CREATORS: dict[str, Callable[[_Resource], None]] = {
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGateway::GatewayResponse": _gateway_response,
     "AWS::ApiGateway::Authorizer": _authorizer,
+    "AWS::ApiGatewayV2::Api": _http_api,
+    "AWS::ApiGatewayV2::Integration": _http_integration,
+    "AWS::ApiGatewayV2::Route": _http_route,
+    "AWS::ApiGatewayV2::Authorizer": _http_authorizer,
+    "AWS::ApiGatewayV2::Stage": _stage,
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::Cognito::UserPoolClient": _user_pool_client,
     "AWS::Cognito::UserPoolGroup": _user_pool_group,

@@ -13,12 +13,20 @@ resources) as API Gateway's do: the type's own response, else ``DEFAULT_4XX`` or
 requires AWS_IAM gets its request's SigV4 signature checked first (``sigv4``: 403
 unless signed by a known key) and its caller in ``requestContext.identity``; one with a
 Cognito user pools authorizer gets its ID token checked (``cognito``: 401 unless one of
-the pools' and not expired) and its claims in ``requestContext.authorizer.claims``. Not
+the pools' and not expired) and its claims in ``requestContext.authorizer.claims``.
+With ``flavour="http"`` it stands in for an HTTP API instead (``apiFlavour=http``): the
+``$default`` stage (no stage in the path), payload format 1.0 events (header names in
+lower case, a body base64-encoded unless its type is text), JWT routes checked as the
+Cognito ones, and the HTTP API's own answers: ``404 {"message": "Not Found"}`` for no
+route, ``403 {"message": "Forbidden"}`` for an unsigned request to an IAM route, ``401
+{"message": "Unauthorized"}`` for a missing or invalid token, ``500 {"message":
+"Internal Server Error"}`` for a function error; it has no gateway responses. Not
 emulated: the 29 s integration timeout, IAM policies, other authorizers (a route that
 has one is refused), API keys, throttling, CORS, and API Gateway's full route
 precedence.
 Why: docs/decisions/0031-the-gateways-own-answers-in-the-receivers-shape.md,
-0052-the-local-cloud-checks-sigv4-signatures.md
+0052-the-local-cloud-checks-sigv4-signatures.md,
+0069-the-api-flavour-is-a-setting.md
 """
 
 from __future__ import annotations
@@ -52,7 +60,13 @@ PageAnswer = tuple[int, list[tuple[str, str]], bytes]
 # Cognito user pools' ID tokens.
 IAM = "AWS_IAM"
 COGNITO = "COGNITO_USER_POOLS"
-AUTHORIZATIONS = ("NONE", IAM, COGNITO)
+JWT = "JWT"  # an HTTP API's JWT authorizer (the console's, with apiFlavour=http)
+AUTHORIZATIONS = ("NONE", IAM, COGNITO, JWT)
+# An HTTP API's stage whose URL has no stage segment.
+DEFAULT_STAGE = "$default"
+# What an HTTP API passes as text (isBase64Encoded false); any other body is base64.
+# AWS does not list the types: these are the text types it is seen to pass as text.
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 # Headers the front computes itself; a function's values for them are ignored.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -66,12 +80,14 @@ class Route:
     function: str
     stage: str = "v1"
     authorization: str = "NONE"  # or AWS_IAM: the request must be signed (SigV4)
-    # COGNITO_USER_POOLS: the issuers (one per pool) whose ID tokens the route takes.
+    # COGNITO_USER_POOLS and JWT: the issuers (one per pool) whose tokens the route takes.
     issuers: tuple[str, ...] = ()
+    # JWT: the audiences (app client ids) a token must be for.
+    audiences: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
-        if self.authorization == COGNITO and not self.issuers:
+        if self.authorization in (COGNITO, JWT) and not self.issuers:
             raise ValueError(f"{self.method} {self.resource}: a Cognito route names its pools")
         if self.authorization not in AUTHORIZATIONS:
             # Served without its check, the route would be open: refuse to serve it.
@@ -96,6 +112,13 @@ def _is_function_error(payload: Any) -> bool:
         and "statusCode" not in payload
         and ("errorType" in payload or "errorMessage" in payload)
     )
+
+
+def _http_api_binary(content_type: str | None) -> bool:
+    """Whether an HTTP API base64-encodes a body of ``content_type``: unless it is text."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    textual = media.startswith("text/") or media in _TEXT_TYPES or media.endswith(("+json", "+xml"))
+    return not textual
 
 
 def _media_type_matches(content_type: str | None, patterns: Iterable[str]) -> bool:
@@ -220,10 +243,13 @@ class HttpFront:
         gateway_responses: Iterable[GatewayResponse] = (),
         credentials: Mapping[str, str] | None = None,
         region: str = "us-east-1",
+        flavour: str = "rest",
         log: Callable[[str], None] = print,
     ) -> None:
         """``credentials`` (access key id -> secret) and ``region`` are what a request to
-        an AWS_IAM route must be signed with (infra/local/sigv4.py)."""
+        an AWS_IAM route must be signed with (infra/local/sigv4.py). ``flavour`` "http"
+        answers as an HTTP API does (see the module's docstring)."""
+        self.http_api = flavour == "http"
         self.routes = list(routes)
         # Each route with and without its stage; werkzeug puts literal segments before
         # {param} before {param+}, as API Gateway does.
@@ -231,7 +257,7 @@ class HttpFront:
             [
                 Rule(prefix + route.rule, endpoint=(i, bool(prefix)), methods=methods)
                 for i, route in enumerate(self.routes)
-                for prefix in ("", f"/{route.stage}")
+                for prefix in ("", *([f"/{route.stage}"] * (route.stage != DEFAULT_STAGE)))
                 for methods in [None if route.method == ANY_METHOD else [route.method]]
             ],
             strict_slashes=False,
@@ -297,8 +323,10 @@ class HttpFront:
 
     @property
     def url(self) -> str:
-        """The stage's base URL, e.g. ``http://127.0.0.1:8080/v1/``."""
-        return f"http://{self._host}:{self.port}/{self.stage}/"
+        """The stage's base URL, e.g. ``http://127.0.0.1:8080/v1/`` (``/`` for an HTTP
+        API's ``$default`` stage)."""
+        stage = "" if self.stage == DEFAULT_STAGE else f"{self.stage}/"
+        return f"http://{self._host}:{self.port}/{stage}"
 
     # -- request handling (called from the server's threads) -----------------------------
 
@@ -315,7 +343,11 @@ class HttpFront:
             # Read what is left first: a client still sending would otherwise see the
             # connection reset instead of this answer.
             _drain(request.stream)
-            reply = self.gateway_reply("REQUEST_TOO_LARGE", 413, "Request Too Long")
+            reply = self.gateway_reply(
+                "REQUEST_TOO_LARGE",
+                413,
+                "Request Entity Too Large" if self.http_api else "Request Too Long",
+            )
         else:
             try:
                 incoming = IncomingRequest(
@@ -328,7 +360,7 @@ class HttpFront:
                 reply = self.handle(incoming)
             except Exception as exc:  # a bug here must not kill the connection silently
                 self._log(f"http front error: {type(exc).__name__}: {exc}")
-                reply = self.gateway_reply("DEFAULT_5XX", 500, "Internal server error")
+                reply = self.gateway_reply("DEFAULT_5XX", 500, self._internal_error)
         # Logged before the response goes out, so a client that has its response can rely
         # on the line being there.
         elapsed = (time.perf_counter() - started) * 1000
@@ -353,6 +385,8 @@ class HttpFront:
             return _Reply(*page)
         parts = urlsplit(request.target)
         resolved = self.resolve(request.method, parts.path)
+        if resolved is None and self.http_api:
+            return _json_reply(404, {"message": "Not Found"})
         if resolved is None:
             return self.gateway_reply(
                 "MISSING_AUTHENTICATION_TOKEN",
@@ -361,6 +395,41 @@ class HttpFront:
                 error_type="MissingAuthenticationTokenException",
             )
         route, path, params = resolved
+        checked = self._authenticate(route, request)
+        if isinstance(checked, _Reply):
+            return checked
+        identity, claims = checked
+        event = self._event(route, request, path, params)
+        event["requestContext"]["identity"].update(identity)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}
+            if self.http_api:
+                event["requestContext"]["authorizer"]["scopes"] = None
+        request_id = event["requestContext"]["requestId"]
+        try:
+            payload = self._invoke(route.function, event)
+            if _is_function_error(payload):
+                raise _BadResponse(f"function error: {payload.get('errorType')}")
+            reply = _proxy_reply(payload)
+        except Exception as exc:
+            status = 500 if self.http_api else 502
+            self._log(f"{status} {route.function}: {type(exc).__name__}: {exc}")
+            # A malformed proxy response has no type of its own: DEFAULT_5XX shapes it.
+            reply = self.gateway_reply(
+                "DEFAULT_5XX",
+                status,
+                self._internal_error,
+                error_type="InternalServerErrorException",
+                request_id=request_id,
+            )
+        reply.headers.append(("x-amzn-RequestId", request_id))
+        return reply
+
+    def _authenticate(
+        self, route: Route, request: IncomingRequest
+    ) -> tuple[dict[str, Any], dict[str, str] | None] | _Reply:
+        """The caller's identity (an IAM route) and claims (a token's route), or the
+        refusal API Gateway answers with."""
         identity: dict[str, Any] = {}
         if route.authorization == IAM:
             try:
@@ -373,39 +442,30 @@ class HttpFront:
                     region=self.region,
                 )
             except sigv4.Refusal as refusal:
+                if self.http_api:  # HTTP APIs say no more than this to an unsigned request
+                    missing = refusal.response_type == "MISSING_AUTHENTICATION_TOKEN"
+                    message = "Forbidden" if missing else refusal.message
+                    return _json_reply(403, {"message": message})
                 return self.gateway_reply(
                     refusal.response_type, 403, refusal.message, error_type=refusal.error_type
                 )
         claims: dict[str, str] | None = None
-        if route.authorization == COGNITO:
+        if route.authorization in (COGNITO, JWT):
             try:
-                claims = cognito.verify(request.headers, issuers=route.issuers)
+                claims = cognito.verify(
+                    request.headers, issuers=route.issuers, audiences=route.audiences
+                )
             except cognito.Refusal as refusal:
+                if self.http_api:
+                    return _json_reply(401, {"message": "Unauthorized"})
                 return self.gateway_reply(
                     refusal.response_type, 401, refusal.message, error_type=refusal.error_type
                 )
-        event = self._event(route, request, path, params)
-        event["requestContext"]["identity"].update(identity)
-        if claims is not None:
-            event["requestContext"]["authorizer"] = {"claims": claims}
-        request_id = event["requestContext"]["requestId"]
-        try:
-            payload = self._invoke(route.function, event)
-            if _is_function_error(payload):
-                raise _BadResponse(f"function error: {payload.get('errorType')}")
-            reply = _proxy_reply(payload)
-        except Exception as exc:
-            self._log(f"502 {route.function}: {type(exc).__name__}: {exc}")
-            # A malformed proxy response has no type of its own: DEFAULT_5XX shapes it.
-            reply = self.gateway_reply(
-                "DEFAULT_5XX",
-                502,
-                "Internal server error",
-                error_type="InternalServerErrorException",
-                request_id=request_id,
-            )
-        reply.headers.append(("x-amzn-RequestId", request_id))
-        return reply
+        return identity, claims
+
+    @property
+    def _internal_error(self) -> str:
+        return "Internal Server Error" if self.http_api else "Internal server error"
 
     def gateway_reply(
         self,
@@ -455,8 +515,15 @@ class HttpFront:
         for name, value in headers:
             single[name] = value  # API Gateway keeps the last value of a repeated header
             multi.setdefault(name, []).append(value)
+        if self.http_api:  # payload format 1.0 of an HTTP API: header names in lower case
+            single = {name.lower(): value for name, value in single.items()}
+            multi = {name.lower(): values for name, values in multi.items()}
         content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
-        binary = _media_type_matches(content_type, self.binary_media_types)
+        binary = (
+            _http_api_binary(content_type)
+            if self.http_api
+            else _media_type_matches(content_type, self.binary_media_types)
+        )
         if body is not None and not binary:
             body = body.decode("utf-8", "replace").encode("utf-8")
         event = rest_proxy_event(
@@ -480,6 +547,10 @@ class HttpFront:
             event["queryStringParameters"] = {n: v[-1] for n, v in qs_multi.items()}
             event["multiValueQueryStringParameters"] = qs_multi
         event["requestContext"]["identity"]["sourceIp"] = request.client_ip
+        if self.http_api:
+            event["version"] = "1.0"
+            if route.stage == DEFAULT_STAGE:
+                event["requestContext"]["path"] = path
         return event
 
 

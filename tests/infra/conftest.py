@@ -58,3 +58,9 @@ def variant(tmp_path_factory) -> dict:
             else:
                 os.environ[name] = value
     return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())["Resources"]
+
+
+@pytest.fixture(scope="session")
+def http_resources(http_synthesized) -> dict:
+    """Resources of the stack synthesized with ``apiFlavour=http`` (tests/conftest.py)."""
+    return http_synthesized[0]["Resources"]

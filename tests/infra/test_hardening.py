@@ -166,9 +166,10 @@ def _iam_statements(resources: dict) -> list[tuple[str, dict]]:
     return statements
 
 
-@pytest.mark.parametrize("which", ["default", "variant"])
-def test_no_iam_statement_anywhere_grants_a_wildcard_action(which, resources, variant):
-    template = resources if which == "default" else variant
+@pytest.mark.parametrize("which", ["resources", "variant", "http_resources"])
+def test_no_iam_statement_anywhere_grants_a_wildcard_action(which, request):
+    """The default template, the variant's, and the HTTP flavour's (apiFlavour=http)."""
+    template = request.getfixturevalue(which)
     statements = _iam_statements(template)
     assert len(statements) > 10
     for name, statement in statements:

@@ -23,21 +23,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from infra.local.cloud import REGION, LocalCloud
-from tests.local.test_cloud import _free_port
+from infra.local.cloud import REGION
+from tests.local.test_cloud import quiet_cloud
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "actions_api"
 
 
 @pytest.fixture(scope="module")
 def cloud(synthesized):
-    template, _ = synthesized
-    local = LocalCloud(
-        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
-    )
-    local.start()
-    yield local
-    local.stop()
+    yield from quiet_cloud(synthesized[0])
 
 
 def _call(

@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from infra.local.cloud import REGION, LocalCloud
+from infra.local.cloud import REGION
 from infra.local.demo_secrets import DEMO_SECRETS
 from infra.openapi import render
-from tests.local.test_cloud import _free_port
+from tests.local.test_cloud import quiet_cloud
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "events" / "openapi.json"
@@ -53,13 +53,7 @@ def test_the_committed_openapi_document_is_current():
 
 @pytest.fixture(scope="module")
 def cloud(synthesized):
-    template, _ = synthesized
-    local = LocalCloud(
-        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
-    )
-    local.start()
-    yield local
-    local.stop()
+    yield from quiet_cloud(synthesized[0])
 
 
 def _operations() -> dict[tuple[str, str], object]:

@@ -15,6 +15,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,19 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def quiet_cloud(template: dict) -> Iterator[LocalCloud]:
+    """A module's local cloud of ``template``: on free ports, its log dropped, stopped
+    when the module is done (``yield from`` it in a fixture)."""
+    local = LocalCloud(
+        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
+    )
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +143,12 @@ def test_a_tampered_webhook_is_refused_over_http(cloud):
     assert body["error"] == "invalid_signature"
 
 
-def _send(url: str, *, method: str = "GET", body: bytes | None = None) -> tuple[int, dict, dict]:
-    request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - loopback
+def _send(
+    url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             return response.status, dict(response.headers), json.loads(response.read())

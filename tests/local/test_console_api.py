@@ -18,20 +18,14 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from infra.local.cloud import REGION, LocalCloud
+from infra.local.cloud import REGION
 from infra.local.cognito import DEMO_USERS, sign_in
-from tests.local.test_cloud import _free_port
+from tests.local.test_cloud import quiet_cloud
 
 
 @pytest.fixture(scope="module")
 def cloud(synthesized):
-    template, _ = synthesized
-    local = LocalCloud(
-        api_port=_free_port(), aws_port=_free_port(), log=lambda line: None, template=template
-    )
-    local.start()
-    yield local
-    local.stop()
+    yield from quiet_cloud(synthesized[0])
 
 
 def _token(cloud, username: str) -> str:

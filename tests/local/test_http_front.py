@@ -600,3 +600,76 @@ def test_a_route_with_an_authorizer_the_front_cannot_check_is_refused():
     # A Cognito route is checked against its pools' issuers: without them, refused.
     with pytest.raises(ValueError, match="names its pools"):
         Route("GET", "/console", "Console", authorization="COGNITO_USER_POOLS")
+
+
+# --- the HTTP flavour (apiFlavour=http): an HTTP API's $default stage and answers --------
+
+HTTP_ROUTES = [
+    Route("POST", "/webhooks/{source}", "Webhook", stage="$default"),
+    Route("GET", "/actions", "Actions", stage="$default", authorization="AWS_IAM"),
+]
+
+
+@pytest.fixture
+def http_front(recorder, logs):
+    server = HttpFront(
+        HTTP_ROUTES, recorder, log=logs.append, flavour="http", credentials={"AKID": "secret"}
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_http_flavour_serves_the_default_stage_at_the_root(http_front, recorder):
+    assert http_front.url == f"http://127.0.0.1:{http_front.port}/"
+    status, _, _ = request(
+        http_front, "/webhooks/github", method="POST", body=b"{}", headers={"X-Hub-Thing": "1"}
+    )
+
+    assert status == 200
+    event = recorder.event
+    assert event["version"] == "1.0"
+    assert (event["resource"], event["path"]) == ("/webhooks/{source}", "/webhooks/github")
+    assert event["requestContext"]["stage"] == "$default"
+    assert event["requestContext"]["path"] == "/webhooks/github"
+    # Payload format 1.0 of an HTTP API: header names in lower case.
+    assert event["headers"]["x-hub-thing"] == "1"
+    assert event["multiValueHeaders"]["x-hub-thing"] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "base64_encoded"),
+    [
+        ("application/json", False),
+        ("application/json; charset=utf-8", False),
+        ("text/plain", False),
+        ("application/vnd.api+json", False),
+        ("application/x-www-form-urlencoded", True),
+        ("application/octet-stream", True),
+        (None, True),
+    ],
+)
+def test_the_http_flavour_passes_text_as_text_and_the_rest_base64(
+    http_front, recorder, content_type, base64_encoded
+):
+    body = '{"zen": "ünïcode ✓"}'.encode()
+    headers = {"Content-Type": content_type} if content_type else {}
+
+    request(http_front, "/webhooks/github", method="POST", body=body, headers=headers)
+
+    event = recorder.event
+    assert event["isBase64Encoded"] is base64_encoded
+    sent = base64.b64decode(event["body"]) if base64_encoded else event["body"].encode()
+    assert sent == body  # byte for byte, either way
+
+
+def test_the_http_flavour_answers_with_the_http_apis_own_errors(http_front, recorder):
+    assert request(http_front, "/nowhere")[::2] == (404, b'{"message": "Not Found"}')
+    assert request(http_front, "/v1/webhooks/github", method="POST")[0] == 404
+    status, _, body = request(http_front, "/actions")
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    assert [function for function, _ in recorder.calls] == []
+
+    recorder.raises = RuntimeError("boom")
+    status, _, body = request(http_front, "/webhooks/github", method="POST", body=b"{}")
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
