@@ -49,7 +49,7 @@ MAX_BODY_BYTES = (LAMBDA_EVENT_LIMIT_BYTES - EVENT_OVERHEAD_BYTES) // 4 * 3  # 4
 
 
 class _Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     secret: str = Field(min_length=1, description="Secrets Manager name or ARN of the secret list")
 
