@@ -156,7 +156,7 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
     bare_us = overhead["bare_us"]
     for name, value, label, calls, rest in (
         ("webhook", overhead["webhook_us"], "Webhook handler, warm, per request", int(accepted),
-         "event handler, idempotency, JSON logs, metrics"),
+         "idempotency, JSON logs, metrics"),
         ("worker", overhead["worker_us_per_record"], "Worker, warm, per record",
          len(worker_ddb) / counts["completed"], "batch processor, envelope model, JSON logs"),
     ):  # fmt: skip
@@ -182,7 +182,7 @@ def figures(data: dict[str, Any], cost: Cost) -> list[Figure]:
             rows.append(
                 Figure(
                     label, value, "us", base, f"bare: {calls}", 1.5, "ratio",
-                    reason="Powertools (event handler, idempotency, batch), pydantic models,"
+                    reason="Powertools (idempotency, batch), pydantic models,"
                     " JSON logs and metrics around the calls",
                 )
             )  # fmt: skip

@@ -37,6 +37,11 @@ print(json.dumps({"modules": modules, "built": built}))
 # Modules only some requests use: scheduling (cron, time zones, EventBridge Scheduler),
 # queries, the saga tasks and the hook packages (an enqueuer never imports a hook).
 NOT_FOR_A_WEBHOOK = (
+    # The handler routes its one route itself: Powertools' event handler package (every
+    # resolver, every event class) is the OpenAPI document's (webhook_openapi.py).
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+    "functions.handlers.webhook_openapi",
     "cronsim",
     "functions.actions.cron",
     "functions.actions.timers",
@@ -45,6 +50,8 @@ NOT_FOR_A_WEBHOOK = (
     "functions.hooks",
     "functions.sagas",
 )
+# A recurring action's next run needs cron; the worker imports it on the first one.
+NOT_FOR_A_WORKER = ("cronsim", "functions.actions.cron", "functions.actions.api")
 NOT_FOR_A_HEALTH_CHECK = (
     "cronsim",
     "functions.actions.cron",
@@ -80,6 +87,7 @@ def imported(module: str) -> dict[str, list[str]]:
     ("handler", "not_needed"),
     [
         ("functions.handlers.webhook", NOT_FOR_A_WEBHOOK),
+        ("functions.handlers.worker", NOT_FOR_A_WORKER),
         ("functions.handlers.health", NOT_FOR_A_HEALTH_CHECK),
         ("functions.handlers.saga", NOT_FOR_A_SAGA_TASK),
     ],
