@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+# Integers strictly inside this bound have at most 38 digits: boto3 writes them as
+# ``str(value)`` (DynamoDB's precision); larger ones go through its serializer, which
+# refuses them.
+_EXACT_INT = 10**38
 
 AttributeValue = "AttributeValueTypeDef"
 Item = dict[str, "AttributeValueTypeDef"]
@@ -48,7 +52,21 @@ def _to_plain(value: Any) -> Any:
 
 
 def to_attribute(value: Any) -> AttributeValueTypeDef:
-    """One Python value (str, bytes, int, float, bool, None, list, dict) as an attribute value."""
+    """One Python value (str, bytes, int, float, bool, None, list, dict) as an attribute value.
+
+    The scalars most items are made of (exactly ``str``, ``int``, ``bool`` or None) are
+    written here as boto3's serializer writes them, without its type checks: a warm
+    worker converts about 30 values a record. Anything else goes through boto3.
+    """
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int and -_EXACT_INT < value < _EXACT_INT:
+        return {"N": str(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
     return _serializer.serialize(_to_dynamo(value))
 
 
@@ -63,7 +81,16 @@ def to_values(values: Mapping[str, Any]) -> Item:
 
 
 def from_attribute(value: Mapping[str, Any]) -> Any:
+    if value:  # strings, booleans and nulls as boto3's deserializer reads them, directly
+        kind = next(iter(value))
+        if kind in _AS_IS:
+            return value[kind]
+        if kind == "NULL":
+            return None
     return _to_plain(_deserializer.deserialize(cast("AttributeValueTypeDef", value)))
+
+
+_AS_IS = frozenset({"S", "BOOL"})
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,9 @@ class EnvSettings(BaseModel):
     Tests build a model by field name: ``CircuitSettings(threshold=1, ...)``.
     """
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+    # Built on first validation, not at import: a function pays only for the settings
+    # it reads (docs/decisions/0070-handlers-import-what-a-request-needs.md).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid", defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

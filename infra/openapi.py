@@ -68,7 +68,7 @@ def document() -> dict[str, Any]:
     from functions.api.inputs import NewAction
     from functions.api.routes import SCHEMAS
     from functions.handlers.actions_api import app as actions_app
-    from functions.handlers.webhook import app as webhook_app
+    from functions.handlers.webhook_openapi import app as webhook_app
 
     doc: dict[str, Any] = json.loads(
         webhook_app.get_openapi_json_schema(

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.actions import cron, hooks, limits, queues, store, timers
+from functions.actions import hooks, limits, queues, store
 from functions.actions.config import QueueConfig, queue_named
 from functions.actions.envelope import MAX_ARGS_BYTES, Envelope, Priority, dump_args
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
@@ -284,6 +284,8 @@ def schedule_single_action(
             return queues.send(envelope, queue, delay_seconds=max(0.0, delay))
 
     else:
+        from functions.actions import timers  # EventBridge Scheduler: only this branch needs it
+
         shape = _Shape(ActionKind.SINGLE, schedule_name=timers.schedule_name(envelope.action_id))
 
         def hand_off() -> object:
@@ -311,6 +313,8 @@ def schedule_recurring_action(
     """
     if isinstance(interval_seconds, bool) or not isinstance(interval_seconds, int):
         raise InvalidAction("interval_seconds must be an integer")
+    from functions.actions import cron  # time zones and cron: only recurring actions need them
+
     expression = cron.rate_expression(interval_seconds)
     start = as_datetime(timestamp)
     request = _Request(hook, args, group, unique, priority)
@@ -340,6 +344,8 @@ def schedule_cron_action(
     """
     if not isinstance(cron_expression, str):
         raise InvalidAction("cron must be a string of five fields")
+    from functions.actions import cron
+
     expression = cron.validate_cron(cron_expression, timezone)
     start = as_datetime(timestamp)
     first = cron.next_cron_run(expression, timezone, start - timedelta(seconds=1))
@@ -373,6 +379,8 @@ def _recurring(
     lead = (first - now).total_seconds()
     sent_here = lead <= FIRST_RUN_LEAD_SECONDS
     then = following(max(first, now)) if sent_here else first
+    from functions.actions import timers
+
     if then is None:  # a five-field cron matches again within a few years: never seen
         raise InvalidAction("the expression has no run after its first within 50 years")
     envelope, queue = _prepare(request, first, recurring=True)

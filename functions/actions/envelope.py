@@ -57,7 +57,9 @@ class Envelope(BaseModel):
     """Version 1. ``args_ref`` (optional, absent from the message when unset) replaces
     ``args`` when the args are kept in the payload bucket; the worker loads them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: the functions that never build an envelope (health, sagas) never
+    # pay for its schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     v: Literal[1] = VERSION
     action_id: str = Field(min_length=1, max_length=MAX_ACTION_ID_LENGTH)

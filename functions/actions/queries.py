@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.actions import cron, hooks, limits, queues, store, timers
+from functions.actions import hooks, limits, queues, store, timers
 from functions.actions.config import queue_named
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import InvalidAction
@@ -75,9 +75,13 @@ def next_run(action: Action | IndexEntry, now: datetime | None = None) -> dateti
     where the worker moves a recurring action when one of its runs starts."""
     now = now or datetime.now(UTC)
     recurrence = action.recurrence
-    if recurrence is not None and recurrence.kind is ActionKind.RATE and recurrence.start:
+    if recurrence is None:
+        return action.scheduled_for
+    from functions.actions import cron  # time zones and cron: only recurring actions need them
+
+    if recurrence.kind is ActionKind.RATE and recurrence.start:
         return cron.next_rate_run(recurrence.start, recurrence.interval_seconds, now)
-    if recurrence is not None and recurrence.kind is ActionKind.CRON:
+    if recurrence.kind is ActionKind.CRON:
         # Not before its first run (its scheduled time): a cron action may start later.
         after = max(now, action.scheduled_for - timedelta(seconds=1))
         return cron.next_cron_run(recurrence.cron, recurrence.timezone, after)

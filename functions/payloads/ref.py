@@ -17,7 +17,7 @@ class PayloadRef(BaseModel):
     The bucket is the stack's (``PAYLOAD_BUCKET_NAME``), not part of the reference.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     key: str = Field(pattern=KEY.pattern)
     size: int = Field(ge=0)

@@ -18,6 +18,7 @@ function's first request loudly rather than accepting requests it cannot verify.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,7 +50,7 @@ MAX_BODY_BYTES = (LAMBDA_EVENT_LIMIT_BYTES - EVENT_OVERHEAD_BYTES) // 4 * 3  # 4
 
 
 class _Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     secret: str = Field(min_length=1, description="Secrets Manager name or ARN of the secret list")
     # False: each delivery's action is unrecorded (no item in the actions table).
@@ -120,7 +121,12 @@ SourceConfig = Annotated[
     StandardSource | StripeSource | GitHubSource | ShopifySource | HmacSource,
     Field(discriminator="scheme"),
 ]
-_SOURCES = TypeAdapter(dict[str, SourceConfig])
+
+
+@functools.cache
+def _sources_adapter() -> TypeAdapter[dict[str, SourceConfig]]:
+    """The validator of a sources document, built on first use rather than at import."""
+    return TypeAdapter(dict[str, SourceConfig])
 
 
 class WebhookSettings(EnvSettings):
@@ -162,7 +168,7 @@ def sources_file(environ: Mapping[str, str]) -> Path:
 
 def parse_sources(raw: str) -> dict[str, SourceConfig]:
     """Validate a ``WEBHOOK_SOURCES`` document; the stack calls this at synth time too."""
-    sources = _SOURCES.validate_json(raw or "{}")
+    sources = _sources_adapter().validate_json(raw or "{}")
     bad = [name for name in sources if not SOURCE_NAME.fullmatch(name)]
     if bad:
         raise ValueError(f"source names must match {SOURCE_NAME.pattern}: {bad}")

@@ -1,6 +1,8 @@
 """``make bench``: run every section, print the table, write .cache/bench.json.
 
     python -m tests.bench            # BENCH_E2E_WEBHOOKS=0 skips the local cloud run
+    python -m tests.bench --only coldstart,overhead   # those sections (and counts, which
+                                                      # they read) and their ratios only
 
 Sections run in fresh interpreters one after the other (sections.run_section);
 this module only turns their measurements into figures beside their baselines and
@@ -9,6 +11,7 @@ targets (figures.py), and the cost per million webhooks (cost.py).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -28,7 +31,52 @@ WORKDIR = ROOT / ".cache" / "bench"
 RESULTS = ROOT / ".cache" / "bench.json"
 
 
+def only(sections: list[str]) -> None:
+    """Run the named sections (after counts, which the others read, and assets, which
+    synthesizes the template counts deploys, when it is not there yet) and print their
+    ratios; nothing is written beside .cache/bench/<section>.json."""
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    data = {}
+    if "assets" in sections or not (WORKDIR / "template.json").exists():
+        print("bench: assets...", flush=True)
+        data["assets"] = run_section("assets", WORKDIR)
+    print("bench: counts...", flush=True)
+    data["counts"] = run_section("counts", WORKDIR)
+    for step in sections:
+        if step not in data:
+            print(f"bench: {step}...", flush=True)
+            data[step] = run_section(step, WORKDIR)
+    if "overhead" in data:
+        o = data["overhead"]
+        print(
+            f"warm webhook {o['webhook_us']:.0f} us vs bare same calls "
+            f"{o['bare_same_calls_us']:.0f} us: {o['webhook_us'] / o['bare_same_calls_us']:.2f}x"
+        )
+        print(
+            f"warm worker {o['worker_us_per_record']:.0f} us/record vs bare "
+            f"{o['bare_worker_us_per_record']:.0f} us: "
+            f"{o['worker_us_per_record'] / o['bare_worker_us_per_record']:.2f}x"
+        )
+    if "coldstart" in data:
+        cold = data["coldstart"]
+        floor = cold["ms"]["floor"]
+        print(f"cold floor {floor:.0f} ms")
+        for name, ms in cold["ms"].items():
+            if name != "floor":
+                top = ", ".join(f"{p} {m:.0f}" for p, m in cold["imports"][name]["top"])
+                print(f"cold {name} {ms:.0f} ms: {ms / floor:.2f}x ({top})")
+    for step in sections:
+        if step not in ("assets", "counts", "overhead", "coldstart"):
+            print(json.dumps(data[step], indent=1)[:4000])
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench")
+    parser.add_argument("--only", help="comma-separated sections, e.g. coldstart,overhead")
+    arguments = parser.parse_args()
+    if arguments.only:
+        only([step.strip() for step in arguments.only.split(",") if step.strip()])
+        return
     started = time.monotonic()
     WORKDIR.mkdir(parents=True, exist_ok=True)
     data: dict[str, dict] = {}

@@ -221,7 +221,7 @@ def figures(data: dict[str, Any], costs: list[tuple[str, Cost, float]]) -> list[
     bare_us = overhead["bare_us"]
     for name, value, label, calls, rest in (
         ("webhook", overhead["webhook_us"], "Webhook handler, warm, per request", int(accepted),
-         "event handler, idempotency, JSON logs, metrics"),
+         "idempotency, JSON logs, metrics"),
         ("worker", overhead["worker_us_per_record"], "Worker, warm, per record",
          len(worker_ddb) / counts["completed"], "batch processor, envelope model, JSON logs"),
     ):  # fmt: skip
@@ -247,7 +247,7 @@ def figures(data: dict[str, Any], costs: list[tuple[str, Cost, float]]) -> list[
             rows.append(
                 Figure(
                     label, value, "us", base, f"bare: {calls}", 1.5, "ratio",
-                    reason="Powertools (event handler, idempotency, batch), pydantic models,"
+                    reason="Powertools (idempotency, batch), pydantic models,"
                     " JSON logs and metrics around the calls",
                 )
             )  # fmt: skip

@@ -1,0 +1,120 @@
+"""A handler imports what its requests need, and builds no model at import.
+
+Each handler is imported in a fresh interpreter (a cold start's), and the test asserts
+on ``sys.modules`` and on the models' build state: never on a time.
+Why: docs/decisions/0070-handlers-import-what-a-request-needs.md
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROGRAM = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+modules = sorted(sys.modules)
+from functions.actions.envelope import Envelope
+from functions.payloads.ref import PayloadRef
+from functions.settings import EnvSettings
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+built = [c.__name__ for c in (Envelope, PayloadRef, *subclasses(EnvSettings))
+         if c.__pydantic_complete__]
+print(json.dumps({"modules": modules, "built": built}))
+"""
+
+# Modules only some requests use: scheduling (cron, time zones, EventBridge Scheduler),
+# queries, the saga tasks and the hook packages (an enqueuer never imports a hook).
+NOT_FOR_A_WEBHOOK = (
+    # The handler routes its one route itself: Powertools' event handler package (every
+    # resolver, every event class) is the OpenAPI document's (webhook_openapi.py).
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+    "functions.handlers.webhook_openapi",
+    "cronsim",
+    "functions.actions.cron",
+    "functions.actions.timers",
+    "functions.actions.queries",
+    "functions.actions.worker",
+    "functions.hooks",
+    "functions.sagas",
+)
+# A recurring action's next run needs cron; the worker imports it on the first one.
+NOT_FOR_A_WORKER = ("cronsim", "functions.actions.cron", "functions.actions.api")
+NOT_FOR_A_HEALTH_CHECK = (
+    "cronsim",
+    "functions.actions.cron",
+    "functions.actions.api",
+    "functions.hooks",
+    "functions.sagas",
+    "functions.webhooks",
+)
+NOT_FOR_A_SAGA_TASK = (
+    "cronsim",
+    "functions.actions.api",
+    "functions.actions.envelope",
+    "functions.hooks",
+    "functions.webhooks",
+)
+
+
+def imported(module: str) -> dict[str, list[str]]:
+    ran = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", PROGRAM, module],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout)
+
+
+@pytest.mark.parametrize(
+    ("handler", "not_needed"),
+    [
+        ("functions.handlers.webhook", NOT_FOR_A_WEBHOOK),
+        ("functions.handlers.worker", NOT_FOR_A_WORKER),
+        ("functions.handlers.health", NOT_FOR_A_HEALTH_CHECK),
+        ("functions.handlers.saga", NOT_FOR_A_SAGA_TASK),
+    ],
+)
+def test_a_handler_imports_only_what_its_requests_need(handler: str, not_needed: tuple) -> None:
+    found = imported(handler)
+
+    loaded = [
+        name
+        for name in found["modules"]
+        for unwanted in not_needed
+        if name == unwanted or name.startswith(f"{unwanted}.")
+    ]
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("handler", "used_at_import"),
+    [
+        ("functions.handlers.webhook", []),
+        # The worker imports its hook modules at import: HookSettings names the packages.
+        ("functions.handlers.worker", ["HookSettings"]),
+        ("functions.handlers.health", []),
+        ("functions.handlers.saga", []),
+    ],
+)
+def test_no_model_is_built_at_import_but_those_it_uses(handler: str, used_at_import: list) -> None:
+    """Settings, the envelope and payload references build their validators on first
+    use: a function pays only for the models its requests use."""
+    assert imported(handler)["built"] == used_at_import
