@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import time_machine
 
+import functions.hooks  # noqa: F401 - the example hooks registered, as the worker has them
 from functions import actions
 from tests.conftest import reset_process_state
 
@@ -35,7 +36,7 @@ CURSORS = {"cursor", "runs_cursor"}
 TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d):\d\d(?:\.\d+)?(\+00:00|Z)")
 
 
-def send_email(args: Any, action: Any) -> str:
+def send_newsletter(args: Any, action: Any) -> str:
     return "sent"
 
 
@@ -95,21 +96,28 @@ def _scenario(console: _AtNow, jobs: Any, stack: Any) -> dict[str, Any]:
     later = NOW + timedelta(hours=2)
     newsletter = actions.schedule_single_action(
         later,
-        "send_email",
+        "send_newsletter",
         {"to": "a@example.com", "body": "Hello, this is a long text. " * 8},
         group="newsletter",
     )
+    hourly = actions.schedule_recurring_action(
+        NOW, 3600, "send_newsletter", {"report": "hourly"}, group="reports"
+    )
     actions.schedule_cron_action(
-        NOW + timedelta(hours=1), "0 9 * * 1", "cleanup", {}, timezone="Europe/Paris"
+        NOW + timedelta(hours=1), "0 9 * * 1", "purge_sessions", {}, timezone="Europe/Paris"
     )
     large = actions.enqueue_async_action(
-        "send_email", {"to": "b@example.com", "body": "Quarterly report. " * 40}, group="reports"
+        "send_newsletter",
+        {"to": "b@example.com", "body": "Quarterly report. " * 40},
+        group="reports",
     )
     failed = actions.enqueue_async_action("sync_crm", {"customer": 42}, group="crm")
     actions.enqueue_async_action("sync_crm", {"customer": 43}, group="crm")
     for queue in ("default", "low", "high"):
         jobs.work(queue)
-    actions.schedule_single_action(NOW - timedelta(minutes=10), "send_email", {"to": "c@x.org"})
+    due = actions.schedule_single_action(
+        NOW - timedelta(minutes=10), "send_newsletter", {"to": "c@x.org"}
+    )
     machine = stack.resources.console_environment["ORDER_SAGA_ARN"]
     sfn = boto3.client("stepfunctions")
     for name in ("order-41", "order-42"):
@@ -122,7 +130,7 @@ def _scenario(console: _AtNow, jobs: Any, stack: Any) -> dict[str, Any]:
     _put_metric("WebhooksAccepted", 10, service="webhook", source="github")
     _put_metric("WebhooksDuplicated", 1, service="webhook")
     _put_metric("WebhooksRejected", 2, service="webhook", reason="invalid_signature")
-    _put_metric("ActionsCompleted", 4, service="worker", hook="send_email", priority="default")
+    _put_metric("ActionsCompleted", 4, service="worker", hook="send_newsletter", priority="default")
 
     found: dict[str, Any] = {
         "me": console.get("/me").body,
@@ -130,6 +138,7 @@ def _scenario(console: _AtNow, jobs: Any, stack: Any) -> dict[str, Any]:
         "actions": console.get("/actions", "per_page=2").body,
         "actions-search": console.get("/actions", "search=example.com&per_page=2").body,
         "action": console.get(f"/actions/{failed}").body,
+        "action-recurring": console.get(f"/actions/{hourly}").body,
         "action-args": console.get(f"/actions/{large}/args").body,
         "dead-letters": console.get("/dead-letters").body,
     }
@@ -143,6 +152,7 @@ def _scenario(console: _AtNow, jobs: Any, stack: Any) -> dict[str, Any]:
 
     viewer = console.as_user("victor", "viewers")
     found["forbidden"] = viewer.post(f"/actions/{newsletter}/cancel").body
+    found["action-run"] = console.post(f"/actions/{due}/run").body
     found["action-cancel"] = console.post(f"/actions/{newsletter}/cancel").body
     found["not-cancelable"] = console.post(f"/actions/{large}/cancel").body
     found["cancel-many-request"] = {"action_ids": [newsletter, large]}
@@ -187,8 +197,8 @@ def _readable(found: dict[str, Any]) -> dict[str, Any]:
 def test_the_console_api_reference_shows_what_the_api_answers(
     console, jobs, stack, register, monkeypatch
 ):
-    register("send_email", send_email, base_delay=0, max_delay=0)
-    register("cleanup", send_email)
+    register("send_newsletter", send_newsletter, base_delay=0, max_delay=0)
+    register("purge_sessions", send_newsletter)
     register("sync_crm", sync_crm, max_attempts=1)
     monkeypatch.setenv("PAYLOAD_INLINE_BYTES", str(INLINE_BYTES))
     reset_process_state()
