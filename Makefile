@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # MkDocs' theme prints a notice about its successor on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup browser run test test-fast test-unit test-integration test-infra test-local bench soak \
+.PHONY: setup browser run test test-fast test-unit test-integration test-infra test-local bench soak figures-tests \
 	lint format synth deploy diff lock clean docs docs-serve
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -82,6 +82,17 @@ bench: setup browser
 ## soak: thousands of signed webhooks through the local cloud, then a reconciliation; SOAK_DELIVERIES sizes it
 soak: setup
 	$(PY) -m tests.local.soak
+
+## figures-tests: `make test`, recording each suite's counts and time and the whole run's into docs/figures/tests.json
+# Run it in a clean clone (as CI does) for the figure with set-up included, then commit the
+# file: CI's own run is not committed. tests/suite_figures.py is the pytest plugin.
+figures-tests:
+	@clean=$$(test -e $(VENV)/.installed && echo false || echo true); start=$$(date +%s); \
+	rm -f .cache/tests.json; status=0; TEST_FIGURES=.cache/tests.json $(MAKE) test || status=$$?; \
+	test -e .cache/tests.json || exit $$status; \
+	$(PY) -m tests.suite_figures .cache/tests.json --make-seconds $$(( $$(date +%s) - start )) --clean-clone $$clean \
+	  && mv .cache/tests.json docs/figures/tests.json; \
+	exit $$status
 
 ## lint: ruff (style and common bugs), then mypy (types, configured in pyproject.toml)
 lint: $(VENV)/.installed

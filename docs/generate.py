@@ -395,6 +395,104 @@ def soak_figures() -> str:
     )
 
 
+class BadFigures(Exception):
+    """A figures file a page renders is missing or not in the form its writer writes."""
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"
+
+
+def _counts(row: Any, where: str) -> dict[str, Any]:
+    keys = ("passed", "failed", "skipped", "seconds")
+    if not isinstance(row, dict) or not all(
+        isinstance(row.get(key), int | float) and not isinstance(row.get(key), bool) for key in keys
+    ):
+        raise BadFigures(f"docs/figures/tests.json: {where} needs the numbers {list(keys)}")
+    return row
+
+
+def _suites_in_repository() -> list[str]:
+    return sorted(
+        f"tests/{folder.name}"
+        for folder in (ROOT / "tests").iterdir()
+        if folder.is_dir() and any(folder.rglob("test_*.py"))
+    )
+
+
+def tests_figures() -> str:
+    """The last ``make figures-tests``: each suite's passed, failed and skipped tests and
+    its time, with the date, commit and machine (``docs/figures/tests.json``, written by
+    the plugin of ``tests/suite_figures.py``). Missing or malformed, the build fails."""
+    path = FIGURES / "tests.json"
+    try:
+        figures = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise BadFigures(
+            "docs/figures/tests.json is missing: `make figures-tests` writes it"
+        ) from error
+    except json.JSONDecodeError as error:
+        raise BadFigures(f"docs/figures/tests.json is not JSON: {error}") from error
+    if not isinstance(figures, dict):
+        raise BadFigures("docs/figures/tests.json: an object expected")
+    missing = [
+        k for k in ("measured_at", "commit", "machine", "suites", "total") if k not in figures
+    ]
+    if missing or not isinstance(figures["suites"], dict) or not figures["suites"]:
+        raise BadFigures(f"docs/figures/tests.json: missing {missing or ['suites']}")
+    total = _counts(figures["total"], "total")
+    count = total["passed"] + total["failed"] + total["skipped"]
+    head = (
+        f"Measured {figures['measured_at']} on commit `{figures['commit']}`, "
+        f"{figures['machine']}: {count:,} tests, {total['failed']:,} failed, "
+        f"{_duration(total['seconds'])} of pytest"
+    )
+    if isinstance(make := figures.get("make_test_seconds"), int | float):
+        where = " from a clean clone, set-up included" if figures.get("clean_clone") else ""
+        head += f", {_duration(make)} of `make test` in all{where}"
+    lines = [head + " (`make figures-tests` writes `docs/figures/tests.json`).", ""]
+    lines += [
+        _row("suite", "passed", "failed", "skipped", "time"),
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for suite, row in figures["suites"].items():
+        counts = _counts(row, f"suite {suite}")
+        lines.append(
+            _row(
+                f"`{suite}`",
+                f"{counts['passed']:,}",
+                f"{counts['failed']:,}",
+                f"{counts['skipped']:,}",
+                _duration(counts["seconds"]),
+            )
+        )
+    lines.append(
+        _row(
+            "all",
+            f"{total['passed']:,}",
+            f"{total['failed']:,}",
+            f"{total['skipped']:,}",
+            _duration(total["seconds"]),
+        )
+    )
+    if absent := [s for s in _suites_in_repository() if s not in figures["suites"]]:
+        named = ", ".join(f"`{suite}`" for suite in absent)
+        lines += ["", f"Not in this run: {named}."]
+    if ci := figures.get("ci"):
+        try:
+            lines += [
+                "",
+                f"The last clean-clone CI run (`.ci/run`, set-up from the lock file included), "
+                f"{ci['measured_at']} on commit `{ci['commit']}`, {ci['machine']}: "
+                f"{ci['tests']:,} tests, {_duration(ci['pytest_seconds'])} of pytest, "
+                f"{_duration(ci['seconds'])} in all ({ci['source']}).",
+            ]
+        except (KeyError, TypeError, ValueError) as error:
+            raise BadFigures(f"docs/figures/tests.json: ci needs {error}") from error
+    return "\n".join(lines) + "\n"
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "api-errors": api_errors,
     "context": context_table,
@@ -403,6 +501,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "http-api": http_api,
     "bench": bench_figures,
     "soak": soak_figures,
+    "tests": tests_figures,
 }
 
 
@@ -424,5 +523,5 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
 
     try:
         return render(markdown)
-    except MissingMeaning as error:
+    except (MissingMeaning, BadFigures) as error:
         raise PluginError(str(error)) from error

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import suite_figures
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -28,6 +30,11 @@ TESTS = Path(__file__).resolve().parent
 # `make test-fast` runs what is left. Marked here by directory, so a test moved between
 # suites changes marker with it and no test file spells one out.
 SUITES = {"unit": False, "bench": False, "integration": True, "infra": True, "local": True}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # TEST_FIGURES=<file>: each suite's counts and time into <file> (`make figures-tests`).
+    suite_figures.register(config)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -180,3 +180,72 @@ def test_the_errors_page_lists_every_actions_api_error() -> None:
     rendered = generator().render("<!-- generated: api-errors -->")
     for kind in (errors.UnknownHook, errors.DuplicateAction, errors.ServiceUnavailable):
         assert f"| `{kind.status_code}` | `{kind.error}` |" in rendered
+
+
+def _tests_figures(**changes: object) -> dict:
+    figures = {
+        "measured_at": "2026-12-01T03:00:00+00:00",
+        "commit": "abc1234",
+        "machine": "2 cores, x86_64, Python 3.11.7",
+        "suites": {
+            "tests/unit": {"passed": 900, "failed": 1, "skipped": 2, "seconds": 61.5},
+            "tests/infra": {"passed": 111, "failed": 0, "skipped": 0, "seconds": 15.2},
+        },
+        "total": {"passed": 1011, "failed": 1, "skipped": 2, "seconds": 80.0},
+        "make_test_seconds": 1257,
+        "clean_clone": True,
+    }
+    return {**figures, **changes}
+
+
+def test_the_figures_page_renders_the_test_suites_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate = generator()
+    monkeypatch.setattr(generate, "FIGURES", tmp_path)
+    (tmp_path / "tests.json").write_text(json.dumps(_tests_figures()))
+    rendered = generate.render("<!-- generated: tests -->")
+    assert "Measured 2026-12-01T03:00:00+00:00 on commit `abc1234`, 2 cores" in rendered
+    assert "1,014 tests, 1 failed, 1 min 20 s of pytest" in rendered
+    assert "20 min 57 s of `make test` in all from a clean clone, set-up included" in rendered
+    assert "| `tests/unit` | 900 | 1 | 2 | 1 min 2 s |" in rendered
+    assert "| `tests/infra` | 111 | 0 | 0 | 15.2 s |" in rendered
+    assert "| all | 1,011 | 1 | 2 | 1 min 20 s |" in rendered
+    assert "Not in this run: `tests/bench`, `tests/integration`, `tests/local`." in rendered
+
+
+def test_the_committed_test_suites_figures_render() -> None:
+    rendered = generator().render("<!-- generated: tests -->")
+    figures = json.loads((DOCS / "figures/tests.json").read_text())
+    assert f"on commit `{figures['commit']}`" in rendered
+    for suite in figures["suites"]:
+        assert f"| `{suite}` |" in rendered
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "docs/figures/tests.json is missing: `make figures-tests` writes it"),
+        ("{not json", "docs/figures/tests.json is not JSON"),
+        (json.dumps([1]), "an object expected"),
+        (json.dumps(_tests_figures(suites={})), "missing ['suites']"),
+        (json.dumps({"commit": "x"}), "missing ['measured_at', 'machine', 'suites', 'total']"),
+        (json.dumps(_tests_figures(total={"passed": 1})), "total needs the numbers"),
+        (
+            json.dumps(_tests_figures(suites={"tests/unit": {"passed": "900"}})),
+            "suite tests/unit needs the numbers",
+        ),
+    ],
+)
+def test_missing_or_malformed_test_suites_figures_fail_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, says: str
+) -> None:
+    from mkdocs.exceptions import PluginError
+
+    generate = generator()
+    monkeypatch.setattr(generate, "FIGURES", tmp_path)
+    if content is not None:
+        (tmp_path / "tests.json").write_text(content)
+    with pytest.raises(PluginError) as refused:
+        generate.on_page_markdown("# Figures\n\n<!-- generated: tests -->\n")
+    assert says in str(refused.value)
