@@ -5,8 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import functions.sagas.order  # noqa: F401 - registers the order saga's tasks
-from functions.observability import logger, publish_metrics, tracer
+from functions.observability import logger, publish_metrics, trace_user_http_calls, tracer
 from functions.sagas import tasks
+
+trace_user_http_calls()  # saga steps call HTTP services
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,8 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.actions import hooks, worker
-from functions.observability import logger, publish_metrics, tracer
+from functions.observability import logger, publish_metrics, trace_user_http_calls, tracer
 
+trace_user_http_calls()  # hooks call HTTP services
 # Each hook module on its own: one that fails to import fails only its hooks' actions.
 hooks.load()
 

@@ -124,6 +124,24 @@ def deployed_manifest(workdir: Path) -> Path | None:
     return found[0] if found else None
 
 
+def _common_environment(workdir: Path) -> dict[str, str]:
+    """The variables the synthesized template gives every function, as literal values
+    (``PYDANTIC_DISABLE_PLUGINS``, the Powertools settings): a deployed cold start has them."""
+    template = json.loads((workdir / "template.json").read_text())
+    environments = [
+        resource["Properties"].get("Environment", {}).get("Variables", {})
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+    if not environments:
+        return {}
+    common = {k: v for k, v in environments[0].items() if isinstance(v, str)}
+    for variables in environments[1:]:
+        common = {k: v for k, v in common.items() if variables.get(k) == v}
+    common.pop("POWERTOOLS_TRACE_DISABLED", None)  # traced, as deployed (below)
+    return common
+
+
 def measure(workdir: Path) -> dict[str, Any]:
     counts = json.loads((workdir / "counts.json").read_text())
     from functions.actions.manifest import PATH_VARIABLE
@@ -133,6 +151,7 @@ def measure(workdir: Path) -> dict[str, Any]:
     manifest = deployed_manifest(workdir)
     if manifest is not None:
         environment[PATH_VARIABLE] = str(manifest)
+    environment.update(_common_environment(workdir))
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     # Tracing as deployed: on, which the other sections turn off (BASE_ENV).
     environment.pop("POWERTOOLS_TRACE_DISABLED", None)

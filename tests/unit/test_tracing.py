@@ -31,8 +31,10 @@ _PROBE = textwrap.dedent(
 
     from botocore.stub import Stubber
 
+    import os
+
     from functions.clients import lazy_client
-    from functions.observability import Untraced, tracer
+    from functions.observability import Untraced, trace_user_http_calls, tracer
 
     if isinstance(tracer, Untraced):
         print(json.dumps({"traced": False, "xray_imported": "aws_xray_sdk" in sys.modules}))
@@ -40,6 +42,9 @@ _PROBE = textwrap.dedent(
 
     from aws_xray_sdk.core import patcher, xray_recorder
 
+    patched_at_import = sorted(patcher._PATCHED_MODULES)
+    if os.environ.get("PROBE_USER_CODE"):
+        trace_user_http_calls()
     sent = []
 
     class Keep:
@@ -63,6 +68,7 @@ _PROBE = textwrap.dedent(
     handler({}, None)
     print(json.dumps({
         "traced": True,
+        "patched_at_import": patched_at_import,
         "patched": sorted(patcher._PATCHED_MODULES),
         "sent": [[entity["name"], entity.get("annotations", {})] for entity in sent],
     }))
@@ -125,10 +131,25 @@ def test_on_lambda_each_aws_call_and_the_handler_are_traced():
     )
 
     assert found["traced"] is True
-    assert found["patched"] == ["botocore", "httplib"]
+    assert found["patched"] == ["botocore"]  # no user code here: httplib is not patched
     names = [name for name, _ in found["sent"]]
     assert names == ["sqs", "## handler"]
     assert found["sent"][1][1]["ColdStart"] is True
+
+
+def test_functions_that_run_user_code_trace_its_http_calls_too():
+    trace_id = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    found = _probe(
+        {
+            **LAMBDA,
+            "_X_AMZN_TRACE_ID": trace_id,
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "PROBE_USER_CODE": "1",
+        }
+    )
+
+    assert found["patched_at_import"] == ["botocore"]
+    assert found["patched"] == ["botocore", "httplib"]
 
 
 def test_off_lambda_the_xray_sdk_is_never_imported():
