@@ -101,7 +101,7 @@ def trace_user_http_calls() -> None:
     this process traces at all: the functions that run no user code skip the patch."""
     if isinstance(tracer, Untraced):
         return
-    from aws_xray_sdk.core import patch
+    from aws_xray_sdk.core import patch  # type: ignore[import-untyped]
 
     patch(USER_CODE_TRACED_MODULES)
 
