@@ -39,7 +39,7 @@ def xray_traces(requests_per_webhook: float) -> float:
 
 # A DynamoDB item write or an SQS send from Lambda, within the region: DynamoDB answers
 # item writes in single-digit milliseconds; SQS SendMessage takes about 10 ms.
-AWS_CALL_MS = 10.0
+AWS_CALL_MS = 10.0  # Why: docs/decisions/0072-the-bench-prices-what-aws-bills.md
 _STATUS_KEYS = {"status", "status_scheduled"}
 
 

@@ -21,7 +21,9 @@ END = "<!-- /figures -->"
 HEADLINES = (
     "Cost per million webhooks",
     "DynamoDB write units / webhook",
-    "Cold start:",
+    "Cold start: webhook",
+    "Cold start: worker",
+    "Cold start: health",
     "Webhook handler vs its own",
     "Worker vs its own",
 )
