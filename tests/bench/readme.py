@@ -40,7 +40,6 @@ def render(bench: dict[str, Any]) -> str:
     rows = _rows(bench["table"])
     out = [
         START,
-        "",
         "| figure | value | baseline (same run) | ratio | target | verdict |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
@@ -54,7 +53,6 @@ def render(bench: dict[str, Any]) -> str:
         f"Measured {bench['measured_at'][:10]} on commit `{bench['commit']}` ({bench['machine']})"
         " by `make bench`; every row, each miss's measured reason, the cost lines and the"
         " soak: [Figures](docs/figures.md).",
-        "",
         END,
     ]
     return "\n".join(out)

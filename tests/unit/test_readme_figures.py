@@ -34,7 +34,7 @@ def test_the_block_shows_each_headline_with_its_target_verdict_and_commit() -> N
     block = readme.render(bench)
 
     lines = block.splitlines()
-    assert lines[4].startswith("| Cost per million webhooks") and lines[4].endswith("| MISS |")
+    assert lines[3].startswith("| Cost per million webhooks") and lines[3].endswith("| MISS |")
     cold = "| Cold start: webhook (import + first request) | 300 ms | 200 ms | 1.50x | <= 1.3x |"
     assert f"{cold} MISS |" in lines
     assert "accepted webhook" not in block
