@@ -421,8 +421,9 @@ class _CurrentStdout:
 
 
 @pytest.fixture
-def log_lines(capsys, monkeypatch):
-    """A function returning the functions' JSON log lines printed since the last call."""
+def printed(capsys, monkeypatch):
+    """A function returning the JSON documents (log lines and EMF blobs) the functions
+    printed since the last call."""
     import logging
 
     from functions.observability import logger
@@ -434,8 +435,17 @@ def log_lines(capsys, monkeypatch):
 
     def read() -> list[dict[str, Any]]:
         lines = capsys.readouterr().out.splitlines()
-        documents = [json.loads(line) for line in lines if line.startswith("{")]
-        return [doc for doc in documents if "level" in doc and "_aws" not in doc]
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    return read
+
+
+@pytest.fixture
+def log_lines(printed):
+    """A function returning the functions' JSON log lines printed since the last call."""
+
+    def read() -> list[dict[str, Any]]:
+        return [doc for doc in printed() if "level" in doc and "_aws" not in doc]
 
     return read
 

@@ -512,8 +512,8 @@ def test_counts_page_through_every_page(jobs, mail, capsys, monkeypatch):
     assert json.loads(out)["pending"] == 5
 
 
-def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
-    _scheduled(capsys, "now", "test_cli_mail")
+def _table_calls(monkeypatch) -> list[str]:
+    """The names of the actions table client's methods called from now on."""
     from functions.actions import store as actions_store
 
     client = actions_store.table.dynamodb()
@@ -525,6 +525,12 @@ def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
             return getattr(client, name)
 
     monkeypatch.setattr(actions_store.table, "dynamodb", Spy)
+    return calls
+
+
+def test_counts_never_scan_the_table(jobs, mail, capsys, monkeypatch):
+    _scheduled(capsys, "now", "test_cli_mail")
+    calls = _table_calls(monkeypatch)
 
     assert _run(capsys, "actions", "counts", "--exact")[0] == 0
     assert _run(capsys, "actions", "list", "--status", "complete")[0] == 0
@@ -538,17 +544,7 @@ def test_counts_show_the_kept_tally_with_its_age_at_one_read_a_view(
 ):
     for n in range(3):
         _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
-    from functions.actions import store as actions_store
-
-    client = actions_store.table.dynamodb()
-    calls: list[str] = []
-
-    class Spy:
-        def __getattr__(self, name):
-            calls.append(name)
-            return getattr(client, name)
-
-    monkeypatch.setattr(actions_store.table, "dynamodb", Spy)
+    calls = _table_calls(monkeypatch)
 
     code, out, _ = _run(capsys, "actions", "counts", "--json")  # none kept: counted now
     assert code == 0

@@ -7,8 +7,6 @@ Why: docs/decisions/0071-unrecorded-actions-are-an-opt-in.md"""
 from __future__ import annotations
 
 import json
-import logging
-import sys
 import uuid
 from typing import Any
 
@@ -24,7 +22,6 @@ from functions.actions import (
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import PermanentError, TransientError
 from functions.actions.hooks import AwaitSaga
-from functions.observability import logger
 from tests.conftest import record_aws_calls, reset_process_state
 
 HOOK = "test_unrecorded"
@@ -58,28 +55,6 @@ def unrecorded(register):
 @pytest.fixture(autouse=True)
 def _short_polls(monkeypatch):
     monkeypatch.setattr(redrive, "RECEIVE_WAIT_SECONDS", 0)
-
-
-class _CurrentStdout:
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
-@pytest.fixture
-def printed(capsys, monkeypatch):
-    """The JSON documents (log lines and EMF blobs) the functions printed since the last call."""
-    for handler in logging.getLogger(logger.name).handlers:
-        monkeypatch.setattr(handler, "stream", _CurrentStdout())
-    capsys.readouterr()
-
-    def read() -> list[dict[str, Any]]:
-        lines = capsys.readouterr().out.splitlines()
-        return [json.loads(line) for line in lines if line.startswith("{")]
-
-    return read
 
 
 def _metric(documents: list[dict[str, Any]], name: str) -> float:
