@@ -59,6 +59,16 @@ def _memory(assets: dict[str, Any], handler_module: str) -> int:
     raise KeyError(handler_module)
 
 
+def _durations(
+    overhead: dict[str, Any], webhook_calls: float, worker_calls: float, records: float
+) -> tuple[float, float]:
+    """Billed ms of a webhook invocation and of a worker invocation (``records`` records):
+    each function's warm time on in-process moto plus ``AWS_CALL_MS`` an AWS call."""
+    webhook = overhead["webhook_us"] / 1000 + webhook_calls * AWS_CALL_MS
+    worker = records * (overhead["worker_us_per_record"] / 1000 + worker_calls * AWS_CALL_MS)
+    return webhook, worker
+
+
 def _dynamodb_units(counts: dict[str, Any]) -> tuple[float, str]:
     """WRU per webhook end to end, as DynamoDB bills them: the ledger's units
     (tests/bench/ledger.py: each write's item before and after, and what it did to each
@@ -92,8 +102,7 @@ def cost_inputs(data: dict[str, Any]) -> tuple[CostInputs, list[str]]:
     worker_calls = len(counts["worker_calls"]) / counts["completed"]
     # Each function's own time, measured warm on in-process moto (which stands in for the
     # calls' server side too), plus every AWS call's round trip within the region.
-    webhook_ms = overhead["webhook_us"] / 1000 + webhook_calls * AWS_CALL_MS
-    worker_ms = records * (overhead["worker_us_per_record"] / 1000 + worker_calls * AWS_CALL_MS)
+    webhook_ms, worker_ms = _durations(overhead, webhook_calls, worker_calls, records)
     source = (
         f"each function's warm time on in-process moto (webhook {overhead['webhook_us'] / 1000:.1f}"
         f" ms, worker {overhead['worker_us_per_record'] / 1000:.1f} ms a record) plus"
@@ -164,18 +173,13 @@ def unrecorded_inputs(data: dict[str, Any], inputs: CostInputs) -> CostInputs | 
     webhook_calls = len(unrecorded["accepted"]) / unrecorded["warm_webhooks"]
     worker_calls = len(unrecorded["worker_calls"]) / unrecorded["completed"]
     records = 1 / worker.invocations
+    webhook_ms, worker_ms = _durations(overhead, webhook_calls, worker_calls, records)
     return replace(
         inputs,
         api_flavour="HTTP",
         functions=(
-            replace(
-                webhook, duration_ms=overhead["webhook_us"] / 1000 + webhook_calls * AWS_CALL_MS
-            ),
-            replace(
-                worker,
-                duration_ms=records
-                * (overhead["worker_us_per_record"] / 1000 + worker_calls * AWS_CALL_MS),
-            ),
+            replace(webhook, duration_ms=webhook_ms),
+            replace(worker, duration_ms=worker_ms),
         ),
         dynamodb_wru=sum(unrecorded["webhook_wru"]) + sum(unrecorded["worker_wru"]),
     )

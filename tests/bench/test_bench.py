@@ -188,3 +188,34 @@ def test_xray_counts_the_reservoirs_first_request_of_each_second_then_5_percent(
     assert xray_traces(1) == pytest.approx((86_400 + 0.05 * 913_600) / WEBHOOKS_PER_DAY)
     # Fewer requests than seconds in a day: every one is traced.
     assert xray_traces(0.05) == pytest.approx(0.05)
+
+
+def test_an_unrecorded_source_is_priced_on_http_with_its_own_calls_and_write_units():
+    from tests.bench.figures import AWS_CALL_MS, unrecorded_inputs
+
+    inputs = CostInputs(
+        functions=(LambdaUse("webhook", 1, 45.0, 512), LambdaUse("worker", 0.25, 80.0, 512)),
+        dynamodb_wru=8,
+    )
+    data = {
+        "overhead": {"webhook_us": 3000.0, "worker_us_per_record": 2000.0},
+        "counts": {
+            "unrecorded": {
+                "accepted": [["dynamodb", "PutItem"], ["sqs", "SendMessage"]] * 20,
+                "warm_webhooks": 20,
+                "worker_calls": [],
+                "completed": 20,
+                "webhook_wru": [2.0, 0.0],
+                "worker_wru": [0.0, 0.0],
+            }
+        },
+    }
+
+    priced = unrecorded_inputs(data, inputs)
+
+    assert priced is not None
+    assert (priced.api_flavour, priced.dynamodb_wru) == ("HTTP", 2.0)
+    webhook, worker = priced.functions
+    assert webhook.duration_ms == pytest.approx(3.0 + 2 * AWS_CALL_MS)
+    assert worker.duration_ms == pytest.approx(4 * 2.0)  # 4 records a batch, no AWS call
+    assert unrecorded_inputs({"counts": {}}, inputs) is None
