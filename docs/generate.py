@@ -12,6 +12,7 @@ Why: docs/decisions/0055-the-docs-site-generates-its-reference-at-build-time.md.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import re
@@ -198,19 +199,24 @@ def context_table() -> str:
 
 def _variables() -> Iterator[tuple[str, str, str, Any]]:
     """(package, variable, type, default) of every EnvSettings field, nested ones included."""
-    from functions.settings import EnvSettings
+    from functions.settings import EnvSettings, field_types, variable_of
 
     def fields(package: str, model: type[EnvSettings]) -> Iterator[tuple[str, str, str, Any]]:
-        for name, field in model.model_fields.items():
-            kind = field.annotation
+        for field, kind in field_types(model):
             if isinstance(kind, type) and issubclass(kind, EnvSettings):
                 yield from fields(package, kind)
                 continue
-            default = field.get_default(call_default_factory=True)
-            if isinstance(default, EnvSettings):  # pragma: no cover - nested, handled above
-                continue
+            variable = variable_of(field)
+            if variable is None:  # pragma: no cover - every leaf field names its variable
+                raise MissingMeaning(f"{model.__name__}.{field.name} names no variable")
+            default = (
+                field.default_factory()
+                if field.default is dataclasses.MISSING
+                and field.default_factory is not dataclasses.MISSING
+                else field.default
+            )
             shown = getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
-            yield package, field.alias or name, shown, default
+            yield package, variable, shown, default
 
     seen: set[type[EnvSettings]] = set()
     for package in _settings_packages():
@@ -231,13 +237,13 @@ def _variables() -> Iterator[tuple[str, str, str, Any]]:
 
 def _nested(model: type, module: Any) -> bool:
     """A model that another model of its module holds as a field is listed through it."""
-    from functions.settings import EnvSettings
+    from functions.settings import EnvSettings, field_types
 
     return any(
         isinstance(other, type)
         and issubclass(other, EnvSettings)
         and other is not model
-        and any(field.annotation is model for field in other.model_fields.values())
+        and any(kind is model for _, kind in field_types(other))
         for other in vars(module).values()
     )
 

@@ -14,14 +14,12 @@ Lambda's 4 KB environment. ``ACTIONS_TABLE_NAME`` names the actions table and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import Field, field_validator
 
 from functions.actions.budget import WORKER_TIMEOUT_SECONDS
 from functions.actions.exceptions import InvalidAction
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 QUEUE_NAMES = ("high", "default", "low", "fifo")
 
@@ -39,46 +37,54 @@ class QueueConfig:
         return self.url.endswith(".fifo")
 
 
+@dataclass(frozen=True, kw_only=True)
 class CircuitSettings(EnvSettings):
     """The circuit breakers' settings (functions/actions/circuit.py)."""
 
-    threshold: int = Field(default=5, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
-    window: float = Field(default=60, ge=0, alias="CIRCUIT_WINDOW_SECONDS")
-    cooldown: float = Field(default=30, ge=0, alias="CIRCUIT_COOLDOWN_SECONDS")
+    threshold: int = setting("CIRCUIT_FAILURE_THRESHOLD", 5, ge=1)
+    window: float = setting("CIRCUIT_WINDOW_SECONDS", 60, ge=0)
+    cooldown: float = setting("CIRCUIT_COOLDOWN_SECONDS", 30, ge=0)
     # How long a trial may hold the half-open state before another worker may try.
-    trial: float = Field(default=60, ge=0, alias="CIRCUIT_TRIAL_SECONDS")
+    trial: float = setting("CIRCUIT_TRIAL_SECONDS", 60, ge=0)
 
 
+def parse_queues(text: str) -> dict[str, QueueConfig]:
+    """``JOB_QUEUES``: each queue named by its key, its entry holding the rest; the
+    stack's compact form is expanded first."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("JOB_QUEUES is a JSON object")
+    if isinstance(raw.get("queues"), dict):
+        raw = expand_compact(raw)
+    queues = {}
+    for name, spec in raw.items():
+        missing = [key for key in _QUEUE_KEYS if not isinstance(spec, dict) or key not in spec]
+        if missing:
+            raise ValueError(f"the queue {name!r} has no {', '.join(missing)}")
+        extra = set(spec) - set(_QUEUE_KEYS)
+        if extra:
+            raise ValueError(f"the queue {name!r} has unknown keys {sorted(extra)}")
+        queues[name] = QueueConfig(name=name, **{key: str(spec[key]) for key in _QUEUE_KEYS})
+    return queues
+
+
+_QUEUE_KEYS = ("url", "arn", "dead_letter_url", "dead_letter_arn")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ActionSettings(EnvSettings):
-    queues: dict[str, QueueConfig] = Field(default_factory=dict, alias="JOB_QUEUES")
-    actions_table: str = Field(default="", alias="ACTIONS_TABLE_NAME")
-    circuits_table: str = Field(default="", alias="CIRCUITS_TABLE_NAME")
+    queues: dict[str, QueueConfig] = setting("JOB_QUEUES", default_factory=dict, parse=parse_queues)
+    actions_table: str = setting("ACTIONS_TABLE_NAME", "")
+    circuits_table: str = setting("CIRCUITS_TABLE_NAME", "")
     # How long one run may take; claims expire after it so a crashed run is retried.
-    worker_timeout_seconds: int = Field(
-        default=WORKER_TIMEOUT_SECONDS, ge=0, alias="WORKER_TIMEOUT_SECONDS"
-    )
-    claim_margin_seconds: float = Field(default=30, ge=0, alias="CLAIM_MARGIN_SECONDS")
+    worker_timeout_seconds: int = setting("WORKER_TIMEOUT_SECONDS", WORKER_TIMEOUT_SECONDS, ge=0)
+    claim_margin_seconds: float = setting("CLAIM_MARGIN_SECONDS", 30, ge=0)
     # The EventBridge Scheduler group holding the stack's schedules, the role its
     # schedules send with, and where it puts what it could not deliver.
-    schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
-    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
-    scheduler_dead_letter_arn: str = Field(default="", alias="SCHEDULER_DEAD_LETTER_ARN")
-    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
-
-    @field_validator("queues", mode="before")
-    @classmethod
-    def _named_queues(cls, raw: Any) -> Any:
-        """``JOB_QUEUES`` names each queue by its key; its entry holds the rest."""
-        if isinstance(raw, str):
-            raw = json.loads(raw)
-        if not isinstance(raw, dict):
-            return raw
-        if isinstance(raw.get("queues"), dict):
-            raw = expand_compact(raw)
-        return {
-            name: spec if isinstance(spec, QueueConfig) else {**spec, "name": name}
-            for name, spec in raw.items()
-        }
+    schedule_group: str = setting("SCHEDULE_GROUP", "default")
+    scheduler_role_arn: str = setting("SCHEDULER_ROLE_ARN", "")
+    scheduler_dead_letter_arn: str = setting("SCHEDULER_DEAD_LETTER_ARN", "")
+    circuit: CircuitSettings = field(default_factory=CircuitSettings)
 
 
 def expand_compact(document: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 # How long an Idempotency-Key is remembered: a day, as Stripe keeps its keys; a client
 # retries within minutes.
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
+@dataclass(frozen=True, kw_only=True)
 class ApiSettings(EnvSettings):
-    idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
-    idempotency_ttl_seconds: int = Field(
-        default=DEFAULT_IDEMPOTENCY_TTL_SECONDS, ge=60, alias="ACTIONS_API_IDEMPOTENCY_TTL_SECONDS"
+    idempotency_table: str = setting("IDEMPOTENCY_TABLE_NAME", "")
+    idempotency_ttl_seconds: int = setting(
+        "ACTIONS_API_IDEMPOTENCY_TTL_SECONDS", DEFAULT_IDEMPOTENCY_TTL_SECONDS, ge=60
     )
 
 

@@ -15,11 +15,10 @@ job queue's own, name -> URL: the stack passes EventBridge Scheduler's as ``sche
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import Field, field_validator
-
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 # Fixed, not configurable: they bound what one check reads, so its cost is constant.
 COUNT_LIMIT = 50  # actions counted per question; more reads as "50+"
@@ -29,20 +28,36 @@ CIRCUIT_LIMIT = 100  # circuit items one check reads
 DEFAULT_AGE = 600
 
 
-class Thresholds(EnvSettings):
-    max_queue_depth: int = Field(default=1000, alias="HEALTH_MAX_QUEUE_DEPTH")
-    # One number for every job queue, or per queue (a queue not named gets DEFAULT_AGE).
-    max_queue_age_seconds: int | dict[str, int] = Field(
-        default=DEFAULT_AGE, alias="HEALTH_MAX_QUEUE_AGE_SECONDS"
-    )
-    max_dead_letters: int = Field(default=0, alias="HEALTH_MAX_DEAD_LETTERS")
-    stuck_seconds: int = Field(default=300, alias="HEALTH_STUCK_SECONDS")
-    past_due_seconds: int = Field(default=600, alias="HEALTH_PAST_DUE_SECONDS")
+def _age_limits(text: str) -> int | dict[str, int]:
+    """A number of seconds, or a JSON object of them by queue name."""
+    raw = json.loads(text)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in raw.values()
+    ):
+        return {str(name): value for name, value in raw.items()}
+    raise ValueError("a number of seconds, or a JSON object of them by queue name")
 
-    @field_validator("max_queue_age_seconds", mode="before")
-    @classmethod
-    def _number_or_object(cls, raw: Any) -> Any:
-        return json.loads(raw) if isinstance(raw, str) else raw
+
+def _queue_urls(text: str) -> dict[str, str]:
+    """A JSON object, name -> URL; a queue without a URL (none deployed) is left out."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ValueError("a JSON object of queue URLs by name")
+    return {str(name): url for name, url in raw.items() if url}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds(EnvSettings):
+    max_queue_depth: int = setting("HEALTH_MAX_QUEUE_DEPTH", 1000)
+    # One number for every job queue, or per queue (a queue not named gets DEFAULT_AGE).
+    max_queue_age_seconds: int | dict[str, int] = setting(
+        "HEALTH_MAX_QUEUE_AGE_SECONDS", DEFAULT_AGE, parse=_age_limits
+    )
+    max_dead_letters: int = setting("HEALTH_MAX_DEAD_LETTERS", 0)
+    stuck_seconds: int = setting("HEALTH_STUCK_SECONDS", 300)
+    past_due_seconds: int = setting("HEALTH_PAST_DUE_SECONDS", 600)
 
     def queue_age_limit(self, queue: str) -> int:
         """The age in seconds past which ``queue``'s oldest message is a reason."""
@@ -51,23 +66,17 @@ class Thresholds(EnvSettings):
         return self.max_queue_age_seconds
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump()
+        return asdict(self)
 
 
+@dataclass(frozen=True, kw_only=True)
 class HealthSettings(EnvSettings):
-    thresholds: Thresholds = Field(default_factory=Thresholds)
-    cache_seconds: float = Field(default=15, ge=0, alias="HEALTH_CACHE_SECONDS")
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    cache_seconds: float = setting("HEALTH_CACHE_SECONDS", 15, ge=0)
     # Dead-letter queues to count besides the job queues' own: name -> URL.
-    dead_letter_queues: dict[str, str] = Field(
-        default_factory=dict, alias="HEALTH_DEAD_LETTER_QUEUES"
+    dead_letter_queues: dict[str, str] = setting(
+        "HEALTH_DEAD_LETTER_QUEUES", default_factory=dict, parse=_queue_urls
     )
-
-    @field_validator("dead_letter_queues", mode="before")
-    @classmethod
-    def _with_url(cls, raw: Any) -> Any:
-        """A JSON object; a queue without a URL (none deployed) is left out."""
-        raw = json.loads(raw) if isinstance(raw, str) else raw
-        return {name: url for name, url in raw.items() if url} if isinstance(raw, dict) else raw
 
 
 settings = cached(HealthSettings)

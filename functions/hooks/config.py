@@ -8,15 +8,16 @@ fail, to watch its circuit open and close.
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 
+@dataclass(frozen=True, kw_only=True)
 class HookSettings(EnvSettings):
-    order_saga_arn: str = Field(default="", alias="ORDER_SAGA_ARN")
-    hook_modules: str = Field(default="", alias="ACTION_HOOK_MODULES")
-    external_api_fail: bool = Field(default=False, alias="EXTERNAL_API_FAIL")
+    order_saga_arn: str = setting("ORDER_SAGA_ARN", "")
+    hook_modules: str = setting("ACTION_HOOK_MODULES", "")
+    external_api_fail: bool = setting("EXTERNAL_API_FAIL", False)
 
     @property
     def modules(self) -> list[str]:

@@ -8,9 +8,9 @@ the bucket).
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 # Args up to this size (serialized, UTF-8) stay inline: every envelope then fits one
 # 64 KiB SQS billing chunk, and a typical webhook body needs no S3 request.
@@ -21,10 +21,11 @@ DEFAULT_INLINE_BYTES = 32_768
 MAX_INLINE_BYTES = 131_072
 
 
+@dataclass(frozen=True, kw_only=True)
 class PayloadSettings(EnvSettings):
-    bucket: str = Field(default="", alias="PAYLOAD_BUCKET_NAME")
-    inline_bytes: int = Field(
-        default=DEFAULT_INLINE_BYTES, ge=0, le=MAX_INLINE_BYTES, alias="PAYLOAD_INLINE_BYTES"
+    bucket: str = setting("PAYLOAD_BUCKET_NAME", "")
+    inline_bytes: int = setting(
+        "PAYLOAD_INLINE_BYTES", DEFAULT_INLINE_BYTES, ge=0, le=MAX_INLINE_BYTES
     )
 
 

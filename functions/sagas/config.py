@@ -3,13 +3,14 @@ table holding each order saga's state (functions/sagas/order_state.py)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 
+@dataclass(frozen=True, kw_only=True)
 class SagaSettings(EnvSettings):
-    table_name: str = Field(default="", alias="SAGA_TABLE_NAME")
+    table_name: str = setting("SAGA_TABLE_NAME", "")
 
 
 settings = cached(SagaSettings)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from functions.settings import EnvSettings, cached, environment
+from functions.settings import EnvSettings, cached, environment, setting
 from functions.webhooks.schemes import (
     GenericHmac,
     GitHub,
@@ -129,19 +130,20 @@ def _sources_adapter() -> TypeAdapter[dict[str, SourceConfig]]:
     return TypeAdapter(dict[str, SourceConfig])
 
 
+@dataclass(frozen=True, kw_only=True)
 class WebhookSettings(EnvSettings):
-    sources: dict[str, SourceConfig] = Field(default_factory=dict, alias="WEBHOOK_SOURCES")
-    max_body_bytes: int = Field(
-        default=MAX_BODY_BYTES, ge=1, le=MAX_BODY_BYTES, alias="WEBHOOK_MAX_BODY_BYTES"
+    sources: dict[str, SourceConfig] = setting(
+        "WEBHOOK_SOURCES",
+        default_factory=dict,
+        parse=lambda text: parse_sources(text),  # noqa: PLW0108 - defined further down
     )
-    secret_cache_seconds: int = Field(default=300, ge=0, alias="WEBHOOK_SECRET_CACHE_SECONDS")
-    idempotency_table: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
-    idempotency_ttl_seconds: int = Field(
-        default=7 * 24 * 3600, ge=60, alias="WEBHOOK_IDEMPOTENCY_TTL_SECONDS"
-    )
+    max_body_bytes: int = setting("WEBHOOK_MAX_BODY_BYTES", MAX_BODY_BYTES, ge=1, le=MAX_BODY_BYTES)
+    secret_cache_seconds: int = setting("WEBHOOK_SECRET_CACHE_SECONDS", 300, ge=0)
+    idempotency_table: str = setting("IDEMPOTENCY_TABLE_NAME", "")
+    idempotency_ttl_seconds: int = setting("WEBHOOK_IDEMPOTENCY_TTL_SECONDS", 7 * 24 * 3600, ge=60)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """The environment's settings, the sources from the asset's file unless
         ``WEBHOOK_SOURCES`` is set."""
         variables = dict(environment() if environ is None else environ)
@@ -150,11 +152,6 @@ class WebhookSettings(EnvSettings):
             if where.is_file():
                 variables["WEBHOOK_SOURCES"] = where.read_text(encoding="utf-8")
         return super().from_env(variables)
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _parse(cls, raw: Any) -> Any:
-        return parse_sources(raw) if isinstance(raw, str) else raw
 
 
 SOURCES_FILE_NAME = "webhook_sources.json"

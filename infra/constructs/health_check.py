@@ -20,7 +20,7 @@ from infra.constructs.nag import acknowledge
 
 # The worker's claim outlives its timeout by this much: the functions' default, which the
 # stack does not change.
-CLAIM_MARGIN_SECONDS = ActionSettings.model_fields["claim_margin_seconds"].default
+CLAIM_MARGIN_SECONDS = ActionSettings().claim_margin_seconds
 
 
 class HealthCheck(Construct):

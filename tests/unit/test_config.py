@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import FrozenInstanceError
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from functions.actions.config import ActionSettings, CircuitSettings, QueueConfi
 from functions.health.config import HealthSettings
 from functions.sagas.config import SagaSettings
 from functions.sagas.config import settings as saga_settings
-from functions.settings import EnvSettings
+from functions.settings import EnvSettings, SettingsError
 from functions.webhooks.config import (
     GitHubSource,
     HmacSource,
@@ -271,7 +272,7 @@ def test_an_empty_variable_is_the_default() -> None:
     ],
 )
 def test_a_bad_value_fails_loudly(model: type[EnvSettings], environ: dict[str, str]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match=next(iter(environ))):
         model.from_env(environ)
 
 
@@ -295,7 +296,7 @@ def test_webhook_sources_are_validated_from_their_variable() -> None:
         return WebhookSettings.from_env({"WEBHOOK_SOURCES": raw})
 
     assert isinstance(read("github").sources["github"], GitHubSource)
-    with pytest.raises(ValidationError, match="source names must match"):
+    with pytest.raises(SettingsError, match=r"WEBHOOK_SOURCES: .*source names must match"):
         read("GitHub")
 
 
@@ -312,7 +313,7 @@ def test_settings_are_read_once_until_reset(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_settings_are_frozen() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(FrozenInstanceError):
         SagaSettings(table_name="t").table_name = "other"  # type: ignore[misc]
 
 
@@ -349,3 +350,24 @@ def test_every_source_records_its_actions_unless_told_not_to(scheme: str) -> Non
 def test_record_is_a_json_boolean(value: object) -> None:
     with pytest.raises(ValueError, match="record"):
         parse_sources(json.dumps({"s": {"scheme": "github", "secret": "x", "record": value}}))
+
+
+def test_a_bound_holds_when_a_model_is_built_by_field_name() -> None:
+    with pytest.raises(SettingsError, match="CIRCUIT_FAILURE_THRESHOLD must be at least 1"):
+        CircuitSettings(threshold=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("1", True), ("true", True), ("On", True), ("0", False), ("no", False)]
+)
+def test_booleans_read_as_the_words_operators_write(text: str, expected: bool) -> None:
+    from functions.hooks.config import HookSettings
+
+    assert HookSettings.from_env({"EXTERNAL_API_FAIL": text}).external_api_fail is expected
+    with pytest.raises(SettingsError, match="EXTERNAL_API_FAIL"):
+        HookSettings.from_env({"EXTERNAL_API_FAIL": "maybe"})
+
+
+def test_a_malformed_json_setting_names_its_variable() -> None:
+    with pytest.raises(SettingsError, match="HEALTH_DEAD_LETTER_QUEUES"):
+        HealthSettings.from_env({"HEALTH_DEAD_LETTER_QUEUES": "{not json"})

@@ -14,25 +14,35 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from dataclasses import dataclass
 
-from pydantic import Field, field_validator
-
-from functions.settings import EnvSettings, cached
+from functions.settings import EnvSettings, cached, setting
 
 
+def _names(text: str) -> list[str]:
+    raw = json.loads(text)
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        raise ValueError("a JSON list of log group names")
+    return raw
+
+
+def _schemes(text: str) -> dict[str, str]:
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ValueError("a JSON object, source name -> scheme")
+    return raw
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConsoleSettings(EnvSettings):
-    log_groups: list[str] = Field(default_factory=list, alias="CONSOLE_LOG_GROUPS")
-    order_saga_arn: str = Field(default="", alias="ORDER_SAGA_ARN")
-    namespace: str = Field(default="ActionScheduler", alias="POWERTOOLS_METRICS_NAMESPACE")
-    tally_seconds: int = Field(default=60, ge=5, alias="CONSOLE_TALLY_SECONDS")
-    region: str = Field(default="", alias="AWS_REGION")
-    webhook_schemes: dict[str, str] = Field(default_factory=dict, alias="CONSOLE_WEBHOOK_SOURCES")
-
-    @field_validator("webhook_schemes", "log_groups", mode="before")
-    @classmethod
-    def _json(cls, raw: Any) -> Any:
-        return json.loads(raw) if isinstance(raw, str) else raw
+    log_groups: list[str] = setting("CONSOLE_LOG_GROUPS", default_factory=list, parse=_names)
+    order_saga_arn: str = setting("ORDER_SAGA_ARN", "")
+    namespace: str = setting("POWERTOOLS_METRICS_NAMESPACE", "ActionScheduler")
+    tally_seconds: int = setting("CONSOLE_TALLY_SECONDS", 60, ge=5)
+    region: str = setting("AWS_REGION", "")
+    webhook_schemes: dict[str, str] = setting(
+        "CONSOLE_WEBHOOK_SOURCES", default_factory=dict, parse=_schemes
+    )
 
     @property
     def schemes(self) -> dict[str, str]:
