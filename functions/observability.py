@@ -24,6 +24,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from functions.coldstart import resume_collection
 from functions.metrics import DEFINITIONS, Metric
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "action-scheduler")
@@ -163,7 +164,8 @@ def add_metric(metric: Metric, value: float = 1, **dimensions: str) -> None:
 def publish_metrics(handler: Handler) -> Handler:
     """Decorate a Lambda handler: buffer its metrics, print them as EMF when it returns.
 
-    One blob per set of dimension values, whatever the handler's outcome. Also
+    One blob per set of dimension values, whatever the handler's outcome; then the
+    garbage collector resumes if the cold start paused it (functions/coldstart.py). Also
     publishes anything left on the Powertools ``metrics`` singleton, so code that
     uses it directly is not lost, without its warning when there is nothing.
     """
@@ -177,6 +179,7 @@ def publish_metrics(handler: Handler) -> Handler:
             pending = _pending.get() or {}
             _pending.reset(token)
             _flush([*pending.values(), metrics])
+            resume_collection()
 
     return wrapper  # type: ignore[return-value]
 

@@ -11,8 +11,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api.console import page
+from functions.coldstart import resume_collection
 
 
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
-    parameters = event.get("pathParameters") or {}
-    return page.serve(str(event.get("path") or ""), parameters.get("file")).to_proxy()
+    try:
+        parameters = event.get("pathParameters") or {}
+        return page.serve(str(event.get("path") or ""), parameters.get("file")).to_proxy()
+    finally:
+        resume_collection()

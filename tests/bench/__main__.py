@@ -57,6 +57,12 @@ def only(sections: list[str]) -> None:
             f"{o['bare_worker_us_per_record']:.0f} us: "
             f"{o['worker_us_per_record'] / o['bare_worker_us_per_record']:.2f}x"
         )
+        print(
+            f"exact calls made bare: webhook {o['exact_webhook_us']:.0f} us "
+            f"({o['webhook_us'] / o['exact_webhook_us']:.2f}x), worker "
+            f"{o['exact_worker_us_per_record']:.0f} us/record "
+            f"({o['worker_us_per_record'] / o['exact_worker_us_per_record']:.2f}x)"
+        )
     if "coldstart" in data:
         cold = data["coldstart"]
         floor = cold["ms"]["floor"]

@@ -8,12 +8,19 @@ same events, through the same stubbed (or moto) AWS, as the real handlers.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore import xform_name
+from botocore.client import BaseClient
+
+Call = tuple[str, str, dict[str, Any]]  # (service, operation, params) as a handler made it
 
 
 class BareHandler:
@@ -119,3 +126,43 @@ class BareWorker:
                     ExpressionAttributeValues={":new": {"S": new}, ":old": {"S": old}},
                 )
         return {"batchItemFailures": []}
+
+
+@contextmanager
+def recorded_calls() -> Iterator[list[Call]]:
+    """Every AWS call made inside the block, by any client of the process (ours and
+    Powertools'), with the exact params it was made with."""
+    calls: list[Call] = []
+    original = BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((self.meta.service_model.service_name, operation, copy.deepcopy(params)))
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = record  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+class ExactCalls:
+    """A handler's own AWS calls, with the very params it sent, made bare: each through a
+    default boto3 client's public method, nothing around them.
+
+    What the handler takes beyond this is the framework's and ours alone (Powertools'
+    idempotency and batch, models, logs, metrics), whatever the size of the items the
+    calls carry; ``BareSameCalls`` and ``BareWorker`` make the same operations with
+    minimal params, so their ratio also counts botocore's work on our larger items.
+    """
+
+    def __init__(self, calls: list[Call]) -> None:
+        clients = {service: boto3.client(service) for service, _, _ in calls}  # type: ignore[call-overload]
+        self.calls = [
+            (getattr(clients[service], xform_name(operation)), params)
+            for service, operation, params in calls
+        ]
+
+    def handle(self) -> None:
+        for method, params in self.calls:
+            method(**params)

@@ -35,7 +35,13 @@ def measure(workdir: Path) -> dict[str, Any]:
     from infra.local.demo_secrets import DEMO_SECRETS
     from infra.local.lambda_runtime import LocalContext
     from tests.bench.aws import Replay, signed_github
-    from tests.bench.baseline import BareHandler, BareSameCalls, BareWorker
+    from tests.bench.baseline import (
+        BareHandler,
+        BareSameCalls,
+        BareWorker,
+        ExactCalls,
+        recorded_calls,
+    )
 
     total = WARMUP + ROUNDS * PER_ROUND
     events = [signed_github(f"overhead-{n}", n) for n in range(total)]
@@ -50,6 +56,8 @@ def measure(workdir: Path) -> dict[str, Any]:
         "bare": [],
         "bare_same_calls": [],
         "bare_worker": [],
+        "exact_webhook": [],
+        "exact_worker": [],
     }
     environment = counts["environment"]
 
@@ -103,6 +111,24 @@ def measure(workdir: Path) -> dict[str, Any]:
             run_bare_same(events[n])
             run_worker({})
             run_bare_worker({})
+        # The handlers' own calls, recorded warm (no secret read), to be made bare.
+        with recorded_calls() as webhook_calls:
+            run_webhook(events[0])
+        with recorded_calls() as worker_calls:
+            run_worker({})
+        exact_webhook, exact_worker = ExactCalls(webhook_calls), ExactCalls(worker_calls)
+
+        def run_exact_webhook(_: dict) -> None:
+            replay.load(answers["webhook"])
+            exact_webhook.handle()
+
+        def run_exact_worker(_: dict) -> None:
+            replay.load(answers["worker"])
+            exact_worker.handle()
+
+        for _ in range(WARMUP):
+            run_exact_webhook({})
+            run_exact_worker({})
         index = WARMUP
         for _ in range(ROUNDS):
             batch = events[index : index + PER_ROUND]
@@ -113,6 +139,8 @@ def measure(workdir: Path) -> dict[str, Any]:
                 ("bare_same_calls", run_bare_same, 1),
                 ("worker", run_worker, records),
                 ("bare_worker", run_bare_worker, records),
+                ("exact_webhook", run_exact_webhook, 1),
+                ("exact_worker", run_exact_worker, records),
             ):
                 spent, before = 0.0, in_botocore[0]
                 for event in batch[: PER_ROUND if divisor == 1 else PER_ROUND // 4]:
@@ -129,6 +157,13 @@ def measure(workdir: Path) -> dict[str, Any]:
         "bare_us": median_us(samples["bare"]),
         "bare_same_calls_us": median_us(samples["bare_same_calls"]),
         "bare_worker_us_per_record": median_us(samples["bare_worker"]),
+        # The handlers' own calls with their exact params, made bare (baseline.ExactCalls).
+        "exact_webhook_us": median_us(samples["exact_webhook"]),
+        "exact_worker_us_per_record": median_us(samples["exact_worker"]),
+        "exact_calls": {
+            "webhook": [operation for _, operation, _ in webhook_calls],
+            "worker_per_batch": len(worker_calls),
+        },
         "samples": {name: len(values) for name, values in samples.items()},
         "records_per_batch": records,
         # Of the handlers' time, the share spent inside botocore's calls (mean of rounds).
