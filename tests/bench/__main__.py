@@ -100,6 +100,9 @@ def main() -> None:
     costs = [("API Gateway REST", cost, 9.0), ("API Gateway HTTP", http_cost, 6.0)]
     unrecorded = unrecorded_inputs(data, inputs)
     unrecorded_cost = per_million(unrecorded) if unrecorded else None
+    if unrecorded:
+        rest_unrecorded = per_million(replace(unrecorded, api_flavour="REST"))
+        costs.append(("API Gateway REST, a source with record: false", rest_unrecorded, 9.0))
     if unrecorded_cost:
         costs.append(("API Gateway HTTP, a source with record: false", unrecorded_cost, 6.0))
     rows = figures(data, costs)
