@@ -121,6 +121,13 @@ def test_a_bad_webhook_source_fails_synth_naming_the_source_and_option(sources, 
         _config(webhookSources=sources)
 
 
+def test_the_guides_example_of_a_bad_source_is_what_synth_says():
+    example = "webhookSources: stripe.tolerance_seconds: must be at most 3600, not 7200"
+    assert f"`{example}`" in page("guides/webhooks.md")
+    with pytest.raises(ValueError, match=re.escape(example)):
+        _config(webhookSources={"stripe": {"scheme": "stripe", "tolerance_seconds": 7200}})
+
+
 # --- constructs receive their settings --------------------------------------------------
 
 
