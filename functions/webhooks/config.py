@@ -304,8 +304,8 @@ def _source(name: str, spec: object, problems: list[str]) -> SourceConfig | None
                 problems.append(f"{name}.{item.name}: required")
             continue
         coerce = item.metadata["coerce"]
-        value = spec[item.name] if coerce is None else coerce(spec[item.name])
         try:
+            value = spec[item.name] if coerce is None else coerce(spec[item.name])
             values[item.name] = item.metadata["check"](value)
         except ValueError as exc:
             problems.append(f"{name}.{item.name}: {exc}")

@@ -212,6 +212,7 @@ def test_prefix_longer_than_32_characters_is_refused() -> None:
         (None, "must be a whole number of seconds, not null"),
         (True, "must be a whole number of seconds, not true"),
         ([300], "must be a whole number of seconds"),
+        ("9" * 5000, "Exceeds the limit"),  # int() refuses that many digits
     ],
 )
 def test_bad_tolerance_is_refused(scheme: str, tolerance: object, message: str) -> None:
