@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from functions.webhooks.config import MAX_BODY_BYTES, parse_sources
+from functions.webhooks.config import MAX_BODY_BYTES, InvalidSources, parse_sources
 
 if TYPE_CHECKING:  # importing CDK starts a node process: keep it out of the local cloud
     from aws_cdk import RemovalPolicy
@@ -227,14 +227,17 @@ class DeploymentConfig(BaseModel):
         if self.log_retention_days not in RETENTION_DAYS:
             raise ValueError(f"logRetentionDays must be one of {RETENTION_DAYS}")
         # The secret is filled in by the stack when a source does not name one.
-        parse_sources(
-            json.dumps(
-                {
-                    name: {"secret": "placeholder", **spec}
-                    for name, spec in self.webhook_sources.items()
-                }
+        try:
+            parse_sources(
+                json.dumps(
+                    {
+                        name: {"secret": "placeholder", **spec}
+                        for name, spec in self.webhook_sources.items()
+                    }
+                )
             )
-        )
+        except InvalidSources as exc:
+            raise ValueError(f"webhookSources: {exc}") from None
         return self
 
 

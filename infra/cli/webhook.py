@@ -173,7 +173,7 @@ def _same(config: SourceConfig, example: SourceConfig | None) -> bool:
     """The same scheme and options (the secret's name aside)."""
     if example is None:
         return False
-    return config.model_dump(exclude={"secret"}) == example.model_dump(exclude={"secret"})
+    return config.options() == example.options()
 
 
 def _unknown(source: str, sources: dict[str, dict[str, Any]] | None) -> str:

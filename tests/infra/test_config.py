@@ -93,6 +93,41 @@ def test_invalid_values_fail_synth(context):
         _config(**context)
 
 
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ({"GitHub": {"scheme": "github"}}, "source names must match"),
+        (
+            {"pay": {"scheme": "stripe", "tolerance_seconds": 7200}},
+            "pay.tolerance_seconds: must be at most 3600",
+        ),
+        (
+            {"pay": {"scheme": "stripe", "dedupe_signed_body": True}},
+            "pay.dedupe_signed_body: not an option of the stripe scheme",
+        ),
+        (
+            {"gh": {"scheme": "github", "dedupe_signed_body": "maybe"}},
+            'gh.dedupe_signed_body: must be true or false, not "maybe"',
+        ),
+        ({"gh": {"scheme": "github", "secret": ""}}, "gh.secret: must be a secret's name or ARN"),
+        (
+            {"hook": {"scheme": "svix"}},
+            'hook.scheme: must be one of standard, stripe, github, shopify, hmac, not "svix"',
+        ),
+    ],
+)
+def test_a_bad_webhook_source_fails_synth_naming_the_source_and_option(sources, message):
+    with pytest.raises(ValueError, match=f"webhookSources: {re.escape(message)}"):
+        _config(webhookSources=sources)
+
+
+def test_the_guides_example_of_a_bad_source_is_what_synth_says():
+    example = "webhookSources: stripe.tolerance_seconds: must be at most 3600, not 7200"
+    assert f"`{example}`" in page("guides/webhooks.md")
+    with pytest.raises(ValueError, match=re.escape(example)):
+        _config(webhookSources={"stripe": {"scheme": "stripe", "tolerance_seconds": 7200}})
+
+
 # --- constructs receive their settings --------------------------------------------------
 
 

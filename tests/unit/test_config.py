@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import FrozenInstanceError
 
 import pytest
-from pydantic import ValidationError
 
 from functions import settings
 from functions.actions.config import ActionSettings, CircuitSettings, QueueConfig
@@ -20,6 +20,7 @@ from functions.settings import EnvSettings, SettingsError
 from functions.webhooks.config import (
     GitHubSource,
     HmacSource,
+    InvalidSources,
     ShopifySource,
     StandardSource,
     StripeSource,
@@ -112,7 +113,7 @@ def test_good_source_names(name: str) -> None:
 )
 def test_bad_source_names_are_refused(name: str) -> None:
     doc = {"fine": {"scheme": "github", "secret": "s"}, name: {"scheme": "github", "secret": "s"}}
-    with pytest.raises(ValueError, match="source names must match") as info:
+    with pytest.raises(InvalidSources, match="source names must match") as info:
         parse(doc)
     assert repr(name) in str(info.value)
 
@@ -129,7 +130,7 @@ def test_bad_source_names_are_refused(name: str) -> None:
     ids=["unknown", "wrong-case", "empty", "missing", "null"],
 )
 def test_unknown_or_missing_scheme_is_refused(config: dict) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidSources, match=r"^src\.scheme: must be one of standard, stripe, "):
         one(config)
 
 
@@ -145,7 +146,9 @@ def test_unknown_or_missing_scheme_is_refused(config: dict) -> None:
     ],
 )
 def test_extra_keys_are_refused(config: dict) -> None:
-    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+    [extra] = set(config) - {"scheme", "secret"}
+    message = rf"^src\.{extra}: not an option of the {config['scheme']} scheme"
+    with pytest.raises(InvalidSources, match=message):
         one(config)
 
 
@@ -160,7 +163,7 @@ def test_extra_keys_are_refused(config: dict) -> None:
     ids=["missing", "empty", "null", "int"],
 )
 def test_a_secret_is_required(config: dict) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidSources, match=r"^src\.secret: "):
         one(config)
 
 
@@ -169,7 +172,7 @@ def test_a_secret_is_required(config: dict) -> None:
     ["X Signature", "X_Signature", "", "X-Sig:", "x" * 65, "Signatür", "X-Signature\n"],
 )
 def test_bad_hmac_header_is_refused(header: str) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidSources, match=r"^src\.header: must be a header name"):
         one({"scheme": "hmac", "secret": "s", "header": header})
 
 
@@ -180,7 +183,7 @@ def test_good_hmac_header_is_accepted(header: str) -> None:
 
 @pytest.mark.parametrize("encoding", ["base32", "HEX", "Base64", "base64url", "", None])
 def test_encoding_other_than_hex_or_base64_is_refused(encoding: object) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidSources, match=r'^src\.encoding: must be "hex" or "base64"'):
         one({"scheme": "hmac", "secret": "s", "encoding": encoding})
 
 
@@ -191,15 +194,40 @@ def test_encoding_is_passed_to_the_scheme(encoding: str) -> None:
 
 def test_prefix_longer_than_32_characters_is_refused() -> None:
     assert one({"scheme": "hmac", "secret": "s", "prefix": "p" * 32}).build().prefix == "p" * 32
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidSources, match=r"^src\.prefix: must be a string of at most 32"):
         one({"scheme": "hmac", "secret": "s", "prefix": "p" * 33})
 
 
 @pytest.mark.parametrize("scheme", ["standard", "stripe"])
-@pytest.mark.parametrize("tolerance", [0, -1, 3601, 1.5, "soon"])
-def test_bad_tolerance_is_refused(scheme: str, tolerance: object) -> None:
-    with pytest.raises(ValidationError):
+@pytest.mark.parametrize(
+    ("tolerance", "message"),
+    [
+        (0, "must be at least 1, not 0"),
+        (-1, "must be at least 1, not -1"),
+        ("0", "must be at least 1, not 0"),
+        (3601, "must be at most 3600, not 3601"),
+        (1.5, "must be a whole number of seconds, not 1.5"),
+        ("soon", 'must be a whole number of seconds, not "soon"'),
+        ("300.5", "must be a whole number of seconds"),
+        (None, "must be a whole number of seconds, not null"),
+        (True, "must be a whole number of seconds, not true"),
+        ([300], "must be a whole number of seconds"),
+        ("9" * 5000, "Exceeds the limit"),  # int() refuses that many digits
+    ],
+)
+def test_bad_tolerance_is_refused(scheme: str, tolerance: object, message: str) -> None:
+    with pytest.raises(InvalidSources, match=rf"^src\.tolerance_seconds: {re.escape(message)}"):
         one({"scheme": scheme, "secret": "s", "tolerance_seconds": tolerance})
+
+
+@pytest.mark.parametrize("tolerance", [300, 300.0, "300", " 300 ", "300.0", "+300"])
+def test_a_tolerance_may_be_spelled_as_json_spells_a_number(tolerance: object) -> None:
+    assert one({"scheme": "stripe", "secret": "s", "tolerance_seconds": tolerance}).build() == (
+        Stripe(tolerance_seconds=300)
+    )
+    assert parse_sources('{"s": {"scheme": "standard", "secret": "s", "tolerance_seconds": 3e2}}')[
+        "s"
+    ].build() == StandardWebhooks(tolerance_seconds=300)
 
 
 @pytest.mark.parametrize(("scheme", "cls"), [("standard", StandardWebhooks), ("stripe", Stripe)])
@@ -210,17 +238,79 @@ def test_tolerance_bounds_are_accepted(scheme: str, cls: type, tolerance: int) -
 
 
 @pytest.mark.parametrize(
-    "raw",
-    ["[]", '"github"', "null", "{", '{"github": "github"}', '{"github": []}'],
+    ("raw", "message"),
+    [
+        ("[]", "the sources must be a JSON object from source name to its scheme and options"),
+        ('"github"', "the sources must be a JSON object"),
+        ("null", "the sources must be a JSON object"),
+        (" ", "the sources are not JSON"),
+        ("{", "the sources are not JSON"),
+        (
+            '{"github": "github"}',
+            'github: must be an object of a scheme and its options, not "github"',
+        ),
+        ('{"github": []}', "github: must be an object of a scheme and its options, not []"),
+    ],
 )
-def test_document_that_is_not_an_object_of_objects_is_refused(raw: str) -> None:
-    with pytest.raises(ValidationError):
+def test_document_that_is_not_an_object_of_objects_is_refused(raw: str, message: str) -> None:
+    with pytest.raises(InvalidSources, match=f"^{re.escape(message)}"):
         parse_sources(raw)
+
+
+def test_every_problem_is_named_in_one_error() -> None:
+    doc = {
+        "github": {"scheme": "github", "secret": "s", "tolerance_seconds": 60},
+        "fine": {"scheme": "shopify", "secret": "s"},
+        "billing": {"scheme": "hmac", "secret": "", "encoding": "base32"},
+    }
+    with pytest.raises(InvalidSources) as info:
+        parse(doc)
+    assert str(info.value).split("; ") == [
+        "github.tolerance_seconds: not an option of the github scheme "
+        "(its options: secret, record, dedupe_signed_body)",
+        'billing.secret: must be a secret\'s name or ARN (a non-empty string), not ""',
+        'billing.encoding: must be "hex" or "base64", not "base32"',
+    ]
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (lambda: HmacSource(secret="s", prefix="p" * 33), "prefix: must be a string of at most"),
+        (lambda: StripeSource(secret="s", tolerance_seconds=0), "tolerance_seconds: must be at"),
+        (lambda: GitHubSource(secret=""), "secret: must be a secret's name"),
+        (lambda: GitHubSource(secret="s", record="yes"), "record: must be true or false"),
+        (lambda: ShopifySource(secret="s", dedupe_signed_body=1), "dedupe_signed_body: must be"),
+    ],
+)
+def test_a_source_built_by_field_name_is_checked_too(source: object, message: str) -> None:
+    with pytest.raises(InvalidSources, match=f"^{re.escape(message)}"):
+        source()
+
+
+def test_a_sources_options_are_its_scheme_and_fields_but_the_secret() -> None:
+    sources = parse(EVERY_SCHEME)
+    assert sources["billing"].options() == {
+        "scheme": "hmac",
+        "record": True,
+        "dedupe_signed_body": True,
+        "header": "X-Billing-Signature",
+        "encoding": "base64",
+        "prefix": "sha256=",
+    }
+    assert sources["stripe"].options() == {
+        "scheme": "stripe",
+        "record": True,
+        "tolerance_seconds": 600,
+    }
+    # Two body-signed schemes with the same options are not the same source.
+    assert sources["github"].options() != sources["shopify"].options()
 
 
 def test_sources_are_frozen() -> None:
     source = one({"scheme": "github", "secret": "s"})
-    with pytest.raises(ValidationError):
+    with pytest.raises(FrozenInstanceError):
         source.secret = "other"
 
 
@@ -298,6 +388,10 @@ def test_webhook_sources_are_validated_from_their_variable() -> None:
     assert isinstance(read("github").sources["github"], GitHubSource)
     with pytest.raises(SettingsError, match=r"WEBHOOK_SOURCES: .*source names must match"):
         read("GitHub")
+    bad = json.dumps({"github": {"scheme": "github", "secret": "s", "record": "yes"}})
+    message = r"^WEBHOOK_SOURCES: .* is not valid: github\.record: must be true or false"
+    with pytest.raises(SettingsError, match=message):
+        WebhookSettings.from_env({"WEBHOOK_SOURCES": bad})
 
 
 def test_settings_are_read_once_until_reset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,7 +426,8 @@ def test_schemes_that_sign_an_id_or_a_timestamp_never_dedupe_bodies(scheme: str)
     source = parse_sources(json.dumps({"s": {"scheme": scheme, "secret": "x"}}))["s"]
 
     assert source.dedupes_body is False
-    with pytest.raises(ValueError, match="dedupe_signed_body"):
+    message = rf"^s\.dedupe_signed_body: not an option of the {scheme} scheme"
+    with pytest.raises(InvalidSources, match=message):
         parse_sources(
             json.dumps({"s": {"scheme": scheme, "secret": "x", "dedupe_signed_body": False}})
         )
@@ -346,10 +441,29 @@ def test_every_source_records_its_actions_unless_told_not_to(scheme: str) -> Non
     assert (on.record, off.record) == (True, False)
 
 
-@pytest.mark.parametrize("value", ["false", 0, None, "no"])
+@pytest.mark.parametrize("value", ["false", 0, 1, None, "no", "yes", "true"])
 def test_record_is_a_json_boolean(value: object) -> None:
-    with pytest.raises(ValueError, match="record"):
+    with pytest.raises(InvalidSources, match=r"^s\.record: must be true or false, not "):
         parse_sources(json.dumps({"s": {"scheme": "github", "secret": "x", "record": value}}))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[(True, True), (False, False), (1, True), (0, False), (0.0, False)],
+        *[("yes", True), ("Off", False), ("TRUE", True), ("f", False), ("n", False), ("1", True)],
+    ],
+)
+def test_dedupe_signed_body_takes_a_boolean_or_its_words(value: object, expected: bool) -> None:
+    source = one({"scheme": "hmac", "secret": "s", "dedupe_signed_body": value})
+    assert source.dedupes_body is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", " true", "", None, 2, 0.5, []])
+def test_dedupe_signed_body_refuses_anything_else(value: object) -> None:
+    message = r"^src\.dedupe_signed_body: must be true or false, not "
+    with pytest.raises(InvalidSources, match=message):
+        one({"scheme": "github", "secret": "s", "dedupe_signed_body": value})
 
 
 def test_a_bound_holds_when_a_model_is_built_by_field_name() -> None:
