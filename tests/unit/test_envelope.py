@@ -346,8 +346,9 @@ def test_action_too_large_is_an_invalid_action() -> None:
 
 # --------------------------------------------------------------- the wire format, pinned
 
-# Messages the pydantic model (before docs/decisions/0073) wrote for these envelopes:
-# workers of either version read the other's messages, and the bytes do not change.
+# Messages the pydantic model wrote for these envelopes, before
+# docs/decisions/0073-the-functions-hot-path-is-pydantic-free.md: workers of either
+# version read the other's messages, and the bytes do not change.
 T = datetime(2026, 1, 1, tzinfo=UTC)
 REF = PayloadRef(key=f"d100/act-1/{'a' * 64}.json", size=123, args_hash="b" * 64)
 TAIL = (
