@@ -320,7 +320,7 @@ def _parse(queue: QueueConfig, message: MessageTypeDef) -> _Received:
     body = message["Body"]
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         document = None
     envelope: Envelope | None = None
     body_error = ""

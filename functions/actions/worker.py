@@ -526,7 +526,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
 def _has_other_version(body: str) -> bool:
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return False
     return isinstance(document, dict) and "v" in document and document["v"] != 1
 
