@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from functions.actions import hooks, limits, queues, store
 from functions.actions.config import QueueConfig, queue_named
-from functions.actions.envelope import MAX_ARGS_BYTES, Envelope, Priority, dump_args
+from functions.actions.envelope import (
+    MAX_ARGS_BYTES,
+    Envelope,
+    InvalidEnvelope,
+    Priority,
+    dump_args,
+)
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
 from functions.actions.store import ActionKind, Recurrence
 from functions.metrics import Metric
@@ -103,8 +108,8 @@ def _prepare(
             listed=not (run_now and not request.unique and not spec.listed_while_queued),
             recorded=recorded,
         )
-    except ValidationError as exc:
-        raise InvalidAction(_first_error(exc)) from None
+    except InvalidEnvelope as exc:
+        raise InvalidAction(str(exc)) from None
     limits.check_time(envelope.scheduled_for, "the scheduled time")
     if spec.ordered:
         limits.check_fifo_group(envelope.group or envelope.hook)
@@ -167,7 +172,7 @@ def _claim_check(envelope: Envelope, due_in_seconds: float | None) -> Envelope:
         )
     except payloads.PayloadUnavailable as exc:
         raise ActionTooLarge(f"the action's args are {len(text)} bytes: {exc}") from None
-    return envelope.model_copy(update={"args": None, "args_ref": ref})
+    return replace(envelope, args=None, args_ref=ref)
 
 
 def _write(
@@ -407,9 +412,3 @@ def _recurring(
 
     _write(envelope, request.unique, shape, hand_off)
     return envelope.action_id
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}"

@@ -20,7 +20,8 @@ from functions.actions.exceptions import InvalidAction
 # Hook names: the by_hook index's partition key, and an SQS message attribute.
 HOOK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
 # Containers nested in args (``[]`` is 1, ``[[1]]`` 2). The worker's JSON parser
-# (pydantic-core) stops at 200 levels, the envelope adds one: 64 leaves room to spare.
+# (Python's json) stops near the interpreter's recursion limit (1000 frames, less the
+# stack it runs on), the envelope adds one level: 64 leaves room to spare.
 MAX_ARGS_DEPTH = 64
 # A webhook body travels as args' ``payload``, one level down.
 MAX_WEBHOOK_BODY_DEPTH = MAX_ARGS_DEPTH - 1

@@ -22,7 +22,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from functions.actions import queues, store
 from functions.actions.config import QueueConfig, queue_named
-from functions.actions.envelope import Envelope
+from functions.actions.envelope import Envelope, InvalidEnvelope
 from functions.actions.exceptions import InvalidAction
 from functions.clients import lazy_client
 from functions.payloads import store as payloads
@@ -72,7 +71,7 @@ class DeadLetter:
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
         document["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
-        document["args_ref"] = self.args_ref.model_dump() if self.args_ref else None
+        document["args_ref"] = self.args_ref.to_dict() if self.args_ref else None
         return document
 
 
@@ -202,9 +201,7 @@ def _move(
             )
             return False
         throttle.wait()
-        fresh = received.envelope.model_copy(
-            update={"attempt": 1, "scheduled_for": datetime.now(UTC), "listed": True}
-        )
+        fresh = replace(received.envelope, attempt=1, scheduled_for=datetime.now(UTC), listed=True)
         note = f"from the {queue.name} dead-letter queue; it had failed with: " + (
             letter.error or letter.reason
         )
@@ -323,15 +320,15 @@ def _parse(queue: QueueConfig, message: MessageTypeDef) -> _Received:
     body = message["Body"]
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         document = None
     envelope: Envelope | None = None
     body_error = ""
     if isinstance(document, dict):
         body_error = str(document.pop("error", "") or "")
         try:
-            envelope = Envelope.model_validate(document)
-        except ValidationError:
+            envelope = Envelope.from_dict(document)
+        except InvalidEnvelope:
             envelope = None
     sent = system.get("SentTimestamp")
     letter = DeadLetter(

@@ -14,6 +14,7 @@ repeated delivery of one run is still one action.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -102,11 +103,10 @@ def run_of(template: Envelope, scheduled_time: datetime) -> Envelope:
     """The envelope of one run at ``scheduled_time``, as the recurring schedule's input
     would be filled in for it (to the second): how the API sends a first run itself."""
     text = scheduled_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return template.model_copy(
-        update={
-            "action_id": f"{template.action_id}@{text}",
-            "scheduled_for": datetime.fromisoformat(text),
-        }
+    return replace(
+        template,
+        action_id=f"{template.action_id}@{text}",
+        scheduled_for=datetime.fromisoformat(text),
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,11 +36,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from functions.actions import budget, circuit, hooks, queries, queues, recurrence, results, store
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
-from functions.actions.envelope import Envelope
+from functions.actions.envelope import Envelope, InvalidEnvelope
 from functions.actions.exceptions import (
     HookUnavailable,
     InvalidAction,
@@ -135,7 +134,7 @@ def process_record(record: SQSRecord, invocation: budget.Invocation | None = Non
             raise RuntimeError(f"record from an unknown queue: {record.event_source_arn}")
         try:
             envelope = Envelope.from_message(record.body)
-        except (ValidationError, ValueError) as exc:
+        except InvalidEnvelope as exc:
             _malformed(queue, record, exc)
             return
         logger.append_keys(action_id=envelope.action_id, hook=envelope.hook)
@@ -420,12 +419,11 @@ def _retry_or_dead_letter(
         queues.change_visibility(queue, record.receipt_handle, delay)
         store.retry_later(action, error, delay)
         raise RetryLater(error)
-    following = envelope.model_copy(
-        update={
-            "attempt": attempt + 1,
-            "scheduled_for": datetime.now(UTC) + timedelta(seconds=delay),
-            "listed": True,  # retry_later lists it: it waits for its backoff
-        }
+    following = replace(
+        envelope,
+        attempt=attempt + 1,
+        scheduled_for=datetime.now(UTC) + timedelta(seconds=delay),
+        listed=True,  # retry_later lists it: it waits for its backoff
     )
     queues.send(following, queue, delay_seconds=delay)
     if action is not None:
@@ -528,7 +526,7 @@ def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
 def _has_other_version(body: str) -> bool:
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return False
     return isinstance(document, dict) and "v" in document and document["v"] != 1
 

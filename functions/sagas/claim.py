@@ -34,12 +34,12 @@ def check_in(saga_input: dict[str, Any], name: str) -> dict[str, Any]:
         data, name=name, args_hash=hashlib.sha256(data).hexdigest(), lifetime=LIFETIME_DAYS
     )
     kept = {key: saga_input[key] for key in KEPT if key in saga_input}
-    return {**kept, CLAIM: ref.model_dump()}
+    return {**kept, CLAIM: ref.to_dict()}
 
 
 def check_out(saga_input: Any) -> Any:
     """The input a task works on: the stored one when the execution carries a reference."""
     if not isinstance(saga_input, dict) or CLAIM not in saga_input:
         return saga_input
-    loaded = store.load(PayloadRef.model_validate(saga_input[CLAIM]))
+    loaded = store.load(PayloadRef.from_dict(saga_input[CLAIM]))
     return {**loaded, **{key: value for key, value in saga_input.items() if key != CLAIM}}

@@ -134,6 +134,16 @@ def test_inspect_shows_malformed_and_policy_moved_letters(jobs):
     assert not letters["max_receive_count"].malformed
 
 
+def test_inspect_shows_a_body_too_deep_to_parse_as_malformed(jobs):
+    body = "[" * 5000 + "]" * 5000
+    jobs.sqs.send_message(QueueUrl=jobs.queue().dead_letter_url, MessageBody=body)
+
+    [letter] = redrive.inspect("default")
+
+    assert letter.malformed
+    assert letter.body == body
+
+
 # --- redrive -----------------------------------------------------------------------------
 
 

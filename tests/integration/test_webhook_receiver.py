@@ -73,7 +73,7 @@ def test_a_signed_delivery_is_queued_once_with_its_envelope(stack, source):
         "status": "queued",
     }
     [message] = stack.messages()
-    envelope = Envelope.model_validate(message)
+    envelope = Envelope.from_dict(message)
     assert envelope.hook == "process_webhook"
     assert envelope.group == source
     assert envelope.action_id == answer.body["action_id"]

@@ -152,7 +152,16 @@ def test_a_permanent_error_dead_letters_at_once(jobs, register):
         ("not json at all", "malformed"),
         ('{"v": 1, "action_id": "x"}', "malformed"),
         ('{"v": 2, "action_id": "x", "hook": "send_email"}', "unsupported_version"),
+        # Deeper than the JSON parser goes: refused, not a crash of the batch.
+        ("[" * 5000 + "]" * 5000, "malformed"),
+        # A number as text: pydantic's lax mode took it; no message of ours carries one.
+        (
+            '{"v": 1, "action_id": "x", "hook": "send_email", "attempt": "2", '
+            '"scheduled_for": "2026-01-01T00:00:00Z", "enqueued_at": "2026-01-01T00:00:00Z"}',
+            "malformed",
+        ),
     ],
+    ids=["text", "incomplete", "version 2", "too deep", "a number as text"],
 )
 def test_a_malformed_message_goes_to_the_dead_letters_not_into_a_loop(jobs, body, reason):
     jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=body)

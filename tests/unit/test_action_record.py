@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -202,7 +203,7 @@ def test_an_item_written_before_compression_reads_as_it_did():
 
 def test_an_unlisted_item_has_none_of_the_indexes_keys_and_keeps_its_time():
     when = datetime(2030, 1, 1, 12, tzinfo=UTC)
-    action = Action.new(_envelope(when).model_copy(update={"listed": False}))
+    action = Action.new(replace(_envelope(when), listed=False))
 
     item, back = _round_trip(action)
 

@@ -4,12 +4,12 @@ and the lifetime class an object gets."""
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import ValidationError
 
-from functions.actions.envelope import Envelope
+from functions.actions.envelope import Envelope, InvalidEnvelope
 from functions.actions.store.record import (
     Action,
     args_hash,
@@ -18,7 +18,7 @@ from functions.actions.store.record import (
     to_item,
     unique_key,
 )
-from functions.payloads.ref import PayloadRef
+from functions.payloads.ref import InvalidPayloadRef, PayloadRef
 from functions.payloads.store import LIFETIME_DAYS, PayloadUnavailable, lifetime_days
 
 ARGS = {"z": 1, "a": [1, 2]}
@@ -41,12 +41,14 @@ def test_a_message_with_a_reference_carries_it_instead_of_the_args():
     message = _envelope(args_ref=REF).to_message()
     document = json.loads(message)
     assert "args" not in document
-    assert document["args_ref"] == REF.model_dump()
+    assert document["args_ref"] == REF.to_dict()
     assert Envelope.from_message(message).args_ref == REF
 
 
 def test_an_envelope_carries_args_or_a_reference_not_both():
-    with pytest.raises(ValidationError, match="not both"):
+    with pytest.raises(
+        InvalidEnvelope, match="args_ref: an envelope carries args or args_ref, not both"
+    ):
         _envelope(args=ARGS, args_ref=REF)
 
 
@@ -55,7 +57,7 @@ def test_an_envelope_carries_args_or_a_reference_not_both():
     ["d100/a/b/" + "a" * 64 + ".json", "x100/a/" + "a" * 64 + ".json", "d100/a/short.json"],
 )
 def test_a_reference_names_a_key_of_the_bucket_s_form(key):
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidPayloadRef, match="key: a payload key matches"):
         PayloadRef(key=key, size=1, args_hash=args_hash(ARGS))
 
 
@@ -65,7 +67,7 @@ def test_the_item_holds_the_reference_and_the_hash_of_the_args_it_names():
     item = to_item(action)
 
     assert "args" not in item
-    assert item["args_ref"] == REF.model_dump()
+    assert item["args_ref"] == REF.to_dict()
     assert item["args_hash"] == args_hash(ARGS)
     assert item["match_key"] == match_key("h", ARGS, "")
     assert from_item(item) == action
@@ -88,3 +90,47 @@ def test_a_recurring_action_s_payload_gets_the_longest_lifetime_and_beyond_it_no
     assert lifetime_days(None) == LIFETIME_DAYS[-1]
     with pytest.raises(PayloadUnavailable, match="at most"):
         lifetime_days(6306 * 86400)
+
+
+def test_a_reference_reads_back_what_it_wrote_and_is_frozen():
+    assert PayloadRef.from_dict(REF.to_dict()) == REF
+    assert REF.sha256 == "a" * 64
+    with pytest.raises(FrozenInstanceError):
+        REF.size = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"size": "123"}, "size: the size is an integer"),
+        ({"size": 123.0}, "size: the size is an integer"),
+        ({"size": True}, "size: the size is an integer"),
+        ({"size": -1}, "size: the size is an integer of at least 0"),
+        ({"args_hash": "A" * 64}, "args_hash: the hash matches"),
+        ({"key": REF.key + "\n"}, "key: a payload key matches"),
+        ({"key": f"d100/\ud800/{'a' * 64}.json"}, "key: a payload key matches"),
+        ({"bucket": "b"}, "bucket: not a field of a payload reference"),
+        ({"key": ...}, "key: missing"),
+    ],
+    ids=repr,
+)
+def test_a_reference_is_read_strictly(change, problem):
+    document = REF.to_dict()
+    for name, value in change.items():
+        if value is ...:
+            document.pop(name)
+        else:
+            document[name] = value
+
+    with pytest.raises(InvalidPayloadRef, match=problem):
+        PayloadRef.from_dict(document)
+
+
+def test_a_message_s_bad_reference_is_an_invalid_envelope_naming_it():
+    document = json.loads(_envelope(args_ref=REF).to_message())
+    document["args_ref"]["size"] = -1
+
+    with pytest.raises(InvalidEnvelope, match="args_ref: size: "):
+        Envelope.from_message(json.dumps(document))
+    with pytest.raises(InvalidEnvelope, match="args_ref: a payload reference is an object"):
+        Envelope.from_message(json.dumps({**document, "args_ref": "d100/x"}))

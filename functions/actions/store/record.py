@@ -317,7 +317,7 @@ class Action:
             elif name == "log":
                 value = [entry.to_plain() for entry in value]
             elif isinstance(value, PayloadRef):
-                value = value.model_dump()
+                value = value.to_dict()
             elif isinstance(value, SagaOutcome):
                 value = value.to_plain()
             elif isinstance(value, StrEnum):
@@ -365,7 +365,7 @@ def to_item(action: Action) -> dict[str, Any]:
         elif name == "log":
             value = [entry.to_plain() for entry in value]
         elif name == "args_ref":
-            value = value.model_dump()
+            value = value.to_dict()
         elif name == "saga":
             value = value.to_plain()
         elif isinstance(value, StrEnum):
@@ -432,7 +432,7 @@ def from_item(item: dict[str, Any]) -> Action:
         claim_expires_at=_optional_moment(item.get("claim_expires_at")),
         expires_at=_optional_moment(item.get("expires_at")),
         log=tuple(LogEntry.from_plain(entry) for entry in item.get("log", [])),
-        args_ref=PayloadRef.model_validate(item["args_ref"]) if item.get("args_ref") else None,
+        args_ref=PayloadRef.from_dict(item["args_ref"]) if item.get("args_ref") else None,
         waiting_for=item.get("waiting_for"),
         saga=SagaOutcome.from_plain(item["saga"]) if item.get("saga") else None,
         listed=listed,
