@@ -70,6 +70,8 @@ def child(spec_path: str, out_path: str) -> None:
 
         # The figure is of the deployed configuration, traced; never of an untraced one.
         assert not isinstance(tracer, Untraced), "the cold start ran untraced"
+        # Nor of a first request that loads pydantic (record 0073): a regression to see.
+        assert "pydantic" not in sys.modules, "the first request imported pydantic"
     Path(out_path).write_text(json.dumps({"seconds": elapsed}))
 
 

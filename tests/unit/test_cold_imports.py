@@ -24,7 +24,11 @@ print(json.dumps({"modules": sorted(sys.modules)}))
 
 # Modules only some requests use: scheduling (cron, time zones, EventBridge Scheduler),
 # queries, the saga tasks and the hook packages (an enqueuer never imports a hook).
+# No function's hot path loads pydantic: its import was a third of a cold start above
+# the floor (docs/decisions/0073-the-functions-hot-path-is-pydantic-free.md).
+NO_PYDANTIC = ("pydantic", "pydantic_core")
 NOT_FOR_A_WEBHOOK = (
+    *NO_PYDANTIC,
     # The handler routes its one route itself: Powertools' event handler package (every
     # resolver, every event class) is the OpenAPI document's (webhook_openapi.py).
     "aws_lambda_powertools.event_handler",
@@ -39,8 +43,9 @@ NOT_FOR_A_WEBHOOK = (
     "functions.sagas",
 )
 # A recurring action's next run needs cron; the worker imports it on the first one.
-NOT_FOR_A_WORKER = ("cronsim", "functions.actions.cron", "functions.actions.api")
+NOT_FOR_A_WORKER = (*NO_PYDANTIC, "cronsim", "functions.actions.cron", "functions.actions.api")
 NOT_FOR_A_HEALTH_CHECK = (
+    *NO_PYDANTIC,
     "cronsim",
     "functions.actions.cron",
     "functions.actions.api",
@@ -49,6 +54,7 @@ NOT_FOR_A_HEALTH_CHECK = (
     "functions.webhooks",
 )
 NOT_FOR_A_SAGA_TASK = (
+    *NO_PYDANTIC,
     "cronsim",
     "functions.actions.api",
     "functions.actions.envelope",
@@ -58,7 +64,7 @@ NOT_FOR_A_SAGA_TASK = (
 # The message contract is the standard library's: every function that reads or writes
 # an envelope or a payload reference pays nothing more for it.
 # Why: docs/decisions/0073-the-functions-hot-path-is-pydantic-free.md
-NOT_FOR_THE_MESSAGE_CONTRACT = ("pydantic", "pydantic_core")
+NOT_FOR_THE_MESSAGE_CONTRACT = NO_PYDANTIC
 
 
 def imported(module: str) -> dict[str, list[str]]:
