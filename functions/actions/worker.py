@@ -27,17 +27,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.actions import budget, circuit, hooks, queries, queues, recurrence, results, store
+from functions.actions.batch import PartialItemFailureResponse, SqsRecord
+from functions.actions.batch import process as process_batch
 from functions.actions.config import QueueConfig, claim_seconds, queue_by_arn
 from functions.actions.envelope import Envelope, InvalidEnvelope
 from functions.actions.exceptions import (
@@ -64,7 +58,7 @@ class _Delivery:
     """The record being worked: the queue it came from, the SQS record, its envelope."""
 
     queue: QueueConfig
-    record: SQSRecord
+    record: SqsRecord
     envelope: Envelope
 
 
@@ -81,24 +75,16 @@ def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     hooks.load()  # once per process: this function runs hooks, so it imports them
     records = event.get("Records") or []
     fifo = bool(records) and records[0].get("eventSourceARN", "").endswith(".fifo")
-    processor = (
-        SqsFifoPartialProcessor(skip_group_on_error=True)
-        if fifo
-        else BatchProcessor(event_type=EventType.SQS)
-    )
-    # A batch whose every record is retried in place (a FIFO backoff, a busy claim) is
-    # a normal answer, not an invocation error: report it as a partial batch response.
-    processor.raise_on_entire_batch_failure = False
     invocation = budget.Invocation(context)
     seen: set[str] = set()
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SqsRecord) -> None:
         seen.add(record.message_id)
         process_record(record, invocation)
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    # A batch whose every record is retried in place (a FIFO backoff, a busy claim) is a
+    # normal answer, not an invocation error: it is a partial batch response too.
+    response = process_batch(records, record_handler, fifo=fifo)
     if fifo:
         _release_held_back(records, response, seen)
     return response
@@ -124,7 +110,7 @@ def _release_held_back(
         logger.warning("held-back records not shown again", extra={"error": type(exc).__name__})
 
 
-def process_record(record: SQSRecord, invocation: budget.Invocation | None = None) -> None:
+def process_record(record: SqsRecord, invocation: budget.Invocation | None = None) -> None:
     # Until the envelope names the action, the message id correlates the record's
     # lines; never the previous record's id, which a warm logger would still hold.
     logger.set_correlation_id(record.message_id)
@@ -472,7 +458,7 @@ def _defer(delivery: _Delivery, delay: float, why: str) -> None:
     queues.send(envelope, queue, delay_seconds=delay)
 
 
-def _ordered_wait(delay: float, record: SQSRecord) -> float:
+def _ordered_wait(delay: float, record: SqsRecord) -> float:
     """How long a deferred ordered action waits in place: ``delay``, but at least 2**n
     seconds after its n-th receive, up to ``ORDERED_WAIT_CAP_SECONDS``.
 
@@ -485,9 +471,9 @@ def _ordered_wait(delay: float, record: SQSRecord) -> float:
     return max(delay, min(ORDERED_WAIT_CAP_SECONDS, 2.0 ** min(receives, 30)))
 
 
-def _receive_count(record: SQSRecord) -> int:
+def _receive_count(record: SqsRecord) -> int:
     try:
-        return int(record.attributes.approximate_receive_count or 1)
+        return int(record.approximate_receive_count or 1)
     except (TypeError, ValueError):
         return 1
 
@@ -510,7 +496,7 @@ def _hand_back(delivery: _Delivery, left: float | None) -> None:
     queues.send(envelope, queue)
 
 
-def _malformed(queue: QueueConfig, record: SQSRecord, exc: Exception) -> None:
+def _malformed(queue: QueueConfig, record: SqsRecord, exc: Exception) -> None:
     reason = (
         DeadLetterReason.UNSUPPORTED_VERSION
         if _has_other_version(record.body)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.actions import hooks, worker
+from functions.actions.batch import PartialItemFailureResponse
 from functions.observability import logger, publish_metrics, trace_user_http_calls, tracer
 
 trace_user_http_calls()  # hooks call HTTP services

@@ -43,7 +43,15 @@ NOT_FOR_A_WEBHOOK = (
     "functions.sagas",
 )
 # A recurring action's next run needs cron; the worker imports it on the first one.
-NOT_FOR_A_WORKER = (*NO_PYDANTIC, "cronsim", "functions.actions.cron", "functions.actions.api")
+NOT_FOR_A_WORKER = (
+    *NO_PYDANTIC,
+    # Powertools' batch package imports every event source's data classes (batch.py).
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes",
+    "cronsim",
+    "functions.actions.cron",
+    "functions.actions.api",
+)
 NOT_FOR_A_HEALTH_CHECK = (
     *NO_PYDANTIC,
     "cronsim",
