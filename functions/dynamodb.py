@@ -56,7 +56,8 @@ def to_attribute(value: Any) -> AttributeValueTypeDef:
 
     The scalars most items are made of (exactly ``str``, ``int``, ``bool`` or None) are
     written here as boto3's serializer writes them, without its type checks: a warm
-    worker converts about 30 values a record. Anything else goes through boto3.
+    worker converts about 30 values a record. So are exactly ``dict`` and ``list`` (an
+    action's log, its recurrence), element by element. Anything else goes through boto3.
     """
     kind = type(value)
     if kind is str:
@@ -67,6 +68,10 @@ def to_attribute(value: Any) -> AttributeValueTypeDef:
         return {"BOOL": value}
     if value is None:
         return {"NULL": True}
+    if kind is dict:
+        return {"M": {key: to_attribute(inner) for key, inner in value.items()}}
+    if kind is list:
+        return {"L": [to_attribute(inner) for inner in value]}
     return _serializer.serialize(_to_dynamo(value))
 
 

@@ -47,7 +47,54 @@ def json_problem(value: Any, max_depth: int = MAX_ARGS_DEPTH) -> str | None:
     without lone surrogates (not UTF-8, so neither SQS nor DynamoDB can carry them),
     integers, finite floats, booleans and None, nested at most ``max_depth`` deep.
     Iterative, so a hostile nesting cannot exhaust the interpreter's stack.
+
+    Every webhook body and args pass here (twice for a webhook): ``_plainly_json`` answers
+    the usual case, plain JSON, fast; anything else is walked again to name its first
+    problem, the one this function has always named.
     """
+    if _plainly_json(value, max_depth):
+        return None
+    return _first_problem(value, max_depth)
+
+
+def _plainly_json(value: Any, max_depth: int) -> bool:
+    """True if ``value`` is a dict or list of exactly JSON's types (no subclass) with no
+    problem; False if it may have one. Strings are checked all at once, joined: UTF-8
+    refuses a surrogate whatever is beside it."""
+    if type(value) is not dict and type(value) is not list:
+        return False
+    isfinite = math.isfinite
+    texts: list[str] = []
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return False
+        if type(item) is dict:
+            texts.extend(item)  # its keys: the join below refuses any that is not text
+            children: Any = item.values()
+        else:
+            children = item
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                texts.append(child)
+            elif kind is dict or kind is list or kind is tuple:
+                stack.append((child, depth + 1))
+            elif kind is float:
+                if not isfinite(child):
+                    return False
+            elif not (kind is int or kind is bool or child is None):
+                return False
+    try:
+        joined = "".join(texts)
+    except TypeError:
+        return False
+    return joined.isascii() or _utf8(joined)
+
+
+def _first_problem(value: Any, max_depth: int) -> str | None:
+    """The first problem ``json_problem`` names, walking every value."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

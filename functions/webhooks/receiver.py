@@ -112,9 +112,8 @@ def receive(
         "event_type": identity.event_type,
         "body_sha256": digest,
         "dedupe_key": dedupe_key(identity.delivery_id, digest, by_body=source_config.dedupes_body),
-        "payload": payload,
     }
-    result = _accept_once(delivery, lambda_context)
+    result = _accept_once(delivery, payload, lambda_context)
     replayed = bool(result.pop(_REPLAY_MARK, False))
     # By source: the source is one the configuration names (an unknown one is a 404).
     add_metric(Metric.WEBHOOKS_DUPLICATED if replayed else Metric.WEBHOOKS_ACCEPTED, source=source)
@@ -127,12 +126,17 @@ def receive(
     return Receipt(status_code=200 if replayed else 202, body=result)
 
 
-def _accept_once(delivery: dict[str, Any], lambda_context: LambdaContext | None) -> dict[str, Any]:
+def _accept_once(
+    delivery: dict[str, str], payload: Any, lambda_context: LambdaContext | None
+) -> dict[str, Any]:
+    """Run ``_enqueue`` once per delivery. Powertools copies and hashes ``delivery`` (its
+    key and validation hash are read from it); the payload, which neither needs, is
+    passed beside it, so a large body is not deep-copied on every request."""
     accept, config = _idempotent_accept()
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     try:
-        return dict(accept(delivery=delivery))
+        return dict(accept(delivery=delivery, payload=payload))
     except IdempotencyValidationError:
         raise DeliveryConflict(
             f"delivery {delivery['delivery_id']!r} was already accepted with a different body"
@@ -151,7 +155,7 @@ def _accept_once(delivery: dict[str, Any], lambda_context: LambdaContext | None)
         raise ServiceUnavailable("the delivery could not be stored or queued; retry") from exc
 
 
-def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
+def _enqueue(delivery: dict[str, str], payload: Any) -> dict[str, str]:
     """The part that runs once per delivery: queue the work, answer what we queued.
 
     A source with ``"record": false`` queues an unrecorded action: the receipt is the
@@ -163,7 +167,7 @@ def _enqueue(delivery: dict[str, Any]) -> dict[str, str]:
             "source": delivery["source"],
             "event_type": delivery["event_type"],
             "delivery_id": delivery["delivery_id"],
-            "payload": delivery["payload"],
+            "payload": payload,
         },
         group=delivery["source"],
         action_id=action_id_for(delivery["source"], delivery["dedupe_key"]),

@@ -181,9 +181,14 @@ def create(
         if epoch(envelope.scheduled_for) < epoch(created) - 1
         else f"scheduled for {envelope.scheduled_for}"
     )
-    hashed = hash_of(envelope.args, envelope.args_ref)
     counter = (
-        unique_key(envelope.hook, envelope.args, envelope.group, hashed=hashed, by=unique_by)
+        unique_key(
+            envelope.hook,
+            envelope.args,
+            envelope.group,
+            hashed=hash_of(envelope.args, envelope.args_ref),
+            by=unique_by,
+        )
         if unique_by is not None
         else None
     )
