@@ -35,7 +35,3 @@ def resume_collection() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
-
-
-def paused() -> bool:
-    return _paused

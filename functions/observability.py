@@ -155,13 +155,16 @@ class _Blob:
         # name -> {"Unit": ..., "StorageResolution": 60, "Value": [floats]}, as Powertools.
         self.metric_set: dict[str, dict[str, Any]] = {}
 
-    def add_metric(self, name: str, unit: str, value: float) -> None:
+    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None:
+        """As ``EphemeralMetrics.add_metric``: the last unit given wins."""
         if not isinstance(value, numbers.Number):
             raise MetricValueError(f"{value} is not a valid number")
         metric = self.metric_set.get(name)
         if metric is None:
-            metric = self.metric_set[name] = {"Unit": unit, "StorageResolution": 60, "Value": []}
-        metric["Unit"] = unit
+            metric = self.metric_set[name] = {"Unit": unit.value, "StorageResolution": 60}
+            metric["Value"] = []
+        else:
+            metric["Unit"] = unit.value
         metric["Value"].append(float(value))
         if len(self.metric_set) == _MAX_METRICS or len(metric["Value"]) == _MAX_METRICS:
             # As Powertools: print what there is now (its spacing), keep the dimensions.
@@ -235,10 +238,7 @@ def add_metric(metric: Metric, value: float = 1, **dimensions: str) -> None:
         blob = pending.get(key)
         if blob is None:
             blob = pending[key] = _new_blob(dimensions)
-        if type(blob) is _Blob:
-            blob.add_metric(str(metric), spec.unit.value, value)
-        else:
-            blob.add_metric(name=str(metric), unit=MetricUnit(spec.unit.value), value=value)
+        blob.add_metric(name=str(metric), unit=MetricUnit(spec.unit.value), value=value)
     except Exception:
         logger.warning("metric not recorded", extra={"metric": str(metric)}, exc_info=True)
 

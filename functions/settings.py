@@ -32,8 +32,9 @@ from typing import Any, Self, TypeVar
 Settings = TypeVar("Settings", bound="EnvSettings")
 
 _CLEARS: list[Callable[[], None]] = []
-_TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
-_FALSE = frozenset({"0", "false", "no", "off", "f", "n"})
+# The words a boolean setting is read from (any case); webhook sources take them too.
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "t", "y"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", "f", "n"})
 
 
 class SettingsError(ValueError):
@@ -138,9 +139,9 @@ def _convert(field: dataclasses.Field[Any], kind: Any, text: str) -> Any:
 
 def _boolean(text: str) -> bool:
     lowered = text.strip().lower()
-    if lowered in _TRUE:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in _FALSE:
+    if lowered in FALSE_WORDS:
         return False
     raise ValueError("a boolean is true or false (also 1/0, yes/no, on/off)")
 

@@ -25,7 +25,14 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
-from functions.settings import EnvSettings, cached, environment, setting
+from functions.settings import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    EnvSettings,
+    cached,
+    environment,
+    setting,
+)
 from functions.webhooks.schemes import (
     GenericHmac,
     GitHub,
@@ -65,8 +72,6 @@ HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 MIN_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS = 1, 3600
 MAX_PREFIX_LENGTH = 32
 ENCODINGS = ("hex", "base64")
-_TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE_WORDS = frozenset({"0", "off", "f", "false", "n", "no"})
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
 
 
@@ -95,8 +100,8 @@ def _boolean(value: object) -> bool:
 
 def _boolean_words(value: object) -> object:
     """1 and 0, and the words "yes", "no", "on", "off", "t", "f"... (any case), as booleans."""
-    if isinstance(value, str) and value.lower() in _TRUE_WORDS | _FALSE_WORDS:
-        return value.lower() in _TRUE_WORDS
+    if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.lower() in TRUE_WORDS
     if isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
         return bool(value)
     return value

@@ -41,9 +41,8 @@ def batch(groups: list[str | None], fifo: bool) -> list[dict[str, Any]]:
     return records
 
 
-def with_powertools(
-    records: list[dict[str, Any]], failing: set[str], fifo: bool
-) -> tuple[list[str], Any]:
+def recording(failing: set[str]) -> tuple[list[str], Any]:
+    """A record handler that notes each record's id, and fails those in ``failing``."""
     handled: list[str] = []
 
     def handler(record: Any) -> None:
@@ -51,6 +50,13 @@ def with_powertools(
         if record.message_id in failing:
             raise RuntimeError("fails")
 
+    return handled, handler
+
+
+def with_powertools(
+    records: list[dict[str, Any]], failing: set[str], fifo: bool
+) -> tuple[list[str], Any]:
+    handled, handler = recording(failing)
     processor = (
         SqsFifoPartialProcessor(skip_group_on_error=True)
         if fifo
@@ -64,13 +70,7 @@ def with_powertools(
 def with_ours(
     records: list[dict[str, Any]], failing: set[str], fifo: bool
 ) -> tuple[list[str], Any]:
-    handled: list[str] = []
-
-    def handler(record: SqsRecord) -> None:
-        handled.append(record.message_id)
-        if record.message_id in failing:
-            raise RuntimeError("fails")
-
+    handled, handler = recording(failing)
     return handled, process(records, handler, fifo=fifo)
 
 

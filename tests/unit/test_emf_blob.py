@@ -56,7 +56,9 @@ def _ours(calls: list[tuple[Metric, float, dict[str, str]]]) -> list[dict[str, A
     for metric, value, dimensions in calls:
         key = tuple(dimensions.items())
         blob = blobs.setdefault(key, observability._new_blob(dimensions))
-        blob.add_metric(str(metric), observability.DEFINITIONS[metric].unit.value, value)
+        blob.add_metric(
+            str(metric), MetricUnit(observability.DEFINITIONS[metric].unit.value), value
+        )
     documents = []
     for blob in blobs.values():
         assert type(blob) is observability._Blob
