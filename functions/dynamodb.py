@@ -8,6 +8,7 @@ wants ``Decimal``). Condition failures are recognized here too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -24,6 +25,10 @@ _deserializer = TypeDeserializer()
 # ``str(value)`` (DynamoDB's precision); larger ones go through its serializer, which
 # refuses them.
 _EXACT_INT = 10**38
+
+# Floats of this size are numbers DynamoDB holds exactly as ``repr`` writes them (17
+# digits at most, far inside its exponent range): boto3's context changes none of them.
+_FLOAT_LOW, _FLOAT_HIGH = 1e-120, 1e120
 
 AttributeValue = "AttributeValueTypeDef"
 Item = dict[str, "AttributeValueTypeDef"]
@@ -54,9 +59,9 @@ def _to_plain(value: Any) -> Any:
 def to_attribute(value: Any) -> AttributeValueTypeDef:
     """One Python value (str, bytes, int, float, bool, None, list, dict) as an attribute value.
 
-    The scalars most items are made of (exactly ``str``, ``int``, ``bool`` or None) are
-    written here as boto3's serializer writes them, without its type checks: a warm
-    worker converts about 30 values a record. So are exactly ``dict`` and ``list`` (an
+    The scalars most items are made of (exactly ``str``, ``int``, ``bool``, ``float`` or
+    None) are written here as boto3's serializer writes them, without its type checks: a
+    warm worker converts about 30 values a record. So are exactly ``dict`` and ``list`` (an
     action's log, its recurrence), element by element. Anything else goes through boto3.
     """
     kind = type(value)
@@ -66,6 +71,8 @@ def to_attribute(value: Any) -> AttributeValueTypeDef:
         return {"N": str(value)}
     if kind is bool:
         return {"BOOL": value}
+    if kind is float and (value == 0 or _FLOAT_LOW < abs(value) < _FLOAT_HIGH):
+        return {"N": str(Decimal(repr(value)))}  # times are floats: a few a write
     if value is None:
         return {"NULL": True}
     if kind is dict:
@@ -86,16 +93,32 @@ def to_values(values: Mapping[str, Any]) -> Item:
 
 
 def from_attribute(value: Mapping[str, Any]) -> Any:
-    if value:  # strings, booleans and nulls as boto3's deserializer reads them, directly
-        kind = next(iter(value))
+    """One attribute value as a plain value, as boto3's deserializer and ``_to_plain`` read it.
+
+    What items are made of (strings, booleans, nulls, whole numbers, binaries, maps and
+    lists of those) is read here directly: a warm worker reads about 60 values a record.
+    Sets and numbers with a fraction or an exponent go through boto3.
+    """
+    if len(value) == 1:
+        kind, inner = next(iter(value.items()))
         if kind in _AS_IS:
-            return value[kind]
+            return inner
+        if kind == "N" and _WHOLE.fullmatch(inner):
+            return int(inner)
+        if kind == "M":
+            return {key: from_attribute(item) for key, item in inner.items()}
+        if kind == "L":
+            return [from_attribute(item) for item in inner]
         if kind == "NULL":
             return None
+        if kind == "B" and type(inner) is bytes:
+            return inner
     return _to_plain(_deserializer.deserialize(cast("AttributeValueTypeDef", value)))
 
 
 _AS_IS = frozenset({"S", "BOOL"})
+# A number DynamoDB returns as digits alone: boto3 reads it as an integral Decimal.
+_WHOLE = re.compile(r"-?[0-9]{1,38}")
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,12 +22,12 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.exceptions import MetricValueError, SchemaValidationError
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from functions.coldstart import resume_collection
+from functions.log_lines import JsonLines
 from functions.metrics import DEFINITIONS, Metric
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "action-scheduler")
@@ -84,16 +84,7 @@ def _identity(function: Handler) -> Handler:
 DROPPED_KEYS = ("function_arn", "function_memory_size")
 
 
-class _Formatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON lines without ``DROPPED_KEYS``."""
-
-    def serialize(self, log: Any) -> str:
-        for key in DROPPED_KEYS:
-            log.pop(key, None)
-        return super().serialize(log)
-
-
-logger = Logger(service=SERVICE, logger_formatter=_Formatter())
+logger = Logger(service=SERVICE, logger_formatter=JsonLines(dropped=DROPPED_KEYS))
 tracer: Tracer | Untraced = (
     Tracer(service=SERVICE, patch_modules=TRACED_MODULES) if tracing_enabled() else Untraced()
 )

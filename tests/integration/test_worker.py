@@ -490,3 +490,69 @@ def test_aws_requests_per_completed_action(jobs, register):
     jobs.work()
 
     assert made == ["UpdateItem", "UpdateItem"]  # claim, complete
+
+
+def test_a_message_whose_action_has_no_item_creates_it_whole_at_its_claim(jobs, register):
+    """A claim writes only what it changes, expecting enqueue's item; a message sent with
+    none (a scheduler's, or one whose item expired) still gets a whole item, created by
+    a second claim write, and runs once."""
+    from functions.clients import each_client
+
+    hook = register("test_itemless", Recorder())
+    now = datetime.now(UTC)
+    envelope = Envelope(
+        action_id="itemless-1",
+        hook="test_itemless",
+        args={"n": 7},
+        group="g",
+        scheduled_for=now,
+        enqueued_at=now,
+        correlation_id="corr-7",
+    )
+    jobs.sqs.send_message(QueueUrl=jobs.queue().url, MessageBody=envelope.to_message())
+    made: list[str] = []
+    for client in each_client():
+        client.meta.events.register(
+            "before-send.*", lambda event_name, **_: made.append(event_name.split(".")[2])
+        )
+
+    jobs.work()
+
+    assert hook.calls == [({"n": 7}, 1)]
+    assert made == ["UpdateItem", "UpdateItem", "UpdateItem"]  # short claim, whole, complete
+    item = jobs.action("itemless-1")
+    assert (item.status, item.hook, item.group, item.args) == (
+        "complete",
+        "test_itemless",
+        "g",
+        {"n": 7},
+    )
+    assert item.correlation_id == "corr-7"
+    assert _events(item) == ["started", "completed"]
+
+
+def test_an_items_log_keeps_its_newest_entries_up_to_the_limit(jobs, register):
+    """A run's outcome appends its entries to the log; past LOG_LIMIT the oldest go."""
+    from functions.actions import store
+
+    register("test_long_lived", Recorder(), max_attempts=20)
+    action_id = enqueue_async_action("test_long_lived")
+    body = jobs.sqs.receive_message(QueueUrl=jobs.queue().url, VisibilityTimeout=0)["Messages"][0][
+        "Body"
+    ]
+    envelope = Envelope.from_message(body)
+    lengths = []
+    # The store counts runs past max_attempts (the worker stops there): 30 runs here.
+    for attempt in range(1, 31):  # created, then started + retry per attempt
+        claim = store.claim(envelope, attempt, 600)
+        assert claim.claimed
+        assert claim.action is not None
+        store.retry_later(claim.action, f"error {attempt}", 0)
+        lengths.append(len(jobs.action(action_id).log))
+
+    assert lengths[:3] == [3, 5, 7]
+    assert lengths[-1] == store.LOG_LIMIT
+    log = jobs.action(action_id).log
+    assert log[-1].event == "retry"
+    assert log[-1].message.startswith("error 30 - attempt 31")
+    assert [entry.attempt for entry in log[::2]] == list(range(6, 31))  # the newest 25 runs

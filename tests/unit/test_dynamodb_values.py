@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from functions.dynamodb import _to_dynamo, _to_plain, from_attribute, to_attribute
 
@@ -76,3 +78,73 @@ def test_a_number_dynamodb_cannot_hold_is_refused_as_boto3_refuses_it(value: int
 def test_an_attribute_value_with_no_type_is_refused_as_boto3_refuses_it() -> None:
     with pytest.raises(TypeError):
         from_attribute({})
+
+
+# Numbers as DynamoDB may return them (it normalizes, but other writers' forms are read too).
+NUMBER_TEXTS = ["0", "-0", "7", "-12", "007", "1.0", "1.5", "1E+2", "1e2", "-3.25E-1", "9" * 38]
+
+
+@pytest.mark.parametrize("text", NUMBER_TEXTS)
+def test_a_number_is_read_as_boto3_reads_it(text: str) -> None:
+    expected = _to_plain(TypeDeserializer().deserialize({"N": text}))
+
+    read = from_attribute({"N": text})
+
+    assert read == expected
+    assert type(read) is type(expected)
+
+
+def test_a_number_of_more_digits_than_dynamodb_keeps_is_refused_as_boto3_refuses_it() -> None:
+    with pytest.raises(Exception) as ours:
+        from_attribute({"N": "9" * 39})
+    with pytest.raises(Exception) as theirs:
+        TypeDeserializer().deserialize({"N": "9" * 39})
+    assert type(ours.value) is type(theirs.value)
+
+
+# Numbers within DynamoDB's range (1E-130 to 1E+126 in size); outside it boto3 refuses them.
+_attributes = st.recursive(
+    st.one_of(
+        st.builds(lambda s: {"S": s}, st.text(max_size=5)),
+        st.builds(lambda n: {"N": str(n)}, st.integers(-(10**38) + 1, 10**38 - 1)),
+        st.builds(
+            lambda f: {"N": repr(f)},
+            st.floats(-1e120, 1e120).filter(lambda f: f == 0 or abs(f) > 1e-120),
+        ),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda b: {"B": b}, st.binary(max_size=5)),
+        st.builds(
+            lambda s: {"SS": sorted(s)}, st.sets(st.text(max_size=3), min_size=1, max_size=3)
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3)),
+        st.builds(
+            lambda items: {"M": items}, st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@given(_attributes)
+def test_any_attribute_value_is_read_as_boto3_reads_it(value: dict[str, Any]) -> None:
+    expected = _to_plain(TypeDeserializer().deserialize(value))
+
+    read = from_attribute(value)
+
+    assert read == expected
+    assert repr(read) == repr(expected)  # the same types all the way down
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_any_float_is_written_as_boto3_writes_it_or_refused_as_it_refuses_it(value: float) -> None:
+    try:
+        expected = _boto3(value)
+    except Exception as theirs:
+        with pytest.raises(type(theirs)):
+            to_attribute(value)
+        return
+
+    assert to_attribute(value) == expected

@@ -264,6 +264,9 @@ class Action:
     # False while an action of a hook with ``listed_while_queued=False`` is queued or
     # running: its item then has none of the indexes' keys (``to_item``).
     listed: bool = True
+    # The args' hash as its item holds it (``from_item``), so that a write deriving the
+    # index keys again does not encode the args again; None: computed when needed.
+    args_hash: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def new(
@@ -301,7 +304,14 @@ class Action:
 
     def but(self, **changes: Any) -> Action:
         """A copy with ``changes`` (what a write made of it)."""
+        if "args" in changes or "args_ref" in changes:
+            changes.setdefault("args_hash", None)  # other args: their hash is not known
         return replace(self, **changes)
+
+    @property
+    def hashed_args(self) -> str:
+        """The args' hash (``hash_of``), read from the item when it was."""
+        return self.args_hash or hash_of(self.args, self.args_ref)
 
     def to_document(self) -> dict[str, Any]:
         """As JSON for people and other programs: ISO times, args as they were given."""
@@ -327,8 +337,9 @@ class Action:
 
 
 # ``listed`` is the store's business (how the item is keyed), not the action's: it is
-# neither an attribute of the item nor in the action's document.
-_FIELD_NAMES = tuple(f.name for f in fields(Action) if f.name != "listed")
+# neither an attribute of the item nor in the action's document; ``args_hash`` is
+# derived (``DERIVED``).
+_FIELD_NAMES = tuple(f.name for f in fields(Action) if f.name not in ("listed", "args_hash"))
 _TIMES = frozenset({"scheduled_for", "created_at", "updated_at", "claim_expires_at"})
 # Attributes the item holds for the indexes and uniqueness, derived from the record.
 DERIVED = ("args_hash", "match_key", "status_scheduled")
@@ -371,7 +382,7 @@ def to_item(action: Action) -> dict[str, Any]:
         elif isinstance(value, StrEnum):
             value = str(value)
         item[name] = value
-    hashed = hash_of(action.args, action.args_ref)
+    hashed = action.hashed_args
     item["args_hash"] = hashed
     if not action.listed:
         item[UNLISTED_TIME] = item.pop("scheduled_for")
@@ -436,6 +447,7 @@ def from_item(item: dict[str, Any]) -> Action:
         waiting_for=item.get("waiting_for"),
         saga=SagaOutcome.from_plain(item["saga"]) if item.get("saga") else None,
         listed=listed,
+        args_hash=item.get("args_hash"),
     )
 
 

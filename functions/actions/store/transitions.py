@@ -128,7 +128,7 @@ def _listed(update: _Update, of: Action | Envelope, scheduled_for: datetime) -> 
     """The action in the indexes from this write on, at ``scheduled_for``: an unlisted
     one's time moves to ``scheduled_for`` and it gets its ``match_key`` (a listed one's
     are written as they were, which moves no index entry)."""
-    hashed = hash_of(of.args, of.args_ref)
+    hashed = of.hashed_args if isinstance(of, Action) else hash_of(of.args, of.args_ref)
     update.set("scheduled_for", epoch(scheduled_for))
     update.set("match_key", match_key(of.hook, of.args, of.group, hashed=hashed))
     return update.remove(UNLISTED_TIME)
@@ -303,17 +303,26 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
     if recurring is not None and not canceled and attempt == 1:
         _count_run(envelope, recurring.unique_key)
     listed = envelope.listed
+    # Most claims find the item that enqueue wrote: their write holds only what the claim
+    # changes. A recurring run's item does not exist yet; nor may one whose enqueue wrote
+    # no item: their write creates it whole (and a claim that finds no item tries so).
+    creating = recurring is not None and not canceled
     while True:
-        update = _claiming(envelope, attempt, started, claim_seconds, listed=listed)
+        update = _claiming(
+            envelope, attempt, started, claim_seconds, listed=listed, creating=creating
+        )
         # A canceled recurrence starts no new run; a run already recorded goes on.
-        create = "" if canceled else "attribute_not_exists(action_id) OR "
+        create = "attribute_not_exists(action_id) OR " if creating else ""
         condition = (
             f"({create}(#status = :pending AND #attempts < :attempts) OR (#status = :status "
             "AND (#claim_expires_at < :now OR #attempts < :attempts)))"
         )
         if not listed:  # and still unlisted: its item has no index keys to move
+            unlisted = f"attribute_exists({UNLISTED_TIME})"
             condition += (
-                f" AND (attribute_not_exists(action_id) OR attribute_exists({UNLISTED_TIME}))"
+                f" AND (attribute_not_exists(action_id) OR {unlisted})"
+                if creating
+                else f" AND {unlisted}"
             )
         try:
             response = table.dynamodb().update_item(
@@ -327,6 +336,9 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
             old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
             if not old and canceled:
                 return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
+            if not old:
+                creating = True  # no item to claim: this claim writes it
+                continue
             current = from_item(old)
             if not listed and current.listed:
                 listed = True  # listed since it was sent (a retry, a redrive): claim it so
@@ -335,11 +347,18 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
         return Claim(ClaimOutcome.CLAIMED, from_item(plain(response["Attributes"])), recurring)
 
 
-def _claiming(
-    envelope: Envelope, attempt: int, started: datetime, claim_seconds: float, *, listed: bool
+def _claiming(  # noqa: PLR0913 - keyword-only: which of the claim's two writes
+    envelope: Envelope,
+    attempt: int,
+    started: datetime,
+    claim_seconds: float,
+    *,
+    listed: bool,
+    creating: bool,
 ) -> _Update:
-    """The claim's write: in progress for run ``attempt``, the rest of the item only if
-    absent (a recurring run's item is created by its claim)."""
+    """The claim's write: in progress for run ``attempt``; ``creating``: the rest of the
+    item too, each attribute only if absent (a recurring run's item is created by its
+    claim)."""
     update = _status_change(IN_PROGRESS, envelope.scheduled_for, listed=listed)
     update.set("attempts", attempt).set("claim_expires_at", epoch(started) + claim_seconds)
     started_entry = LogEntry.new(LogEvent.STARTED, _of(attempt, envelope), attempt)
@@ -347,12 +366,13 @@ def _claiming(
     update.remove("expires_at")
     if listed:
         update.remove(UNLISTED_TIME)
-    written = set(update.names.values())
-    # Everything the envelope says of the action, for an item this claim creates.
-    record = Action.new(envelope, at=started).but(listed=listed)
-    for attribute, value in to_item(record).items():
-        if attribute not in written and attribute != "action_id":
-            update.set_if_absent(attribute, value)
+    if creating:
+        written = set(update.names.values())
+        # Everything the envelope says of the action, for an item this claim creates.
+        record = Action.new(envelope, at=started).but(listed=listed)
+        for attribute, value in to_item(record).items():
+            if attribute not in written and attribute != "action_id":
+                update.set_if_absent(attribute, value)
     update.value("pending", str(PENDING))
     update.value("now", epoch(started))
     return update
@@ -436,8 +456,12 @@ def _finishing(
     """The write of a run's outcome (a finished run waits for nothing any more)."""
     scheduled = action.scheduled_for if scheduled_for is None else scheduled_for
     update = _listed(_status_change(status, scheduled), action, scheduled)
-    log = [*action.log, *entries][-LOG_LIMIT:]
-    update.set("log", [entry.to_plain() for entry in log])
+    if len(action.log) + len(entries) <= LOG_LIMIT:
+        # Only this run's entries travel: the item's log is what the claim read, or more.
+        update.append("log", [entry.to_plain() for entry in entries])
+    else:
+        log = [*action.log, *entries][-LOG_LIMIT:]
+        update.set("log", [entry.to_plain() for entry in log])
     update.remove("claim_expires_at", "waiting_for")
     if error is not None:
         update.set("last_error", error[:ERROR_LIMIT])
