@@ -103,8 +103,12 @@ def from_attribute(value: Mapping[str, Any]) -> Any:
         kind, inner = next(iter(value.items()))
         if kind in _AS_IS:
             return inner
-        if kind == "N" and _WHOLE.fullmatch(inner):
-            return int(inner)
+        if kind == "N":
+            if _WHOLE.fullmatch(inner):
+                return int(inner)
+            if _FRACTION.fullmatch(inner) and len(inner.lstrip("-")) <= _DIGITS + 1:
+                whole, _, fraction = inner.partition(".")
+                return float(inner) if fraction.strip("0") else int(whole)
         if kind == "M":
             return {key: from_attribute(item) for key, item in inner.items()}
         if kind == "L":
@@ -119,6 +123,10 @@ def from_attribute(value: Mapping[str, Any]) -> Any:
 _AS_IS = frozenset({"S", "BOOL"})
 # A number DynamoDB returns as digits alone: boto3 reads it as an integral Decimal.
 _WHOLE = re.compile(r"-?[0-9]{1,38}")
+# One with a fraction and no exponent (times are): within 38 digits, ``float`` reads it as
+# ``float(Decimal)`` does, and a zero fraction is integral (boto3's Decimal("5.0") is 5).
+_FRACTION = re.compile(r"-?[0-9]+\.[0-9]+")
+_DIGITS = 38
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

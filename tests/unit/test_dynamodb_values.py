@@ -81,7 +81,11 @@ def test_an_attribute_value_with_no_type_is_refused_as_boto3_refuses_it() -> Non
 
 
 # Numbers as DynamoDB may return them (it normalizes, but other writers' forms are read too).
-NUMBER_TEXTS = ["0", "-0", "7", "-12", "007", "1.0", "1.5", "1E+2", "1e2", "-3.25E-1", "9" * 38]
+NUMBER_TEXTS = [
+    *("0", "-0", "7", "-12", "007", "1.0", "1.5", "1E+2", "1e2", "-3.25E-1", "9" * 38),
+    *("1.50", "-0.0", "5.000", "1796122206.424", "-0.001", "0." + "1" * 37, "1." + "0" * 37),
+    *("12345678901234567890.123456789012345678", "0.000000000000000000000000000000000001"),
+]
 
 
 @pytest.mark.parametrize("text", NUMBER_TEXTS)
@@ -94,11 +98,14 @@ def test_a_number_is_read_as_boto3_reads_it(text: str) -> None:
     assert type(read) is type(expected)
 
 
-def test_a_number_of_more_digits_than_dynamodb_keeps_is_refused_as_boto3_refuses_it() -> None:
+@pytest.mark.parametrize("text", ["9" * 39, "1." + "1" * 38, "123456789." + "1" * 30])
+def test_a_number_of_more_digits_than_dynamodb_keeps_is_refused_as_boto3_refuses_it(
+    text: str,
+) -> None:
     with pytest.raises(Exception) as ours:
-        from_attribute({"N": "9" * 39})
+        from_attribute({"N": text})
     with pytest.raises(Exception) as theirs:
-        TypeDeserializer().deserialize({"N": "9" * 39})
+        TypeDeserializer().deserialize({"N": text})
     assert type(ours.value) is type(theirs.value)
 
 

@@ -417,14 +417,21 @@ def is_action(item: dict[str, Any]) -> bool:
     return "status" in item and "hook" in item
 
 
-def from_item(item: dict[str, Any]) -> Action:
-    """The record of an action's item (plain values, as ``functions.dynamodb`` reads them)."""
+_READ: Any = object()
+
+
+def from_item(item: dict[str, Any], *, args: Any = _READ) -> Action:
+    """The record of an action's item (plain values, as ``functions.dynamodb`` reads them).
+
+    ``args``: the action's args as the caller already holds them (a claim: its message's,
+    which the item was written from and never changes), not decoded from the item again.
+    """
     listed = UNLISTED_TIME not in item
     scheduled = item["scheduled_for"] if listed else item[UNLISTED_TIME]
     return Action(
         action_id=item["action_id"],
         hook=item["hook"],
-        args=args_of(item),
+        args=args_of(item) if args is _READ else args,
         group=item.get("group", ""),
         priority=_priority(item.get("priority", "default")),
         status=ActionStatus(item["status"]),

@@ -344,7 +344,8 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
                 listed = True  # listed since it was sent (a retry, a redrive): claim it so
                 continue
             return Claim(_why_not(current), current, recurring)
-        return Claim(ClaimOutcome.CLAIMED, from_item(plain(response["Attributes"])), recurring)
+        claimed = from_item(plain(response["Attributes"]), args=envelope.args)
+        return Claim(ClaimOutcome.CLAIMED, claimed, recurring)
 
 
 def _claiming(  # noqa: PLR0913 - keyword-only: which of the claim's two writes
