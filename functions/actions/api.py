@@ -24,7 +24,6 @@ from functions.actions.envelope import (
     Envelope,
     InvalidEnvelope,
     Priority,
-    dump_args,
 )
 from functions.actions.exceptions import ActionTooLarge, InvalidAction
 from functions.actions.store import ActionKind, Recurrence
@@ -156,7 +155,7 @@ def _claim_check(envelope: Envelope, due_in_seconds: float | None) -> Envelope:
     The object is written before the item, so no item names an object that is not
     there; an object whose item is never written expires with its lifecycle.
     """
-    text = dump_args(envelope.args).encode("utf-8")
+    text = envelope.args_text.encode("utf-8")
     if len(text) <= payloads.inline_bytes():
         return envelope
     if len(text) > MAX_ARGS_BYTES:

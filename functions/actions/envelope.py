@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any, Literal
@@ -100,6 +100,19 @@ class Envelope:
     # False: the action has no item in the actions table (``recorded=False``): the worker
     # runs it without a claim and writes nothing; absent from the message when true.
     recorded: bool = True
+    # ``args_text``, once made: not a field of the message (``replace`` starts it afresh).
+    _args_text: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def args_text(self) -> str:
+        """The args as strict JSON (``dump_args``), encoded once per envelope: enqueue
+        needs them for the payload check, the item and the message, and a webhook's args
+        are its whole payload."""
+        text = self._args_text
+        if text is None:
+            text = dump_args(self.args)
+            object.__setattr__(self, "_args_text", text)  # frozen: a cache, not a change
+        return text
 
     def __post_init__(self) -> None:  # noqa: PLR0912 - one check a field, in order
         if type(self.v) is not int or self.v != VERSION:
@@ -161,7 +174,7 @@ class Envelope:
         parts = [f'{{"v":{self.v},"action_id":{text(self.action_id)},"hook":{text(self.hook)}']
         ref = self.args_ref
         if ref is None:
-            parts.append(f',"args":{_args_json(self.args)}')
+            parts.append(f',"args":{_args_json(self.args, self.args_text)}')
         parts.append(
             f',"group":{text(self.group)},"priority":"{self.priority}"'
             f',"attempt":{self.attempt},"max_attempts":{self.max_attempts}'
@@ -228,16 +241,16 @@ class Envelope:
         return cls(**fields)
 
 
-_FIELD_NAMES = frozenset(Envelope.__dataclass_fields__)
+_FIELD_NAMES = frozenset(name for name in Envelope.__dataclass_fields__ if name[0] != "_")
 _REQUIRED = ("action_id", "hook", "scheduled_for", "enqueued_at")
 # A float Python writes with a negative exponent ("1e-07", "1.5e-05"): pydantic wrote
 # those as "1e-7" and "0.000015", so args holding one take the slower, exact path.
 _PYTHON_EXPONENT = re.compile(r"[0-9]e-[0-9]")
 
 
-def _args_json(args: Any) -> str:
-    """The args as the message carries them: compact JSON, the characters as they are."""
-    dumped = dump_args(args)
+def _args_json(args: Any, dumped: str) -> str:
+    """The args as the message carries them: compact JSON, the characters as they are
+    (``dumped``: ``dump_args(args)``)."""
     if "e-" in dumped and _PYTHON_EXPONENT.search(dumped):
         return _json(args)
     return dumped

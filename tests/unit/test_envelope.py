@@ -154,6 +154,31 @@ def test_extra_fields_are_refused() -> None:
         Envelope.from_message(message(tenant="acme"))
 
 
+def test_the_args_cache_is_not_a_field_of_the_envelope_or_its_message() -> None:
+    envelope = make()
+    assert envelope.args_text == dump_args({"order_id": 42})
+
+    assert "_args_text" not in envelope.to_message()
+    assert envelope == make()  # a made cache changes no comparison
+    with pytest.raises(TypeError):
+        make(_args_text="{}")
+    with pytest.raises(InvalidEnvelope, match="_args_text: not a field of the envelope"):
+        Envelope.from_message(message(_args_text="{}"))
+
+
+def test_the_args_text_follows_the_args_of_each_envelope() -> None:
+    """Encoded once per envelope: a copy with other args (``replace``, as a retry's
+    envelope is made) encodes its own, even after the first envelope's was made."""
+    first = make(args={"n": 1})
+    assert first.args_text == '{"n":1}'
+
+    second = replace(first, args={"n": 2})
+
+    assert second.args_text == '{"n":2}'
+    assert json.loads(second.to_message())["args"] == {"n": 2}
+    assert json.loads(first.to_message())["args"] == {"n": 1}
+
+
 @pytest.mark.parametrize(
     ("overrides", "problem"),
     [

@@ -353,10 +353,11 @@ COMPRESSED_ARGS = "args_z"
 UNLISTED_TIME = "due_at"
 
 
-def to_item(action: Action) -> dict[str, Any]:
+def to_item(action: Action, *, args_text: str | None = None) -> dict[str, Any]:
     """The action as the table's item, in plain values (``functions.dynamodb`` types them).
 
-    Absent optional fields are left out of the item, not written as null.
+    Absent optional fields are left out of the item, not written as null. ``args_text``:
+    the args' ``dump_args`` when the caller has it (an envelope's ``args_text``).
     """
     item: dict[str, Any] = {}
     for name in _FIELD_NAMES:
@@ -368,7 +369,7 @@ def to_item(action: Action) -> dict[str, Any]:
         elif name == "expires_at":
             value = int(epoch(value))
         elif name == "args":
-            attribute, kept = _args_attribute(value)
+            attribute, kept = _args_attribute(value, args_text)
             item[attribute] = kept
             continue
         elif name == "recurrence":
@@ -392,9 +393,9 @@ def to_item(action: Action) -> dict[str, Any]:
     return item
 
 
-def _args_attribute(args: Any) -> tuple[str, str | bytes]:
+def _args_attribute(args: Any, text: str | None = None) -> tuple[str, str | bytes]:
     """The args as the item keeps them: JSON text, or compressed when that pays."""
-    text = dump_args(args)
+    text = dump_args(args) if text is None else text
     raw = text.encode()
     if len(raw) > COMPRESS_ARGS_OVER:
         packed = zlib.compress(raw)

@@ -205,7 +205,7 @@ def create(
     )
     put: dict[str, Any] = {
         "TableName": table.name(),
-        "Item": typed(to_item(action)),
+        "Item": typed(to_item(action, args_text=envelope.args_text)),
         "ConditionExpression": "attribute_not_exists(action_id)",
     }
     if counter is None:
