@@ -72,7 +72,8 @@ def to_attribute(value: Any) -> AttributeValueTypeDef:
     if kind is bool:
         return {"BOOL": value}
     if kind is float and (value == 0 or _FLOAT_LOW < abs(value) < _FLOAT_HIGH):
-        return {"N": str(Decimal(repr(value)))}  # times are floats: a few a write
+        text = repr(value)  # times are floats: a few a write
+        return {"N": text if "e" not in text else str(Decimal(text))}
     if value is None:
         return {"NULL": True}
     if kind is dict:

@@ -459,8 +459,11 @@ def from_item(item: dict[str, Any], *, args: Any = _READ) -> Action:
     )
 
 
+_PRIORITIES = frozenset(get_args(Priority))
+
+
 def _priority(value: str) -> Priority:
-    if value not in get_args(Priority):
+    if value not in _PRIORITIES:
         raise ValueError(f"not a priority: {value!r}")
     return cast(Priority, value)
 
