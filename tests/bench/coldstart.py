@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 ROOT = Path(__file__).resolve().parents[2]
 # What the floor itself imports: not an offender of a handler.
 _FLOOR_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
