@@ -15,11 +15,13 @@ import zlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from functions.actions.envelope import Envelope, Priority, dump_args
-from functions.actions.hooks import UniqueBy
 from functions.payloads.ref import PayloadRef
+
+if TYPE_CHECKING:  # a name for annotations: the hooks' registry is not the record's
+    from functions.actions.hooks import UniqueBy
 
 
 class ActionStatus(StrEnum):

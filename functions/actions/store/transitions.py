@@ -26,13 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import DuplicateAction, InvalidAction
-from functions.actions.hooks import UniqueBy
 from functions.actions.store import counters, reads, table
 from functions.actions.store.record import (
     ERROR_LIMIT,
@@ -57,6 +56,9 @@ from functions.actions.store.record import (
 from functions.dynamodb import condition_failed, to_attribute
 from functions.dynamodb import from_item as plain
 from functions.dynamodb import to_item as typed
+
+if TYPE_CHECKING:  # a name for annotations: the hooks' registry is not the store's
+    from functions.actions.hooks import UniqueBy
 
 PENDING, IN_PROGRESS, FAILED = ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.FAILED
 ENDED = frozenset(RETENTION_SECONDS)  # complete, failed, canceled: no longer counted
