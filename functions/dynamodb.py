@@ -122,12 +122,12 @@ def from_attribute(value: Mapping[str, Any]) -> Any:
 
 
 _AS_IS = frozenset({"S", "BOOL"})
+_DIGITS = 38  # DynamoDB's precision, boto3's Decimal context's
 # A number DynamoDB returns as digits alone: boto3 reads it as an integral Decimal.
-_WHOLE = re.compile(r"-?[0-9]{1,38}")
+_WHOLE = re.compile(rf"-?[0-9]{{1,{_DIGITS}}}")
 # One with a fraction and no exponent (times are): within 38 digits, ``float`` reads it as
 # ``float(Decimal)`` does, and a zero fraction is integral (boto3's Decimal("5.0") is 5).
 _FRACTION = re.compile(r"-?[0-9]+\.[0-9]+")
-_DIGITS = 38
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

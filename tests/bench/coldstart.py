@@ -3,7 +3,9 @@
 The floor is ``import boto3`` and creating one client, in the same kind of fresh
 interpreter. Interpreter start-up is outside both clocks (Lambda pays it either way).
 The first request's AWS calls are answered by the replay of moto's recorded answers
-(aws.Replay), so no socket is opened. Runs alternate handlers and floor; medians.
+(aws.Replay), so no socket is opened. Each handler run follows a floor run of its own;
+a handler's ratio is the median of those pairs' ratios (this machine's speed moves in
+phases of seconds, which pairs cancel).
 When a handler misses its target, ``-X importtime`` tells which packages cost most.
 
 Both run in the environment Lambda gives a deployed function (``LAMBDA_ENV``): on

@@ -112,6 +112,23 @@ def test_the_item_carries_the_index_keys_derived_from_the_record():
     assert "expires_at" not in item
 
 
+def test_the_args_hash_is_read_from_the_item_and_forgotten_with_other_args():
+    """A read action keeps its item's hash (its index keys are derived again without
+    encoding the args); a copy with other args must not carry that hash."""
+    when = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    item = to_item(Action.new(_envelope(when, {"to": "x"}), at=when))
+    read = from_item(plain(typed(item)))
+
+    assert read.args_hash == item["args_hash"] == read.hashed_args
+    changed = read.but(args={"to": "y"})
+    assert changed.args_hash is None
+    assert (
+        to_item(changed)["args_hash"]
+        == to_item(Action.new(_envelope(when, {"to": "y"}), at=when))["args_hash"]
+    )
+    assert to_item(changed)["args_hash"] != item["args_hash"]
+
+
 def test_a_rate_recurrence_keeps_its_start():
     start = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
     rule = Recurrence.rate(3600, start)

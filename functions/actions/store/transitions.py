@@ -338,7 +338,7 @@ def claim(envelope: Envelope, attempt: int, claim_seconds: float) -> Claim:
             old = plain(cast("dict[str, Any]", exc.response.get("Item", {})))
             if not old and canceled:
                 return Claim(ClaimOutcome.RECURRENCE_CANCELED, None, recurring)
-            if not old:
+            if not old and not creating:
                 creating = True  # no item to claim: this claim writes it
                 continue
             current = from_item(old)
