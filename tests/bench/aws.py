@@ -72,8 +72,11 @@ class Recorder:
     answers: list[Answer] = field(default_factory=list)
 
     def attach(self, clients: list[Any]) -> Recorder:
+        """Record ``clients``' answers; a client attached twice still records each once."""
         for client in clients:
-            client.meta.events.register("before-parse.*", self._record)
+            client.meta.events.register(
+                "before-parse.*", self._record, unique_id=f"bench-recorder-{id(self)}"
+            )
         return self
 
     def _record(self, operation_model: Any, response_dict: dict, **_: Any) -> None:

@@ -355,10 +355,15 @@ def _health(recorder: Any) -> dict[str, Any] | None:
         return None
     from infra.local.lambda_runtime import LocalContext, rest_proxy_event
 
+    from functions.clients import each_client
+
     event = rest_proxy_event("GET", "/health", resource="/health", body=None)
     try:
         from functions.handlers.health import lambda_handler
 
+        # The clients only the health check uses (CloudWatch) exist once it is imported:
+        # an answer left unrecorded would fail its replayed cold start.
+        recorder.attach(each_client())
         with recorder.recording() as answers:
             lambda_handler(event, LocalContext(function_name="health"))
     except Exception as exc:  # the handler is work in progress elsewhere: report, do not fail

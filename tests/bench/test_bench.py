@@ -101,6 +101,8 @@ def test_import_offenders_leave_out_what_the_floor_imports():
 
     assert costs == {"botocore": 2.0, "pydantic": 10.0, "functions": 4.0}
     assert offenders(costs) == [("pydantic", 10.0), ("functions", 4.0)]
+    # What the floor's own run imported (the standard library boto3 brings) is left out.
+    assert offenders(costs, {"pydantic": 3.0}) == [("functions", 4.0)]
 
 
 def test_the_large_webhook_figure_counts_its_requests_and_prices_the_payload_bucket():
