@@ -353,9 +353,8 @@ def _health(recorder: Any) -> dict[str, Any] | None:
     """One GET /health, recorded, when the health handler exists (it is being written)."""
     if not (ROOT / "functions" / "handlers" / "health.py").exists():
         return None
-    from infra.local.lambda_runtime import LocalContext, rest_proxy_event
-
     from functions.clients import each_client
+    from infra.local.lambda_runtime import LocalContext, rest_proxy_event
 
     event = rest_proxy_event("GET", "/health", resource="/health", body=None)
     try:
