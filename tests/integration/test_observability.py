@@ -244,8 +244,10 @@ def test_lines_leave_out_what_the_log_group_and_report_line_say(stack, output):
     stack.post("github", body, headers)
 
     [line] = output.read().log_lines
-    assert {"function_arn", "function_memory_size"}.isdisjoint(line)
-    assert {"function_name", "function_request_id", "cold_start"} <= set(line)
+    assert {"function_arn", "function_memory_size", "function_name", "sampling_rate"}.isdisjoint(
+        line
+    )
+    assert {"function_request_id", "cold_start", "correlation_id"} <= set(line)
 
 
 # --- actions ---------------------------------------------------------------------------------

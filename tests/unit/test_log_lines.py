@@ -3,6 +3,7 @@ record: its lean path changes the time a line takes, never a byte of it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -193,3 +194,16 @@ def test_the_shipped_logger_writes_json_lines_without_the_dropped_keys() -> None
 
     assert isinstance(formatter, JsonLines)
     assert formatter.dropped == DROPPED_KEYS
+
+
+def test_a_shipped_line_leaves_out_what_the_log_group_and_the_function_say() -> None:
+    formatter = JsonLines(dropped=DROPPED_KEYS)
+    formatter.append_keys(**{**APPENDED, "sampling_rate": "0.01"})
+
+    line = json.loads(formatter.format(_record("action completed")))
+
+    # The log group names the function, REPORT gives its memory, the sample rate is its
+    # setting (record 0076); what tells one request and one delivery apart stays.
+    assert set(DROPPED_KEYS).isdisjoint(line)
+    assert {"function_arn", "function_name", "sampling_rate"} <= set(DROPPED_KEYS)
+    assert {"function_request_id", "cold_start", "correlation_id", "action_id"} <= set(line)
