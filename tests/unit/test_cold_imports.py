@@ -39,6 +39,8 @@ NOT_FOR_A_WEBHOOK = (
     "functions.actions.timers",
     "functions.actions.queries",
     "functions.actions.worker",
+    # Index reads: only a unique action's enqueue may need one (record 0075).
+    "functions.actions.store.reads",
     "functions.hooks",
     "functions.sagas",
 )
@@ -51,6 +53,7 @@ NOT_FOR_A_WORKER = (
     "cronsim",
     "functions.actions.cron",
     "functions.actions.api",
+    "functions.actions.store.reads",
 )
 NOT_FOR_A_HEALTH_CHECK = (
     *NO_PYDANTIC,

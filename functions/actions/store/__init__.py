@@ -9,18 +9,8 @@ Why: docs/decisions/0030-the-action-is-a-typed-record.md,
 0010-indexes-project-only-small-attributes.md.
 """
 
-from functions.actions.store.reads import (
-    ANY,
-    Criteria,
-    Page,
-    Tally,
-    count,
-    entries,
-    fetch,
-    query,
-    query_each,
-    tally,
-)
+from typing import TYPE_CHECKING, Any
+
 from functions.actions.store.record import (
     INDEX_ATTRIBUTES,
     INDEX_KEYS,
@@ -58,6 +48,47 @@ from functions.actions.store.transitions import (
     retry_later,
     stop_recurring,
 )
+
+if TYPE_CHECKING:
+    from functions.actions.store.reads import (
+        ANY,
+        Criteria,
+        Page,
+        Tally,
+        count,
+        entries,
+        fetch,
+        query,
+        query_each,
+        tally,
+    )
+
+# The reads (index queries, cursors, counts) load on first use: a webhook or a worker run
+# never reads an index unless an action is unique, and the module is 3-4 ms of a cold
+# start. Record 0075.
+_READS = frozenset(
+    (
+        "ANY",
+        "Criteria",
+        "Page",
+        "Tally",
+        "count",
+        "entries",
+        "fetch",
+        "query",
+        "query_each",
+        "tally",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _READS:
+        from functions.actions.store import reads
+
+        return getattr(reads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ANY",

@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from functions.actions.envelope import Envelope
 from functions.actions.exceptions import DuplicateAction, InvalidAction
-from functions.actions.store import counters, reads, table
+from functions.actions.store import counters, table
 from functions.actions.store.record import (
     ERROR_LIMIT,
     LOG_LIMIT,
@@ -245,6 +245,8 @@ def _live_match(action: Action, holder: str, *, by: UniqueBy | None) -> str:
     current = get(holder) if holder else None
     if current is not None and current.status in (PENDING, IN_PROGRESS):
         return holder
+    from functions.actions.store import reads  # an index query: rare, so loaded here
+
     args = action.args if by == "args" and action.args_ref is None else reads.ANY
     for status in (PENDING, IN_PROGRESS):
         criteria = reads.Criteria(action.hook, status, args, action.group)
