@@ -33,6 +33,8 @@ RUNS = int(os.environ.get("BENCH_COLD_RUNS", "11"))
 ROOT = Path(__file__).resolve().parents[2]
 # What the floor itself imports: not an offender of a handler.
 _FLOOR_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+# A package's import time moves by a few tenths of a millisecond from run to run.
+_NOISE_MS = 0.5
 # What the Lambda runtime sets for a function with Tracing.ACTIVE, serving a sampled
 # request (the runtime sets _X_AMZN_TRACE_ID per request; the first is all we time).
 LAMBDA_ENV = {
@@ -118,14 +120,16 @@ def import_costs(stderr: str) -> dict[str, float]:
 def offenders(
     handler_costs: dict[str, float], floor_costs: dict[str, float] | None = None, top: int = 4
 ) -> list[tuple[str, float]]:
-    """The packages a handler imports beyond the floor, costliest first: a package the
-    floor imports too (boto3 brings html, multiprocessing...) is not an offender."""
-    floor = _FLOOR_PACKAGES | set(floor_costs or {})
+    """The packages a handler imports beyond the floor, costliest first: what the floor's
+    own run spent on a package (boto3 brings html, multiprocessing...) is taken off, and
+    what is left under ``_NOISE_MS`` is not an offender."""
+    floor = floor_costs or {}
     extra = {
-        name: ms
+        name: round(ms - floor.get(name, 0.0), 1)
         for name, ms in handler_costs.items()
-        if name not in floor and not name.startswith("_")
+        if name not in _FLOOR_PACKAGES and not name.startswith("_")
     }
+    extra = {name: ms for name, ms in extra.items() if ms >= _NOISE_MS}
     return sorted(extra.items(), key=lambda item: -item[1])[:top]
 
 

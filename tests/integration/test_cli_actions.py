@@ -501,7 +501,9 @@ def test_counts_reflect_the_statuses_after_the_worker_ran(jobs, mail, register, 
 
 
 def test_counts_page_through_every_page(jobs, mail, capsys, monkeypatch):
-    monkeypatch.setattr(store.reads, "COUNT_PAGE", 2)
+    from functions.actions.store import reads  # loaded on first use (record 0075)
+
+    monkeypatch.setattr(reads, "COUNT_PAGE", 2)
     for n in range(5):
         _scheduled(capsys, "now", "test_cli_mail", "--args", str(n))
 

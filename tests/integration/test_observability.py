@@ -244,9 +244,8 @@ def test_lines_leave_out_what_the_log_group_and_report_line_say(stack, output):
     stack.post("github", body, headers)
 
     [line] = output.read().log_lines
-    assert {"function_arn", "function_memory_size", "function_name", "sampling_rate"}.isdisjoint(
-        line
-    )
+    # sampling_rate: this environment sets no sample rate; test_log_lines.py sets one.
+    assert {"function_arn", "function_memory_size", "function_name"}.isdisjoint(line)
     assert {"function_request_id", "cold_start", "correlation_id"} <= set(line)
 
 

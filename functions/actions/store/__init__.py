@@ -9,6 +9,7 @@ Why: docs/decisions/0030-the-action-is-a-typed-record.md,
 0010-indexes-project-only-small-attributes.md.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from functions.actions.store.record import (
@@ -49,6 +50,10 @@ from functions.actions.store.transitions import (
     stop_recurring,
 )
 
+# The reads (index queries, cursors, counts) load on first use: a webhook or a worker run
+# never reads an index unless an action is unique, and the module is 3-4 ms of a cold
+# start. Type checkers see the names imported; at run time the module's ``__getattr__``
+# imports them when first asked for (record 0075).
 if TYPE_CHECKING:
     from functions.actions.store.reads import (
         ANY,
@@ -62,32 +67,31 @@ if TYPE_CHECKING:
         query_each,
         tally,
     )
-
-# The reads (index queries, cursors, counts) load on first use: a webhook or a worker run
-# never reads an index unless an action is unique, and the module is 3-4 ms of a cold
-# start. Record 0075.
-_READS = frozenset(
-    (
-        "ANY",
-        "Criteria",
-        "Page",
-        "Tally",
-        "count",
-        "entries",
-        "fetch",
-        "query",
-        "query_each",
-        "tally",
+else:
+    _READS = frozenset(
+        (
+            "ANY",
+            "Criteria",
+            "Page",
+            "Tally",
+            "count",
+            "entries",
+            "fetch",
+            "query",
+            "query_each",
+            "tally",
+        )
     )
-)
 
+    def __getattr__(name: str) -> Any:
+        if name in _READS or name == "reads":
+            # Not ``from ... import reads``: that asks this function for "reads" again.
+            reads = importlib.import_module(f"{__name__}.reads")
+            return reads if name == "reads" else getattr(reads, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-def __getattr__(name: str) -> Any:
-    if name in _READS:
-        from functions.actions.store import reads
-
-        return getattr(reads, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
 
 
 __all__ = [
