@@ -136,11 +136,14 @@ class LocalCloud:
         default_user_config["lambda"]["use_docker"] = False
         from moto.server import ThreadedMotoServer
 
+        from infra.local.atomic import atomic_dynamodb
         from infra.local.aws_limits import enforce
 
-        # AWS's run-time limits that moto does not apply (message, item, input sizes).
+        # AWS's run-time limits that moto does not apply (message, item, input sizes), and
+        # DynamoDB's atomic conditional writes, which its threaded server does not give.
         limits = contextlib.ExitStack()
         limits.enter_context(enforce())
+        limits.enter_context(atomic_dynamodb())
         self._stops.append(limits.close)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         server.start()
