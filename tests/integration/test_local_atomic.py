@@ -1,102 +1,25 @@
 """DynamoDB's requests are atomic in the local cloud (infra/local/atomic.py), as in AWS:
 two conditional puts of one new item, sent at once, never run inside moto together, and
 exactly one succeeds. Without it, a sender's two copies of one delivery could both pass
-Powertools idempotency's conditional put and both be accepted (a soak run saw it)."""
+Powertools idempotency's conditional put and both be accepted (a soak run saw it).
+tests/local/test_cloud.py runs the same race against a running local cloud."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-from unittest import mock
-
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from infra.local.atomic import atomic_dynamodb
-
-# How long the first put waits inside moto for the second to join it: the second never
-# can while requests are atomic, so that test waits this long once; on bare moto the
-# second joins at once, and the long wait only bounds a machine too loaded to start it.
-JOIN_SECONDS = 0.5
-JOIN_SECONDS_BARE = 30.0
+from tests.dynamodb_race import JOIN_SECONDS, JOIN_SECONDS_BARE, create_table, race
 
 
 @pytest.fixture
 def table(aws):
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return "t"
-
-
-def _race(table: str, join_seconds: float) -> tuple[list[str], int]:
-    """Two conditional puts of the same new item from two threads, the first held inside
-    moto until the second joins it (or ``join_seconds`` pass): the outcomes and the most
-    puts moto ran at once."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.put_item
-    lock, inside, most = threading.Lock(), [0], [0]
-    first_inside, second_sent, second_inside = (
-        threading.Event(),
-        threading.Event(),
-        threading.Event(),
-    )
-
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            inside[0] += 1
-            most[0] = max(most[0], inside[0])
-            first = not first_inside.is_set()
-        if first:
-            first_inside.set()
-            second_sent.wait(timeout=10)
-            second_inside.wait(timeout=join_seconds)
-        else:
-            second_inside.set()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            with lock:
-                inside[0] -= 1
-
-    clients = [boto3.client("dynamodb"), boto3.client("dynamodb")]
-    outcomes: list[str] = []
-
-    def put(client: Any, before: threading.Event | None) -> None:
-        if before is not None:
-            before.wait(timeout=10)
-            second_sent.set()
-        try:
-            client.put_item(
-                TableName=table,
-                Item={"id": {"S": "delivery-1"}},
-                ConditionExpression="attribute_not_exists(id)",
-            )
-            outcomes.append("put")
-        except ClientError as error:
-            outcomes.append(error.response["Error"]["Code"])
-
-    with mock.patch.object(DynamoDBBackend, "put_item", put_item):
-        threads = [
-            threading.Thread(target=put, args=(clients[0], None)),
-            threading.Thread(target=put, args=(clients[1], first_inside)),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    return sorted(outcomes), most[0]
+    return create_table("t")
 
 
 def test_concurrent_conditional_puts_never_overlap_and_one_succeeds(table):
     with atomic_dynamodb():
-        outcomes, most = _race(table, JOIN_SECONDS)
+        outcomes, most = race(table, JOIN_SECONDS)
 
     assert most == 1
     assert outcomes == ["ConditionalCheckFailedException", "put"]
@@ -105,6 +28,6 @@ def test_concurrent_conditional_puts_never_overlap_and_one_succeeds(table):
 def test_without_it_moto_runs_them_together(table):
     """The hazard the local cloud removes, shown on bare moto: the second put runs while
     the first is inside (this test fails the day moto serializes requests itself)."""
-    _, most = _race(table, JOIN_SECONDS_BARE)
+    _, most = race(table, JOIN_SECONDS_BARE)
 
     assert most == 2

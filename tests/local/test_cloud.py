@@ -15,6 +15,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from infra.cli.main import main as actionsctl
 from infra.local import sample_events
 from infra.local.cloud import LocalCloud
 from infra.local.scheduler_clock import ManualClock, SchedulerClock
+from tests.dynamodb_race import JOIN_SECONDS, create_table, race
 from tests.local import local_hooks
 
 
@@ -270,6 +272,17 @@ def test_an_sqs_message_over_the_queues_maximum_is_refused_counting_attributes(c
             MessageBody="x" * (256 * 1024 - 50),  # the body alone fits
             MessageAttributes=attributes,
         )
+
+
+def test_the_clouds_dynamodb_serves_two_conditional_puts_one_after_the_other(cloud):
+    """The local cloud's moto takes one DynamoDB request at a time, as AWS applies each
+    conditional write whole: two copies of one delivery cannot both be accepted."""
+    table = create_table(f"race-{uuid.uuid4().hex[:8]}")
+
+    outcomes, most = race(table, JOIN_SECONDS)
+
+    assert most == 1
+    assert outcomes == ["ConditionalCheckFailedException", "put"]
 
 
 def test_the_live_log_says_what_happened(cloud):

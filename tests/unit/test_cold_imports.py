@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,8 +93,13 @@ NOT_FOR_ANY_TRACED_FUNCTION = ("asyncio",)
 
 
 def imported(module: str, environ: dict[str, str] | None = None) -> dict[str, list[str]]:
+    return _fresh(PROGRAM, module, environ=environ)
+
+
+def _fresh(program: str, *args: str, environ: dict[str, str] | None = None) -> Any:
+    """What ``program`` prints as JSON, run in a fresh interpreter (a cold start's)."""
     ran = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", PROGRAM, module],
+        [sys.executable, "-c", program, *args],
         cwd=ROOT,
         env={
             "PATH": "/usr/bin:/bin",
@@ -165,17 +171,7 @@ print(json.dumps({
     "listed": sorted(set(store.__all__) - set(dir(store))),
 }))
 """
-    ran = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", program],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
-    found = json.loads(ran.stdout)
+    found = _fresh(program)
 
     assert found == {
         "before": False,
